@@ -1,0 +1,158 @@
+import { envSchema, type Env } from './schema';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface AppConfig {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  api: { host: string; port: number };
+  dataDir: string;
+  adminKey?: string;
+  masterKey?: Buffer;
+  cloud: {
+    provider: Env['CLOUD_PROVIDER'];
+    region: string;
+    zones: string[];
+    vswitches: Record<string, string>;
+    securityGroupId: string;
+    imageId: string;
+    endpoint: string;
+    protocol: 'http' | 'https';
+    accessKeyId: string;
+    accessKeySecret: string;
+    timeoutMs: number;
+    defaultInstanceType: string;
+  };
+  sim: {
+    host: string;
+    port: number;
+    accessKeyId: string;
+    accessKeySecret: string;
+    timeScale: number;
+    bootstrapSeconds: number;
+    rateLimits: boolean;
+  };
+  agent: {
+    controlPlaneUrl: string;
+    leaseTtlSeconds: number;
+    renewSeconds: number;
+    skewMarginSeconds: number;
+  };
+  provisionTimeoutSeconds: number;
+}
+
+function parseVswitches(
+  raw: string | undefined,
+  zones: string[],
+  provider: string,
+): Record<string, string> {
+  if (!raw) {
+    // The simulator names its vSwitches after the zone's last letter (vsw-sim-b …).
+    if (provider === 'sim')
+      return Object.fromEntries(zones.map((z) => [z, `vsw-sim-${z.slice(-1)}`]));
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const pair of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [zone, vsw] = pair.split('=').map((s) => s.trim());
+    if (!zone || !vsw)
+      throw new ConfigError([`ECS_VSWITCHES: "${pair}" must look like zone=vsw-id`]);
+    out[zone] = vsw;
+  }
+  return out;
+}
+
+/** Parses the environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const vswitches = parseVswitches(e.ECS_VSWITCHES, e.CLOUD_ZONES, e.CLOUD_PROVIDER);
+  let accessKeyId = e.SIM_ACCESS_KEY_ID;
+  let accessKeySecret = e.SIM_ACCESS_KEY_SECRET;
+  let endpoint = e.ECS_ENDPOINT ?? `${e.ECS_SIM_HOST}:${e.ECS_SIM_PORT}`;
+  let protocol: 'http' | 'https' = 'http';
+  if (e.CLOUD_PROVIDER === 'alibaba') {
+    if (!e.ALIBABA_CLOUD_ACCESS_KEY_ID)
+      problems.push('ALIBABA_CLOUD_ACCESS_KEY_ID: required when CLOUD_PROVIDER=alibaba');
+    if (!e.ALIBABA_CLOUD_ACCESS_KEY_SECRET)
+      problems.push('ALIBABA_CLOUD_ACCESS_KEY_SECRET: required when CLOUD_PROVIDER=alibaba');
+    for (const z of e.CLOUD_ZONES)
+      if (!vswitches[z]) problems.push(`ECS_VSWITCHES: no vSwitch given for zone ${z}`);
+    accessKeyId = e.ALIBABA_CLOUD_ACCESS_KEY_ID ?? '';
+    accessKeySecret = e.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? '';
+    endpoint = e.ECS_ENDPOINT ?? `ecs.${e.CLOUD_REGION}.aliyuncs.com`;
+    protocol = 'https';
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    api: { host: e.API_HOST, port: e.API_PORT },
+    dataDir: e.SNOWLINE_DATA_DIR,
+    adminKey: e.SNOWLINE_ADMIN_KEY,
+    masterKey: e.SNOWLINE_MASTER_KEY ? Buffer.from(e.SNOWLINE_MASTER_KEY, 'base64') : undefined,
+    cloud: {
+      provider: e.CLOUD_PROVIDER,
+      region: e.CLOUD_REGION,
+      zones: e.CLOUD_ZONES,
+      vswitches,
+      securityGroupId: e.ECS_SECURITY_GROUP_ID,
+      imageId: e.ECS_IMAGE_ID,
+      endpoint,
+      protocol,
+      accessKeyId,
+      accessKeySecret,
+      timeoutMs: e.ECS_TIMEOUT_MS,
+      defaultInstanceType: e.DEFAULT_INSTANCE_TYPE,
+    },
+    sim: {
+      host: e.ECS_SIM_HOST,
+      port: e.ECS_SIM_PORT,
+      accessKeyId: e.SIM_ACCESS_KEY_ID,
+      accessKeySecret: e.SIM_ACCESS_KEY_SECRET,
+      timeScale: e.SIM_TIME_SCALE,
+      bootstrapSeconds: e.SIM_BOOTSTRAP_SECONDS,
+      rateLimits: e.SIM_RATE_LIMITS,
+    },
+    agent: {
+      controlPlaneUrl: e.AGENT_CONTROL_PLANE_URL ?? `http://127.0.0.1:${e.API_PORT}`,
+      leaseTtlSeconds: e.LEASE_TTL_SECONDS,
+      renewSeconds: e.LEASE_RENEW_SECONDS,
+      skewMarginSeconds: e.CLOCK_SKEW_MARGIN_SECONDS,
+    },
+    provisionTimeoutSeconds: e.PROVISION_TIMEOUT_SECONDS,
+  };
+}
+
+/** For process entry points: parse or print the problems and exit 1. */
+export function loadConfigOrExit(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`snowline: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const seconds = z.coerce.number().positive();
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Every setting Snowline reads, in one place. Nothing else reads process.env. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default('postgres://postgres@127.0.0.1:5432/snowline'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379/0'),
+  /** Prefix for every BullMQ key, so several stacks can share one Redis db. */
+  QUEUE_PREFIX: z.string().min(1).default('snowline'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  ECS_SIM_HOST: z.string().min(1).default('127.0.0.1'),
+  ECS_SIM_PORT: port.default(3100),
+  SNOWLINE_DATA_DIR: z.string().min(1).default('.snowline'),
+  SNOWLINE_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  SNOWLINE_MASTER_KEY: z
+    .string()
+    .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .optional(),
+  /** `sim` points the ECS client at apps/ecs-sim; `alibaba` at real Alibaba Cloud. */
+  CLOUD_PROVIDER: z.enum(['sim', 'alibaba']).default('sim'),
+  CLOUD_REGION: z.string().min(1).default('cn-hongkong'),
+  CLOUD_ZONES: csv
+    .pipe(z.array(z.string().min(1)).min(1))
+    .default(['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d']),
+  /** zone=vswitch pairs, e.g. `cn-hongkong-b=vsw-abc,cn-hongkong-c=vsw-def`. */
+  ECS_VSWITCHES: z.string().optional(),
+  ECS_SECURITY_GROUP_ID: z.string().min(1).default('sg-sim-default'),
+  ECS_IMAGE_ID: z.string().min(1).default('ubuntu_24_04_x64_20G_alibase_20250101.vhd'),
+  ECS_ENDPOINT: z.string().min(1).optional(),
+  ECS_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  DEFAULT_INSTANCE_TYPE: z.string().min(1).default('ecs.g7.2xlarge'),
+  SIM_ACCESS_KEY_ID: z.string().min(1).default('snowline-sim'),
+  SIM_ACCESS_KEY_SECRET: z.string().min(1).default('snowline-sim-secret'),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().min(1).optional(),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().min(1).optional(),
+  /** URL the host agents use to reach the control plane (put into each instance's UserData). */
+  AGENT_CONTROL_PLANE_URL: z.string().url().optional(),
+  LEASE_TTL_SECONDS: seconds.default(45),
+  LEASE_RENEW_SECONDS: seconds.default(10),
+  CLOCK_SKEW_MARGIN_SECONDS: z.coerce.number().min(0).default(5),
+  PROVISION_TIMEOUT_SECONDS: seconds.default(600),
+  /** Simulator: multiply every lifecycle delay by this factor (0.1 = ten times faster). */
+  SIM_TIME_SCALE: z.coerce.number().positive().default(1),
+  SIM_BOOTSTRAP_SECONDS: z.coerce.number().min(0).default(3),
+  SIM_RATE_LIMITS: bool.default(false),
+});
+
+export type Env = z.infer<typeof envSchema>;
