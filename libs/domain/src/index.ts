@@ -1,1 +1,3 @@
-export {};
+export * from './validator-state';
+export * from './placement';
+export * from './envelope';

@@ -1,1 +1,5 @@
-export {};
+export * from './entities';
+export * from './data-source';
+export * from './repositories';
+export { SnakeNamingStrategy } from './naming';
+export type { EntityManager } from 'typeorm';

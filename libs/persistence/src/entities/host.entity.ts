@@ -1,0 +1,35 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import type { HostRole } from '@snowline/domain';
+
+/** One cloud instance and what its agent last told us. */
+@Entity('hosts')
+export class HostEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column({ type: 'uuid', nullable: true }) projectId!: string | null;
+  @Column({ type: 'uuid', nullable: true }) validatorId!: string | null;
+  @Column({ type: 'text' }) role!: HostRole;
+  @Column({ type: 'text' }) zone!: string;
+  @Column({ type: 'text' }) instanceType!: string;
+  @Column({ type: 'text' }) clientToken!: string;
+  @Column({ type: 'text', nullable: true, unique: true }) instanceId!: string | null;
+  /** The generation of the validator this host may run; null for a standby. */
+  @Column({ type: 'integer', nullable: true }) generation!: number | null;
+  @Column({ type: 'text', nullable: true }) cloudStatus!: string | null;
+  @Column({ type: 'text' }) bootstrapTokenHash!: string;
+  @Column({ type: 'timestamptz', nullable: true }) registeredAt!: Date | null;
+  @Column({ type: 'timestamptz', nullable: true }) leaseExpiresAt!: Date | null;
+  @Column({ type: 'jsonb', nullable: true }) lastReport!: Record<string, unknown> | null;
+  @Column({ type: 'timestamptz', nullable: true }) lastReportAt!: Date | null;
+  /** Generation whose keys this host has fetched (keys are served once per host and generation). */
+  @Column({ type: 'integer', nullable: true }) keysFetchedGeneration!: number | null;
+  @Column({ type: 'boolean', default: false }) fenced!: boolean;
+  @Column({ type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
+}

@@ -1,0 +1,36 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import type { Network, ValidatorState } from '@snowline/domain';
+
+@Entity('validators')
+export class ValidatorEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column({ type: 'uuid' }) projectId!: string;
+  @Column({ type: 'text' }) name!: string;
+  @Column({ type: 'text' }) network!: Network;
+  @Column({ type: 'text' }) instanceType!: string;
+  /** Allowed zones; empty = any configured zone. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" }) zones!: string[];
+  @Column({ type: 'jsonb', default: () => "'{}'" }) labels!: Record<string, string>;
+  @Column({ type: 'boolean', default: false }) protected!: boolean;
+  @Column({ type: 'text' }) state!: ValidatorState;
+  @Column({ type: 'text', nullable: true }) stateReason!: string | null;
+  /** Fencing epoch: bumped on every move of the identity. */
+  @Column({ type: 'integer', default: 0 }) generation!: number;
+  @Column({ type: 'uuid' }) identityId!: string;
+  @Column({ type: 'text' }) nodeId!: string;
+  @Column({ type: 'uuid', nullable: true }) hostId!: string | null;
+  @Column({ type: 'text', nullable: true }) zone!: string | null;
+  @Column({ type: 'text', nullable: true }) instanceId!: string | null;
+  /** Provisioning attempt counter; the ClientToken derives from (validator, attempt). */
+  @Column({ type: 'integer', default: 0 }) attempt!: number;
+  @Column({ type: 'timestamptz', nullable: true }) activeAt!: Date | null;
+  @Column({ type: 'timestamptz', nullable: true }) retiredAt!: Date | null;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
+}

@@ -1,0 +1,256 @@
+import { createHash } from 'node:crypto';
+import { DataSource, EntityManager, In, IsNull, LessThan, Not } from 'typeorm';
+import { statesLeadingTo, type ValidatorState } from '@snowline/domain';
+import {
+  ApiKeyEntity,
+  EventEntity,
+  HostEntity,
+  ProjectEntity,
+  StakingIdentityEntity,
+  ValidatorEntity,
+} from './entities';
+
+export const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/** Opaque keyset cursor: (createdAt, id) of the last item of a page. */
+export function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(`${createdAt.toISOString()}|${id}`, 'utf8').toString('base64url');
+}
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
+  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
+  const [ts, id] = raw.split('|');
+  const createdAt = new Date(ts ?? '');
+  if (!id || Number.isNaN(createdAt.getTime())) return null;
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  return { createdAt, id };
+}
+
+abstract class Repo {
+  constructor(protected readonly ds: DataSource) {}
+  protected em(tx?: EntityManager): EntityManager {
+    return tx ?? this.ds.manager;
+  }
+  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.ds.transaction(fn);
+  }
+}
+
+export class ProjectRepository extends Repo {
+  findById(id: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(ProjectEntity, { id });
+  }
+  findDefault(tx?: EntityManager) {
+    return this.em(tx).findOneBy(ProjectEntity, { isDefault: true });
+  }
+  create(name: string, isDefault = false, tx?: EntityManager) {
+    return this.em(tx).save(ProjectEntity, this.em(tx).create(ProjectEntity, { name, isDefault }));
+  }
+}
+
+export class ApiKeyRepository extends Repo {
+  async create(
+    input: { projectId: string; name: string; scopes: string[]; secret: string },
+    tx?: EntityManager,
+  ): Promise<ApiKeyEntity> {
+    const em = this.em(tx);
+    return em.save(
+      ApiKeyEntity,
+      em.create(ApiKeyEntity, {
+        projectId: input.projectId,
+        name: input.name,
+        scopes: input.scopes,
+        prefix: input.secret.slice(0, 12),
+        secretHash: sha256Hex(input.secret),
+      }),
+    );
+  }
+  /** Looks a key up by its secret; revoked keys are not found. */
+  findActiveBySecret(secret: string): Promise<ApiKeyEntity | null> {
+    return this.ds.manager.findOneBy(ApiKeyEntity, {
+      secretHash: sha256Hex(secret),
+      revokedAt: IsNull(),
+    });
+  }
+  findBySecretHash(hash: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(ApiKeyEntity, { secretHash: hash });
+  }
+  listForProject(projectId: string) {
+    return this.ds.manager.find(ApiKeyEntity, {
+      where: { projectId },
+      order: { createdAt: 'ASC' },
+    });
+  }
+}
+
+export class IdentityRepository extends Repo {
+  findById(id: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(StakingIdentityEntity, { id });
+  }
+  findByNodeId(nodeId: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(StakingIdentityEntity, { nodeId });
+  }
+  insert(row: Omit<StakingIdentityEntity, 'id' | 'createdAt'>, tx?: EntityManager) {
+    const em = this.em(tx);
+    return em.save(StakingIdentityEntity, em.create(StakingIdentityEntity, row));
+  }
+  all(tx?: EntityManager) {
+    return this.em(tx).find(StakingIdentityEntity, { order: { createdAt: 'ASC' } });
+  }
+  updateWrapping(id: string, wrappedDataKey: Buffer, masterKeyId: string, tx?: EntityManager) {
+    return this.em(tx).update(StakingIdentityEntity, { id }, { wrappedDataKey, masterKeyId });
+  }
+}
+
+export interface ValidatorListQuery {
+  projectId: string;
+  limit: number;
+  cursor?: { createdAt: Date; id: string } | null;
+  state?: ValidatorState;
+  network?: string;
+  zone?: string;
+}
+
+export class ValidatorRepository extends Repo {
+  findById(id: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(ValidatorEntity, { id });
+  }
+  findForProject(projectId: string, id: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(ValidatorEntity, { id, projectId });
+  }
+  insert(row: Partial<ValidatorEntity>, tx?: EntityManager) {
+    const em = this.em(tx);
+    return em.save(ValidatorEntity, em.create(ValidatorEntity, row));
+  }
+  async list(q: ValidatorListQuery): Promise<ValidatorEntity[]> {
+    const qb = this.ds.manager
+      .createQueryBuilder(ValidatorEntity, 'v')
+      .where('v.project_id = :projectId', { projectId: q.projectId });
+    if (q.state) qb.andWhere('v.state = :state', { state: q.state });
+    if (q.network) qb.andWhere('v.network = :network', { network: q.network });
+    if (q.zone) qb.andWhere('v.zone = :zone', { zone: q.zone });
+    if (q.cursor) {
+      qb.andWhere('(v.created_at, v.id) < (:ts, :cid)', {
+        ts: q.cursor.createdAt,
+        cid: q.cursor.id,
+      });
+    }
+    return qb.orderBy('v.created_at', 'DESC').addOrderBy('v.id', 'DESC').limit(q.limit).getMany();
+  }
+  /** Every validator in one of the given states (for the reconciler and the e2e tests). */
+  findInStates(states: ValidatorState[], tx?: EntityManager) {
+    return this.em(tx).find(ValidatorEntity, { where: { state: In(states) } });
+  }
+  /**
+   * The one way a validator's state changes: `UPDATE … WHERE id = $1 AND state IN (allowed)`.
+   * Returns false when another actor moved it first — the caller then does nothing.
+   */
+  async transition(
+    id: string,
+    to: ValidatorState,
+    patch: Partial<ValidatorEntity> = {},
+    opts: { from?: ValidatorState[]; tx?: EntityManager } = {},
+  ): Promise<boolean> {
+    const from = opts.from ?? statesLeadingTo(to);
+    const res = await this.em(opts.tx)
+      .createQueryBuilder()
+      .update(ValidatorEntity)
+      .set({ ...patch, state: to })
+      .where('id = :id AND state IN (:...from)', { id, from })
+      .execute();
+    return (res.affected ?? 0) > 0;
+  }
+  update(id: string, patch: Partial<ValidatorEntity>, tx?: EntityManager) {
+    return this.em(tx).update(ValidatorEntity, { id }, patch);
+  }
+}
+
+export class HostRepository extends Repo {
+  findById(id: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(HostEntity, { id });
+  }
+  findByTokenHash(bootstrapTokenHash: string) {
+    return this.ds.manager.findOneBy(HostEntity, { bootstrapTokenHash });
+  }
+  findByClientToken(clientToken: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(HostEntity, { clientToken });
+  }
+  insert(row: Partial<HostEntity>, tx?: EntityManager) {
+    const em = this.em(tx);
+    return em.save(HostEntity, em.create(HostEntity, row));
+  }
+  update(id: string, patch: Partial<HostEntity>, tx?: EntityManager) {
+    // jsonb columns confuse TypeORM's deep-partial type; the patch is a plain column map.
+    return this.em(tx).update(HostEntity, { id }, patch as Parameters<EntityManager['update']>[2]);
+  }
+  liveForValidator(validatorId: string, tx?: EntityManager) {
+    return this.em(tx).find(HostEntity, { where: { validatorId, deletedAt: IsNull() } });
+  }
+  live(tx?: EntityManager) {
+    return this.em(tx).find(HostEntity, {
+      where: { deletedAt: IsNull(), instanceId: Not(IsNull()) },
+    });
+  }
+  staleLeases(now: Date) {
+    return this.ds.manager.find(HostEntity, {
+      where: { deletedAt: IsNull(), leaseExpiresAt: LessThan(now) },
+    });
+  }
+}
+
+export interface NewEvent {
+  type: string;
+  message: string;
+  projectId?: string | null;
+  validatorId?: string | null;
+  hostId?: string | null;
+  zone?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export class EventRepository extends Repo {
+  append(e: NewEvent, tx?: EntityManager) {
+    const em = this.em(tx);
+    return em.save(
+      EventEntity,
+      em.create(EventEntity, {
+        type: e.type,
+        message: e.message,
+        projectId: e.projectId ?? null,
+        validatorId: e.validatorId ?? null,
+        hostId: e.hostId ?? null,
+        zone: e.zone ?? null,
+        data: e.data ?? {},
+      }),
+    );
+  }
+  /** Events after a cursor (exclusive), oldest first. */
+  list(q: { projectId: string; validatorId?: string; after?: string; limit: number }) {
+    const qb = this.ds.manager
+      .createQueryBuilder(EventEntity, 'e')
+      .where('e.project_id = :p', { p: q.projectId });
+    if (q.validatorId) qb.andWhere('e.validator_id = :v', { v: q.validatorId });
+    if (q.after) qb.andWhere('e.id > :after', { after: q.after });
+    return qb.orderBy('e.id', 'ASC').limit(q.limit).getMany();
+  }
+}
+
+/** All repositories over one DataSource. */
+export class Repositories {
+  readonly projects: ProjectRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly identities: IdentityRepository;
+  readonly validators: ValidatorRepository;
+  readonly hosts: HostRepository;
+  readonly events: EventRepository;
+  constructor(readonly ds: DataSource) {
+    this.projects = new ProjectRepository(ds);
+    this.apiKeys = new ApiKeyRepository(ds);
+    this.identities = new IdentityRepository(ds);
+    this.validators = new ValidatorRepository(ds);
+    this.hosts = new HostRepository(ds);
+    this.events = new EventRepository(ds);
+  }
+  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.ds.transaction(fn);
+  }
+}
