@@ -47,6 +47,7 @@ export interface AppConfig {
     skewMarginSeconds: number;
   };
   provisionTimeoutSeconds: number;
+  reconcileIntervalSeconds: number;
 }
 
 function parseVswitches(
@@ -141,6 +142,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       skewMarginSeconds: e.CLOCK_SKEW_MARGIN_SECONDS,
     },
     provisionTimeoutSeconds: e.PROVISION_TIMEOUT_SECONDS,
+    reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
   };
 }
 

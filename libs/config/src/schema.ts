@@ -59,6 +59,7 @@ export const envSchema = z.object({
   LEASE_RENEW_SECONDS: seconds.default(10),
   CLOCK_SKEW_MARGIN_SECONDS: z.coerce.number().min(0).default(5),
   PROVISION_TIMEOUT_SECONDS: seconds.default(600),
+  RECONCILE_INTERVAL_SECONDS: seconds.default(15),
   /** Simulator: multiply every lifecycle delay by this factor (0.1 = ten times faster). */
   SIM_TIME_SCALE: z.coerce.number().positive().default(1),
   SIM_BOOTSTRAP_SECONDS: z.coerce.number().min(0).default(3),

@@ -3,3 +3,4 @@ export * from './data-source';
 export * from './repositories';
 export { SnakeNamingStrategy } from './naming';
 export type { EntityManager } from 'typeorm';
+export * from './persistence.module';

@@ -1,0 +1,303 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import {
+  canGrantKeys,
+  type KeysRequest,
+  type KeysResponse,
+  type LeaseRequest,
+  type LeaseResponse,
+  type RegisterRequest,
+  type RegisterResponse,
+} from '@snowline/agent';
+import {
+  HostEntity,
+  Repositories,
+  sha256Hex,
+  ValidatorEntity,
+  type EntityManager,
+} from '@snowline/persistence';
+import { Problem } from '../common/problem';
+import { IdentityService } from '../identities/identity.service';
+
+const fenced = (reason: string) => new Problem(409, 'Fenced', reason, { fenced: true, reason });
+
+/**
+ * The control plane's side of the agent protocol. Fencing rules live here:
+ * a host may run an identity only while its generation is the validator's current one, and it
+ * gets the keys once, only after every earlier holder's lease has run out (plus a skew margin) or
+ * its instance is confirmed gone.
+ */
+@Injectable()
+export class AgentService {
+  private readonly log = new Logger(AgentService.name);
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly identities: IdentityService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async authenticate(token: string | undefined, hostId: string): Promise<HostEntity> {
+    if (!token)
+      throw new Problem(
+        401,
+        'Unauthorized',
+        'Send the bootstrap token as `Authorization: Bearer <token>`.',
+      );
+    const host = await this.repos.hosts.findByTokenHash(sha256Hex(token));
+    if (!host || host.id !== hostId)
+      throw new Problem(401, 'Unauthorized', 'Unknown host or token.');
+    return host;
+  }
+
+  async register(host: HostEntity, req: RegisterRequest): Promise<RegisterResponse> {
+    if (host.deletedAt || host.fenced)
+      throw fenced('This host has been retired; it must not run a node.');
+    if (host.instanceId && host.instanceId !== req.instanceId) {
+      throw new Problem(403, 'Forbidden', 'This token belongs to another instance.');
+    }
+    if (!host.registeredAt) {
+      await this.repos.hosts.update(host.id, {
+        registeredAt: new Date(),
+        instanceId: req.instanceId,
+      });
+      await this.repos.events.append({
+        type: 'host.registered',
+        message: `Agent on ${req.instanceId} registered`,
+        projectId: host.projectId,
+        validatorId: host.validatorId,
+        hostId: host.id,
+        zone: host.zone,
+      });
+    }
+    return {
+      hostId: host.id,
+      leaseTtlSeconds: this.config.agent.leaseTtlSeconds,
+      renewIntervalSeconds: this.config.agent.renewSeconds,
+    };
+  }
+
+  async lease(hostId: string, req: LeaseRequest): Promise<LeaseResponse> {
+    const now = new Date();
+    const ttl = this.config.agent.leaseTtlSeconds;
+    const result = await this.repos.transaction(async (tx) => {
+      const host = await tx.findOne(HostEntity, {
+        where: { id: hostId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!host || host.deletedAt || host.fenced)
+        return { fenced: 'This host has been retired.' } as const;
+      const report = { ...req.node } as Record<string, unknown>;
+      if (host.role === 'standby' || !host.validatorId) {
+        if (req.generation !== null)
+          return this.fence(tx, host, 'This host holds no identity any more.');
+        await this.touch(tx, host, now, ttl, report);
+        return { role: 'standby' as const, assignment: null, host };
+      }
+      // FOR SHARE: a generation bump (FOR UPDATE) cannot interleave with this renewal.
+      const v = await tx.findOne(ValidatorEntity, {
+        where: { id: host.validatorId },
+        lock: { mode: 'pessimistic_read' },
+      });
+      if (!v || v.state === 'retiring' || v.state === 'retired' || v.state === 'failed') {
+        return this.fence(tx, host, 'The validator was retired.');
+      }
+      if (v.hostId !== host.id || host.generation !== v.generation) {
+        return this.fence(
+          tx,
+          host,
+          `Generation ${host.generation} is stale; the validator moved on to ${v.generation}.`,
+        );
+      }
+      if (req.generation !== null && req.generation !== v.generation) {
+        return this.fence(
+          tx,
+          host,
+          `The node runs generation ${req.generation}, not ${v.generation}.`,
+        );
+      }
+      await this.touch(tx, host, now, ttl, report);
+      await this.observeNode(tx, v, host, req);
+      return {
+        role: 'assigned' as const,
+        assignment: { validatorId: v.id, generation: v.generation, nodeId: v.nodeId },
+        host,
+      };
+    });
+    if ('fenced' in result) throw fenced(result.fenced);
+    return {
+      role: result.role,
+      assignment: result.assignment,
+      leaseExpiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
+      leaseTtlSeconds: ttl,
+    };
+  }
+
+  async keys(hostId: string, req: KeysRequest): Promise<KeysResponse> {
+    const now = Date.now();
+    const out = await this.repos.transaction(async (tx) => {
+      const host = await tx.findOne(HostEntity, {
+        where: { id: hostId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!host || host.deletedAt || host.fenced || !host.validatorId)
+        return { err: fenced('This host holds no identity.') };
+      const v = await tx.findOne(ValidatorEntity, {
+        where: { id: host.validatorId },
+        lock: { mode: 'pessimistic_read' },
+      });
+      if (
+        !v ||
+        v.hostId !== host.id ||
+        v.generation !== host.generation ||
+        req.generation !== v.generation
+      ) {
+        return { err: fenced(`Generation ${req.generation} is not current.`) };
+      }
+      if (v.state === 'retiring' || v.state === 'retired' || v.state === 'failed')
+        return { err: fenced('The validator was retired.') };
+      if (host.keysFetchedGeneration === v.generation) {
+        return {
+          err: new Problem(
+            410,
+            'Gone',
+            'The keys for this generation were already delivered to this host.',
+          ),
+        };
+      }
+      const others = (await tx.find(HostEntity, { where: { validatorId: v.id } })).filter(
+        (h) => h.id !== host.id,
+      );
+      for (const prev of others) {
+        const decision = canGrantKeys({
+          now,
+          previousLeaseExpiresAt: prev.leaseExpiresAt?.getTime() ?? null,
+          skewMarginMs: this.config.agent.skewMarginSeconds * 1000,
+          previousInstanceStopped: prev.deletedAt !== null,
+        });
+        if (!decision.grant) {
+          return {
+            err: new Problem(425, 'Too Early', 'The previous holder’s lease has not expired yet.', {
+              retryAfterMs: decision.retryAfterMs,
+              reason: 'waiting for the previous holder to be fenced',
+            }),
+          };
+        }
+      }
+      await tx.update(HostEntity, { id: host.id }, { keysFetchedGeneration: v.generation });
+      const identity = await this.repos.identities.findById(v.identityId, tx);
+      if (!identity) throw new Error(`identity ${v.identityId} missing`);
+      await this.repos.events.append(
+        {
+          type: 'host.keys_delivered',
+          message: `Staking keys of ${v.nodeId} delivered to ${host.instanceId} (generation ${v.generation})`,
+          projectId: v.projectId,
+          validatorId: v.id,
+          hostId: host.id,
+          zone: host.zone,
+          data: { generation: v.generation },
+        },
+        tx,
+      );
+      return { identity, generation: v.generation };
+    });
+    if ('err' in out) throw out.err;
+    const keys = this.identities.open(out.identity);
+    return {
+      generation: out.generation,
+      stakerCrt: keys.stakerCrt,
+      stakerKey: keys.stakerKey,
+      signerKey: keys.signerKey.toString('base64'),
+    };
+  }
+
+  private async touch(
+    tx: EntityManager,
+    host: HostEntity,
+    now: Date,
+    ttl: number,
+    report: Record<string, unknown>,
+  ) {
+    await tx.update(HostEntity, { id: host.id }, {
+      leaseExpiresAt: new Date(now.getTime() + ttl * 1000),
+      lastReport: report,
+      lastReportAt: now,
+    } as Parameters<EntityManager['update']>[2]);
+  }
+
+  private async fence(tx: EntityManager, host: HostEntity, reason: string) {
+    if (!host.fenced) {
+      await tx.update(HostEntity, { id: host.id }, { fenced: true });
+      await this.repos.events.append(
+        {
+          type: 'host.fenced',
+          message: `Host ${host.instanceId ?? host.id} fenced: ${reason}`,
+          projectId: host.projectId,
+          validatorId: host.validatorId,
+          hostId: host.id,
+          zone: host.zone,
+        },
+        tx,
+      );
+      this.log.log({ hostId: host.id, reason }, 'host fenced');
+    }
+    return { fenced: reason } as const;
+  }
+
+  /** The node's report moves the validator: running → syncing, healthy + bootstrapped under its NodeID → active. */
+  private async observeNode(
+    tx: EntityManager,
+    v: ValidatorEntity,
+    host: HostEntity,
+    req: LeaseRequest,
+  ) {
+    const n = req.node;
+    if (!n.running) return;
+    if (n.nodeId && n.nodeId !== v.nodeId) {
+      this.log.warn({ validatorId: v.id, hostId: host.id }, 'node reports an unexpected NodeID');
+      return;
+    }
+    const ready = n.nodeId === v.nodeId && n.healthy === true && n.bootstrapped === true;
+    if (ready && v.state !== 'active') {
+      const moved = await this.repos.validators.transition(
+        v.id,
+        'active',
+        { stateReason: null, activeAt: new Date(), zone: host.zone, instanceId: host.instanceId },
+        { from: ['provisioning', 'syncing', 'degraded', 'failing_over'], tx },
+      );
+      if (moved) {
+        await this.repos.events.append(
+          {
+            type: 'validator.active',
+            message: `Validator ${v.name} is active in ${host.zone} as ${v.nodeId}`,
+            projectId: v.projectId,
+            validatorId: v.id,
+            hostId: host.id,
+            zone: host.zone,
+          },
+          tx,
+        );
+      }
+    } else if (!ready && v.state === 'provisioning') {
+      const moved = await this.repos.validators.transition(
+        v.id,
+        'syncing',
+        { stateReason: 'node bootstrapping' },
+        { from: ['provisioning'], tx },
+      );
+      if (moved) {
+        await this.repos.events.append(
+          {
+            type: 'validator.syncing',
+            message: `Node ${v.nodeId} started on ${host.instanceId}; bootstrapping`,
+            projectId: v.projectId,
+            validatorId: v.id,
+            hostId: host.id,
+            zone: host.zone,
+          },
+          tx,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Repositories } from '@snowline/persistence';
+import { Problem } from '../common/problem';
+import { PUBLIC_ROUTE, REQUIRED_SCOPE, type Principal, type Scope } from './principal';
+
+/** `Authorization: Bearer <key>` → the caller's project and scopes. 401 without a valid key, 403 without the scope. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly repos: Repositories,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const req = ctx
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
+    const header = req.headers['authorization'] ?? '';
+    const match = /^Bearer\s+(\S{16,512})$/i.exec(header);
+    if (!match?.[1]) {
+      throw new Problem(401, 'Unauthorized', 'Send an API key as `Authorization: Bearer <key>`.');
+    }
+    const key = await this.repos.apiKeys.findActiveBySecret(match[1]);
+    if (!key) throw new Problem(401, 'Unauthorized', 'The API key is unknown or revoked.');
+    req.principal = { projectId: key.projectId, keyId: key.id, scopes: key.scopes as Scope[] };
+    const needed = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets);
+    if (needed && !key.scopes.includes(needed) && !key.scopes.includes('admin')) {
+      throw new Problem(403, 'Forbidden', `This API key lacks the \`${needed}\` scope.`);
+    }
+    return true;
+  }
+}

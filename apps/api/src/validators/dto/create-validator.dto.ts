@@ -1,0 +1,81 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
+import { NETWORKS, type Network } from '@snowline/domain';
+
+export class IdentityImportDto {
+  @ApiProperty({ description: 'staker.crt (PEM)' })
+  @IsString()
+  @MaxLength(8192)
+  stakerCrt!: string;
+
+  @ApiProperty({ description: 'staker.key (PEM). Write-only: never returned.', writeOnly: true })
+  @IsString()
+  @MaxLength(8192)
+  stakerKey!: string;
+
+  @ApiProperty({
+    description: 'signer.key: base64 of the raw 32-byte BLS secret. Write-only.',
+    writeOnly: true,
+  })
+  @IsString()
+  @MaxLength(128)
+  signerKey!: string;
+}
+
+export class CreateValidatorDto {
+  @ApiProperty({ enum: NETWORKS, example: 'fuji' })
+  @IsIn(NETWORKS as unknown as string[], {
+    message: `network must be one of: ${NETWORKS.join(', ')}`,
+  })
+  network!: Network;
+
+  @ApiPropertyOptional({
+    example: 'fuji-1',
+    description: 'Unique among the project’s live validators.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+    message:
+      'name must be 1–63 characters of a-z, 0-9 and -, starting and ending with a letter or digit',
+  })
+  name?: string;
+
+  @ApiPropertyOptional({ example: 'ecs.g7.2xlarge' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/, {
+    message: 'instanceType must look like ecs.g7.2xlarge',
+  })
+  instanceType?: string;
+
+  @ApiPropertyOptional({
+    example: ['cn-hongkong-b', 'cn-hongkong-c'],
+    description: 'Allowed zones (default: all).',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  zones?: string[];
+
+  @ApiPropertyOptional({
+    type: IdentityImportDto,
+    description: 'Import an existing staking identity.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IdentityImportDto)
+  identity?: IdentityImportDto;
+}

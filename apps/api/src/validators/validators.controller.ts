@@ -1,0 +1,104 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { VALIDATOR_STATES, type ValidatorState } from '@snowline/domain';
+import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
+import { badRequest } from '../common/problem';
+import { CreateValidatorDto } from './dto/create-validator.dto';
+import { ValidatorsService } from './validators.service';
+
+const uuid = new ParseUUIDPipe({
+  version: '4',
+  exceptionFactory: () => badRequest('id: must be a validator id (a UUID).'),
+});
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 50;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 100)
+    throw badRequest('limit: must be an integer from 1 to 100.');
+  return n;
+}
+
+@ApiTags('validators')
+@ApiBearerAuth()
+@Controller('v1/validators')
+export class ValidatorsController {
+  constructor(private readonly validators: ValidatorsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @RequireScope('validators:write')
+  @ApiOperation({ summary: 'Launch a validator (generated or imported staking identity)' })
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateValidatorDto) {
+    return this.validators.create(p.projectId, dto);
+  }
+
+  @Get()
+  @RequireScope('validators:read')
+  @ApiOperation({ summary: 'List validators, newest first, with cursor pagination' })
+  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'cursor', required: false })
+  @ApiQuery({ name: 'state', required: false, enum: VALIDATOR_STATES })
+  @ApiQuery({ name: 'network', required: false })
+  @ApiQuery({ name: 'zone', required: false })
+  list(
+    @CurrentPrincipal() p: Principal,
+    @Query('limit') limit?: string,
+    @Query('cursor') cursor?: string,
+    @Query('state') state?: string,
+    @Query('network') network?: string,
+    @Query('zone') zone?: string,
+  ) {
+    if (state !== undefined && !VALIDATOR_STATES.includes(state as ValidatorState)) {
+      throw badRequest(`state: must be one of ${VALIDATOR_STATES.join(', ')}.`);
+    }
+    for (const [k, v] of Object.entries({ cursor, network, zone })) {
+      if (v !== undefined && (typeof v !== 'string' || v.length > 256))
+        throw badRequest(`${k}: must be a short string.`);
+    }
+    return this.validators.list(p.projectId, {
+      limit: parseLimit(limit),
+      cursor,
+      state: state as ValidatorState | undefined,
+      network,
+      zone,
+    });
+  }
+
+  @Get(':id')
+  @RequireScope('validators:read')
+  @ApiOperation({ summary: 'Get a validator' })
+  get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
+    return this.validators.get(p.projectId, id);
+  }
+
+  @Delete(':id')
+  @HttpCode(202)
+  @RequireScope('validators:write')
+  @ApiOperation({ summary: 'Retire a validator: fence it, delete its instance' })
+  retire(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
+    return this.validators.retire(p.projectId, id);
+  }
+
+  @Get(':id/events')
+  @RequireScope('validators:read')
+  @ApiOperation({ summary: 'The validator’s event timeline, oldest first, after a cursor' })
+  events(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', uuid) id: string,
+    @Query('after') after?: string,
+    @Query('limit') limit?: string,
+  ) {
+    return this.validators.events(p.projectId, id, after, parseLimit(limit));
+  }
+}

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import { LIVE_STATES, type ValidatorState } from '@snowline/domain';
+import {
+  decodeCursor,
+  encodeCursor,
+  Repositories,
+  type ValidatorEntity,
+} from '@snowline/persistence';
+import { LifecycleQueue } from '@snowline/queue';
+import { In } from 'typeorm';
+import { StakingIdentityEntity } from '@snowline/persistence';
+import { badRequest, conflict, notFound } from '../common/problem';
+import { IdentityService } from '../identities/identity.service';
+import type { CreateValidatorDto } from './dto/create-validator.dto';
+import { validatorView, type ValidatorView } from './validator.view';
+
+@Injectable()
+export class ValidatorsService {
+  private readonly log = new Logger(ValidatorsService.name);
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly identities: IdentityService,
+    private readonly queue: LifecycleQueue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async create(projectId: string, dto: CreateValidatorDto): Promise<ValidatorView> {
+    const zones = dto.zones ?? [];
+    const unknown = zones.filter((z) => !this.config.cloud.zones.includes(z));
+    if (unknown.length) {
+      throw badRequest(
+        `zones: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not configured; use any of ${this.config.cloud.zones.join(', ')}.`,
+      );
+    }
+    const identity = await this.identities.prepare(dto.identity);
+    const name = dto.name ?? `${dto.network}-${randomBytes(3).toString('hex')}`;
+    const { validator, identityRow } = await this.repos.transaction(async (tx) => {
+      const identityRow = await this.identities.store(projectId, identity, !!dto.identity, tx);
+      const validator = await this.repos.validators
+        .insert(
+          {
+            projectId,
+            name,
+            network: dto.network,
+            instanceType: dto.instanceType ?? this.config.cloud.defaultInstanceType,
+            zones,
+            labels: {},
+            state: 'pending',
+            identityId: identityRow.id,
+            nodeId: identityRow.nodeId,
+          },
+          tx,
+        )
+        .catch((err: { code?: string; constraint?: string }) => {
+          if (err.code === '23505')
+            throw conflict(`A live validator named "${name}" already exists in this project.`);
+          throw err;
+        });
+      await this.repos.events.append(
+        {
+          type: 'validator.created',
+          message: `Validator ${name} created (${identityRow.imported ? 'imported' : 'new'} identity ${identityRow.nodeId})`,
+          projectId,
+          validatorId: validator.id,
+          data: { network: dto.network, nodeId: identityRow.nodeId },
+        },
+        tx,
+      );
+      return { validator, identityRow };
+    });
+    identity.signerKey.fill(0);
+    // Postgres already holds the truth; if Redis is down the reconciler enqueues it later.
+    await this.queue
+      .provision(validator.id)
+      .catch((err: Error) =>
+        this.log.warn(
+          { validatorId: validator.id, err: err.message },
+          'could not enqueue provision; the reconciler will',
+        ),
+      );
+    return validatorView(validator, identityRow);
+  }
+
+  async get(projectId: string, id: string): Promise<ValidatorView> {
+    const v = await this.find(projectId, id);
+    return validatorView(v, await this.repos.identities.findById(v.identityId));
+  }
+
+  async list(
+    projectId: string,
+    q: { limit: number; cursor?: string; state?: ValidatorState; network?: string; zone?: string },
+  ): Promise<{ items: ValidatorView[]; nextCursor: string | null }> {
+    const cursor = q.cursor ? decodeCursor(q.cursor) : null;
+    if (q.cursor && !cursor)
+      throw badRequest('cursor: not a cursor this API returned; drop it to start over.');
+    const rows = await this.repos.validators.list({
+      projectId,
+      limit: q.limit,
+      cursor,
+      state: q.state,
+      network: q.network,
+      zone: q.zone,
+    });
+    const ids = rows.map((r) => r.identityId);
+    const identities = ids.length
+      ? await this.repos.ds.manager.find(StakingIdentityEntity, { where: { id: In(ids) } })
+      : [];
+    const byId = new Map(identities.map((i) => [i.id, i]));
+    const last = rows[rows.length - 1];
+    return {
+      items: rows.map((r) => validatorView(r, byId.get(r.identityId))),
+      nextCursor: rows.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
+  }
+
+  async retire(projectId: string, id: string): Promise<ValidatorView> {
+    const v = await this.find(projectId, id);
+    if (v.protected) {
+      throw conflict(
+        `Validator ${v.name} is protected; remove the protection (PATCH protected=false) first.`,
+      );
+    }
+    if (v.state !== 'retiring' && v.state !== 'retired') {
+      const moved = await this.repos.transaction(async (tx) => {
+        const ok = await this.repos.validators.transition(
+          v.id,
+          'retiring',
+          { stateReason: 'retire requested' },
+          {
+            from: ([...LIVE_STATES, 'failed'] as ValidatorState[]).filter((s) => s !== 'retiring'),
+            tx,
+          },
+        );
+        if (ok) {
+          await this.repos.events.append(
+            {
+              type: 'validator.retiring',
+              message: `Validator ${v.name} is retiring`,
+              projectId,
+              validatorId: v.id,
+            },
+            tx,
+          );
+        }
+        return ok;
+      });
+      if (!moved) this.log.debug({ validatorId: v.id }, 'retire raced with another state move');
+    }
+    const now = await this.find(projectId, id);
+    if (now.state === 'retiring') {
+      await this.queue
+        .retire(v.id)
+        .catch((err: Error) =>
+          this.log.warn(
+            { validatorId: v.id, err: err.message },
+            'could not enqueue retire; the reconciler will',
+          ),
+        );
+    }
+    return validatorView(now, await this.repos.identities.findById(now.identityId));
+  }
+
+  async events(projectId: string, id: string, after: string | undefined, limit: number) {
+    await this.find(projectId, id);
+    if (after && !/^\d{1,18}$/.test(after))
+      throw badRequest('after: must be an event id (digits).');
+    const rows = await this.repos.events.list({ projectId, validatorId: id, after, limit });
+    return {
+      items: rows.map((e) => ({
+        id: e.id,
+        type: e.type,
+        message: e.message,
+        zone: e.zone,
+        hostId: e.hostId,
+        data: e.data,
+        createdAt: e.createdAt.toISOString(),
+      })),
+      nextCursor: rows.length === limit ? rows[rows.length - 1]!.id : null,
+    };
+  }
+
+  private async find(projectId: string, id: string): Promise<ValidatorEntity> {
+    const v = await this.repos.validators.findForProject(projectId, id);
+    if (!v) throw notFound('Validator', id);
+    return v;
+  }
+}

@@ -1,0 +1,33 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppConfig } from './config';
+
+/**
+ * The master key that wraps every staking identity's data key. From SNOWLINE_MASTER_KEY, else from
+ * `<dataDir>/master-key`, created (mode 0600, exclusively, so concurrent starts agree) when missing.
+ */
+export function loadOrCreateMasterKey(
+  config: AppConfig,
+  warn: (msg: string) => void = () => {},
+): Buffer {
+  if (config.masterKey) return config.masterKey;
+  const file = join(config.dataDir, 'master-key');
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    warn(
+      `SNOWLINE_MASTER_KEY is not set: generated a master key into ${file}. Back it up; without it the staking keys cannot be decrypted.`,
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
+  return key;
+}
+
+/** A purpose-bound key derived from the master key (HMAC), so the master key itself is used only to wrap. */
+export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
+  return createHmac('sha256', masterKey).update(`snowline:${purpose}`).digest();
+}

@@ -1,0 +1,35 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import { openDatabase } from './data-source';
+import { Repositories } from './repositories';
+
+@Global()
+@Module({})
+export class PersistenceModule implements OnApplicationShutdown {
+  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+
+  static forRoot(opts: { poolSize?: number } = {}): DynamicModule {
+    return {
+      module: PersistenceModule,
+      global: true,
+      providers: [
+        {
+          provide: DataSource,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => openDatabase(config.databaseUrl, opts),
+        },
+        {
+          provide: Repositories,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new Repositories(ds),
+        },
+      ],
+      exports: [DataSource, Repositories],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}

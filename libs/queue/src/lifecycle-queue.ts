@@ -1,0 +1,35 @@
+import { Queue } from 'bullmq';
+import type IORedis from 'ioredis';
+import { jobId, JOBS, QUEUES, type JobName, type JobPayloads } from './contract';
+
+export const DEFAULT_JOB_OPTIONS = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: true, // so a re-enqueue with the same jobId is accepted once the job is done
+  removeOnFail: { age: 24 * 3600 },
+} as const;
+
+/** The producer side of the lifecycle queue. Queues are hints: Postgres holds the truth. */
+export class LifecycleQueue {
+  readonly queue: Queue;
+  constructor(connection: IORedis, prefix: string) {
+    this.queue = new Queue(QUEUES.lifecycle, { connection, prefix });
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], attempt = 0): Promise<void> {
+    await this.queue.add(name, payload, {
+      ...DEFAULT_JOB_OPTIONS,
+      jobId: jobId(name, payload, attempt),
+    });
+  }
+
+  provision(validatorId: string, attempt = 0) {
+    return this.enqueue(JOBS.provision, { validatorId }, attempt);
+  }
+  retire(validatorId: string) {
+    return this.enqueue(JOBS.retire, { validatorId });
+  }
+  close() {
+    return this.queue.close();
+  }
+}
