@@ -1,3 +1,5 @@
+// @peculiar/x509 depends on tsyringe, which needs the Reflect metadata polyfill loaded first.
+import 'reflect-metadata';
 import {
   createPrivateKey,
   createPublicKey,

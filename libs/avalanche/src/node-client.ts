@@ -7,6 +7,7 @@ import {
   HealthResponse,
   healthResponseSchema,
   isBootstrappedResultSchema,
+  JsonRpcError,
   jsonRpcResponseSchema,
   NODE_PATHS,
 } from './node-schemas';
@@ -124,11 +125,7 @@ export class AvalancheNodeClient {
     if (status !== 200) throw new NodeBadResponse(url, status, `${method} expects HTTP 200`);
     const parsed = jsonRpcResponseSchema(result).safeParse(body);
     if (!parsed.success) throw new NodeBadResponse(url, status, z.prettifyError(parsed.error));
-    const envelope = parsed.data as
-      | { error: z.infer<typeof import('./node-schemas').jsonRpcErrorSchema> }
-      | {
-          result: z.infer<T>;
-        };
+    const envelope = parsed.data as { error: JsonRpcError } | { result: z.infer<T> };
     if ('error' in envelope) {
       throw new NodeRpcError(
         method,
@@ -151,8 +148,9 @@ export class AvalancheNodeClient {
       res = await this.fetchImpl(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
       text = await res.text();
     } catch (err) {
-      const timedOut =
-        err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      // Duck-typed: fetch's DOMException may come from another realm, where instanceof fails.
+      const name = (err as { name?: unknown } | null)?.name;
+      const timedOut = name === 'TimeoutError' || name === 'AbortError';
       throw new NodeUnreachable(url, timedOut ? 'timeout' : 'network', { cause: err });
     }
     let body: unknown;
