@@ -1,0 +1,370 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ZodError } from 'zod';
+import { ACTIONS, type Query } from './actions';
+import { FaultRegistry } from './faults';
+import { ActionRateLimiter, DEFAULT_RATE_LIMITS, type RateLimit } from './rate-limit';
+import { verifyRequest } from './signature';
+import { SimApiError } from './sim-error';
+import { SimState, type HostFactory } from './state';
+
+export const ECS_API_VERSION = '2014-05-26';
+const MAX_BODY_BYTES = 1024 * 1024;
+const TICK_MS = 20;
+
+export type SimLog = (msg: string, fields?: Record<string, unknown>) => void;
+
+export interface EcsSimOptions {
+  /** 0 = any free port. */
+  port: number;
+  host?: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  region?: string;
+  zones?: string[];
+  /** Multiplies every lifecycle delay (0.1 = ten times faster). */
+  timeScale?: number;
+  /** How long a simulated node takes to bootstrap (passed to the default host factory). */
+  bootstrapMs?: number;
+  /** Runs each Running instance's host; defaults to the real agent with a simulated AvalancheGo. */
+  hostFactory?: HostFactory;
+  /** true = DEFAULT_RATE_LIMITS; or per-action limits (`'*'` for the rest). Off by default. */
+  rateLimits?: boolean | Record<string, RateLimit>;
+  maxInstances?: number;
+  log?: SimLog;
+  /** For deterministic fault probabilities in tests. */
+  random?: () => number;
+}
+
+export interface EcsSim {
+  url: string;
+  port: number;
+  state: SimState;
+  faults: FaultRegistry;
+  close(): Promise<void>;
+}
+
+/** Parses a raw query string as the SDK writes it (querystring.stringify: %20 for space, '+' literal-encoded). */
+export function parseQuery(raw: string): Query {
+  const out: Query = {};
+  if (!raw) return out;
+  for (const part of raw.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const k = eq < 0 ? part : part.slice(0, eq);
+    const v = eq < 0 ? '' : part.slice(eq + 1);
+    out[decode(k)] = decode(v);
+  }
+  return out;
+}
+
+function decode(s: string): string {
+  const plus = s.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(plus);
+  } catch {
+    return plus;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new SimApiError(413, 'RequestEntityTooLarge', 'The request body is too large.'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json;charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the ECS simulator: the ECS RPC API at `/`, node APIs at `/_nodes/<id>/…`, control at `/_sim/…`. */
+export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
+  const log: SimLog = opts.log ?? (() => undefined);
+  let hostFactory = opts.hostFactory;
+  if (!hostFactory) {
+    // Loaded lazily: the default hosts pull in the agent, which tests with their own factory don't need.
+    const { createAgentHostFactory } = await import('./hosts');
+    hostFactory = createAgentHostFactory({ bootstrapMs: opts.bootstrapMs ?? 3000, log });
+  }
+  const state = new SimState({
+    region: opts.region,
+    zones: opts.zones,
+    timeScale: opts.timeScale,
+    maxInstances: opts.maxInstances,
+    hostFactory,
+    log,
+  });
+  const faults = new FaultRegistry(state, opts.random);
+  const limiter = opts.rateLimits
+    ? new ActionRateLimiter(opts.rateLimits === true ? DEFAULT_RATE_LIMITS : opts.rateLimits)
+    : null;
+  const secrets = new Map([[opts.accessKeyId, opts.accessKeySecret]]);
+  const hostId = `ecs.${state.region}.aliyuncs.com`;
+
+  function sendError(res: ServerResponse, requestId: string, err: SimApiError): void {
+    sendJson(
+      res,
+      err.status,
+      {
+        RequestId: requestId,
+        HostId: hostId,
+        Code: err.code,
+        Message: err.message,
+        Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(err.code)}&product=Ecs`,
+      },
+      { 'x-acs-request-id': requestId, ...err.headers },
+    );
+  }
+
+  async function handleEcs(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathname: string,
+    rawQuery: string,
+  ): Promise<void> {
+    const requestId = state.newRequestId();
+    try {
+      const body = await readBody(req);
+      const query = parseQuery(rawQuery);
+      const verdict = verifyRequest(
+        { method: req.method ?? 'GET', pathname, query, headers: req.headers, body },
+        secrets,
+      );
+      if (!verdict.ok) throw new SimApiError(verdict.status, verdict.code, verdict.message);
+      const action = String(req.headers['x-acs-action'] ?? '');
+      const version = String(req.headers['x-acs-version'] ?? '');
+      if (version !== ECS_API_VERSION) {
+        throw new SimApiError(
+          400,
+          'InvalidVersion',
+          `Specified parameter Version ${version} is not valid.`,
+        );
+      }
+      const handler = Object.prototype.hasOwnProperty.call(ACTIONS, action)
+        ? ACTIONS[action]
+        : undefined;
+      if (!handler) {
+        throw new SimApiError(
+          404,
+          'InvalidAction.NotFound',
+          `Specified api ${action} is not found, please check your url and method.`,
+        );
+      }
+      const fault = faults.forAction(action);
+      if (fault?.latencyMs) await sleep(fault.latencyMs);
+      if (fault?.error) throw fault.error;
+      limiter?.take(action);
+      const result = handler(state, query);
+      sendJson(res, 200, { RequestId: requestId, ...result }, { 'x-acs-request-id': requestId });
+    } catch (err) {
+      if (err instanceof SimApiError) {
+        sendError(res, requestId, err);
+        return;
+      }
+      log('internal error', { error: String(err) });
+      sendError(
+        res,
+        requestId,
+        new SimApiError(
+          500,
+          'InternalError',
+          'The request processing has failed due to some unknown error.',
+        ),
+      );
+    }
+  }
+
+  async function handleNode(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathname: string,
+    rawQuery: string,
+  ): Promise<void> {
+    const rest = pathname.slice('/_nodes/'.length);
+    const slash = rest.indexOf('/');
+    const instanceId = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash));
+    const path = (slash < 0 ? '/' : rest.slice(slash)) + (rawQuery ? `?${rawQuery}` : '');
+    const inst = state.instances.get(instanceId);
+    if (!inst) {
+      sendJson(res, 404, { error: `no instance ${instanceId}` });
+      return;
+    }
+    if (state.isPartitioned(inst.zoneId) || inst.powerLost) {
+      // As a network would: no answer at all.
+      req.socket.destroy();
+      return;
+    }
+    if (!inst.host) {
+      sendJson(res, 502, { error: `instance ${instanceId} runs no host (status ${inst.status})` });
+      return;
+    }
+    const raw = await readBody(req);
+    let body: unknown = undefined;
+    if (raw.length) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        sendJson(res, 400, { error: 'body is not JSON' });
+        return;
+      }
+    }
+    const out = await inst.host.handle(req.method ?? 'GET', path, body);
+    sendJson(res, out.status, out.body ?? null);
+  }
+
+  async function handleSim(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathname: string,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (pathname === '/_sim/healthz') {
+      sendJson(res, 200, { ok: true });
+      return;
+    }
+    if (pathname === '/_sim/nodes' && method === 'GET') {
+      const nodes = [];
+      for (const inst of state.instances.values()) {
+        let report = {
+          nodeId: null as string | null,
+          running: false,
+          bootstrapped: false as boolean | null,
+        };
+        if (inst.host?.report) {
+          try {
+            report = inst.host.report();
+          } catch {
+            // An unreadable report is "not running", never a guess.
+          }
+        }
+        nodes.push({
+          instanceId: inst.instanceId,
+          zone: inst.zoneId,
+          status: inst.status,
+          hosted: inst.host !== null,
+          nodeId: report.nodeId,
+          running: report.running,
+          bootstrapped: report.bootstrapped,
+        });
+      }
+      sendJson(res, 200, nodes);
+      return;
+    }
+    if (pathname === '/_sim/state' && method === 'GET') {
+      const byStatus: Record<string, number> = {};
+      for (const i of state.instances.values()) byStatus[i.status] = (byStatus[i.status] ?? 0) + 1;
+      sendJson(res, 200, {
+        instances: state.instances.size,
+        byStatus,
+        timers: state.pendingTimers,
+        faults: faults.list().length,
+      });
+      return;
+    }
+    if (pathname === '/_sim/faults') {
+      if (method === 'GET') {
+        sendJson(res, 200, faults.list());
+        return;
+      }
+      if (method === 'DELETE') {
+        sendJson(res, 200, { removed: faults.clear() });
+        return;
+      }
+      if (method === 'POST') {
+        const raw = await readBody(req);
+        try {
+          const fault = faults.add(JSON.parse(raw.toString('utf8') || '{}'));
+          log('fault added', { fault });
+          sendJson(res, 201, fault);
+        } catch (err) {
+          const detail =
+            err instanceof ZodError
+              ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+              : [String(err)];
+          sendJson(res, 400, { error: 'invalid fault', detail });
+        }
+        return;
+      }
+    }
+    const m = /^\/_sim\/faults\/([^/]+)$/.exec(pathname);
+    if (m && method === 'DELETE') {
+      const removed = faults.remove(decodeURIComponent(m[1]!));
+      sendJson(res, removed ? 200 : 404, { removed });
+      return;
+    }
+    sendJson(res, 404, { error: `no route ${method} ${pathname}` });
+  }
+
+  const server = createServer({ maxHeaderSize: 256 * 1024 }, (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const work = pathname.startsWith('/_sim/')
+      ? handleSim(req, res, pathname)
+      : pathname.startsWith('/_nodes/')
+        ? handleNode(req, res, pathname, rawQuery)
+        : handleEcs(req, res, pathname, rawQuery);
+    work.catch((err: unknown) => {
+      log('request failed', { error: String(err) });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const ticker = setInterval(() => state.tick(), TICK_MS);
+  ticker.unref();
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host ?? '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closed: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    state,
+    faults,
+    close(): Promise<void> {
+      closed ??= new Promise<void>((resolve) => {
+        clearInterval(ticker);
+        state.stopAllHosts();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}

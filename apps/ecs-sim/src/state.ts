@@ -1,0 +1,569 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  SIM_IMAGE,
+  SIM_INSTANCE_TYPES,
+  SIM_REGION,
+  SIM_SECURITY_GROUP,
+  SIM_ZONES,
+  vswitchForZone,
+} from './catalog';
+import { MinHeap } from './min-heap';
+import { SimApiError, incorrectStatus, instanceNotFound } from './sim-error';
+
+export type SimStatus = 'Pending' | 'Starting' | 'Running' | 'Stopping' | 'Stopped';
+export type SimHealth =
+  | 'OK'
+  | 'Impaired'
+  | 'Warning'
+  | 'Maintaining'
+  | 'Initializing'
+  | 'InsufficientData'
+  | 'NotApplicable';
+
+/** What a simulated host reports about its node: the ground truth behind `GET /_sim/nodes`. */
+export interface HostReport {
+  nodeId: string | null;
+  running: boolean;
+  bootstrapped: boolean | null;
+}
+
+export interface SimHost {
+  stop(): void;
+  handle(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+  report?(): HostReport;
+}
+
+export interface SimHostContext {
+  instanceId: string;
+  zoneId: string;
+  /** Decoded UserData text ('' when none was given). */
+  userData: string;
+  /** Use this fetch to reach the control plane: it fails while the host's zone is partitioned. */
+  fetch: typeof fetch;
+}
+
+/** Returns null when the instance runs nothing the simulator should host (e.g. foreign UserData). */
+export type HostFactory = (ctx: SimHostContext) => SimHost | null | Promise<SimHost | null>;
+
+export interface SimEvent {
+  eventId: string;
+  instanceId: string;
+  type: string;
+  cycleStatus: 'Scheduled' | 'Executing' | 'Executed' | 'Canceled' | 'Inquiring';
+  publishTime: number;
+  notBefore: number;
+  finishTime?: number;
+  reason: string;
+}
+
+export interface SimInstance {
+  seq: number;
+  instanceId: string;
+  instanceName: string;
+  regionId: string;
+  zoneId: string;
+  instanceType: string;
+  imageId: string;
+  vSwitchId: string;
+  securityGroupId: string;
+  privateIp: string;
+  status: SimStatus;
+  /** Bumped on every status change; stale timer entries and host attachments check it. */
+  gen: number;
+  createdAt: number;
+  startedAt?: number;
+  tags: Map<string, string>;
+  userData: string;
+  host: SimHost | null;
+  /** Set by faults; while set, the instance has no power / is failed. */
+  powerLost: boolean;
+  failed: boolean;
+  events: SimEvent[];
+  /** Status steps still to come, e.g. a reboot's Starting → Running. */
+  plan: { to: SimStatus; inMs: number }[];
+}
+
+export interface RunSpec {
+  regionId: string;
+  zoneId?: string;
+  instanceType: string;
+  imageId: string;
+  vSwitchId: string;
+  securityGroupId: string;
+  amount: number;
+  instanceName?: string;
+  tags: [string, string][];
+  userData: string;
+}
+
+export interface SimStateOptions {
+  region?: string;
+  zones?: string[];
+  timeScale?: number;
+  /** Base lifecycle delays in ms, before timeScale. */
+  pendingMs?: number;
+  startingMs?: number;
+  stoppingMs?: number;
+  maxInstances?: number;
+  hostFactory?: HostFactory;
+  now?: () => number;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Whether outbound host traffic from a zone is cut (zone-partition fault). */
+  isPartitioned?: (zoneId: string) => boolean;
+  /** Whether a zone/type has no stock (no-stock fault). */
+  isOutOfStock?: (zoneId: string, instanceType: string) => boolean;
+}
+
+interface Timer {
+  at: number;
+  instanceId: string;
+  gen: number;
+  to: SimStatus;
+}
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+function randomId(prefix: string, len: number): string {
+  const bytes = randomBytes(len);
+  let out = prefix;
+  for (const b of bytes) out += ID_ALPHABET[b % ID_ALPHABET.length];
+  return out;
+}
+
+/** The simulated region: instances, their lifecycle on one timer heap, ClientTokens, hosts. */
+export class SimState {
+  readonly region: string;
+  readonly zones: string[];
+  readonly vswitches: Map<string, string>;
+  readonly instances = new Map<string, SimInstance>();
+  private readonly timers = new MinHeap<Timer>();
+  private readonly tokens = new Map<string, { fingerprint: string; instanceIds: string[] }>();
+  private readonly opts: Required<
+    Pick<SimStateOptions, 'pendingMs' | 'startingMs' | 'stoppingMs' | 'maxInstances' | 'timeScale'>
+  >;
+  private readonly now: () => number;
+  private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
+  private seq = 0;
+  private ipCounter = 10;
+  hostFactory?: HostFactory;
+  isPartitioned: (zoneId: string) => boolean;
+  isOutOfStock: (zoneId: string, instanceType: string) => boolean;
+
+  constructor(opts: SimStateOptions = {}) {
+    this.region = opts.region ?? SIM_REGION;
+    this.zones = opts.zones ?? SIM_ZONES;
+    this.vswitches = new Map(this.zones.map((z) => [vswitchForZone(z), z]));
+    this.opts = {
+      timeScale: opts.timeScale ?? 1,
+      pendingMs: opts.pendingMs ?? 300,
+      startingMs: opts.startingMs ?? 700,
+      stoppingMs: opts.stoppingMs ?? 500,
+      maxInstances: opts.maxInstances ?? 20_000,
+    };
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? (() => undefined);
+    this.hostFactory = opts.hostFactory;
+    this.isPartitioned = opts.isPartitioned ?? (() => false);
+    this.isOutOfStock = opts.isOutOfStock ?? (() => false);
+  }
+
+  private scaled(ms: number): number {
+    return Math.max(0, Math.round(ms * this.opts.timeScale));
+  }
+
+  // ---- RunInstances ---------------------------------------------------------------------------
+
+  run(spec: RunSpec, clientToken?: string): string[] {
+    const fingerprint = JSON.stringify(spec);
+    if (clientToken) {
+      const prior = this.tokens.get(clientToken);
+      if (prior) {
+        if (prior.fingerprint !== fingerprint) {
+          throw new SimApiError(
+            400,
+            'IdempotenceParamNotMatch',
+            'Request uses a client token in a previous request but is not identical to that request.',
+          );
+        }
+        return prior.instanceIds;
+      }
+    }
+    this.validateRun(spec);
+    const zoneId = spec.zoneId ?? this.vswitches.get(spec.vSwitchId)!;
+    const ids: string[] = [];
+    for (let i = 0; i < spec.amount; i++) {
+      const inst = this.create(spec, zoneId);
+      ids.push(inst.instanceId);
+    }
+    if (clientToken) this.tokens.set(clientToken, { fingerprint, instanceIds: ids });
+    this.log('instances created', { zoneId, instanceIds: ids });
+    return ids;
+  }
+
+  private validateRun(spec: RunSpec): void {
+    if (spec.regionId !== this.region) {
+      throw new SimApiError(
+        404,
+        'InvalidRegionId.NotFound',
+        `The specified RegionId ${spec.regionId} does not exist.`,
+      );
+    }
+    if (spec.zoneId !== undefined && !this.zones.includes(spec.zoneId)) {
+      throw new SimApiError(
+        404,
+        'InvalidZoneId.NotFound',
+        `The specified zone ${spec.zoneId} does not exist.`,
+      );
+    }
+    const vswZone = this.vswitches.get(spec.vSwitchId);
+    if (!vswZone) {
+      throw new SimApiError(
+        404,
+        'InvalidVSwitchId.NotFound',
+        `The specified VSwitchId ${spec.vSwitchId} does not exist.`,
+      );
+    }
+    if (spec.zoneId !== undefined && spec.zoneId !== vswZone) {
+      throw new SimApiError(
+        400,
+        'InvalidParameter.Mismatch',
+        `The specified vSwitch ${spec.vSwitchId} is not in zone ${spec.zoneId}.`,
+      );
+    }
+    if (spec.securityGroupId !== SIM_SECURITY_GROUP) {
+      throw new SimApiError(
+        404,
+        'InvalidSecurityGroupId.NotFound',
+        `The specified SecurityGroupId ${spec.securityGroupId} does not exist.`,
+      );
+    }
+    if (spec.imageId !== SIM_IMAGE) {
+      throw new SimApiError(
+        404,
+        'InvalidImageId.NotFound',
+        `The specified ImageId ${spec.imageId} does not exist.`,
+      );
+    }
+    if (!SIM_INSTANCE_TYPES[spec.instanceType]) {
+      throw new SimApiError(
+        400,
+        'InvalidInstanceType.ValueNotSupported',
+        `The specified InstanceType ${spec.instanceType} does not exist or is not supported.`,
+      );
+    }
+    if (this.isOutOfStock(vswZone, spec.instanceType)) {
+      throw new SimApiError(
+        403,
+        'OperationDenied.NoStock',
+        `The resource ${spec.instanceType} is out of stock in zone ${vswZone}.`,
+      );
+    }
+    if (this.instances.size + spec.amount > this.opts.maxInstances) {
+      throw new SimApiError(
+        403,
+        'QuotaExceed.ElasticQuota',
+        `The number of instances would exceed the quota of ${this.opts.maxInstances}.`,
+      );
+    }
+  }
+
+  private create(spec: RunSpec, zoneId: string): SimInstance {
+    const now = this.now();
+    const instanceId = randomId('i-j6', 18);
+    const n = this.ipCounter++;
+    const inst: SimInstance = {
+      seq: ++this.seq,
+      instanceId,
+      instanceName: spec.instanceName ?? instanceId,
+      regionId: this.region,
+      zoneId,
+      instanceType: spec.instanceType,
+      imageId: spec.imageId,
+      vSwitchId: spec.vSwitchId,
+      securityGroupId: spec.securityGroupId,
+      privateIp: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+      status: 'Pending',
+      gen: 0,
+      createdAt: now,
+      tags: new Map(spec.tags),
+      userData: spec.userData,
+      host: null,
+      powerLost: false,
+      failed: false,
+      events: [],
+      plan: [{ to: 'Running', inMs: this.opts.startingMs }],
+    };
+    this.instances.set(instanceId, inst);
+    this.schedule(inst, 'Starting', this.opts.pendingMs);
+    return inst;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  private schedule(inst: SimInstance, to: SimStatus, baseMs: number, from = this.now()): void {
+    this.timers.push({
+      at: from + this.scaled(baseMs),
+      instanceId: inst.instanceId,
+      gen: inst.gen,
+      to,
+    });
+  }
+
+  /** Moves an instance to a new status now, cancelling any pending steps, then plans the rest. */
+  private transition(
+    inst: SimInstance,
+    to: SimStatus,
+    plan: { to: SimStatus; inMs: number }[] = [],
+    at = this.now(),
+  ): void {
+    const from = inst.status;
+    inst.gen++;
+    inst.status = to;
+    inst.plan = plan;
+    if (from === 'Running' && to !== 'Running') this.detachHost(inst);
+    if (to === 'Running' && from !== 'Running') {
+      inst.startedAt = this.now();
+      this.attachHost(inst);
+    }
+    const next = inst.plan.shift();
+    // Counted from when this step was due, so a late tick does not stretch the lifecycle.
+    if (next) this.schedule(inst, next.to, next.inMs, at);
+  }
+
+  /** Applies every status change that is due. The server calls it from one interval timer. */
+  tick(now = this.now()): number {
+    let applied = 0;
+    for (;;) {
+      const t = this.timers.peek();
+      if (!t || t.at > now) break;
+      this.timers.pop();
+      const inst = this.instances.get(t.instanceId);
+      if (!inst || inst.gen !== t.gen) continue;
+      this.transition(inst, t.to, inst.plan, t.at);
+      applied++;
+    }
+    return applied;
+  }
+
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  private attachHost(inst: SimInstance): void {
+    if (!this.hostFactory || inst.powerLost || inst.failed) return;
+    const gen = inst.gen;
+    const ctx: SimHostContext = {
+      instanceId: inst.instanceId,
+      zoneId: inst.zoneId,
+      userData: inst.userData,
+      fetch: this.hostFetch(inst.zoneId),
+    };
+    let result: SimHost | null | Promise<SimHost | null>;
+    try {
+      result = this.hostFactory(ctx);
+    } catch (err) {
+      this.log('host factory failed', { instanceId: inst.instanceId, error: String(err) });
+      return;
+    }
+    const adopt = (host: SimHost | null): void => {
+      if (!host) return;
+      // The instance may have been stopped or deleted while the host was starting.
+      if (this.instances.get(inst.instanceId) !== inst || inst.gen !== gen) {
+        safeStop(host);
+        return;
+      }
+      inst.host = host;
+    };
+    if (result instanceof Promise) {
+      result.then(adopt, (err: unknown) =>
+        this.log('host factory failed', { instanceId: inst.instanceId, error: String(err) }),
+      );
+    } else adopt(result);
+  }
+
+  private detachHost(inst: SimInstance): void {
+    const host = inst.host;
+    inst.host = null;
+    if (host) safeStop(host);
+  }
+
+  private hostFetch(zoneId: string): typeof fetch {
+    return (input, init) => {
+      if (this.isPartitioned(zoneId)) {
+        return Promise.reject(
+          new TypeError('fetch failed', {
+            cause: Object.assign(new Error(`connect ETIMEDOUT (zone ${zoneId} is partitioned)`), {
+              code: 'ETIMEDOUT',
+            }),
+          }),
+        );
+      }
+      return fetch(input, init);
+    };
+  }
+
+  // ---- lookups ----------------------------------------------------------------------------------
+
+  get(instanceId: string): SimInstance {
+    const inst = this.instances.get(instanceId);
+    if (!inst) throw instanceNotFound(instanceId);
+    return inst;
+  }
+
+  health(inst: SimInstance): SimHealth {
+    if (inst.powerLost || inst.failed) return 'Impaired';
+    switch (inst.status) {
+      case 'Running':
+        return 'OK';
+      case 'Pending':
+      case 'Starting':
+        return 'Initializing';
+      default:
+        return 'NotApplicable';
+    }
+  }
+
+  // ---- delete / stop / start / reboot -----------------------------------------------------------
+
+  /** Validates every id first, so a batch either deletes all or none (as ECS does). */
+  delete(instanceIds: string[], force: boolean): void {
+    const targets = instanceIds.map((id) => this.get(id));
+    for (const inst of targets) {
+      if (inst.status === 'Pending') throw incorrectStatus(inst.instanceId, inst.status, true);
+      if (!force && inst.status !== 'Stopped') throw incorrectStatus(inst.instanceId, inst.status);
+    }
+    for (const inst of targets) {
+      inst.gen++;
+      this.detachHost(inst);
+      this.instances.delete(inst.instanceId);
+    }
+    if (targets.length) this.log('instances deleted', { instanceIds });
+  }
+
+  stop(instanceId: string): { previous: SimStatus; current: SimStatus } {
+    const inst = this.get(instanceId);
+    const previous = inst.status;
+    if (previous === 'Pending' || previous === 'Starting') {
+      throw incorrectStatus(instanceId, previous, true);
+    }
+    if (previous === 'Stopped' || previous === 'Stopping')
+      throw incorrectStatus(instanceId, previous);
+    this.transition(inst, 'Stopping', [{ to: 'Stopped', inMs: this.opts.stoppingMs }]);
+    return { previous, current: inst.status };
+  }
+
+  start(instanceId: string): { previous: SimStatus; current: SimStatus } {
+    const inst = this.get(instanceId);
+    const previous = inst.status;
+    if (previous !== 'Stopped' || inst.powerLost) throw incorrectStatus(instanceId, previous);
+    inst.failed = false;
+    this.transition(inst, 'Starting', [{ to: 'Running', inMs: this.opts.startingMs }]);
+    return { previous, current: inst.status };
+  }
+
+  reboot(instanceId: string): void {
+    const inst = this.get(instanceId);
+    if (inst.status !== 'Running') throw incorrectStatus(instanceId, inst.status);
+    inst.failed = false;
+    this.transition(inst, 'Stopping', [
+      { to: 'Starting', inMs: this.opts.stoppingMs },
+      { to: 'Running', inMs: this.opts.startingMs },
+    ]);
+  }
+
+  // ---- fault effects ----------------------------------------------------------------------------
+
+  private addEvent(
+    inst: SimInstance,
+    type: string,
+    cycleStatus: SimEvent['cycleStatus'],
+    reason: string,
+  ): void {
+    const now = this.now();
+    inst.events.push({
+      eventId: randomId('e-j6', 18),
+      instanceId: inst.instanceId,
+      type,
+      cycleStatus,
+      publishTime: now,
+      notBefore: now,
+      reason,
+    });
+  }
+
+  private closeEvents(inst: SimInstance): void {
+    const now = this.now();
+    for (const e of inst.events) {
+      if (
+        e.cycleStatus === 'Scheduled' ||
+        e.cycleStatus === 'Executing' ||
+        e.cycleStatus === 'Inquiring'
+      ) {
+        e.cycleStatus = 'Executed';
+        e.finishTime = now;
+      }
+    }
+  }
+
+  /** The zone loses power: every live instance stops at once, its host dies, health is Impaired. */
+  powerOff(zoneId: string): number {
+    let n = 0;
+    for (const inst of this.instances.values()) {
+      if (inst.zoneId !== zoneId || inst.powerLost) continue;
+      inst.powerLost = true;
+      if (inst.status !== 'Stopped') this.transition(inst, 'Stopped');
+      this.addEvent(inst, 'SystemFailure.Reboot', 'Executing', 'Zone power failure');
+      n++;
+    }
+    return n;
+  }
+
+  /** Power returns: the instances that lost it boot again (fresh hosts, as after a real reboot). */
+  powerOn(zoneId: string): number {
+    let n = 0;
+    for (const inst of this.instances.values()) {
+      if (inst.zoneId !== zoneId || !inst.powerLost) continue;
+      inst.powerLost = false;
+      this.closeEvents(inst);
+      this.transition(inst, 'Starting', [{ to: 'Running', inMs: this.opts.startingMs }]);
+      n++;
+    }
+    return n;
+  }
+
+  /** Hardware failure under one instance: its host dies, ECS still says Running but Impaired. */
+  fail(instanceId: string): void {
+    const inst = this.get(instanceId);
+    if (inst.failed) return;
+    inst.failed = true;
+    this.detachHost(inst);
+    this.addEvent(inst, 'SystemFailure.Reboot', 'Scheduled', 'Underlying hardware failure');
+  }
+
+  /** The failed hardware is repaired: the instance reboots onto healthy hardware. */
+  repair(instanceId: string): void {
+    const inst = this.instances.get(instanceId);
+    if (!inst || !inst.failed) return;
+    inst.failed = false;
+    this.closeEvents(inst);
+    if (inst.status === 'Running') {
+      this.transition(inst, 'Starting', [{ to: 'Running', inMs: this.opts.startingMs }]);
+    }
+  }
+
+  /** Stops every host (used on close). */
+  stopAllHosts(): void {
+    for (const inst of this.instances.values()) this.detachHost(inst);
+  }
+
+  newRequestId(): string {
+    return randomUUID().toUpperCase();
+  }
+}
+
+function safeStop(host: SimHost): void {
+  try {
+    host.stop();
+  } catch {
+    // A host that fails to stop is gone anyway.
+  }
+}
