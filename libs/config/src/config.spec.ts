@@ -1,0 +1,47 @@
+import { ConfigError, loadConfig } from './config';
+
+describe(loadConfig.name, () => {
+  it('should apply the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/snowline');
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379/0');
+    expect(c.api.port).toBe(3000);
+    expect(c.sim.port).toBe(3100);
+    expect(c.cloud.provider).toBe('sim');
+    expect(c.cloud.endpoint).toBe('127.0.0.1:3100');
+    expect(c.cloud.zones).toEqual(['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d']);
+    expect(c.cloud.vswitches['cn-hongkong-c']).toBe('vsw-sim-c');
+    expect(c.agent.controlPlaneUrl).toBe('http://127.0.0.1:3000');
+  });
+
+  it.each([
+    [{ API_PORT: 'abc' }, 'API_PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ SNOWLINE_ADMIN_KEY: 'short' }, 'SNOWLINE_ADMIN_KEY'],
+    [{ SNOWLINE_MASTER_KEY: 'bm90LTMyLWJ5dGVz' }, 'SNOWLINE_MASTER_KEY'],
+    [{ CLOUD_PROVIDER: 'aws' }, 'CLOUD_PROVIDER'],
+    [{ CLOUD_PROVIDER: 'alibaba' }, 'ALIBABA_CLOUD_ACCESS_KEY_ID'],
+    [{ ECS_VSWITCHES: 'nonsense' }, 'ECS_VSWITCHES'],
+  ])('should refuse %j naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(name));
+  });
+
+  it('should point at real Alibaba Cloud with credentials, region and vSwitches', () => {
+    const c = loadConfig({
+      CLOUD_PROVIDER: 'alibaba',
+      ALIBABA_CLOUD_ACCESS_KEY_ID: 'id',
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'secret',
+      CLOUD_REGION: 'cn-hongkong',
+      CLOUD_ZONES: 'cn-hongkong-b,cn-hongkong-c',
+      ECS_VSWITCHES: 'cn-hongkong-b=vsw-1,cn-hongkong-c=vsw-2',
+      ECS_SECURITY_GROUP_ID: 'sg-1',
+    });
+    expect(c.cloud).toMatchObject({
+      endpoint: 'ecs.cn-hongkong.aliyuncs.com',
+      protocol: 'https',
+      accessKeyId: 'id',
+    });
+    expect(c.cloud.vswitches).toEqual({ 'cn-hongkong-b': 'vsw-1', 'cn-hongkong-c': 'vsw-2' });
+  });
+});
