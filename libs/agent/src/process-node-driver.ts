@@ -1,0 +1,170 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AvalancheNodeClient, nodeIdFromCertPem, StakingKeyMaterial } from '@snowline/avalanche';
+import { NodeDriver } from './node-driver';
+import type { NodeReport } from './protocol';
+
+export interface ProcessNodeDriverOptions {
+  /** Path to avalanchego (or anything that takes its flags). */
+  binary: string;
+  /** Key files go to `<dataDir>/staking/`. */
+  dataDir: string;
+  /** Extra flags (network id, data dir, bootstrap IPs…). */
+  args?: string[];
+  httpPort: number;
+  /** SIGTERM, then SIGKILL after this long. */
+  stopTimeoutMs?: number;
+  /** Timeout of each call to the node's HTTP API in report(). */
+  requestTimeoutMs?: number;
+  log?: (msg: string, fields?: object) => void;
+}
+
+const errorText = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).slice(0, 200);
+
+/** Runs the real avalanchego as a child process with the identity's three key files. */
+export class ProcessNodeDriver extends NodeDriver {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> | null = null;
+  private nodeId: string | null = null;
+  private lastExit: string | null = null;
+  private readonly client: AvalancheNodeClient;
+  private readonly stakingDir: string;
+  private op: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: ProcessNodeDriverOptions) {
+    super();
+    this.client = new AvalancheNodeClient(`http://127.0.0.1:${opts.httpPort}`, {
+      timeoutMs: opts.requestTimeoutMs ?? 2_000,
+    });
+    this.stakingDir = join(opts.dataDir, 'staking');
+  }
+
+  get files() {
+    return {
+      cert: join(this.stakingDir, 'staker.crt'),
+      key: join(this.stakingDir, 'staker.key'),
+      signer: join(this.stakingDir, 'signer.key'),
+    };
+  }
+
+  start(keys: StakingKeyMaterial): Promise<void> {
+    return this.serial(() => this.doStart(keys));
+  }
+
+  stop(): Promise<void> {
+    return this.serial(() => this.doStop());
+  }
+
+  async report(): Promise<NodeReport> {
+    const observedAt = new Date().toISOString();
+    if (!this.child) {
+      return {
+        running: false,
+        nodeId: null,
+        healthy: false,
+        bootstrapped: false,
+        observedAt,
+        error: this.lastExit,
+      };
+    }
+    const [id, health, ready] = await Promise.allSettled([
+      this.client.getNodeID(),
+      this.client.health(),
+      this.client.readiness(),
+    ]);
+    const errors = [id, health, ready]
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => errorText(r.reason));
+    return {
+      running: true,
+      nodeId: id.status === 'fulfilled' ? id.value.nodeID : null,
+      healthy: health.status === 'fulfilled' ? health.value.healthy : null,
+      bootstrapped: ready.status === 'fulfilled' ? ready.value.healthy : null,
+      observedAt,
+      error: errors.length ? errors[0] : null,
+    };
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.op.then(fn, fn);
+    this.op = next.catch(() => undefined);
+    return next;
+  }
+
+  private async doStart(keys: StakingKeyMaterial): Promise<void> {
+    const nodeId = nodeIdFromCertPem(keys.stakerCrt);
+    if (this.child && this.nodeId === nodeId) return;
+    if (this.child) await this.doStop();
+
+    await mkdir(this.stakingDir, { recursive: true, mode: 0o700 });
+    await chmod(this.stakingDir, 0o700);
+    const f = this.files;
+    for (const [path, data] of [
+      [f.cert, keys.stakerCrt],
+      [f.key, keys.stakerKey],
+      [f.signer, keys.signerKey],
+    ] as const) {
+      await writeFile(path, data, { mode: 0o600 });
+      await chmod(path, 0o600); // writeFile's mode only applies when it creates the file
+    }
+
+    const args = [
+      ...(this.opts.args ?? []),
+      `--staking-tls-cert-file=${f.cert}`,
+      `--staking-tls-key-file=${f.key}`,
+      `--staking-signer-key-file=${f.signer}`,
+      `--http-port=${this.opts.httpPort}`,
+    ];
+    const child = spawn(this.opts.binary, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    this.child = child;
+    this.nodeId = nodeId;
+    this.lastExit = null;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (this.child === child) {
+          this.child = null;
+          this.nodeId = null;
+          this.lastExit = `avalanchego exited (${signal ?? `code ${code}`})`;
+          this.opts.log?.('node process exited', { code, signal });
+        }
+        resolve();
+      });
+      child.once('error', (err) => {
+        if (this.child === child) {
+          this.child = null;
+          this.nodeId = null;
+          this.lastExit = `avalanchego failed to start: ${errorText(err)}`;
+        }
+        resolve();
+      });
+    });
+  }
+
+  private async doStop(): Promise<void> {
+    const child = this.child;
+    const exited = this.exited;
+    if (child && exited && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>(
+          (r) => (timer = setTimeout(() => r(true), this.opts.stopTimeoutMs ?? 30_000)),
+        ),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        this.opts.log?.('node ignored SIGTERM, sending SIGKILL', { pid: child.pid });
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+    this.child = null;
+    this.nodeId = null;
+    this.exited = null;
+    const f = this.files;
+    await Promise.all([f.cert, f.key, f.signer].map((p) => rm(p, { force: true })));
+  }
+}

@@ -1,0 +1,194 @@
+import {
+  blsPublicFromSecret,
+  GetNodeIdResult,
+  GetNodeVersionResult,
+  HealthResponse,
+  isBootstrappedParamsSchema,
+  JSON_RPC_CODES,
+  jsonRpcRequestSchema,
+  NODE_PATHS,
+  nodeIdFromCertPem,
+  StakingKeyMaterial,
+} from '@snowline/avalanche';
+import { NodeDriver } from './node-driver';
+import type { NodeReport } from './protocol';
+
+export interface SimulatedNodeDriverOptions {
+  bootstrapMs: number;
+  now?: () => number;
+  version?: string;
+}
+
+export interface SimulatedHttpResponse {
+  status: number;
+  body: unknown;
+}
+
+const KNOWN_CHAINS = new Set(['P', 'X', 'C']);
+const SIM_VERSION: GetNodeVersionResult = {
+  version: 'avalanchego/1.13.0',
+  databaseVersion: 'v1.4.5',
+  rpcProtocolVersion: '39',
+  gitCommit: 'simulated',
+  vmVersions: { avm: 'v1.13.0', evm: 'v0.15.0', platform: 'v1.13.0' },
+};
+
+/**
+ * A node that exists only as a few fields: 10,000 of these live in one simulator process, so there are
+ * no timers — "bootstrapped" is derived from the start timestamp on every read.
+ */
+export class SimulatedNodeDriver extends NodeDriver {
+  private readonly bootstrapMs: number;
+  private readonly now: () => number;
+  private readonly version: GetNodeVersionResult;
+  private node: {
+    nodeId: string;
+    blsPublicKey: string;
+    proofOfPossession: string;
+    startedAt: number;
+  } | null = null;
+
+  constructor(opts: SimulatedNodeDriverOptions) {
+    super();
+    this.bootstrapMs = opts.bootstrapMs;
+    this.now = opts.now ?? Date.now;
+    this.version = opts.version ? { ...SIM_VERSION, version: opts.version } : SIM_VERSION;
+  }
+
+  async start(keys: StakingKeyMaterial): Promise<void> {
+    const nodeId = nodeIdFromCertPem(keys.stakerCrt);
+    if (this.node?.nodeId === nodeId) return;
+    const { blsPublicKey, proofOfPossession } = blsPublicFromSecret(keys.signerKey);
+    // A different identity replaces the old one, like restarting avalanchego with other key files.
+    this.node = { nodeId, blsPublicKey, proofOfPossession, startedAt: this.now() };
+  }
+
+  async stop(): Promise<void> {
+    this.node = null;
+  }
+
+  async report(): Promise<NodeReport> {
+    const observedAt = new Date(this.now()).toISOString();
+    if (!this.node) {
+      return {
+        running: false,
+        nodeId: null,
+        healthy: false,
+        bootstrapped: false,
+        observedAt,
+        error: null,
+      };
+    }
+    const bootstrapped = this.isBootstrapped();
+    return {
+      running: true,
+      nodeId: this.node.nodeId,
+      healthy: bootstrapped,
+      bootstrapped,
+      observedAt,
+      error: null,
+    };
+  }
+
+  /** The node's HTTP API, for the simulator to serve on the instance's address. */
+  async handle(method: string, path: string, body: unknown): Promise<SimulatedHttpResponse> {
+    const route = path.split('?')[0].replace(/\/+$/, '');
+    const isHealth =
+      route === NODE_PATHS.health ||
+      route === NODE_PATHS.readiness ||
+      route === NODE_PATHS.liveness;
+    if (!isHealth && route !== NODE_PATHS.info)
+      return { status: 404, body: { error: 'not found' } };
+    // A stopped node answers nothing useful; the simulator may turn this into a refused connection.
+    if (!this.node) {
+      const down: HealthResponse = { checks: {}, healthy: false };
+      return { status: 503, body: isHealth ? down : { error: 'node not running' } };
+    }
+    if (isHealth) {
+      if (method !== 'GET' && method !== 'POST')
+        return { status: 405, body: { error: 'method not allowed' } };
+      const report = route === NODE_PATHS.liveness ? this.liveness() : this.health();
+      return { status: report.healthy ? 200 : 503, body: report };
+    }
+    if (method !== 'POST') return { status: 405, body: { error: 'method not allowed' } };
+    return { status: 200, body: this.rpc(body) };
+  }
+
+  private isBootstrapped(): boolean {
+    return this.node !== null && this.now() - this.node.startedAt >= this.bootstrapMs;
+  }
+
+  private check(ok: boolean, message: unknown, error: string) {
+    const timestamp = new Date(this.now()).toISOString();
+    return {
+      message,
+      ...(ok ? {} : { error: { message: error } }),
+      timestamp,
+      duration: 1000,
+      contiguousFailures: ok ? 0 : 1,
+      timeOfFirstFailure: ok ? null : new Date(this.node?.startedAt ?? this.now()).toISOString(),
+    };
+  }
+
+  private health(): HealthResponse {
+    const bootstrapped = this.isBootstrapped();
+    const checks: HealthResponse['checks'] = {
+      bls: this.check(true, null, ''),
+      network: this.check(
+        bootstrapped,
+        { connectedPeers: bootstrapped ? 32 : 0 },
+        'not connected to enough stake',
+      ),
+    };
+    for (const chain of KNOWN_CHAINS) {
+      checks[chain] = this.check(bootstrapped, { bootstrapped }, 'subnet not bootstrapped');
+    }
+    return { checks, healthy: bootstrapped };
+  }
+
+  private liveness(): HealthResponse {
+    return { checks: { liveness: this.check(true, null, '') }, healthy: true };
+  }
+
+  private rpc(body: unknown): unknown {
+    const req = jsonRpcRequestSchema.safeParse(body);
+    if (!req.success) {
+      return rpcError(null, JSON_RPC_CODES.invalidRequest, 'invalid JSON-RPC request');
+    }
+    const { id, method, params } = req.data;
+    const node = this.node!;
+    switch (method) {
+      case 'info.getNodeID': {
+        const result: GetNodeIdResult = {
+          nodeID: node.nodeId,
+          nodePOP: { publicKey: node.blsPublicKey, proofOfPossession: node.proofOfPossession },
+        };
+        return { jsonrpc: '2.0', id, result };
+      }
+      case 'info.isBootstrapped': {
+        const p = isBootstrappedParamsSchema.safeParse(params);
+        if (!p.success) return rpcError(id, JSON_RPC_CODES.invalidParams, 'missing chain');
+        if (!KNOWN_CHAINS.has(p.data.chain)) {
+          return rpcError(
+            id,
+            JSON_RPC_CODES.serverError,
+            `there is no chain with alias/ID of ${p.data.chain}`,
+          );
+        }
+        return { jsonrpc: '2.0', id, result: { isBootstrapped: this.isBootstrapped() } };
+      }
+      case 'info.getNodeVersion':
+        return { jsonrpc: '2.0', id, result: this.version };
+      default:
+        return rpcError(
+          id,
+          JSON_RPC_CODES.methodNotFound,
+          `the method ${method} does not exist/is not available`,
+        );
+    }
+  }
+}
+
+function rpcError(id: string | number | null, code: number, message: string) {
+  return { jsonrpc: '2.0', id, error: { code, message } };
+}
