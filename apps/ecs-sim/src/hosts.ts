@@ -7,7 +7,9 @@ import type { HostReport, HostFactory, SimHost } from './state';
  */
 interface SimDriver {
   handle(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
-  report(): Partial<HostReport> & Record<string, unknown>;
+  report():
+    | Promise<Partial<HostReport> & Record<string, unknown>>
+    | (Partial<HostReport> & Record<string, unknown>);
 }
 interface AgentInstance {
   start?(): unknown;
@@ -61,8 +63,8 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
     const host: SimHost = {
       stop: () => settle(agent.stop?.(), onError),
       handle: (method, path, body) => driver.handle(method, path, body),
-      report: () => {
-        const r = driver.report();
+      report: async () => {
+        const r = await driver.report();
         return {
           nodeId: typeof r.nodeId === 'string' ? r.nodeId : null,
           running: r.running === true,

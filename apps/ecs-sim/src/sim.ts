@@ -6,7 +6,7 @@ import { FaultRegistry } from './faults';
 import { ActionRateLimiter, DEFAULT_RATE_LIMITS, type RateLimit } from './rate-limit';
 import { verifyRequest } from './signature';
 import { SimApiError } from './sim-error';
-import { SimState, type HostFactory } from './state';
+import { SimState, type HostFactory, type HostReport } from './state';
 
 export const ECS_API_VERSION = '2014-05-26';
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -248,30 +248,32 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       return;
     }
     if (pathname === '/_sim/nodes' && method === 'GET') {
-      const nodes = [];
-      for (const inst of state.instances.values()) {
-        let report = {
-          nodeId: null as string | null,
-          running: false,
-          bootstrapped: false as boolean | null,
-        };
-        if (inst.host?.report) {
-          try {
-            report = inst.host.report();
-          } catch {
-            // An unreadable report is "not running", never a guess.
+      const nodes = await Promise.all(
+        [...state.instances.values()].map(async (inst) => {
+          const host = inst.host;
+          // No host means no node: that is known, not unknown.
+          let report: HostReport = { nodeId: null, running: false, bootstrapped: false };
+          let error: string | undefined;
+          if (host?.report) {
+            try {
+              report = await host.report();
+            } catch (err) {
+              error = String(err);
+              report = { nodeId: null, running: false, bootstrapped: null };
+            }
           }
-        }
-        nodes.push({
-          instanceId: inst.instanceId,
-          zone: inst.zoneId,
-          status: inst.status,
-          hosted: inst.host !== null,
-          nodeId: report.nodeId,
-          running: report.running,
-          bootstrapped: report.bootstrapped,
-        });
-      }
+          return {
+            instanceId: inst.instanceId,
+            zone: inst.zoneId,
+            status: inst.status,
+            hosted: host !== null,
+            nodeId: report.nodeId,
+            running: report.running,
+            bootstrapped: report.bootstrapped,
+            ...(error ? { error } : {}),
+          };
+        }),
+      );
       sendJson(res, 200, nodes);
       return;
     }

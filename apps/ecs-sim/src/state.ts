@@ -30,7 +30,8 @@ export interface HostReport {
 export interface SimHost {
   stop(): void;
   handle(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
-  report?(): HostReport;
+  /** The driver's view of its node; may be async (the agent's NodeDriver.report() is). */
+  report?(): HostReport | Promise<HostReport>;
 }
 
 export interface SimHostContext {
