@@ -1,0 +1,375 @@
+import { generateIdentity, GeneratedIdentity } from '@snowline/avalanche';
+import { Agent } from './agent';
+import { SimulatedNodeDriver } from './simulated-node-driver';
+import { LeaseRequest, LeaseResponse, UserData } from './protocol';
+
+/** Manual clock + timers: advance() runs due timers in order, letting promises settle in between. */
+class FakeClock {
+  t = 0;
+  private seq = 0;
+  private readonly pending = new Map<number, { at: number; fn: () => void }>();
+  now = () => this.t;
+  timers = {
+    setTimeout: (fn: () => void, ms: number) => {
+      const id = ++this.seq;
+      this.pending.set(id, { at: this.t + ms, fn });
+      return id;
+    },
+    clearTimeout: (id: unknown) => void this.pending.delete(id as number),
+  };
+  async advance(ms: number): Promise<void> {
+    const target = this.t + ms;
+    for (;;) {
+      await settle();
+      const next = [...this.pending.entries()].sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      if (!next || next[1].at > target) break;
+      this.pending.delete(next[0]);
+      this.t = Math.max(this.t, next[1].at);
+      next[1].fn();
+    }
+    this.t = target;
+    await settle();
+  }
+  get timerCount(): number {
+    return this.pending.size;
+  }
+}
+
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+};
+
+type Reply = { status: number; body: unknown } | 'network-error';
+
+/** A scripted control plane behind an injected fetch. */
+class FakeControlPlane {
+  calls: { path: string; body: Record<string, unknown>; auth: string | null }[] = [];
+  register: () => Reply = () => ({
+    status: 200,
+    body: { hostId: HOST, leaseTtlSeconds: 45, renewIntervalSeconds: 10 },
+  });
+  lease: (req: LeaseRequest) => Reply = () => ({ status: 200, body: standby() });
+  keys: (req: { generation: number }) => Reply = () => ({ status: 410, body: {} });
+
+  fetch = (async (url: string, init: RequestInit) => {
+    const path = new URL(url).pathname;
+    const body = JSON.parse(String(init.body)) as Record<string, unknown>;
+    this.calls.push({ path, body, auth: new Headers(init.headers).get('authorization') });
+    const handler =
+      path === '/v1/agent/register'
+        ? this.register
+        : path === '/v1/agent/lease'
+          ? this.lease
+          : this.keys;
+    const r = (handler as (b: unknown) => Reply)(body);
+    if (r === 'network-error') throw new TypeError('fetch failed');
+    return new Response(JSON.stringify(r.body), { status: r.status });
+  }) as unknown as typeof fetch;
+
+  count(path: string): number {
+    return this.calls.filter((c) => c.path === path).length;
+  }
+  lastLease(): Record<string, unknown> {
+    return this.calls.filter((c) => c.path === '/v1/agent/lease').at(-1)!.body;
+  }
+}
+
+const HOST = '6f1c8a1e-6d0c-4f39-8c55-0a3f1c2b9d10';
+const VALIDATOR = '0b6e2f0e-0b1b-4b8e-9b7e-3d2b5f0c1a22';
+const userData: UserData = {
+  snowline: 1,
+  controlPlaneUrl: 'http://cp.test',
+  hostId: HOST,
+  bootstrapToken: 'x'.repeat(40),
+};
+const standby = (): LeaseResponse => ({
+  role: 'standby',
+  assignment: null,
+  leaseExpiresAt: new Date().toISOString(),
+  leaseTtlSeconds: 45,
+});
+const assigned = (generation: number, nodeId: string): LeaseResponse => ({
+  role: 'assigned',
+  assignment: { validatorId: VALIDATOR, generation, nodeId },
+  leaseExpiresAt: new Date().toISOString(),
+  leaseTtlSeconds: 45,
+});
+const keysBody = (id: GeneratedIdentity, generation: number) => ({
+  generation,
+  stakerCrt: id.stakerCrt,
+  stakerKey: id.stakerKey,
+  signerKey: id.signerKey.toString('base64'),
+});
+
+describe(Agent.name, () => {
+  let clock: FakeClock;
+  let cp: FakeControlPlane;
+  let driver: SimulatedNodeDriver;
+  let logs: { msg: string; fields?: object }[];
+  let agent: Agent;
+  let id: GeneratedIdentity;
+
+  beforeAll(async () => {
+    id = await generateIdentity();
+  });
+  beforeEach(() => {
+    clock = new FakeClock();
+    cp = new FakeControlPlane();
+    driver = new SimulatedNodeDriver({ bootstrapMs: 1_000, now: clock.now });
+    logs = [];
+    agent = new Agent({
+      userData,
+      instanceId: 'i-abc',
+      driver,
+      fetch: cp.fetch,
+      now: clock.now,
+      timers: clock.timers,
+      log: (msg, fields) => logs.push({ msg, fields }),
+      random: () => 0.5,
+    });
+  });
+  afterEach(async () => {
+    await agent.stop();
+  });
+
+  const running = async () => (await driver.report()).running;
+
+  it('should register with the bootstrap token, retrying with back-off until it succeeds', async () => {
+    let failures = 3;
+    cp.register = () =>
+      failures-- > 0 ? (failures === 1 ? 'network-error' : { status: 503, body: {} }) : cp_ok();
+    const cp_ok = () => ({
+      status: 200,
+      body: { hostId: HOST, leaseTtlSeconds: 45, renewIntervalSeconds: 10 },
+    });
+    agent.start();
+    await clock.advance(0);
+    expect(agent.state().registered).toBe(false);
+    await clock.advance(10_000);
+    expect(cp.count('/v1/agent/register')).toBe(4);
+    expect(agent.state().registered).toBe(true);
+    expect(cp.calls[0]).toMatchObject({
+      body: { hostId: HOST, instanceId: 'i-abc' },
+      auth: `Bearer ${userData.bootstrapToken}`,
+    });
+    expect(cp.count('/v1/agent/lease')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('should renew every renewIntervalSeconds with its generation and node report', async () => {
+    agent.start();
+    await clock.advance(0);
+    await clock.advance(30_000);
+    expect(cp.count('/v1/agent/lease')).toBe(4); // t = 0, 10, 20, 30 s
+    expect(cp.lastLease()).toMatchObject({
+      hostId: HOST,
+      generation: null,
+      node: { running: false },
+    });
+    expect(agent.state()).toMatchObject({
+      registered: true,
+      generation: null,
+      fenced: false,
+      lastRenewalAt: 30_000,
+    });
+  });
+
+  it('should fetch keys and start the node on assignment, then report it', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(3, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    agent.start();
+    await clock.advance(0);
+    expect(await running()).toBe(true);
+    expect((await driver.report()).nodeId).toBe(id.nodeId);
+    expect(agent.state().generation).toBe(3);
+    expect(cp.calls.find((c) => c.path === '/v1/agent/keys')?.body).toEqual({
+      hostId: HOST,
+      generation: 3,
+    });
+    await clock.advance(10_000);
+    expect(cp.lastLease()).toMatchObject({
+      generation: 3,
+      node: { running: true, nodeId: id.nodeId, bootstrapped: true },
+    });
+    expect(cp.count('/v1/agent/keys')).toBe(1);
+  });
+
+  it('should wait retryAfterMs on 425 and start once the keys are granted', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
+    let early = 2;
+    cp.keys = (req) =>
+      early-- > 0
+        ? { status: 425, body: { retryAfterMs: 3_000, reason: 'old lease' } }
+        : { status: 200, body: keysBody(id, req.generation) };
+    agent.start();
+    await clock.advance(0);
+    expect(await running()).toBe(false);
+    expect(agent.state().generation).toBe(1); // "about to run": the next renewal carries it
+    await clock.advance(2_999);
+    expect(cp.count('/v1/agent/keys')).toBe(1);
+    await clock.advance(1);
+    expect(cp.count('/v1/agent/keys')).toBe(2);
+    await clock.advance(3_000);
+    expect(await running()).toBe(true);
+  });
+
+  it.each([409, 410])(
+    'should not start when keys answer %i, nor retry that generation',
+    async (status) => {
+      cp.lease = () => ({ status: 200, body: assigned(2, id.nodeId) });
+      cp.keys = () => ({ status, body: { fenced: true, reason: 'moved' } });
+      agent.start();
+      await clock.advance(30_000);
+      expect(await running()).toBe(false);
+      expect(cp.count('/v1/agent/keys')).toBe(1);
+      expect(agent.state().generation).toBeNull();
+    },
+  );
+
+  it('should refuse keys whose certificate is not the assigned NodeID', async () => {
+    const other = await generateIdentity();
+    cp.lease = () => ({ status: 200, body: assigned(2, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(other, req.generation) });
+    agent.start();
+    await clock.advance(0);
+    expect(await running()).toBe(false);
+  });
+
+  it('should stop immediately on 409 fenced and stay stopped while renewing with generation null', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    agent.start();
+    await clock.advance(0);
+    expect(await running()).toBe(true);
+
+    cp.lease = () => ({ status: 409, body: { fenced: true, reason: 'generation moved' } });
+    await clock.advance(10_000);
+    expect(await running()).toBe(false);
+    expect(agent.state()).toMatchObject({ fenced: true, generation: null });
+    await clock.advance(10_000);
+    expect(cp.lastLease()).toMatchObject({ generation: null, node: { running: false } });
+
+    // Later the control plane hands it a new generation: it starts again.
+    cp.lease = () => ({ status: 200, body: assigned(5, id.nodeId) });
+    await clock.advance(10_000);
+    expect(await running()).toBe(true);
+    expect(agent.state()).toMatchObject({ fenced: false, generation: 5 });
+  });
+
+  it('should stop the node when it becomes standby', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    agent.start();
+    await clock.advance(0);
+    cp.lease = () => ({ status: 200, body: standby() });
+    await clock.advance(10_000);
+    expect(await running()).toBe(false);
+    expect(agent.state().generation).toBeNull();
+  });
+
+  it('should stop the old identity before fetching the keys of a new generation', async () => {
+    const order: string[] = [];
+    const stop = driver.stop.bind(driver);
+    driver.stop = async () => {
+      order.push('stop');
+      return stop();
+    };
+    cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
+    cp.keys = (req) => {
+      order.push(`keys ${req.generation}`);
+      return { status: 200, body: keysBody(id, req.generation) };
+    };
+    agent.start();
+    await clock.advance(0);
+    cp.lease = () => ({ status: 200, body: assigned(2, id.nodeId) });
+    await clock.advance(10_000);
+    expect(order).toEqual(['keys 1', 'stop', 'keys 2']);
+    expect(await running()).toBe(true);
+  });
+
+  it('should self-fence when no renewal succeeded for leaseTtlSeconds since the last good request start', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    agent.start();
+    await clock.advance(20_000); // renewals at 0, 10, 20 s succeed
+    expect(agent.state().lastRenewalAt).toBe(20_000);
+
+    let mode: 'error' | '500' = 'error';
+    cp.lease = () => (mode === 'error' ? 'network-error' : { status: 500, body: {} });
+    await clock.advance(20_000);
+    mode = '500';
+    await clock.advance(24_999); // t = 64.999 s: still within 45 s of 20 s
+    expect(await running()).toBe(true);
+    await clock.advance(1); // t = 65 s
+    expect(await running()).toBe(false);
+    expect(agent.state().fenced).toBe(true);
+    expect(logs.some((l) => /self-fence/.test(l.msg))).toBe(true);
+  });
+
+  it('should self-fence even when the renewal request hangs', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    let hang = false;
+    const hanging = new Agent({
+      userData,
+      instanceId: 'i-hang',
+      driver,
+      // A fetch that never settles (and ignores its abort signal) once `hang` is set.
+      fetch: ((url: string, init: RequestInit) =>
+        hang ? new Promise<Response>(() => undefined) : cp.fetch(url, init)) as typeof fetch,
+      now: clock.now,
+      timers: clock.timers,
+    });
+    hanging.start();
+    await clock.advance(0);
+    expect(await running()).toBe(true);
+    hang = true;
+    await clock.advance(44_999);
+    expect(await running()).toBe(true);
+    await clock.advance(1);
+    expect(await running()).toBe(false);
+    await hanging.stop();
+  });
+
+  it('should survive network errors and garbage without crashing', async () => {
+    let n = 0;
+    cp.lease = () => (n++ % 2 ? 'network-error' : { status: 200, body: { nonsense: true } });
+    agent.start();
+    await clock.advance(100_000);
+    expect(agent.state().registered).toBe(true);
+    expect(cp.count('/v1/agent/lease')).toBeGreaterThanOrEqual(10);
+  });
+
+  it('should end every timer on stop, and stop the node', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    agent.start();
+    await clock.advance(0);
+    expect(clock.timerCount).toBeGreaterThan(0);
+    await agent.stop();
+    expect(clock.timerCount).toBe(0);
+    expect(await running()).toBe(false);
+    const before = cp.calls.length;
+    await clock.advance(100_000);
+    expect(cp.calls.length).toBe(before);
+  });
+
+  it('should never log key material', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    agent.start();
+    await clock.advance(0);
+    cp.lease = () => ({ status: 409, body: { fenced: true, reason: 'moved' } });
+    await clock.advance(100_000);
+    const text = JSON.stringify(logs);
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of [
+      id.stakerKey,
+      id.signerKey.toString('base64'),
+      id.signerKey.toString('hex'),
+      'PRIVATE KEY',
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(text).not.toContain(userData.bootstrapToken);
+  });
+});

@@ -1,0 +1,382 @@
+import { nodeIdFromCertPem } from '@snowline/avalanche';
+import { performance } from 'node:perf_hooks';
+import { NodeDriver } from './node-driver';
+import {
+  AGENT_PATHS,
+  Assignment,
+  fencedResponseSchema,
+  keysResponseSchema,
+  leaseResponseSchema,
+  registerResponseSchema,
+  tooEarlyResponseSchema,
+  UserData,
+} from './protocol';
+
+export interface AgentTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface AgentOptions {
+  userData: UserData;
+  instanceId: string;
+  driver: NodeDriver;
+  fetch?: typeof fetch;
+  /** Monotonic milliseconds (default performance.now): only differences are used, never wall time. */
+  now?: () => number;
+  log?: (msg: string, fields?: object) => void;
+  timers?: AgentTimers;
+  /** Per-request timeout (default 5 s, capped at the renew interval once known). */
+  requestTimeoutMs?: number;
+  /** Registration back-off: first delay and cap (default 1 s → 30 s, doubling, with jitter). */
+  registerBackoff?: { initialMs: number; maxMs: number };
+  random?: () => number;
+}
+
+export interface AgentState {
+  registered: boolean;
+  /** The generation whose identity the node runs or is about to run. */
+  generation: number | null;
+  /** The control plane fenced this host (or it fenced itself); the node stays stopped until a new assignment. */
+  fenced: boolean;
+  /** `now()` at the start of the last renewal that succeeded. */
+  lastRenewalAt: number | null;
+}
+
+type Http = { status: number; body: unknown };
+
+/**
+ * The host agent: register, renew the lease, fetch keys once per generation, supervise the node and
+ * stop it when fenced or when it cannot renew for a whole lease TTL (self-fencing).
+ */
+export class Agent {
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+  private readonly log: (msg: string, fields?: object) => void;
+  private readonly timers: AgentTimers;
+  private readonly random: () => number;
+  private readonly backoff: { initialMs: number; maxMs: number };
+
+  private running = false;
+  private registered = false;
+  private registerAttempts = 0;
+  private renewIntervalMs = 10_000;
+  private leaseTtlMs = 45_000;
+  private generation: number | null = null;
+  private nodeRunning = false;
+  private pending: Assignment | null = null;
+  private nextKeysAt = 0;
+  private nextRenewAt = 0;
+  private fenced = false;
+  private lastRenewalAt: number | null = null;
+  /** Generations whose keys were refused (409/410) or failed to start: never retried. */
+  private readonly refused = new Set<number>();
+
+  private loopTimer: unknown = null;
+  private fenceTimer: unknown = null;
+  private driverOp: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: AgentOptions) {
+    this.fetchImpl = opts.fetch ?? fetch;
+    this.now = opts.now ?? (() => performance.now());
+    this.log = opts.log ?? (() => undefined);
+    this.timers = opts.timers ?? {
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    };
+    this.random = opts.random ?? Math.random;
+    this.backoff = opts.registerBackoff ?? { initialMs: 1_000, maxMs: 30_000 };
+  }
+
+  state(): AgentState {
+    return {
+      registered: this.registered,
+      generation: this.generation,
+      fenced: this.fenced,
+      lastRenewalAt: this.lastRenewalAt,
+    };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Ends every timer and stops the node: a node without its agent could not fence itself. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.clear('loopTimer');
+    this.clear('fenceTimer');
+    // No waiting for a round in flight (its request may hang until its timeout): it re-checks `running`
+    // under the driver lock before starting anything.
+    await this.stopNode('agent stopping');
+  }
+
+  private clear(which: 'loopTimer' | 'fenceTimer'): void {
+    if (this[which] !== null) this.timers.clearTimeout(this[which]);
+    this[which] = null;
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    this.clear('loopTimer');
+    this.loopTimer = this.timers.setTimeout(
+      () => {
+        this.loopTimer = null;
+        void this.tick();
+      },
+      Math.max(0, delayMs),
+    );
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      if (!this.registered) {
+        const delay = await this.register();
+        return this.schedule(delay);
+      }
+      if (this.now() >= this.nextRenewAt) await this.renew();
+      if (this.running && this.pending && this.now() >= this.nextKeysAt)
+        await this.fetchKeysAndStart();
+    } catch (err) {
+      // Never let one bad round kill the loop.
+      this.log('agent round failed', { error: errText(err) });
+    }
+    const wake = this.pending ? Math.min(this.nextRenewAt, this.nextKeysAt) : this.nextRenewAt;
+    this.schedule(wake - this.now());
+  }
+
+  private async post(path: string, body: unknown): Promise<Http | null> {
+    const timeoutMs = Math.min(this.opts.requestTimeoutMs ?? 5_000, this.renewIntervalMs);
+    try {
+      const res = await this.fetchImpl(
+        this.opts.userData.controlPlaneUrl.replace(/\/+$/, '') + path,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${this.opts.userData.bootstrapToken}`,
+          },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        },
+      );
+      const text = await res.text();
+      let parsed: unknown = null;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        parsed = null;
+      }
+      return { status: res.status, body: parsed };
+    } catch (err) {
+      this.log('control plane unreachable', { path, error: errText(err) });
+      return null;
+    }
+  }
+
+  /** Returns the delay before the next round. */
+  private async register(): Promise<number> {
+    const { hostId } = this.opts.userData;
+    const res = await this.post(AGENT_PATHS.register, { hostId, instanceId: this.opts.instanceId });
+    const ok = res?.status === 200 ? registerResponseSchema.safeParse(res.body) : null;
+    if (ok?.success) {
+      this.registered = true;
+      this.registerAttempts = 0;
+      this.leaseTtlMs = ok.data.leaseTtlSeconds * 1000;
+      this.renewIntervalMs = ok.data.renewIntervalSeconds * 1000;
+      this.nextRenewAt = this.now();
+      this.log('registered', { hostId, leaseTtlSeconds: ok.data.leaseTtlSeconds });
+      return 0;
+    }
+    const base = Math.min(
+      this.backoff.maxMs,
+      this.backoff.initialMs * 2 ** this.registerAttempts++,
+    );
+    const delay = Math.round(base / 2 + (this.random() * base) / 2);
+    this.log('register failed, retrying', { status: res?.status ?? null, retryInMs: delay });
+    return delay;
+  }
+
+  private async renew(): Promise<void> {
+    const startedAt = this.now();
+    this.nextRenewAt = startedAt + this.renewIntervalMs;
+    const node = await this.opts.driver.report();
+    const res = await this.post(AGENT_PATHS.lease, {
+      hostId: this.opts.userData.hostId,
+      generation: this.generation,
+      node,
+    });
+    if (!this.running || !res) return;
+
+    if (res.status === 409 && fencedResponseSchema.safeParse(res.body).success) {
+      const reason = fencedResponseSchema.parse(res.body).reason;
+      this.log('fenced by control plane, stopping node', { reason, generation: this.generation });
+      this.fenced = true;
+      await this.stopNode('fenced');
+      return;
+    }
+    if (res.status !== 200) {
+      this.log('lease renewal refused', { status: res.status });
+      return;
+    }
+    const lease = leaseResponseSchema.safeParse(res.body);
+    if (!lease.success) {
+      this.log('lease response did not validate', { error: lease.error.message.slice(0, 300) });
+      return;
+    }
+    // Count from the request's start: the control plane's expiry is at least that late.
+    this.lastRenewalAt = Math.max(this.lastRenewalAt ?? -Infinity, startedAt);
+    this.leaseTtlMs = lease.data.leaseTtlSeconds * 1000;
+    this.armSelfFence();
+
+    const a = lease.data.role === 'assigned' ? lease.data.assignment : null;
+    if (!a) {
+      if (this.generation !== null) {
+        this.log('no assignment any more, stopping node', { generation: this.generation });
+        await this.stopNode('standby');
+      }
+      return;
+    }
+    if (a.generation === this.generation || this.refused.has(a.generation)) return;
+    if (this.generation !== null) {
+      this.log('assignment moved, stopping current node first', {
+        from: this.generation,
+        to: a.generation,
+      });
+      await this.stopNode('reassigned');
+    }
+    this.pending = a;
+    this.generation = a.generation;
+    this.nextKeysAt = this.now();
+  }
+
+  private async fetchKeysAndStart(): Promise<void> {
+    const a = this.pending!;
+    const res = await this.post(AGENT_PATHS.keys, {
+      hostId: this.opts.userData.hostId,
+      generation: a.generation,
+    });
+    if (!this.running || this.pending !== a) return;
+    if (!res) {
+      this.nextKeysAt = this.now() + Math.min(1_000, this.renewIntervalMs);
+      return;
+    }
+    if (res.status === 425) {
+      const early = tooEarlyResponseSchema.safeParse(res.body);
+      const wait = early.success ? early.data.retryAfterMs : 1_000;
+      this.log('keys not yet available, waiting', { generation: a.generation, retryAfterMs: wait });
+      this.nextKeysAt = this.now() + wait;
+      return;
+    }
+    if (res.status === 409 || res.status === 410) {
+      this.log('keys refused, not starting', { generation: a.generation, status: res.status });
+      return this.abandon(a);
+    }
+    const keys = res.status === 200 ? keysResponseSchema.safeParse(res.body) : null;
+    if (!keys?.success || keys.data.generation !== a.generation) {
+      this.log('unexpected keys response', { status: res.status });
+      this.nextKeysAt = this.now() + Math.min(1_000, this.renewIntervalMs);
+      return;
+    }
+    const material = {
+      stakerCrt: keys.data.stakerCrt,
+      stakerKey: keys.data.stakerKey,
+      signerKey: Buffer.from(keys.data.signerKey, 'base64'),
+    };
+    let nodeId: string;
+    try {
+      nodeId = nodeIdFromCertPem(material.stakerCrt);
+    } catch {
+      nodeId = '';
+    }
+    if (nodeId !== a.nodeId) {
+      this.log('keys do not match the assignment NodeID, not starting', {
+        expected: a.nodeId,
+        generation: a.generation,
+      });
+      return this.abandon(a);
+    }
+    await this.serialDriver(async () => {
+      // Re-check under the driver lock: a fence or a newer assignment may have landed meanwhile.
+      if (!this.running || this.pending !== a || this.leaseExpired()) {
+        this.log('not starting: lease no longer held', { generation: a.generation });
+        return;
+      }
+      try {
+        await this.opts.driver.start(material);
+        this.nodeRunning = true;
+        this.pending = null;
+        this.fenced = false;
+        this.log('node started', { generation: a.generation, nodeId });
+      } catch (err) {
+        this.log('node failed to start', { generation: a.generation, error: errText(err) });
+        await this.opts.driver.stop().catch(() => undefined);
+        this.refused.add(a.generation);
+        this.pending = null;
+        this.generation = null;
+      }
+    });
+  }
+
+  private abandon(a: Assignment): void {
+    this.refused.add(a.generation);
+    if (this.pending === a) this.pending = null;
+    if (this.generation === a.generation && !this.nodeRunning) this.generation = null;
+  }
+
+  private leaseExpired(): boolean {
+    return this.lastRenewalAt === null || this.now() - this.lastRenewalAt >= this.leaseTtlMs;
+  }
+
+  private armSelfFence(): void {
+    this.clear('fenceTimer');
+    if (!this.running || this.lastRenewalAt === null) return;
+    const due = this.lastRenewalAt + this.leaseTtlMs - this.now();
+    this.fenceTimer = this.timers.setTimeout(
+      () => {
+        this.fenceTimer = null;
+        void this.selfFenceIfExpired();
+      },
+      Math.max(0, due),
+    );
+  }
+
+  private async selfFenceIfExpired(): Promise<void> {
+    if (!this.running) return;
+    if (!this.leaseExpired()) return this.armSelfFence();
+    if (this.generation === null && !this.nodeRunning) return;
+    this.log('no lease renewal for a whole TTL, stopping node (self-fence)', {
+      generation: this.generation,
+      sinceLastRenewalMs: this.lastRenewalAt === null ? null : this.now() - this.lastRenewalAt,
+    });
+    this.fenced = true;
+    await this.stopNode('self-fenced');
+  }
+
+  private async stopNode(reason: string): Promise<void> {
+    this.pending = null;
+    this.generation = null;
+    await this.serialDriver(async () => {
+      try {
+        await this.opts.driver.stop();
+        if (this.nodeRunning) this.log('node stopped', { reason });
+      } catch (err) {
+        this.log('node stop failed', { reason, error: errText(err) });
+      }
+      this.nodeRunning = false;
+    });
+  }
+
+  private serialDriver(fn: () => Promise<void>): Promise<void> {
+    const next = this.driverOp.then(fn, fn);
+    this.driverOp = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function errText(err: unknown): string {
+  const e = err as { name?: unknown; message?: unknown } | null;
+  return `${String(e?.name ?? 'Error')}: ${String(e?.message ?? err)}`.slice(0, 200);
+}

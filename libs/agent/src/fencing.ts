@@ -1,0 +1,43 @@
+/**
+ * The control plane's rule for handing an identity's keys to a new host (reliability.md, "Fencing"):
+ * only once the previous holder's lease has expired by the control plane's own clock plus a clock-skew
+ * margin, or once the cloud confirms the previous instance stopped. The margin must cover the agents'
+ * clock-rate drift over one TTL plus the time an agent needs to stop its node (ProcessNodeDriver's
+ * SIGTERM→SIGKILL timeout).
+ *
+ * Returns a boolean on purpose: an object would be truthy and invite `if (canGrantKeys(...))` bugs.
+ */
+export interface GrantKeysInput {
+  /** Control plane clock, epoch ms (or Date). */
+  now: number | Date;
+  /** Lease expiry of the previous holder, by the control plane's clock; null when there was none. */
+  previousLeaseExpiresAt: number | Date | null;
+  skewMarginMs: number;
+  /** The cloud API confirmed the previous instance stopped or deleted. */
+  previousInstanceStopped: boolean;
+}
+
+const ms = (t: number | Date): number => (t instanceof Date ? t.getTime() : t);
+
+function check(input: GrantKeysInput): void {
+  if (!Number.isFinite(input.skewMarginMs) || input.skewMarginMs < 0) {
+    throw new RangeError(`skewMarginMs must be a finite number ≥ 0, got ${input.skewMarginMs}`);
+  }
+}
+
+export function canGrantKeys(input: GrantKeysInput): boolean {
+  check(input);
+  if (input.previousInstanceStopped) return true;
+  if (input.previousLeaseExpiresAt === null) return true;
+  const now = ms(input.now);
+  const safeAt = ms(input.previousLeaseExpiresAt) + input.skewMarginMs;
+  // Fail closed on NaN (an invalid Date): the comparison is false.
+  return now >= safeAt;
+}
+
+/** For a 425 answer: how long until canGrantKeys can become true by time alone (0 if it already is). */
+export function keysRetryAfterMs(input: GrantKeysInput): number {
+  if (canGrantKeys(input)) return 0;
+  const wait = ms(input.previousLeaseExpiresAt!) + input.skewMarginMs - ms(input.now);
+  return Number.isFinite(wait) ? Math.max(1, Math.ceil(wait)) : 1_000;
+}
