@@ -96,6 +96,17 @@ export class FaultRegistry {
   }
 
   add(input: unknown): Fault {
+    // `instanceId` (one) is accepted as well as `instanceIds`.
+    if (
+      typeof input === 'object' &&
+      input !== null &&
+      'instanceId' in input &&
+      typeof input.instanceId === 'string' &&
+      !('instanceIds' in input)
+    ) {
+      const { instanceId, ...rest } = input;
+      input = { ...rest, instanceIds: [instanceId] };
+    }
     const spec = faultSpecSchema.parse(input);
     if (
       (spec.kind === 'zone-power-loss' || spec.kind === 'zone-partition') &&

@@ -1,15 +1,16 @@
 import * as agentLib from '@snowline/agent';
-import type { HostReport, HostFactory, SimHost } from './state';
+import type { HostFactory, HostReport, SimHost } from './state';
 
 /**
- * The shape of libs/agent this file relies on. Declared here (and checked at run time) because the
- * agent library is written alongside the simulator; the simulator must keep working without it.
+ * The parts of libs/agent this file relies on. Declared here and checked at run time because the
+ * agent library is written alongside the simulator: without it, instances simply run no host.
  */
+type Keys = unknown;
 interface SimDriver {
+  start(keys: Keys): Promise<void>;
+  stop(): Promise<void>;
+  report(): Promise<Partial<HostReport>>;
   handle(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
-  report():
-    | Promise<Partial<HostReport> & Record<string, unknown>>
-    | (Partial<HostReport> & Record<string, unknown>);
 }
 interface AgentInstance {
   start?(): unknown;
@@ -35,15 +36,20 @@ function settle(result: unknown, onError: (err: unknown) => void): void {
   if (result instanceof Promise) result.catch(onError);
 }
 
-/** Default host: the real agent from libs/agent with a simulated AvalancheGo, for Snowline UserData only. */
+/**
+ * Default host: the real agent from libs/agent with a simulated AvalancheGo, for Snowline UserData
+ * only. The node's keys live on a simulated disk: after a stop or a power cut the node comes back
+ * under its old identity before the agent can say a word, which is what fencing must cope with.
+ */
 export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
   const lib = agentLib as unknown as Partial<AgentLib>;
   const log = opts.log ?? (() => undefined);
   let warned = false;
   return ({ instanceId, zoneId, userData, fetch }) => {
-    if (!lib.userDataSchema || !lib.Agent || !lib.SimulatedNodeDriver) {
+    const { userDataSchema, Agent, SimulatedNodeDriver } = lib;
+    if (!userDataSchema || !Agent || !SimulatedNodeDriver) {
       if (!warned)
-        log('libs/agent does not export Agent/SimulatedNodeDriver/userDataSchema yet: no hosts');
+        log('libs/agent does not export Agent/SimulatedNodeDriver/userDataSchema: no hosts');
       warned = true;
       return null;
     }
@@ -53,15 +59,52 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
     } catch {
       return null;
     }
-    const parsed = lib.userDataSchema.safeParse(json);
+    const parsed = userDataSchema.safeParse(json);
     if (!parsed.success) return null;
-    const driver = new lib.SimulatedNodeDriver({ bootstrapMs: opts.bootstrapMs });
-    const agent = new lib.Agent({ userData: parsed.data, instanceId, driver, fetch });
+
+    class DiskBackedDriver extends SimulatedNodeDriver {
+      disk: Keys | null = null;
+      powerCut = false;
+      override async start(keys: Keys): Promise<void> {
+        this.disk = keys;
+        await super.start(keys);
+      }
+      override async stop(): Promise<void> {
+        // The agent stopping its node deletes the keys; losing power does not.
+        if (!this.powerCut) this.disk = null;
+        await super.stop();
+      }
+    }
+    const driver = new DiskBackedDriver({ bootstrapMs: opts.bootstrapMs });
     const onError = (err: unknown): void =>
       log('agent failed', { instanceId, zoneId, error: String(err) });
-    settle(agent.start?.(), onError);
+    let agent: AgentInstance | null = null;
+    const boot = (hostFetch: typeof fetch): void => {
+      agent = new Agent({ userData: parsed.data, instanceId, driver, fetch: hostFetch });
+      settle(agent.start?.(), onError);
+    };
+    boot(fetch);
+
     const host: SimHost = {
-      stop: () => settle(agent.stop?.(), onError),
+      stop: () => {
+        driver.powerCut = false;
+        settle(agent?.stop?.(), onError);
+        agent = null;
+        settle(driver.stop(), onError);
+      },
+      powerOff: () => {
+        driver.powerCut = true;
+        settle(agent?.stop?.(), onError);
+        agent = null;
+        settle(driver.stop(), onError);
+      },
+      powerOn: (ctx) => {
+        driver.powerCut = false;
+        const disk = driver.disk;
+        // avalanchego is a boot service: it starts from the keys on disk, then the agent starts.
+        const restarted = disk !== null ? driver.start(disk) : Promise.resolve();
+        restarted.then(() => boot(ctx.fetch), onError);
+      },
       handle: (method, path, body) => driver.handle(method, path, body),
       report: async () => {
         const r = await driver.report();

@@ -180,6 +180,41 @@ describe(SimState.name, () => {
     expect(started.filter((s) => s.instanceId === c)).toHaveLength(2);
   });
 
+  it('should keep a host with a disk across a power loss and refuse to act on the dark zone', () => {
+    let now = 0;
+    const calls: string[] = [];
+    const state = new SimState({
+      now: () => now,
+      hostFactory: (ctx) => {
+        calls.push(`create ${ctx.instanceId}`);
+        return {
+          stop: () => calls.push('stop'),
+          powerOff: () => calls.push('powerOff'),
+          powerOn: () => calls.push('powerOn'),
+          handle: () => Promise.resolve({ status: 200, body: null }),
+        };
+      },
+    });
+    const [id] = state.run(spec());
+    now = 1000;
+    state.tick();
+    state.powerOff('cn-hongkong-c');
+    expect(state.get(id!).host).toBeNull();
+    for (const op of [
+      () => state.delete([id!], true),
+      () => state.start(id!),
+      () => state.stop(id!),
+    ]) {
+      expect(codeOf(op)).toBe('503 ServiceUnavailable');
+    }
+    state.powerOn('cn-hongkong-c');
+    now = 2000;
+    state.tick();
+    expect(state.get(id!).host).not.toBeNull();
+    state.delete([id!], true);
+    expect(calls).toEqual([`create ${id}`, 'powerOff', 'powerOn', 'stop']);
+  });
+
   it('should hand hosts a fetch that fails while their zone is partitioned', async () => {
     let cut = true;
     let ctx: SimHostContext | undefined;

@@ -32,6 +32,13 @@ export interface SimHost {
   handle(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
   /** The driver's view of its node; may be async (the agent's NodeDriver.report() is). */
   report?(): HostReport | Promise<HostReport>;
+  /**
+   * The instance stops running (stop, reboot, power or hardware loss) / runs again. A host that
+   * implements these keeps its disk and comes back running its old state, as a real host whose
+   * avalanchego restarts on boot; one that does not is stopped, and a fresh one is made later.
+   */
+  powerOff?(): void;
+  powerOn?(ctx: SimHostContext): void;
 }
 
 export interface SimHostContext {
@@ -76,6 +83,8 @@ export interface SimInstance {
   tags: Map<string, string>;
   userData: string;
   host: SimHost | null;
+  /** A host whose power was cut; it resumes when the instance runs again. */
+  dormantHost: SimHost | null;
   /** Set by faults; while set, the instance has no power / is failed. */
   powerLost: boolean;
   failed: boolean;
@@ -288,6 +297,7 @@ export class SimState {
       tags: new Map(spec.tags),
       userData: spec.userData,
       host: null,
+      dormantHost: null,
       powerLost: false,
       failed: false,
       events: [],
@@ -350,7 +360,7 @@ export class SimState {
   }
 
   private attachHost(inst: SimInstance): void {
-    if (!this.hostFactory || inst.powerLost || inst.failed) return;
+    if (inst.powerLost || inst.failed) return;
     const gen = inst.gen;
     const ctx: SimHostContext = {
       instanceId: inst.instanceId,
@@ -358,6 +368,19 @@ export class SimState {
       userData: inst.userData,
       fetch: this.hostFetch(inst.zoneId),
     };
+    const dormant = inst.dormantHost;
+    if (dormant) {
+      inst.dormantHost = null;
+      try {
+        dormant.powerOn?.(ctx);
+        inst.host = dormant;
+      } catch (err) {
+        this.log('host power-on failed', { instanceId: inst.instanceId, error: String(err) });
+        safeStop(dormant);
+      }
+      return;
+    }
+    if (!this.hostFactory) return;
     let result: SimHost | null | Promise<SimHost | null>;
     try {
       result = this.hostFactory(ctx);
@@ -381,10 +404,43 @@ export class SimState {
     } else adopt(result);
   }
 
+  /** The instance stops running (stop, reboot, power or hardware loss): its disk survives. */
   private detachHost(inst: SimInstance): void {
     const host = inst.host;
     inst.host = null;
+    if (!host) return;
+    if (!host.powerOff) {
+      safeStop(host);
+      return;
+    }
+    try {
+      host.powerOff();
+      inst.dormantHost = host;
+    } catch (err) {
+      this.log('host power-off failed', { instanceId: inst.instanceId, error: String(err) });
+      safeStop(host);
+    }
+  }
+
+  /** The instance is deleted: host and disk are gone. */
+  private destroyHosts(inst: SimInstance): void {
+    const host = inst.host;
+    const dormant = inst.dormantHost;
+    inst.host = null;
+    inst.dormantHost = null;
     if (host) safeStop(host);
+    if (dormant) safeStop(dormant);
+  }
+
+  /** During a zone power loss the regional API cannot act on that zone's instances. */
+  private ensureReachable(inst: SimInstance): void {
+    if (inst.powerLost) {
+      throw new SimApiError(
+        503,
+        'ServiceUnavailable',
+        `The request has failed due to a temporary failure of the server (zone ${inst.zoneId} is unavailable).`,
+      );
+    }
   }
 
   private hostFetch(zoneId: string): typeof fetch {
@@ -429,12 +485,13 @@ export class SimState {
   delete(instanceIds: string[], force: boolean): void {
     const targets = instanceIds.map((id) => this.get(id));
     for (const inst of targets) {
+      this.ensureReachable(inst);
       if (inst.status === 'Pending') throw incorrectStatus(inst.instanceId, inst.status, true);
       if (!force && inst.status !== 'Stopped') throw incorrectStatus(inst.instanceId, inst.status);
     }
     for (const inst of targets) {
       inst.gen++;
-      this.detachHost(inst);
+      this.destroyHosts(inst);
       this.instances.delete(inst.instanceId);
     }
     if (targets.length) this.log('instances deleted', { instanceIds });
@@ -442,6 +499,7 @@ export class SimState {
 
   stop(instanceId: string): { previous: SimStatus; current: SimStatus } {
     const inst = this.get(instanceId);
+    this.ensureReachable(inst);
     const previous = inst.status;
     if (previous === 'Pending' || previous === 'Starting') {
       throw incorrectStatus(instanceId, previous, true);
@@ -454,8 +512,9 @@ export class SimState {
 
   start(instanceId: string): { previous: SimStatus; current: SimStatus } {
     const inst = this.get(instanceId);
+    this.ensureReachable(inst);
     const previous = inst.status;
-    if (previous !== 'Stopped' || inst.powerLost) throw incorrectStatus(instanceId, previous);
+    if (previous !== 'Stopped') throw incorrectStatus(instanceId, previous);
     inst.failed = false;
     this.transition(inst, 'Starting', [{ to: 'Running', inMs: this.opts.startingMs }]);
     return { previous, current: inst.status };
@@ -463,6 +522,7 @@ export class SimState {
 
   reboot(instanceId: string): void {
     const inst = this.get(instanceId);
+    this.ensureReachable(inst);
     if (inst.status !== 'Running') throw incorrectStatus(instanceId, inst.status);
     inst.failed = false;
     this.transition(inst, 'Stopping', [
@@ -553,7 +613,7 @@ export class SimState {
 
   /** Stops every host (used on close). */
   stopAllHosts(): void {
-    for (const inst of this.instances.values()) this.detachHost(inst);
+    for (const inst of this.instances.values()) this.destroyHosts(inst);
   }
 
   newRequestId(): string {

@@ -1,0 +1,175 @@
+import { AlibabaEcsProvider, Transient, type EcsCloudConfig } from '@snowline/cloud';
+import { startEcsSim, type EcsSim } from '../../apps/ecs-sim/src/sim';
+import type { SimHostContext } from '../../apps/ecs-sim/src/state';
+
+const KEY_ID = 'faults-key';
+const SECRET = 'faults-secret';
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('ecs-sim fault API', () => {
+  let sim: EcsSim;
+  let cloud: AlibabaEcsProvider;
+  const contexts = new Map<string, SimHostContext>();
+  let seq = 0;
+
+  beforeAll(async () => {
+    sim = await startEcsSim({
+      port: 0,
+      accessKeyId: KEY_ID,
+      accessKeySecret: SECRET,
+      timeScale: 0.05,
+      hostFactory: (ctx) => {
+        contexts.set(ctx.instanceId, ctx);
+        let on = true;
+        return {
+          stop: () => (on = false),
+          powerOff: () => (on = false),
+          powerOn: () => (on = true),
+          handle: () => Promise.resolve({ status: 200, body: { healthy: on } }),
+          report: () => ({ nodeId: `NodeID-${ctx.instanceId}`, running: on, bootstrapped: on }),
+        };
+      },
+    });
+    const zones = ['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d'];
+    const config: EcsCloudConfig = {
+      provider: 'sim',
+      region: 'cn-hongkong',
+      zones,
+      vswitches: Object.fromEntries(zones.map((z) => [z, `vsw-sim-${z.slice(-1)}`])),
+      securityGroupId: 'sg-sim-default',
+      imageId: 'ubuntu_24_04_x64_20G_alibase_20250101.vhd',
+      endpoint: `127.0.0.1:${sim.port}`,
+      protocol: 'http',
+      accessKeyId: KEY_ID,
+      accessKeySecret: SECRET,
+      timeoutMs: 3000,
+      defaultInstanceType: 'ecs.g7.2xlarge',
+    };
+    cloud = new AlibabaEcsProvider(config);
+  });
+  afterEach(async () => {
+    await fetch(`${sim.url}/_sim/faults`, { method: 'DELETE' });
+  });
+  afterAll(() => sim.close());
+
+  const launchRunning = async (zoneId: string): Promise<string> => {
+    const id = await cloud.launch({
+      clientToken: `faults-${++seq}`,
+      zoneId,
+      instanceType: 'ecs.g7.2xlarge',
+      tags: {},
+    });
+    await waitFor(async () =>
+      (await cloud.describe([id]))[0]?.status === 'Running' ? true : undefined,
+    );
+    return id;
+  };
+  const post = (body: unknown): Promise<Response> =>
+    fetch(`${sim.url}/_sim/faults`, { method: 'POST', body: JSON.stringify(body) });
+
+  it('should add, list and end faults, and refuse a malformed one', async () => {
+    const res = await post({
+      kind: 'api-error',
+      action: 'DescribeZones',
+      code: 'InternalError',
+      probability: 0.5,
+    });
+    expect(res.status).toBe(201);
+    const fault = (await res.json()) as { id: string };
+    expect(fault.id).toMatch(/^[0-9a-f-]{36}$/);
+    const listed = (await (await fetch(`${sim.url}/_sim/faults`)).json()) as { id: string }[];
+    expect(listed.map((f) => f.id)).toEqual([fault.id]);
+    expect((await fetch(`${sim.url}/_sim/faults/${fault.id}`, { method: 'DELETE' })).status).toBe(
+      200,
+    );
+    expect((await fetch(`${sim.url}/_sim/faults/${fault.id}`, { method: 'DELETE' })).status).toBe(
+      404,
+    );
+    const bad = await post({ kind: 'zone-power-loss', zone: 'cn-hongkong-x' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ detail: [expect.stringContaining('zone')] });
+    expect((await post({ kind: 'meteor' })).status).toBe(400);
+  });
+
+  it('should stop a zone on power loss and bring it back running its old state', async () => {
+    const dark = await launchRunning('cn-hongkong-c');
+    const lit = await launchRunning('cn-hongkong-d');
+    const fault = (await (
+      await post({ kind: 'zone-power-loss', zone: 'cn-hongkong-c' })
+    ).json()) as { id: string };
+    const statuses = await cloud.fullStatus([dark, lit]);
+    expect(statuses.find((s) => s.instanceId === dark)).toMatchObject({
+      status: 'Stopped',
+      health: 'Impaired',
+    });
+    expect(statuses.find((s) => s.instanceId === lit)).toMatchObject({
+      status: 'Running',
+      health: 'OK',
+    });
+    await expect(cloud.delete([dark])).rejects.toBeInstanceOf(Transient);
+    await expect(
+      cloud.launch({
+        clientToken: `faults-${++seq}`,
+        zoneId: 'cn-hongkong-c',
+        instanceType: 'ecs.g7.2xlarge',
+        tags: {},
+      }),
+    ).rejects.toMatchObject({ name: 'NoCapacity' });
+    await expect(fetch(`${sim.url}/_nodes/${dark}/ext/health`)).rejects.toThrow();
+    const nodes = (await (await fetch(`${sim.url}/_sim/nodes`)).json()) as {
+      instanceId: string;
+      running: boolean;
+    }[];
+    expect(nodes.find((n) => n.instanceId === dark)).toMatchObject({ running: false });
+
+    await fetch(`${sim.url}/_sim/faults/${fault.id}`, { method: 'DELETE' });
+    await waitFor(async () =>
+      (await cloud.describe([dark]))[0]?.status === 'Running' ? true : undefined,
+    );
+    const back = (await (await fetch(`${sim.url}/_sim/nodes`)).json()) as { instanceId: string }[];
+    expect(back.find((n) => n.instanceId === dark)).toMatchObject({
+      running: true,
+      nodeId: `NodeID-${dark}`,
+    });
+    await cloud.delete([dark, lit]);
+  });
+
+  it('should cut a partitioned zone off from the control plane and from /_nodes', async () => {
+    const id = await launchRunning('cn-hongkong-b');
+    const ok = await fetch(`${sim.url}/_nodes/${id}/ext/health`);
+    expect(ok.status).toBe(200);
+    await post({ kind: 'zone-partition', zone: 'cn-hongkong-b' });
+    await expect(contexts.get(id)!.fetch(`${sim.url}/_sim/healthz`)).rejects.toThrow(
+      'fetch failed',
+    );
+    await expect(fetch(`${sim.url}/_nodes/${id}/ext/health`)).rejects.toThrow();
+    expect((await cloud.describe([id]))[0]?.status).toBe('Running');
+    await fetch(`${sim.url}/_sim/faults`, { method: 'DELETE' });
+    expect((await contexts.get(id)!.fetch(`${sim.url}/_sim/healthz`)).status).toBe(200);
+    await cloud.delete([id]);
+  });
+
+  it('should inject an api-error only as often as its count allows', async () => {
+    await post({
+      kind: 'api-error',
+      action: 'DescribeZones',
+      code: 'ServiceUnavailable',
+      count: 2,
+    });
+    await expect(cloud.zones()).rejects.toMatchObject({
+      name: 'Transient',
+      code: 'ServiceUnavailable',
+    });
+    await expect(cloud.zones()).rejects.toBeInstanceOf(Transient);
+    await expect(cloud.zones()).resolves.toHaveLength(3);
+  });
+});
