@@ -1,30 +1,22 @@
-import * as agentLib from '@snowline/agent';
-import type { HostFactory, HostReport, SimHost } from './state';
+import { Agent, SimulatedNodeDriver, userDataSchema } from '@snowline/agent';
+import type { StakingKeyMaterial } from '@snowline/avalanche';
+import type { HostFactory, SimHost } from './state';
 
-/**
- * The parts of libs/agent this file relies on. Declared here and checked at run time because the
- * agent library is written alongside the simulator: without it, instances simply run no host.
- */
-type Keys = unknown;
-interface SimDriver {
-  start(keys: Keys): Promise<void>;
-  stop(): Promise<void>;
-  report(): Promise<Partial<HostReport>>;
-  handle(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
-}
-interface AgentInstance {
-  start?(): unknown;
-  stop?(): unknown;
-}
-interface AgentLib {
-  userDataSchema: { safeParse(v: unknown): { success: boolean; data?: unknown } };
-  Agent: new (opts: {
-    userData: unknown;
-    instanceId: string;
-    driver: SimDriver;
-    fetch?: typeof fetch;
-  }) => AgentInstance;
-  SimulatedNodeDriver: new (opts: { bootstrapMs: number }) => SimDriver;
+/** A simulated node whose keys live on a disk that survives a stop or a power cut. */
+class DiskBackedDriver extends SimulatedNodeDriver {
+  disk: StakingKeyMaterial | null = null;
+  powerCut = false;
+
+  override async start(keys: StakingKeyMaterial): Promise<void> {
+    this.disk = keys;
+    await super.start(keys);
+  }
+
+  override async stop(): Promise<void> {
+    // The agent stopping its node deletes the keys; losing power does not.
+    if (!this.powerCut) this.disk = null;
+    await super.stop();
+  }
 }
 
 export interface AgentHostOptions {
@@ -42,17 +34,8 @@ function settle(result: unknown, onError: (err: unknown) => void): void {
  * under its old identity before the agent can say a word, which is what fencing must cope with.
  */
 export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
-  const lib = agentLib as unknown as Partial<AgentLib>;
   const log = opts.log ?? (() => undefined);
-  let warned = false;
   return ({ instanceId, zoneId, userData, fetch }) => {
-    const { userDataSchema, Agent, SimulatedNodeDriver } = lib;
-    if (!userDataSchema || !Agent || !SimulatedNodeDriver) {
-      if (!warned)
-        log('libs/agent does not export Agent/SimulatedNodeDriver/userDataSchema: no hosts');
-      warned = true;
-      return null;
-    }
     let json: unknown;
     try {
       json = JSON.parse(userData);
@@ -61,40 +44,35 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
     }
     const parsed = userDataSchema.safeParse(json);
     if (!parsed.success) return null;
+    const agentLog = (msg: string, fields?: object): void =>
+      log(msg, { instanceId, zoneId, ...fields });
 
-    class DiskBackedDriver extends SimulatedNodeDriver {
-      disk: Keys | null = null;
-      powerCut = false;
-      override async start(keys: Keys): Promise<void> {
-        this.disk = keys;
-        await super.start(keys);
-      }
-      override async stop(): Promise<void> {
-        // The agent stopping its node deletes the keys; losing power does not.
-        if (!this.powerCut) this.disk = null;
-        await super.stop();
-      }
-    }
     const driver = new DiskBackedDriver({ bootstrapMs: opts.bootstrapMs });
     const onError = (err: unknown): void =>
       log('agent failed', { instanceId, zoneId, error: String(err) });
-    let agent: AgentInstance | null = null;
+    let agent: Agent | null = null;
     const boot = (hostFetch: typeof fetch): void => {
-      agent = new Agent({ userData: parsed.data, instanceId, driver, fetch: hostFetch });
-      settle(agent.start?.(), onError);
+      agent = new Agent({
+        userData: parsed.data,
+        instanceId,
+        driver,
+        fetch: hostFetch,
+        log: agentLog,
+      });
+      agent.start();
     };
     boot(fetch);
 
     const host: SimHost = {
       stop: () => {
         driver.powerCut = false;
-        settle(agent?.stop?.(), onError);
+        settle(agent?.stop(), onError);
         agent = null;
         settle(driver.stop(), onError);
       },
       powerOff: () => {
         driver.powerCut = true;
-        settle(agent?.stop?.(), onError);
+        settle(agent?.stop(), onError);
         agent = null;
         settle(driver.stop(), onError);
       },
@@ -108,11 +86,7 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
       handle: (method, path, body) => driver.handle(method, path, body),
       report: async () => {
         const r = await driver.report();
-        return {
-          nodeId: typeof r.nodeId === 'string' ? r.nodeId : null,
-          running: r.running === true,
-          bootstrapped: typeof r.bootstrapped === 'boolean' ? r.bootstrapped : null,
-        };
+        return { nodeId: r.nodeId, running: r.running, bootstrapped: r.bootstrapped };
       },
     };
     return host;

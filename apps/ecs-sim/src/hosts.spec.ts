@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { generateIdentity, type GeneratedIdentity } from '@snowline/avalanche';
+import { createAgentHostFactory } from './hosts';
+import type { SimHost, SimHostContext } from './state';
+
+/** A scripted control plane: registers, assigns generation 1 of `id`, hands out its keys. */
+function controlPlane(id: GeneratedIdentity): { fetch: typeof fetch; calls: string[] } {
+  const calls: string[] = [];
+  const json = (status: number, body: unknown): Response =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const impl = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const path = new URL(String(input)).pathname;
+    calls.push(path);
+    const body = JSON.parse(String(init?.body ?? '{}')) as { hostId?: string };
+    if (path === '/v1/agent/register') {
+      return json(200, { hostId: body.hostId, leaseTtlSeconds: 45, renewIntervalSeconds: 10 });
+    }
+    if (path === '/v1/agent/lease') {
+      return json(200, {
+        role: 'assigned',
+        assignment: { validatorId: randomUUID(), generation: 1, nodeId: id.nodeId },
+        leaseExpiresAt: new Date(Date.now() + 45_000).toISOString(),
+        leaseTtlSeconds: 45,
+      });
+    }
+    if (path === '/v1/agent/keys') {
+      return json(200, {
+        generation: 1,
+        stakerCrt: id.stakerCrt,
+        stakerKey: id.stakerKey,
+        signerKey: id.signerKey.toString('base64'),
+      });
+    }
+    return json(404, {});
+  };
+  return { fetch: impl as typeof fetch, calls };
+}
+
+async function until(fn: () => Promise<boolean>, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe(createAgentHostFactory.name, () => {
+  let id: GeneratedIdentity;
+  beforeAll(async () => {
+    id = await generateIdentity();
+  });
+
+  const ctx = (userData: string, f: typeof fetch): SimHostContext => ({
+    instanceId: 'i-j6test',
+    zoneId: 'cn-hongkong-c',
+    userData,
+    fetch: f,
+  });
+  const snowlineUserData = JSON.stringify({
+    snowline: 1,
+    controlPlaneUrl: 'http://control.invalid:3000',
+    hostId: randomUUID(),
+    bootstrapToken: 'x'.repeat(40),
+  });
+
+  it('should run no host for UserData that is not Snowline’s', () => {
+    const factory = createAgentHostFactory({ bootstrapMs: 0 });
+    expect(factory(ctx('', fetch))).toBeNull();
+    expect(factory(ctx('#!/bin/bash\necho hi', fetch))).toBeNull();
+    expect(factory(ctx('{"snowline":2}', fetch))).toBeNull();
+  });
+
+  it('should run the agent, start the node from the control plane, and bring it back after a power cut', async () => {
+    const cp = controlPlane(id);
+    const host = createAgentHostFactory({ bootstrapMs: 0 })(
+      ctx(snowlineUserData, cp.fetch),
+    ) as SimHost;
+    expect(host).not.toBeNull();
+    await until(async () => (await host.report!()).running);
+    expect(await host.report!()).toEqual({ nodeId: id.nodeId, running: true, bootstrapped: true });
+    expect(cp.calls.slice(0, 3)).toEqual([
+      '/v1/agent/register',
+      '/v1/agent/lease',
+      '/v1/agent/keys',
+    ]);
+    const health = await host.handle('GET', '/ext/health', undefined);
+    expect(health.status).toBe(200);
+
+    host.powerOff!();
+    await until(async () => !(await host.report!()).running);
+    // Power returns: the node restarts from its disk under the old identity before the agent speaks.
+    const dark = controlPlane(id);
+    const refused: typeof fetch = () => Promise.reject(new TypeError('fetch failed'));
+    host.powerOn!(ctx(snowlineUserData, refused));
+    await until(async () => (await host.report!()).running);
+    expect((await host.report!()).nodeId).toBe(id.nodeId);
+    expect(dark.calls).toEqual([]);
+
+    host.stop();
+    await until(async () => !(await host.report!()).running);
+  });
+});
