@@ -1,4 +1,5 @@
 import { Initial1764096000000 } from './1764096000000-Initial';
+import { PublicApi1795633457654 } from './1795633457654-PublicApi';
 
 /** Every migration, in order. New ones are appended here. */
-export const MIGRATIONS = [Initial1764096000000];
+export const MIGRATIONS = [Initial1764096000000, PublicApi1795633457654];

@@ -1,5 +1,7 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
 import { ConfigModule, loadOrCreateMasterKey, type AppConfig } from '@snowline/config';
 import { PersistenceModule } from '@snowline/persistence';
 import { createRedis, LifecycleQueue } from '@snowline/queue';
@@ -11,6 +13,23 @@ import { HealthController } from './health/health.controller';
 import { IdentityService, MASTER_KEY } from './identities/identity.service';
 import { ValidatorsController } from './validators/validators.controller';
 import { ValidatorsService } from './validators/validators.service';
+// Public API (issue 7)
+import { RateLimitGuard } from './auth/rate-limit.guard';
+import { HostileBodyGuard } from './common/hostile-body.guard';
+import { EventFeedService } from './events/event-feed.service';
+import { EventsController } from './events/events.controller';
+import { EventsService } from './events/events.service';
+import { ReadinessController } from './health/readiness.controller';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { loggerParams } from './logging';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
+import { ProjectsController } from './projects/projects.controller';
+import { ProjectsService } from './projects/projects.service';
+import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
+import { WebhookQueue } from './webhooks/webhook-queue';
+import { WebhooksController } from './webhooks/webhooks.controller';
+import { WebhooksService } from './webhooks/webhooks.service';
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -19,8 +38,22 @@ export class AppModule implements OnApplicationShutdown {
   static forRoot(config: AppConfig, warn: (msg: string) => void = () => {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), PersistenceModule.forRoot({ poolSize: 20 })],
-      controllers: [HealthController, ValidatorsController, AgentController],
+      imports: [
+        ConfigModule.forRoot(config),
+        PersistenceModule.forRoot({ poolSize: 20 }),
+        LoggerModule.forRoot(loggerParams(config)),
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [
+        HealthController,
+        ValidatorsController,
+        AgentController,
+        ReadinessController,
+        MetricsController,
+        ProjectsController,
+        EventsController,
+        WebhooksController,
+      ],
       providers: [
         { provide: MASTER_KEY, useFactory: () => loadOrCreateMasterKey(config, warn) },
         {
@@ -32,6 +65,20 @@ export class AppModule implements OnApplicationShutdown {
         AgentService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
+        // Public API (issue 7): guards run in this order, after ApiKeyGuard.
+        { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_GUARD, useClass: HostileBodyGuard },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        {
+          provide: WebhookQueue,
+          useFactory: () => new WebhookQueue(createRedis(config.redisUrl), config.queuePrefix),
+        },
+        MetricsService,
+        ProjectsService,
+        EventFeedService,
+        EventsService,
+        WebhooksService,
+        WebhookDeliveryService,
       ],
     };
   }

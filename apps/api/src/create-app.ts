@@ -3,18 +3,25 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AppConfig } from '@snowline/config';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { mountAdminQueues } from './admin-queues';
 import { AppModule } from './app.module';
+import { completeDocument } from './common/openapi';
 import { requestId } from './common/request-id';
+import { MetricsService } from './metrics/metrics.service';
 
 /** Builds the API application (used by main.ts and by the tests). */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
   const log = new Logger('api');
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config, (m) => log.warn(m)),
-    { logger: config.logLevel === 'silent' ? false : ['error', 'warn', 'log'], bodyParser: true },
+    { bufferLogs: true, bodyParser: true },
   );
-  app.useBodyParser('json', { limit: '256kb' });
-  app.use(requestId);
+  app.useLogger(app.get(PinoLogger)); // structured (pino), with the request's correlation id
+  app.use(requestId); // first, so even a body-parser error carries the correlation id
+  app.useBodyParser('json', { limit: `${config.publicApi.bodyLimitKb}kb` });
+  app.use(app.get(MetricsService).middleware);
+  mountAdminQueues(app);
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   app.useGlobalPipes(
@@ -32,8 +39,9 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     )
     .setVersion('0.1.0')
     .addBearerAuth()
+    .setOpenAPIVersion('3.1.0')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
+  SwaggerModule.setup('docs', app, () => completeDocument(SwaggerModule.createDocument(app, doc)), {
     jsonDocumentUrl: 'docs-json',
   });
   return app;

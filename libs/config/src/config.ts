@@ -48,6 +48,15 @@ export interface AppConfig {
   };
   provisionTimeoutSeconds: number;
   reconcileIntervalSeconds: number;
+  publicApi: {
+    bodyLimitKb: number;
+    rateLimitRps: number;
+    rateLimitBurst: number;
+    idempotencyTtlHours: number;
+    eventsPollMs: number;
+    sseHeartbeatSeconds: number;
+  };
+  webhooks: { timeoutMs: number; maxAttempts: number; retryBaseMs: number };
 }
 
 function parseVswitches(
@@ -143,6 +152,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     provisionTimeoutSeconds: e.PROVISION_TIMEOUT_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    publicApi: {
+      bodyLimitKb: e.API_BODY_LIMIT_KB,
+      rateLimitRps: e.RATE_LIMIT_RPS,
+      rateLimitBurst: e.RATE_LIMIT_BURST,
+      idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+      eventsPollMs: e.EVENTS_POLL_MS,
+      sseHeartbeatSeconds: e.SSE_HEARTBEAT_SECONDS,
+    },
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    },
   };
 }
 

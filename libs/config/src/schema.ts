@@ -64,6 +64,20 @@ export const envSchema = z.object({
   SIM_TIME_SCALE: z.coerce.number().positive().default(1),
   SIM_BOOTSTRAP_SECONDS: z.coerce.number().min(0).default(3),
   SIM_RATE_LIMITS: bool.default(false),
+  /** Largest accepted request body, in KiB (larger → 413). */
+  API_BODY_LIMIT_KB: z.coerce.number().int().positive().default(256),
+  /** Per-API-key rate limit: sustained requests per second (0 = off) and burst size. */
+  RATE_LIMIT_RPS: z.coerce.number().min(0).default(50),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(100),
+  /** How long an Idempotency-Key and its first response are kept. */
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** How often the event feed (SSE and webhook fan-out) reads new events. */
+  EVENTS_POLL_MS: z.coerce.number().int().min(50).default(500),
+  SSE_HEARTBEAT_SECONDS: seconds.default(15),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  /** First retry delay; doubles per attempt (exponential back-off). */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().positive().default(2000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -9,6 +9,12 @@ import {
   StakingIdentityEntity,
   ValidatorEntity,
 } from './entities';
+import {
+  EventFeedRepository,
+  IdempotencyRepository,
+  TenancyRepository,
+  WebhookRepository,
+} from './public-api.repositories';
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -108,6 +114,8 @@ export interface ValidatorListQuery {
   state?: ValidatorState;
   network?: string;
   zone?: string;
+  /** Every given label must match (jsonb containment). */
+  labels?: Record<string, string>;
 }
 
 export class ValidatorRepository extends Repo {
@@ -128,6 +136,8 @@ export class ValidatorRepository extends Repo {
     if (q.state) qb.andWhere('v.state = :state', { state: q.state });
     if (q.network) qb.andWhere('v.network = :network', { network: q.network });
     if (q.zone) qb.andWhere('v.zone = :zone', { zone: q.zone });
+    if (q.labels && Object.keys(q.labels).length)
+      qb.andWhere('v.labels @> CAST(:labels AS jsonb)', { labels: JSON.stringify(q.labels) });
     if (q.cursor) {
       qb.andWhere('(v.created_at, v.id) < (:ts, :cid)', {
         ts: q.cursor.createdAt,
@@ -242,6 +252,10 @@ export class Repositories {
   readonly validators: ValidatorRepository;
   readonly hosts: HostRepository;
   readonly events: EventRepository;
+  readonly eventFeed: EventFeedRepository;
+  readonly idempotency: IdempotencyRepository;
+  readonly webhooks: WebhookRepository;
+  readonly tenancy: TenancyRepository;
   constructor(readonly ds: DataSource) {
     this.projects = new ProjectRepository(ds);
     this.apiKeys = new ApiKeyRepository(ds);
@@ -249,6 +263,10 @@ export class Repositories {
     this.validators = new ValidatorRepository(ds);
     this.hosts = new HostRepository(ds);
     this.events = new EventRepository(ds);
+    this.eventFeed = new EventFeedRepository(ds);
+    this.idempotency = new IdempotencyRepository(ds);
+    this.webhooks = new WebhookRepository(ds);
+    this.tenancy = new TenancyRepository(ds);
   }
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.ds.transaction(fn);

@@ -1,6 +1,7 @@
 /** The one queue contract: queue names, job names and payloads. Payloads carry ids only. */
 export const QUEUES = {
   lifecycle: 'lifecycle',
+  webhooks: 'webhooks',
 } as const;
 
 export const JOBS = {
@@ -24,4 +25,15 @@ export type JobName = keyof JobPayloads;
 /** Deterministic job ids: a duplicate enqueue while the job exists is dropped by BullMQ. */
 export function jobId(name: JobName, payload: JobPayloads[JobName], attempt = 0): string {
   return `${name}:${payload.validatorId}:${attempt}`;
+}
+
+/** Webhook deliveries (queue `webhooks`). The delivery row in Postgres is the truth; the job is a hint. */
+export const WEBHOOK_JOBS = {
+  deliver: 'deliver',
+} as const;
+export interface WebhookDeliverPayload {
+  deliveryId: string;
+}
+export function webhookJobId(deliveryId: string, attempt: number): string {
+  return `${WEBHOOK_JOBS.deliver}:${deliveryId}:${attempt}`;
 }

@@ -6,6 +6,7 @@ import {
   HttpCode,
   Param,
   ParseUUIDPipe,
+  Patch,
   Post,
   Query,
 } from '@nestjs/common';
@@ -14,6 +15,8 @@ import { VALIDATOR_STATES, type ValidatorState } from '@snowline/domain';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { badRequest } from '../common/problem';
 import { CreateValidatorDto } from './dto/create-validator.dto';
+import { UpdateValidatorDto } from './dto/update-validator.dto';
+import { parseLabelFilter } from './labels';
 import { ValidatorsService } from './validators.service';
 
 const uuid = new ParseUUIDPipe({
@@ -51,6 +54,12 @@ export class ValidatorsController {
   @ApiQuery({ name: 'state', required: false, enum: VALIDATOR_STATES })
   @ApiQuery({ name: 'network', required: false })
   @ApiQuery({ name: 'zone', required: false })
+  @ApiQuery({
+    name: 'label',
+    required: false,
+    description: 'key=value; repeat or comma-separate for several (all must match)',
+    example: 'team=core',
+  })
   list(
     @CurrentPrincipal() p: Principal,
     @Query('limit') limit?: string,
@@ -58,6 +67,7 @@ export class ValidatorsController {
     @Query('state') state?: string,
     @Query('network') network?: string,
     @Query('zone') zone?: string,
+    @Query('label') label?: string | string[],
   ) {
     if (state !== undefined && !VALIDATOR_STATES.includes(state as ValidatorState)) {
       throw badRequest(`state: must be one of ${VALIDATOR_STATES.join(', ')}.`);
@@ -72,6 +82,7 @@ export class ValidatorsController {
       state: state as ValidatorState | undefined,
       network,
       zone,
+      labels: parseLabelFilter(label),
     });
   }
 
@@ -80,6 +91,17 @@ export class ValidatorsController {
   @ApiOperation({ summary: 'Get a validator' })
   get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.validators.get(p.projectId, id);
+  }
+
+  @Patch(':id')
+  @RequireScope('validators:write')
+  @ApiOperation({ summary: 'Change a validator’s name, labels, zone policy or protection' })
+  update(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', uuid) id: string,
+    @Body() dto: UpdateValidatorDto,
+  ) {
+    return this.validators.update(p.projectId, id, dto);
   }
 
   @Delete(':id')

@@ -14,6 +14,8 @@ import { StakingIdentityEntity } from '@snowline/persistence';
 import { badRequest, conflict, notFound } from '../common/problem';
 import { IdentityService } from '../identities/identity.service';
 import type { CreateValidatorDto } from './dto/create-validator.dto';
+import type { UpdateValidatorDto } from './dto/update-validator.dto';
+import { validateLabels } from './labels';
 import { validatorView, type ValidatorView } from './validator.view';
 
 @Injectable()
@@ -35,6 +37,7 @@ export class ValidatorsService {
         `zones: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not configured; use any of ${this.config.cloud.zones.join(', ')}.`,
       );
     }
+    const labels = dto.labels === undefined ? {} : validateLabels(dto.labels);
     const identity = await this.identities.prepare(dto.identity);
     const name = dto.name ?? `${dto.network}-${randomBytes(3).toString('hex')}`;
     const { validator, identityRow } = await this.repos.transaction(async (tx) => {
@@ -47,7 +50,8 @@ export class ValidatorsService {
             network: dto.network,
             instanceType: dto.instanceType ?? this.config.cloud.defaultInstanceType,
             zones,
-            labels: {},
+            labels,
+            protected: dto.protected ?? false,
             state: 'pending',
             identityId: identityRow.id,
             nodeId: identityRow.nodeId,
@@ -91,7 +95,14 @@ export class ValidatorsService {
 
   async list(
     projectId: string,
-    q: { limit: number; cursor?: string; state?: ValidatorState; network?: string; zone?: string },
+    q: {
+      limit: number;
+      cursor?: string;
+      state?: ValidatorState;
+      network?: string;
+      zone?: string;
+      labels?: Record<string, string>;
+    },
   ): Promise<{ items: ValidatorView[]; nextCursor: string | null }> {
     const cursor = q.cursor ? decodeCursor(q.cursor) : null;
     if (q.cursor && !cursor)
@@ -103,6 +114,7 @@ export class ValidatorsService {
       state: q.state,
       network: q.network,
       zone: q.zone,
+      labels: q.labels,
     });
     const ids = rows.map((r) => r.identityId);
     const identities = ids.length
@@ -161,6 +173,44 @@ export class ValidatorsService {
         );
     }
     return validatorView(now, await this.repos.identities.findById(now.identityId));
+  }
+
+  /** PATCH: name, labels, zone policy, protection. Only given fields change; one event records it. */
+  async update(projectId: string, id: string, dto: UpdateValidatorDto): Promise<ValidatorView> {
+    const patch: Partial<ValidatorEntity> = {};
+    if (dto.labels !== undefined) patch.labels = validateLabels(dto.labels);
+    if (dto.zones !== undefined) {
+      const unknown = dto.zones.filter((z) => !this.config.cloud.zones.includes(z));
+      if (unknown.length)
+        throw badRequest(
+          `zones: ${unknown.join(', ')} not configured; use any of ${this.config.cloud.zones.join(', ')}.`,
+        );
+      patch.zones = [...new Set(dto.zones)];
+    }
+    if (dto.name !== undefined) patch.name = dto.name;
+    if (dto.protected !== undefined) patch.protected = dto.protected;
+    const v = await this.find(projectId, id);
+    if (v.state === 'retired')
+      throw conflict(`Validator ${v.name} is retired; a retired validator cannot change.`);
+    if (!Object.keys(patch).length) return this.get(projectId, id);
+    await this.repos.transaction(async (tx) => {
+      await this.repos.validators.update(v.id, patch, tx).catch((err: { code?: string }) => {
+        if (err.code === '23505')
+          throw conflict(`A live validator named "${patch.name}" already exists in this project.`);
+        throw err;
+      });
+      await this.repos.events.append(
+        {
+          type: 'validator.updated',
+          message: `Validator ${patch.name ?? v.name} updated (${Object.keys(patch).join(', ')})`,
+          projectId,
+          validatorId: v.id,
+          data: { fields: Object.keys(patch) },
+        },
+        tx,
+      );
+    });
+    return this.get(projectId, id);
   }
 
   async events(projectId: string, id: string, after: string | undefined, limit: number) {

@@ -1,17 +1,24 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { EventEntity } from './event.entity';
 import { HostEntity } from './host.entity';
+import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { ProjectEntity } from './project.entity';
 import { StakingIdentityEntity } from './staking-identity.entity';
 import { ValidatorEntity } from './validator.entity';
+import { WebhookDeliveryEntity } from './webhook-delivery.entity';
+import { WebhookEntity } from './webhook.entity';
 
+export type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
 export {
   ApiKeyEntity,
   EventEntity,
   HostEntity,
+  IdempotencyKeyEntity,
   ProjectEntity,
   StakingIdentityEntity,
   ValidatorEntity,
+  WebhookDeliveryEntity,
+  WebhookEntity,
 };
 export const ENTITIES = [
   ProjectEntity,
@@ -20,4 +27,7 @@ export const ENTITIES = [
   ValidatorEntity,
   HostEntity,
   EventEntity,
+  IdempotencyKeyEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
 ];

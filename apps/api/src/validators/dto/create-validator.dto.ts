@@ -3,7 +3,9 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -69,6 +71,21 @@ export class CreateValidatorDto {
   @IsString({ each: true })
   @MaxLength(64, { each: true })
   zones?: string[];
+
+  @ApiPropertyOptional({
+    example: { team: 'core' },
+    description: 'Labels (≤ 32; keys a-z0-9._/-).',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
+  @IsOptional()
+  @IsObject({ message: 'labels must be an object of string values' })
+  labels?: Record<string, string>;
+
+  @ApiPropertyOptional({ description: 'A protected validator cannot be deleted.', example: false })
+  @IsOptional()
+  @IsBoolean({ message: 'protected must be true or false' })
+  protected?: boolean;
 
   @ApiPropertyOptional({
     type: IdentityImportDto,

@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import { Repositories, type FeedEvent, type FeedPosition } from '@snowline/persistence';
+import { badRequest } from '../common/problem';
+import { EventFeedService, type FeedSubscriber } from './event-feed.service';
+import { eventView } from './event.view';
+import { MetricsService } from '../metrics/metrics.service';
+
+const EVENT_ID = /^\d{1,18}$/;
+const MAX_BUFFERED_BYTES = 1 << 20;
+const TYPE_RE = /^[a-z0-9_.]{1,64}$/;
+
+export function parseTypes(raw: unknown): string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.length > 1024)
+    throw badRequest('types: give one comma-separated list of event types.');
+  const types = raw.split(',').filter(Boolean);
+  const bad = types.find((t) => !TYPE_RE.test(t));
+  if (bad !== undefined || !types.length)
+    throw badRequest('types: event types look like validator.created (a-z, 0-9, . and _).');
+  return types;
+}
+
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly repos: Repositories,
+    private readonly feed: EventFeedService,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Where a cursor (an event id of this project) resumes; 400 when it is not one. */
+  async resumeFrom(projectId: string, raw: unknown, name: string): Promise<FeedPosition> {
+    if (typeof raw !== 'string' || !EVENT_ID.test(raw))
+      throw badRequest(`${name}: must be an event id (digits) this API returned.`);
+    const pos = await this.repos.eventFeed.positionOf(projectId, raw);
+    if (!pos) throw badRequest(`${name}: ${raw} is not an event of this project.`);
+    return pos;
+  }
+
+  /** Events in commit order after a cursor; without one, from the beginning of the project's timeline. */
+  async list(projectId: string, q: { after?: string; limit: number; types?: string[] }) {
+    const from =
+      q.after !== undefined
+        ? await this.resumeFrom(projectId, q.after, 'after')
+        : { txId: '0', id: '0' };
+    const rows = await this.repos.eventFeed.after(from, {
+      projectId,
+      limit: q.limit,
+      types: q.types,
+    });
+    const last = rows[rows.length - 1];
+    return {
+      items: rows.map(eventView),
+      nextCursor: rows.length === q.limit && last ? last.id : null,
+    };
+  }
+
+  /**
+   * SSE: replays what the client missed after `Last-Event-ID` (header or `lastEventId` query), then
+   * streams live. Each message's `id:` is the event id, so a reconnecting EventSource resumes by itself.
+   */
+  async stream(
+    projectId: string,
+    lastEventId: unknown,
+    types: string[] | undefined,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
+    let from =
+      lastEventId !== undefined && lastEventId !== ''
+        ? await this.resumeFrom(projectId, lastEventId, 'Last-Event-ID')
+        : null;
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('Connection', 'keep-alive');
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.flushHeaders();
+    res.write(`retry: 2000\n\n`);
+
+    let closed = false;
+    let live = false;
+    const pending: FeedEvent[] = [];
+    const send = (events: FeedEvent[]) => {
+      for (const e of events) {
+        res.write(`id: ${e.id}\ndata: ${JSON.stringify(eventView(e))}\n\n`);
+      }
+      if (res.writableLength > MAX_BUFFERED_BYTES) close(); // too slow: it can resume with Last-Event-ID
+    };
+    const sub: FeedSubscriber = {
+      projectId,
+      types: types ? new Set(types) : undefined,
+      deliver: (events) => (live ? send(events) : pending.push(...events)),
+    };
+    const heartbeat = setInterval(
+      () => res.write(': ping\n\n'),
+      this.config.publicApi.sseHeartbeatSeconds * 1000,
+    );
+    heartbeat.unref();
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      this.feed.unsubscribe(sub);
+      this.metrics.sseClients.set(this.feed.size);
+      res.end();
+    };
+    req.on('close', close);
+    res.on('error', close);
+
+    const upTo = this.feed.subscribe(sub);
+    this.metrics.sseClients.set(this.feed.size);
+    // Catch up to the feed's head from the database; newer batches wait in `pending`.
+    try {
+      while (from && !closed) {
+        const rows = await this.repos.eventFeed.after(from, {
+          projectId,
+          upTo,
+          limit: 500,
+          types,
+        });
+        send(rows);
+        const last = rows[rows.length - 1];
+        from = rows.length === 500 && last ? { txId: last.txId, id: last.id } : null;
+      }
+    } catch {
+      close();
+      return;
+    }
+    if (closed) return;
+    live = true;
+    send(pending.splice(0));
+  }
+}

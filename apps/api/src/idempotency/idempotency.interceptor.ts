@@ -1,0 +1,103 @@
+import {
+  CallHandler,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  NestInterceptor,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { from, lastValueFrom, type Observable } from 'rxjs';
+import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import { Repositories } from '@snowline/persistence';
+import type { Principal } from '../auth/principal';
+import { badRequest, Problem } from '../common/problem';
+import { requestFingerprint } from './canonical-json';
+
+const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+/** An in-flight claim older than this is taken as abandoned (its process died). */
+const LOCK_MS = 60_000;
+
+/**
+ * `Idempotency-Key` on authenticated POSTs (IETF draft semantics, Stripe's 24 h): the first successful
+ * response is stored in Postgres and replayed for the same key + same request; a different request with
+ * the key → 422; the key still in flight → 409. A failed request releases its key (it changed nothing).
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  private readonly log = new Logger('idempotency');
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly repos: Repositories,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.ttlMs = config.publicApi.idempotencyTtlHours * 3600_000;
+  }
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (ctx.getType() !== 'http') return next.handle();
+    const req = ctx.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const res = ctx.switchToHttp().getResponse<Response>();
+    const raw = req.headers['idempotency-key'];
+    if (req.method !== 'POST' || !req.principal || raw === undefined) return next.handle();
+    const key = Array.isArray(raw) ? undefined : raw;
+    if (!key || !KEY_RE.test(key)) {
+      throw badRequest(
+        'Idempotency-Key: send one header of 1–255 printable ASCII characters (a UUID is a good choice).',
+      );
+    }
+    return from(this.run(req.principal.projectId, key, req, res, next));
+  }
+
+  private async run(
+    projectId: string,
+    key: string,
+    req: Request,
+    res: Response,
+    next: CallHandler,
+  ): Promise<unknown> {
+    const path = req.originalUrl.split('?')[0] ?? req.path;
+    const claim = await this.repos.idempotency.begin({
+      projectId,
+      key,
+      requestHash: requestFingerprint(req.method, path, req.body),
+      method: req.method,
+      path,
+      lockMs: LOCK_MS,
+      ttlMs: this.ttlMs,
+    });
+    if (claim.kind === 'mismatch') {
+      throw new Problem(
+        422,
+        'Unprocessable Content',
+        'Idempotency-Key was already used with a different request (method, path or body); use a new key for a new request.',
+      );
+    }
+    if (claim.kind === 'in_flight') {
+      res.setHeader('Retry-After', '1');
+      throw new Problem(
+        409,
+        'Conflict',
+        'A request with this Idempotency-Key is still being processed; retry shortly to get its result.',
+      );
+    }
+    if (claim.kind === 'replay') {
+      res.status(claim.status);
+      res.setHeader('Idempotent-Replayed', 'true');
+      return claim.body;
+    }
+    try {
+      const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      await this.repos.idempotency.complete(projectId, key, res.statusCode, body);
+      return body;
+    } catch (err) {
+      await this.repos.idempotency
+        .release(projectId, key)
+        .catch((e: Error) =>
+          this.log.warn({ err: e.message }, 'could not release an idempotency key'),
+        );
+      throw err;
+    }
+  }
+}

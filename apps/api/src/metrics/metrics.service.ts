@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics, all named `snowline_*`, in a registry of this app (tests start several apps). */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly httpDuration = new Histogram({
+    name: 'snowline_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly sseClients = new Gauge({
+    name: 'snowline_sse_clients',
+    help: 'Connected SSE event-stream clients',
+    registers: [this.registry],
+  });
+  readonly webhookDeliveries = new Counter({
+    name: 'snowline_webhook_delivery_attempts_total',
+    help: 'Webhook delivery attempts by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly idempotentReplays = new Counter({
+    name: 'snowline_idempotent_replays_total',
+    help: 'Responses replayed for a repeated Idempotency-Key',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'snowline_' });
+  }
+
+  /** Express middleware: times every request, labelled by its route pattern (never the raw URL). */
+  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
+    const end = this.httpDuration.startTimer();
+    res.once('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path;
+      end({
+        method: req.method,
+        route: route ? `${req.baseUrl}${route}` : 'unmatched',
+        status: String(res.statusCode),
+      });
+    });
+    next();
+  };
+}

@@ -1,0 +1,85 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
+import { parseId } from '../common/paging';
+import { CreateApiKeyDto, CreateProjectDto } from './dto/project.dto';
+import { ProjectsService } from './projects.service';
+
+const PROJECT_EXAMPLE = {
+  id: '0b9d2c1e-5a7f-4c1e-9d7a-3f2b1c0d9e8f',
+  name: 'acme-staking',
+  createdAt: '2025-11-26T10:00:00.000Z',
+};
+const KEY_EXAMPLE = {
+  id: '6a1f0e2d-3c4b-4a59-8e7d-1c2b3a4d5e6f',
+  name: 'ci deployer',
+  prefix: 'sl_key_AbCdE',
+  scopes: ['validators:read', 'validators:write'],
+  createdAt: '2025-11-26T10:00:00.000Z',
+  revokedAt: null,
+};
+
+@ApiTags('projects')
+@ApiBearerAuth()
+@RequireScope('admin')
+@Controller('v1/projects')
+export class ProjectsController {
+  constructor(private readonly projects: ProjectsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a project (tenant); operator admin key only' })
+  @ApiResponse({ status: 201, description: 'The project', example: PROJECT_EXAMPLE })
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateProjectDto) {
+    return this.projects.create(p, dto.name);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List projects visible to the key (the operator sees all)' })
+  @ApiResponse({ status: 200, example: { items: [PROJECT_EXAMPLE], nextCursor: null } })
+  list(@CurrentPrincipal() p: Principal) {
+    return this.projects.list(p);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a project' })
+  @ApiResponse({ status: 200, example: PROJECT_EXAMPLE })
+  get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    return this.projects.get(p, parseId('id', id));
+  }
+
+  @Post(':id/api-keys')
+  @ApiOperation({ summary: 'Create an API key; the secret `key` is shown in this response only' })
+  @ApiResponse({
+    status: 201,
+    example: { ...KEY_EXAMPLE, key: 'sl_key_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789' },
+  })
+  createKey(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Body() dto: CreateApiKeyDto,
+  ) {
+    return this.projects.createKey(p, parseId('id', id), dto);
+  }
+
+  @Get(':id/api-keys')
+  @ApiOperation({ summary: 'List the project’s API keys (never their secrets)' })
+  @ApiResponse({ status: 200, example: { items: [KEY_EXAMPLE], nextCursor: null } })
+  listKeys(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    return this.projects.listKeys(p, parseId('id', id));
+  }
+
+  @Delete(':id/api-keys/:keyId')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke an API key (effective immediately)' })
+  @ApiResponse({
+    status: 200,
+    example: { ...KEY_EXAMPLE, revokedAt: '2025-11-27T10:00:00.000Z' },
+  })
+  revokeKey(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Param('keyId') keyId: string,
+  ) {
+    return this.projects.revokeKey(p, parseId('id', id), parseId('keyId', keyId));
+  }
+}

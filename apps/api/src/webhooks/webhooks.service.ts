@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { deriveKey } from '@snowline/config';
+import { open, seal } from '@snowline/domain';
+import {
+  decodeCursor,
+  encodeCursor,
+  Repositories,
+  type WebhookDeliveryEntity,
+  type WebhookEntity,
+} from '@snowline/persistence';
+import { badRequest, notFound } from '../common/problem';
+import { MASTER_KEY } from '../identities/identity.service';
+import type { CreateWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
+import { WebhookQueue } from './webhook-queue';
+
+export const webhookView = (w: WebhookEntity) => ({
+  id: w.id,
+  url: w.url,
+  description: w.description,
+  eventTypes: w.eventTypes,
+  enabled: w.enabled,
+  secretPrefix: w.secretPrefix,
+  createdAt: w.createdAt.toISOString(),
+  updatedAt: w.updatedAt.toISOString(),
+});
+
+export const deliveryView = (d: WebhookDeliveryEntity) => ({
+  id: d.id,
+  webhookId: d.webhookId,
+  eventId: d.eventId,
+  eventType: d.eventType,
+  status: d.status,
+  attempts: d.attempts,
+  lastStatusCode: d.lastStatusCode,
+  lastError: d.lastError,
+  attemptLog: d.attemptLog,
+  nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt.toISOString() : null,
+  deliveredAt: d.deliveredAt?.toISOString() ?? null,
+  createdAt: d.createdAt.toISOString(),
+  payload: d.payload,
+});
+
+/** A webhook URL: http(s), no credentials in it (they would end up in logs), no fragment. */
+export function validateWebhookUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw badRequest('url: must be an absolute http:// or https:// URL.');
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw badRequest('url: must use http or https.');
+  if (u.username || u.password)
+    throw badRequest('url: must not carry credentials; authenticate with the signature instead.');
+  if (u.hash) throw badRequest('url: must not have a #fragment.');
+  return u.toString();
+}
+
+const SECRET_PURPOSE = 'webhook-secret';
+
+@Injectable()
+export class WebhooksService {
+  private readonly log = new Logger('webhooks');
+  private readonly key: Buffer;
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly queue: WebhookQueue,
+    @Inject(MASTER_KEY) masterKey: Buffer,
+  ) {
+    this.key = deriveKey(masterKey, SECRET_PURPOSE);
+  }
+
+  /** The signing secret of a webhook (for the delivery worker only). */
+  secretOf(w: WebhookEntity): string {
+    return open(this.key, w.secretSealed, w.id).toString('utf8');
+  }
+
+  async create(projectId: string, dto: CreateWebhookDto) {
+    const url = validateWebhookUrl(dto.url);
+    const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+    const id = (await this.repos.ds.query('SELECT gen_random_uuid() AS id'))[0].id as string;
+    const w = await this.repos.webhooks.insert({
+      id,
+      projectId,
+      url,
+      description: dto.description ?? '',
+      eventTypes: dto.eventTypes ?? [],
+      enabled: dto.enabled ?? true,
+      secretSealed: seal(this.key, Buffer.from(secret, 'utf8'), id),
+      secretPrefix: secret.slice(0, 10),
+    });
+    // The only response that ever carries the secret.
+    return { ...webhookView(w), secret };
+  }
+
+  async list(projectId: string) {
+    const rows = await this.repos.webhooks.listForProject(projectId);
+    return { items: rows.map(webhookView), nextCursor: null };
+  }
+
+  async get(projectId: string, id: string) {
+    return webhookView(await this.find(projectId, id));
+  }
+
+  async update(projectId: string, id: string, dto: UpdateWebhookDto) {
+    const patch: Partial<WebhookEntity> = {};
+    if (dto.url !== undefined) patch.url = validateWebhookUrl(dto.url);
+    if (dto.description !== undefined) patch.description = dto.description;
+    if (dto.eventTypes !== undefined) patch.eventTypes = dto.eventTypes;
+    if (dto.enabled !== undefined) patch.enabled = dto.enabled;
+    await this.find(projectId, id);
+    if (Object.keys(patch).length) await this.repos.webhooks.update(id, patch);
+    return this.get(projectId, id);
+  }
+
+  async remove(projectId: string, id: string): Promise<void> {
+    if (!(await this.repos.webhooks.softDelete(projectId, id))) throw notFound('Webhook', id);
+  }
+
+  async deliveries(projectId: string, id: string, q: { cursor?: string; limit: number }) {
+    await this.find(projectId, id);
+    const cursor = q.cursor ? decodeCursor(q.cursor) : null;
+    if (q.cursor && !cursor)
+      throw badRequest('cursor: not a cursor this API returned; drop it to start over.');
+    const rows = await this.repos.webhooks.deliveries(id, { cursor, limit: q.limit });
+    const last = rows[rows.length - 1];
+    return {
+      items: rows.map(deliveryView),
+      nextCursor: rows.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
+  }
+
+  /** Sends a `webhook.test` ping through the normal signed, retried, logged delivery path. */
+  async test(projectId: string, id: string) {
+    const w = await this.find(projectId, id);
+    const d = await this.repos.webhooks.insertDelivery({
+      webhookId: w.id,
+      projectId,
+      eventId: null,
+      eventType: 'webhook.test',
+      payload: {
+        id: null,
+        type: 'webhook.test',
+        message: 'Test delivery from Snowline',
+        validatorId: null,
+        hostId: null,
+        zone: null,
+        data: {},
+        createdAt: new Date().toISOString(),
+      },
+      status: 'pending',
+      nextAttemptAt: new Date(),
+    });
+    await this.queue
+      .deliver(d.id, 0)
+      .catch((err: Error) =>
+        this.log.warn({ deliveryId: d.id, err: err.message }, 'enqueue failed; the sweep will'),
+      );
+    return deliveryView(d);
+  }
+
+  private async find(projectId: string, id: string): Promise<WebhookEntity> {
+    const w = await this.repos.webhooks.findForProject(projectId, id);
+    if (!w) throw notFound('Webhook', id);
+    return w;
+  }
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import IORedis from 'ioredis';
+import { loadConfig, type AppConfig } from '@snowline/config';
+import { Repositories } from '@snowline/persistence';
+import { ensureDefaultProject } from '../../apps/api/src/bootstrap/default-project';
+import { createApp } from '../../apps/api/src/create-app';
+import { createTestDatabase } from './db';
+
+export type ApiCall = (
+  path: string,
+  init?: RequestInit & { json?: unknown; key?: string | null },
+) => Promise<Response>;
+
+export interface ApiApp {
+  app: INestApplication;
+  url: string;
+  config: AppConfig;
+  repos: Repositories;
+  adminKey: string;
+  defaultProjectId: string;
+  databaseUrl: string;
+  api: ApiCall;
+  /** A new project (made by the operator) and a key for it with the given scopes. */
+  tenant: (name: string, scopes: string[]) => Promise<{ projectId: string; key: string }>;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The API in-process (createApp, port 0) on its own database and Redis key prefix: no worker and no
+ * simulator, so validators stay `pending` — enough for everything the public API itself promises.
+ */
+export async function startApiApp(tag: string, env: Record<string, string> = {}): Promise<ApiApp> {
+  const db = await createTestDatabase(tag);
+  const dataDir = mkdtempSync(join(tmpdir(), `snowline-${tag}-`));
+  const prefix = `snowline-test-${tag}-${randomBytes(4).toString('hex')}`;
+  const adminKey = `sl_admin_test_${randomBytes(18).toString('base64url')}`;
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    API_PORT: '0',
+    SNOWLINE_DATA_DIR: dataDir,
+    SNOWLINE_ADMIN_KEY: adminKey,
+    SNOWLINE_MASTER_KEY: randomBytes(32).toString('base64'),
+    RATE_LIMIT_RPS: '0',
+    EVENTS_POLL_MS: '100',
+    ...env,
+  });
+  const app = await createApp(config);
+  const repos = app.get(Repositories);
+  const boot = await ensureDefaultProject(repos, config);
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const api: ApiCall = (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    const key = init.key === undefined ? adminKey : init.key;
+    if (key !== null) headers.set('authorization', `Bearer ${key}`);
+    if (init.json !== undefined) headers.set('content-type', 'application/json');
+    return fetch(`${url}${path}`, {
+      ...init,
+      headers,
+      body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+    });
+  };
+  const tenant: ApiApp['tenant'] = async (name, scopes) => {
+    const p = await api('/v1/projects', { method: 'POST', json: { name } });
+    if (p.status !== 201) throw new Error(`create project: ${p.status} ${await p.text()}`);
+    const { id } = (await p.json()) as { id: string };
+    const k = await api(`/v1/projects/${id}/api-keys`, {
+      method: 'POST',
+      json: { name: `${name} key`, scopes },
+    });
+    if (k.status !== 201) throw new Error(`create key: ${k.status} ${await k.text()}`);
+    return { projectId: id, key: ((await k.json()) as { key: string }).key };
+  };
+  const stop = async () => {
+    await app.close();
+    const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await db.drop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return {
+    app,
+    url,
+    config,
+    repos,
+    adminKey,
+    defaultProjectId: boot.projectId,
+    databaseUrl: db.url,
+    api,
+    tenant,
+    stop,
+  };
+}
