@@ -6,6 +6,7 @@ import type { AppConfig } from '@snowline/config';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { mountAdminQueues } from './admin-queues';
 import { AppModule } from './app.module';
+import { jsonBody } from './common/json-body';
 import { completeDocument } from './common/openapi';
 import { requestId } from './common/request-id';
 import { MetricsService } from './metrics/metrics.service';
@@ -19,7 +20,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   );
   app.useLogger(app.get(PinoLogger)); // structured (pino), with the request's correlation id
   app.use(requestId); // first, so even a body-parser error carries the correlation id
-  app.useBodyParser('json', { limit: `${config.publicApi.bodyLimitKb}kb` });
+  app.use(jsonBody(config.publicApi.bodyLimitKb));
   app.use(app.get(MetricsService).middleware);
   mountAdminQueues(app);
   app.disable('x-powered-by');

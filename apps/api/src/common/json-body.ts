@@ -1,0 +1,36 @@
+import { json, type NextFunction, type Request, type Response } from 'express';
+import { Problem } from './problem';
+
+/**
+ * The JSON body parser, with its errors turned into problems that say what to fix (Nest would
+ * otherwise answer with body-parser's bare message).
+ */
+export function jsonBody(limitKb: number) {
+  const parse = json({ limit: `${limitKb}kb` });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    parse(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const e = err as { status?: number; type?: string; message?: string };
+      if (e.type === 'entity.too.large')
+        return next(
+          new Problem(413, 'Payload Too Large', `The request body is larger than ${limitKb} KiB.`),
+        );
+      if (e.type === 'entity.parse.failed')
+        return next(
+          new Problem(
+            400,
+            'Bad Request',
+            `The request body is not valid JSON (${String(e.message).slice(0, 200)}); send a JSON object.`,
+          ),
+        );
+      const status = e.status && e.status >= 400 && e.status < 500 ? e.status : 400;
+      return next(
+        new Problem(
+          status,
+          status === 415 ? 'Unsupported Media Type' : 'Bad Request',
+          `The request body could not be read (${String(e.message).slice(0, 200)}); send UTF-8 JSON.`,
+        ),
+      );
+    });
+  };
+}
