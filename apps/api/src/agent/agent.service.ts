@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import {
   canGrantKeys,
+  keysRetryAfterMs,
   type KeysRequest,
   type KeysResponse,
   type LeaseRequest,
@@ -168,21 +169,30 @@ export class AgentService {
       const others = (await tx.find(HostEntity, { where: { validatorId: v.id } })).filter(
         (h) => h.id !== host.id,
       );
+      // Every former holder must be fenced, not only the last one: a quick double move would
+      // otherwise let a third host start while the first is still stopping.
+      let retryAfterMs = 0;
       for (const prev of others) {
-        const decision = canGrantKeys({
+        const input = {
           now,
-          previousLeaseExpiresAt: prev.leaseExpiresAt?.getTime() ?? null,
+          previousLeaseExpiresAt: prev.leaseExpiresAt,
           skewMarginMs: this.config.agent.skewMarginSeconds * 1000,
           previousInstanceStopped: prev.deletedAt !== null,
-        });
-        if (!decision.grant) {
-          return {
-            err: new Problem(425, 'Too Early', 'The previous holder’s lease has not expired yet.', {
-              retryAfterMs: decision.retryAfterMs,
+        };
+        if (!canGrantKeys(input)) retryAfterMs = Math.max(retryAfterMs, keysRetryAfterMs(input));
+      }
+      if (retryAfterMs > 0) {
+        return {
+          err: new Problem(
+            425,
+            'Too Early',
+            'A previous holder of this identity may still run it.',
+            {
+              retryAfterMs,
               reason: 'waiting for the previous holder to be fenced',
-            }),
-          };
-        }
+            },
+          ),
+        };
       }
       await tx.update(HostEntity, { id: host.id }, { keysFetchedGeneration: v.generation });
       const identity = await this.repos.identities.findById(v.identityId, tx);
