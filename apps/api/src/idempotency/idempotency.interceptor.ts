@@ -5,6 +5,7 @@ import {
   Injectable,
   Logger,
   NestInterceptor,
+  OnModuleDestroy,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
@@ -24,15 +25,25 @@ const LOCK_MS = 60_000;
  * the key → 422; the key still in flight → 409. A failed request releases its key (it changed nothing).
  */
 @Injectable()
-export class IdempotencyInterceptor implements NestInterceptor {
+export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy {
   private readonly log = new Logger('idempotency');
   private readonly ttlMs: number;
+  /** Expired keys are taken over on reuse anyway; this only keeps the table small. */
+  private readonly janitor = setInterval(() => {
+    this.repos.idempotency
+      .purgeExpired()
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'idempotency purge failed'));
+  }, 3600_000).unref();
 
   constructor(
     private readonly repos: Repositories,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.ttlMs = config.publicApi.idempotencyTtlHours * 3600_000;
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.janitor);
   }
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
