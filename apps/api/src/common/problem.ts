@@ -9,6 +9,8 @@ export class Problem extends HttpException {
     readonly extra: Record<string, unknown> = {},
   ) {
     super({ title, detail, ...extra }, status);
+    // The Error message is the actionable text too, so logs and tests see what to fix.
+    this.message = detail;
   }
 }
 
