@@ -37,13 +37,15 @@ export async function preflight(config: AppConfig, timeoutMs = 8000): Promise<vo
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
+  let firstError: Error | undefined;
+  redis.on('error', (err: Error) => (firstError ??= err));
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    problems.push(
-      `Redis is unreachable at ${redacted(config.redisUrl)}: ${(err as Error).message}`,
-    );
+    await new Promise((r) => setTimeout(r, 50)); // ioredis emits the socket error after rejecting
+    const reason = (firstError ?? (err as Error)).message;
+    problems.push(`Redis is unreachable at ${redacted(config.redisUrl)}: ${reason}`);
   } finally {
     redis.disconnect();
   }
