@@ -79,15 +79,14 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
   private async tick(): Promise<void> {
     let more = false;
     try {
-      if (this.subscribers.size > 0 || this.batchListeners.size > 0) {
-        const events = await this.repos.eventFeed.after(this.head(), { limit: BATCH });
-        const last = events[events.length - 1];
-        if (last) {
-          // Position and delivery move together, synchronously: see subscribe().
-          this.position = { txId: last.txId, id: last.id };
-          this.fanOut(events);
-          more = events.length === BATCH;
-        }
+      // Polls even with no subscriber, so a new client's "now" is never stale.
+      const events = await this.repos.eventFeed.after(this.head(), { limit: BATCH });
+      const last = events[events.length - 1];
+      if (last) {
+        // Position and delivery move together, synchronously: see subscribe().
+        this.position = { txId: last.txId, id: last.id };
+        this.fanOut(events);
+        more = events.length === BATCH;
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'event feed poll failed; retrying');
