@@ -1,5 +1,10 @@
 import { Initial1764096000000 } from './1764096000000-Initial';
 import { PublicApi1795633457654 } from './1795633457654-PublicApi';
+import { HealthAndFailover1795634510892 } from './1795634510892-HealthAndFailover';
 
 /** Every migration, in order. New ones are appended here. */
-export const MIGRATIONS = [Initial1764096000000, PublicApi1795633457654];
+export const MIGRATIONS = [
+  Initial1764096000000,
+  PublicApi1795633457654,
+  HealthAndFailover1795634510892,
+];

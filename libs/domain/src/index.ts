@@ -1,3 +1,4 @@
 export * from './validator-state';
 export * from './placement';
 export * from './envelope';
+export * from './health';

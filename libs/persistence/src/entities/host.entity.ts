@@ -5,7 +5,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import type { HostRole } from '@snowline/domain';
+import type { HealthState, HostRole } from '@snowline/domain';
 
 /** One cloud instance and what its agent last told us. */
 @Entity('hosts')
@@ -29,6 +29,13 @@ export class HostEntity {
   /** Generation whose keys this host has fetched (keys are served once per host and generation). */
   @Column({ type: 'integer', nullable: true }) keysFetchedGeneration!: number | null;
   @Column({ type: 'boolean', default: false }) fenced!: boolean;
+  /** The network a standby's node is synced to (a standby serves validators of that network). */
+  @Column({ type: 'text', nullable: true }) network!: string | null;
+  @Column({ type: 'text', default: 'unknown' }) health!: HealthState;
+  @Column({ type: 'text', nullable: true }) healthReason!: string | null;
+  @Column({ type: 'timestamptz', nullable: true }) healthSince!: Date | null;
+  @Column({ type: 'text', nullable: true }) cloudHealth!: string | null;
+  @Column({ type: 'timestamptz', nullable: true }) cloudObservedAt!: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;

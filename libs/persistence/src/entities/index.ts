@@ -1,24 +1,30 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { EventEntity } from './event.entity';
+import { FailoverEntity } from './failover.entity';
 import { HostEntity } from './host.entity';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
+import { IncidentEntity } from './incident.entity';
 import { ProjectEntity } from './project.entity';
 import { StakingIdentityEntity } from './staking-identity.entity';
 import { ValidatorEntity } from './validator.entity';
 import { WebhookDeliveryEntity } from './webhook-delivery.entity';
 import { WebhookEntity } from './webhook.entity';
+import { ZoneEntity } from './zone.entity';
 
 export type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
 export {
   ApiKeyEntity,
   EventEntity,
+  FailoverEntity,
   HostEntity,
   IdempotencyKeyEntity,
+  IncidentEntity,
   ProjectEntity,
   StakingIdentityEntity,
   ValidatorEntity,
   WebhookDeliveryEntity,
   WebhookEntity,
+  ZoneEntity,
 };
 export const ENTITIES = [
   ProjectEntity,
@@ -30,4 +36,7 @@ export const ENTITIES = [
   IdempotencyKeyEntity,
   WebhookEntity,
   WebhookDeliveryEntity,
+  ZoneEntity,
+  IncidentEntity,
+  FailoverEntity,
 ];

@@ -1,0 +1,228 @@
+/**
+ * Detection, pure: what the sweeper concludes about a host from what it observed. No I/O, no clock
+ * of its own (`now` is passed in), table-tested. Remediation lives elsewhere and acts on verdicts.
+ */
+export type HealthState = 'healthy' | 'suspect' | 'unhealthy' | 'unknown';
+export type ZoneStatus = 'healthy' | 'impaired' | 'dark';
+
+export interface Verdict {
+  state: HealthState;
+  reason: string;
+}
+
+export interface HostFacts {
+  role: 'assigned' | 'standby';
+  createdAt: number;
+  registeredAt: number | null;
+  leaseExpiresAt: number | null;
+  lastReportAt: number | null;
+  lastReport: { running: boolean; healthy: boolean | null; bootstrapped: boolean | null } | null;
+}
+
+/** What the cloud said this sweep: its status, `missing` (no such instance), or null (the call failed). */
+export type CloudObservation =
+  { status: string; health: string; events: { type: string }[] } | 'missing' | null;
+
+export interface HealthSettings {
+  renewIntervalMs: number;
+  /** How long a new host may take to register before it counts as failed. */
+  startupTimeoutMs: number;
+}
+
+export function evaluateHealth(
+  host: HostFacts,
+  cloud: CloudObservation,
+  now: number,
+  s: HealthSettings,
+): Verdict {
+  if (cloud === 'missing') return { state: 'unhealthy', reason: 'the instance no longer exists' };
+  if (cloud) {
+    if (cloud.status === 'Stopped' || cloud.status === 'Stopping') {
+      return { state: 'unhealthy', reason: `ECS reports the instance ${cloud.status}` };
+    }
+    if (cloud.health.toLowerCase() === 'impaired') {
+      const ev = cloud.events[0]?.type;
+      return {
+        state: 'unhealthy',
+        reason: `ECS reports the instance Impaired${ev ? ` (${ev})` : ''}`,
+      };
+    }
+  }
+  if (host.registeredAt === null) {
+    const age = now - host.createdAt;
+    if (age > s.startupTimeoutMs) {
+      return {
+        state: 'unhealthy',
+        reason: `the agent has not registered ${secs(age)} after launch`,
+      };
+    }
+    return { state: 'unknown', reason: 'starting: the agent has not registered yet' };
+  }
+  if (host.leaseExpiresAt !== null && host.leaseExpiresAt <= now) {
+    return {
+      state: 'unhealthy',
+      reason: `lease expired ${secs(now - host.leaseExpiresAt)} ago: the agent is silent`,
+    };
+  }
+  const silentFor = host.lastReportAt === null ? null : now - host.lastReportAt;
+  if (silentFor !== null && silentFor > 2.5 * s.renewIntervalMs) {
+    return { state: 'suspect', reason: `no lease renewal for ${secs(silentFor)}` };
+  }
+  const r = host.lastReport;
+  if (host.role === 'assigned' && r?.running && r.healthy === false && r.bootstrapped === true) {
+    return { state: 'suspect', reason: 'the node reports unhealthy' };
+  }
+  if (cloud === null)
+    return { state: 'healthy', reason: 'lease fresh; cloud status unknown this sweep' };
+  return { state: 'healthy', reason: 'lease fresh, instance running' };
+}
+
+const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+export interface ZoneSettings {
+  /** Fraction of unhealthy hosts that makes a zone impaired (Kubernetes: 0.55). */
+  unhealthyThreshold: number;
+  /** Fewer hosts than this and the ratio says nothing (Kubernetes: 3). */
+  minHosts: number;
+  /** Consecutive healthy sweeps before an impaired zone counts as recovered. */
+  recoverySweeps: number;
+}
+
+export interface ZonePrevious {
+  status: ZoneStatus;
+  healthySweeps: number;
+}
+
+export interface ZoneAssessment {
+  zone: string;
+  status: ZoneStatus;
+  placementAllowed: boolean;
+  hosts: number;
+  unhealthy: number;
+  healthySweeps: number;
+  reason: string | null;
+}
+
+export function aggregateZone(
+  zone: string,
+  verdicts: HealthState[],
+  prev: ZonePrevious | undefined,
+  s: ZoneSettings,
+): ZoneAssessment {
+  const judged = verdicts.filter((v) => v !== 'unknown');
+  const unhealthy = judged.filter((v) => v === 'unhealthy').length;
+  const hosts = verdicts.length;
+  const enough = judged.length >= s.minHosts;
+  const bad = enough && unhealthy / judged.length >= s.unhealthyThreshold;
+  const base = { zone, hosts, unhealthy };
+  if (bad) {
+    const status: ZoneStatus = unhealthy === judged.length ? 'dark' : 'impaired';
+    const pct = Math.round((100 * unhealthy) / judged.length);
+    return {
+      ...base,
+      status,
+      placementAllowed: false,
+      healthySweeps: 0,
+      reason: `${unhealthy} of ${judged.length} hosts unhealthy (${pct} %)`,
+    };
+  }
+  if (prev && prev.status !== 'healthy') {
+    const healthySweeps = prev.healthySweeps + 1;
+    if (healthySweeps < s.recoverySweeps) {
+      return {
+        ...base,
+        status: prev.status,
+        placementAllowed: false,
+        healthySweeps,
+        reason: `recovering: healthy for ${healthySweeps} of ${s.recoverySweeps} sweeps`,
+      };
+    }
+  }
+  return { ...base, status: 'healthy', placementAllowed: true, healthySweeps: 0, reason: null };
+}
+
+/**
+ * "If everything looks dead, suspect yourself": when every zone that can be judged is impaired or
+ * dark (and there are at least two), the fault is more likely ours (network, clock) than the cloud's.
+ */
+export function controlPlaneSuspect(zones: ZoneAssessment[], s: ZoneSettings): boolean {
+  const judged = zones.filter((z) => z.hosts >= s.minHosts);
+  return judged.length >= 2 && judged.every((z) => z.status !== 'healthy');
+}
+
+export interface RemediationCandidate {
+  validatorId: string;
+  unhealthySince: number;
+}
+
+export interface RemediationSettings {
+  graceMs: number;
+  maxConcurrent: number;
+  /** Failover starts allowed per minute (a token bucket refilled continuously). */
+  ratePerMinute: number;
+  /** Stop remediating when more than this fraction of assigned hosts is unhealthy. */
+  maxUnhealthyFraction: number;
+  /** Moves per validator per 24 h (EC2 auto-recovery: 3). */
+  dailyBudget: number;
+}
+
+export interface RemediationContext {
+  now: number;
+  running: number;
+  /** Start times (ms) of failovers in the last minute. */
+  recentStarts: number[];
+  /** Moves of each candidate in the last 24 h. */
+  movesToday: ReadonlyMap<string, number>;
+  unhealthyAssigned: number;
+  totalAssigned: number;
+  suspectSelf: boolean;
+}
+
+export interface RemediationDecision {
+  start: string[];
+  held: { validatorId: string; reason: string }[];
+}
+
+export function decideRemediation(
+  candidates: RemediationCandidate[],
+  ctx: RemediationContext,
+  s: RemediationSettings,
+): RemediationDecision {
+  const held: RemediationDecision['held'] = [];
+  const holdAll = (reason: string) => ({
+    start: [],
+    held: candidates.map((c) => ({ validatorId: c.validatorId, reason })),
+  });
+  if (ctx.suspectSelf)
+    return holdAll('every zone looks down: suspecting the control plane, not remediating');
+  if (ctx.totalAssigned > 0 && ctx.unhealthyAssigned / ctx.totalAssigned > s.maxUnhealthyFraction) {
+    return holdAll(
+      `${ctx.unhealthyAssigned} of ${ctx.totalAssigned} hosts unhealthy, above the max-unhealthy cap of ${Math.round(100 * s.maxUnhealthyFraction)} %`,
+    );
+  }
+  let slots = Math.max(0, s.maxConcurrent - ctx.running);
+  let tokens = Math.max(
+    0,
+    s.ratePerMinute - ctx.recentStarts.filter((t) => ctx.now - t < 60_000).length,
+  );
+  const start: string[] = [];
+  for (const c of [...candidates].sort((a, b) => a.unhealthySince - b.unhealthySince)) {
+    if (ctx.now - c.unhealthySince < s.graceMs) {
+      held.push({ validatorId: c.validatorId, reason: 'within the grace period' });
+    } else if ((ctx.movesToday.get(c.validatorId) ?? 0) >= s.dailyBudget) {
+      held.push({
+        validatorId: c.validatorId,
+        reason: `moved ${s.dailyBudget} times in 24 h: flapping budget spent`,
+      });
+    } else if (slots === 0) {
+      held.push({ validatorId: c.validatorId, reason: 'max concurrent failovers reached' });
+    } else if (tokens === 0) {
+      held.push({ validatorId: c.validatorId, reason: 'failover rate limit reached' });
+    } else {
+      start.push(c.validatorId);
+      slots--;
+      tokens--;
+    }
+  }
+  return { start, held };
+}
