@@ -39,15 +39,6 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof Problem) {
       status = exception.getStatus();
       body = { title: exception.title, detail: exception.detail, ...exception.extra };
-    } else if (
-      exception instanceof HttpException &&
-      isBodyParserError((exception as { cause?: unknown }).cause)
-    ) {
-      status = exception.getStatus();
-      body = {
-        title: TITLES[status] ?? 'Bad Request',
-        detail: `The request body is not valid JSON (${exception.message}); send a JSON object.`,
-      };
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       const r = exception.getResponse();
