@@ -48,17 +48,17 @@ export function evaluateHealth(
       };
     }
   }
-  if (host.registeredAt === null) {
+  // Registered but never leased (e.g. the agent died right after registering) is still starting: no
+  // lease is no evidence of health, and without this it would read as "lease fresh" forever.
+  if (host.registeredAt === null || host.leaseExpiresAt === null) {
+    const step = host.registeredAt === null ? 'registered' : 'taken its first lease';
     const age = now - host.createdAt;
     if (age > s.startupTimeoutMs) {
-      return {
-        state: 'unhealthy',
-        reason: `the agent has not registered ${secs(age)} after launch`,
-      };
+      return { state: 'unhealthy', reason: `the agent has not ${step} ${secs(age)} after launch` };
     }
-    return { state: 'unknown', reason: 'starting: the agent has not registered yet' };
+    return { state: 'unknown', reason: `starting: the agent has not ${step} yet` };
   }
-  if (host.leaseExpiresAt !== null && host.leaseExpiresAt <= now) {
+  if (host.leaseExpiresAt <= now) {
     return {
       state: 'unhealthy',
       reason: `lease expired ${secs(now - host.leaseExpiresAt)} ago: the agent is silent`,
@@ -214,9 +214,10 @@ export function decideRemediation(
         validatorId: c.validatorId,
         reason: `moved ${s.dailyBudget} times in 24 h: flapping budget spent`,
       });
-    } else if (slots === 0) {
+    } else if (slots < 1) {
+      // `< 1`, not `=== 0`: a fractional setting (2.5, or a rate of 0.5/min) must not step past 0 forever.
       held.push({ validatorId: c.validatorId, reason: 'max concurrent failovers reached' });
-    } else if (tokens === 0) {
+    } else if (tokens < 1) {
       held.push({ validatorId: c.validatorId, reason: 'failover rate limit reached' });
     } else {
       start.push(c.validatorId);
