@@ -70,7 +70,7 @@ describe(createAgentHostFactory.name, () => {
     expect(factory(ctx('{"snowline":2}', fetch))).toBeNull();
   });
 
-  it('should run the agent, start the node from the control plane, and bring it back after a power cut', async () => {
+  it('should run the agent, start the node from the control plane, and keep the node down after a power cut until the control plane re-arms it', async () => {
     const cp = controlPlane(id);
     const host = createAgentHostFactory({ bootstrapMs: 0 })(
       ctx(snowlineUserData, cp.fetch),
@@ -88,13 +88,23 @@ describe(createAgentHostFactory.name, () => {
 
     host.powerOff!();
     await until(async () => !(await host.report!()).running);
-    // Power returns: the node restarts from its disk under the old identity before the agent speaks.
-    const dark = controlPlane(id);
+    // Power returns: the keys lived on tmpfs and only the agent starts the node, so nothing runs
+    // until the control plane answers — a host cut off from it stays dark.
     const refused: typeof fetch = () => Promise.reject(new TypeError('fetch failed'));
     host.powerOn!(ctx(snowlineUserData, refused));
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await host.report!()).running).toBe(false);
+    host.powerOff!();
+    // …and once it can reach the control plane again, the agent asks and starts the node afresh.
+    const back = controlPlane(id);
+    host.powerOn!(ctx(snowlineUserData, back.fetch));
     await until(async () => (await host.report!()).running);
     expect((await host.report!()).nodeId).toBe(id.nodeId);
-    expect(dark.calls).toEqual([]);
+    expect(back.calls.slice(0, 3)).toEqual([
+      '/v1/agent/register',
+      '/v1/agent/lease',
+      '/v1/agent/keys',
+    ]);
 
     host.stop();
     await until(async () => !(await host.report!()).running);

@@ -1,8 +1,8 @@
 import { Agent, SimulatedNodeDriver, userDataSchema } from '@snowline/agent';
-import type { StakingKeyMaterial } from '@snowline/avalanche';
+import { generateIdentity, type StakingKeyMaterial } from '@snowline/avalanche';
 import type { HostFactory, SimHost } from './state';
 
-/** A simulated node whose keys live on a disk that survives a stop or a power cut. */
+/** A simulated node; `disk` mirrors the keys the agent wrote (on tmpfs: gone after a power cut). */
 class DiskBackedDriver extends SimulatedNodeDriver {
   disk: StakingKeyMaterial | null = null;
   powerCut = false;
@@ -30,8 +30,8 @@ function settle(result: unknown, onError: (err: unknown) => void): void {
 
 /**
  * Default host: the real agent from libs/agent with a simulated AvalancheGo, for Snowline UserData
- * only. The node's keys live on a simulated disk: after a stop or a power cut the node comes back
- * under its old identity before the agent can say a word, which is what fencing must cope with.
+ * only. As on a real Snowline host, the staking keys live on tmpfs and only the agent starts the
+ * node: after a power cut nothing runs until the control plane re-arms the host (or fences it).
  */
 export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
   const log = opts.log ?? (() => undefined);
@@ -58,6 +58,8 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
         driver,
         fetch: hostFetch,
         log: agentLog,
+        // A standby keeps a synced node running under a throwaway identity.
+        standbyKeys: () => generateIdentity(),
       });
       agent.start();
     };
@@ -78,9 +80,10 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
       },
       powerOn: (ctx) => {
         driver.powerCut = false;
-        const disk = driver.disk;
-        // avalanchego is a boot service: it starts from the keys on disk, then the agent starts.
-        const restarted = disk !== null ? driver.start(disk) : Promise.resolve();
+        // Snowline keeps the staking keys on tmpfs and only the agent starts avalanchego: after a
+        // power cut the keys are gone and the node stays down until the control plane re-arms it.
+        driver.disk = null;
+        const restarted = Promise.resolve();
         restarted.then(() => boot(ctx.fetch), onError);
       },
       handle: (method, path, body) => driver.handle(method, path, body),

@@ -31,6 +31,11 @@ export interface AgentOptions {
   /** Registration back-off: first delay and cap (default 1 s → 30 s, doubling, with jitter). */
   registerBackoff?: { initialMs: number; maxMs: number };
   random?: () => number;
+  /**
+   * Keys of a throwaway identity for a standby's node: a standby keeps a synced node running under
+   * it, so that taking over a validator is a restart, not a sync from scratch.
+   */
+  standbyKeys?: () => Promise<import('@snowline/avalanche').StakingKeyMaterial>;
 }
 
 export interface AgentState {
@@ -64,6 +69,8 @@ export class Agent {
   private leaseTtlMs = 45_000;
   private generation: number | null = null;
   private nodeRunning = false;
+  /** The running node is a standby's throwaway identity (generation stays null). */
+  private throwaway = false;
   private pending: Assignment | null = null;
   private nextKeysAt = 0;
   private nextRenewAt = 0;
@@ -203,6 +210,10 @@ export class Agent {
     const startedAt = this.now();
     this.nextRenewAt = startedAt + this.renewIntervalMs;
     const node = await this.opts.driver.report();
+    if (node.running && node.bootstrapped !== true && !this.throwaway) {
+      // Report a bootstrapping node's progress sooner, so it counts as active as soon as it is.
+      this.nextRenewAt = startedAt + Math.min(this.renewIntervalMs, 2_000);
+    }
     const res = await this.post(AGENT_PATHS.lease, {
       hostId: this.opts.userData.hostId,
       generation: this.generation,
@@ -237,8 +248,12 @@ export class Agent {
         this.log('no assignment any more, stopping node', { generation: this.generation });
         await this.stopNode('standby');
       }
+      if (lease.data.role === 'standby' && !this.nodeRunning && this.opts.standbyKeys) {
+        await this.startThrowaway();
+      }
       return;
     }
+    if (this.throwaway) await this.stopNode('taking over an assignment');
     if (a.generation === this.generation || this.refused.has(a.generation)) return;
     if (this.generation !== null) {
       this.log('assignment moved, stopping current node first', {
@@ -307,6 +322,8 @@ export class Agent {
       try {
         await this.opts.driver.start(material);
         this.nodeRunning = true;
+        this.throwaway = false;
+        this.nextRenewAt = Math.min(this.nextRenewAt, this.now() + 500);
         this.pending = null;
         this.fenced = false;
         this.log('node started', { generation: a.generation, nodeId });
@@ -355,9 +372,25 @@ export class Agent {
     await this.stopNode('self-fenced');
   }
 
+  private async startThrowaway(): Promise<void> {
+    const keys = await this.opts.standbyKeys!();
+    await this.serialDriver(async () => {
+      if (!this.running || this.nodeRunning || this.pending || this.generation !== null) return;
+      try {
+        await this.opts.driver.start(keys);
+        this.nodeRunning = true;
+        this.throwaway = true;
+        this.log('standby node started under a throwaway identity');
+      } catch (err) {
+        this.log('standby node failed to start', { error: errText(err) });
+      }
+    });
+  }
+
   private async stopNode(reason: string): Promise<void> {
     this.pending = null;
     this.generation = null;
+    this.throwaway = false;
     await this.serialDriver(async () => {
       try {
         await this.opts.driver.stop();

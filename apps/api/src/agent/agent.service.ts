@@ -95,10 +95,10 @@ export class AgentService {
         await this.touch(tx, host, now, ttl, report);
         return { role: 'standby' as const, assignment: null, host };
       }
-      // FOR SHARE: a generation bump (FOR UPDATE) cannot interleave with this renewal.
+      // FOR UPDATE: a generation bump cannot interleave with this renewal (and a re-arm below may bump).
       const v = await tx.findOne(ValidatorEntity, {
         where: { id: host.validatorId },
-        lock: { mode: 'pessimistic_read' },
+        lock: { mode: 'pessimistic_write' },
       });
       if (!v || v.state === 'retiring' || v.state === 'retired' || v.state === 'failed') {
         return this.fence(tx, host, 'The validator was retired.');
@@ -109,6 +109,23 @@ export class AgentService {
           host,
           `Generation ${host.generation} is stale; the validator moved on to ${v.generation}.`,
         );
+      }
+      if (
+        host.leaseExpiresAt &&
+        host.leaseExpiresAt <= now &&
+        host.keysFetchedGeneration !== null
+      ) {
+        // Once a lease has run out, its identity may already be elsewhere: it is never renewed.
+        return this.fence(
+          tx,
+          host,
+          `The lease expired at ${host.leaseExpiresAt.toISOString()}; the identity may have moved.`,
+        );
+      }
+      if (req.generation === null && host.keysFetchedGeneration === v.generation) {
+        // The current holder runs nothing although it was given the keys (agent restart, reboot):
+        // keys are served once per generation, so re-arm it under a new one.
+        await this.rearm(tx, v, host);
       }
       if (req.generation !== null && req.generation !== v.generation) {
         return this.fence(
@@ -219,6 +236,26 @@ export class AgentService {
       stakerKey: keys.stakerKey,
       signerKey: keys.signerKey.toString('base64'),
     };
+  }
+
+  private async rearm(tx: EntityManager, v: ValidatorEntity, host: HostEntity): Promise<void> {
+    const next = v.generation + 1;
+    await tx.update(ValidatorEntity, { id: v.id }, { generation: next });
+    await tx.update(HostEntity, { id: host.id }, { generation: next });
+    v.generation = next;
+    host.generation = next;
+    await this.repos.events.append(
+      {
+        type: 'host.rearmed',
+        message: `Node on ${host.instanceId} is not running; re-arming it under generation ${next}`,
+        projectId: v.projectId,
+        validatorId: v.id,
+        hostId: host.id,
+        zone: host.zone,
+        data: { generation: next },
+      },
+      tx,
+    );
   }
 
   private async touch(
