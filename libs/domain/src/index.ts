@@ -2,3 +2,4 @@ export * from './validator-state';
 export * from './placement';
 export * from './envelope';
 export * from './health';
+export * from './plan';

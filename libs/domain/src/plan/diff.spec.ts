@@ -1,0 +1,272 @@
+import {
+  describeStateChanges,
+  diffValidators,
+  hasChanges,
+  summarize,
+  type CurrentValidator,
+  type DiffInput,
+  type PlanAction,
+} from './diff';
+import type { DesiredValidator } from './spec';
+
+const TYPE = 'ecs.g7.2xlarge';
+const NODE_A = 'NodeID-7Xhw2mDxuDS44j42TCB6U5579esbSt3Lg';
+const NODE_B = 'NodeID-MFrZFVCXPv5iCn6M9K6XduxGTYp891xXZ';
+
+const cur = (over: Partial<CurrentValidator> = {}): CurrentValidator => ({
+  id: `id-${over.name ?? 'a'}`,
+  name: 'a',
+  network: 'fuji',
+  instanceType: TYPE,
+  zones: [],
+  labels: {},
+  protected: false,
+  state: 'active',
+  stateReason: null,
+  nodeId: NODE_A,
+  identitySource: 'generated',
+  changedOutsideAt: null,
+  ...over,
+});
+const want = (over: Partial<DesiredValidator> = {}): DesiredValidator => ({
+  name: 'a',
+  network: 'fuji',
+  ...over,
+});
+const run = (over: Partial<DiffInput>): PlanAction[] =>
+  diffValidators({ mode: 'apply', desired: [], current: [], defaultInstanceType: TYPE, ...over });
+
+type Row = [
+  string,
+  Partial<DiffInput>,
+  Pick<PlanAction, 'action'> & { reason: RegExp; refused?: RegExp | null; drift?: RegExp | null },
+];
+
+describe(diffValidators.name, () => {
+  const table: Row[] = [
+    [
+      'a new name is created',
+      { desired: [want()] },
+      { action: 'create', reason: /not in the project yet/ },
+    ],
+    [
+      'an identical validator is a no-op',
+      { desired: [want()], current: [cur()] },
+      { action: 'no-op', reason: /matches/ },
+    ],
+    [
+      'no instance type in the file means the default type',
+      { desired: [want({ instanceType: undefined })], current: [cur({ instanceType: TYPE })] },
+      { action: 'no-op', reason: /matches/ },
+    ],
+    [
+      'a label change is an update in place',
+      {
+        desired: [want({ labels: { team: 'ops' } })],
+        current: [cur({ labels: { team: 'core' } })],
+      },
+      { action: 'update', reason: /update in place: labels/ },
+    ],
+    [
+      'zones compare as sets',
+      { desired: [want({ zones: ['z-c', 'z-b'] })], current: [cur({ zones: ['z-b', 'z-c'] })] },
+      { action: 'no-op', reason: /matches/ },
+    ],
+    [
+      'a zone policy change is an update in place',
+      { desired: [want({ zones: ['z-b'] })], current: [cur()] },
+      { action: 'update', reason: /zones/ },
+    ],
+    [
+      'prevent_destroy toggles protection in place',
+      { desired: [want({ preventDestroy: true })], current: [cur()] },
+      { action: 'update', reason: /prevent_destroy/ },
+    ],
+    [
+      'a network change replaces',
+      { desired: [want({ network: 'mainnet' })], current: [cur()] },
+      { action: 'replace', reason: /network cannot change in place \(fuji → mainnet\)/ },
+    ],
+    [
+      'an instance type change replaces',
+      { desired: [want({ instanceType: 'ecs.g7.4xlarge' })], current: [cur()] },
+      { action: 'replace', reason: /instance type cannot change in place/ },
+    ],
+    [
+      'a different imported identity replaces',
+      { desired: [want({ identity: { nodeId: NODE_B } })], current: [cur()] },
+      { action: 'replace', reason: /identity cannot change in place/ },
+    ],
+    [
+      'the same imported identity is a no-op',
+      {
+        desired: [want({ identity: { nodeId: NODE_A } })],
+        current: [cur({ identitySource: 'imported' })],
+      },
+      { action: 'no-op', reason: /matches/ },
+    ],
+    [
+      'a protected validator with prevent_destroy refuses replacement',
+      {
+        desired: [want({ network: 'mainnet', preventDestroy: true })],
+        current: [cur({ protected: true })],
+      },
+      { action: 'replace', reason: /network/, refused: /prevent_destroy: true/ },
+    ],
+    [
+      'a validator missing from the file is deleted',
+      { desired: [], current: [cur()] },
+      { action: 'delete', reason: /not in snowline.yaml/ },
+    ],
+    [
+      'a protected validator missing from the file is refused',
+      { desired: [], current: [cur({ protected: true })] },
+      { action: 'delete', reason: /not in snowline.yaml/, refused: /protected/ },
+    ],
+    [
+      'a retiring validator missing from the file needs nothing',
+      { desired: [], current: [cur({ state: 'retiring' })] },
+      { action: 'no-op', reason: /already retiring/ },
+    ],
+    [
+      'a failed validator (instance lost) is replaced, with the cause',
+      {
+        desired: [want()],
+        current: [cur({ state: 'failed', stateReason: 'InstanceLost: i-123 is gone' })],
+      },
+      {
+        action: 'replace',
+        reason: /it failed \(InstanceLost: i-123 is gone\)/,
+        drift: /failed: InstanceLost/,
+      },
+    ],
+    [
+      'a validator failing over is left alone, with the cause shown',
+      {
+        desired: [want()],
+        current: [cur({ state: 'failing_over', stateReason: 'zone cn-hongkong-c dark' })],
+      },
+      { action: 'no-op', reason: /matches/, drift: /failing over: zone cn-hongkong-c dark/ },
+    ],
+    [
+      'a console edit shows as drift with its time',
+      {
+        desired: [want()],
+        current: [cur({ labels: { x: 'y' }, changedOutsideAt: '2025-11-26T10:00:00.000Z' })],
+      },
+      {
+        action: 'update',
+        reason: /labels/,
+        drift: /changed outside snowline.yaml at 2025-11-26T10:00/,
+      },
+    ],
+    [
+      'a validator retired in the console is created again, with the cause',
+      { desired: [want()], retiredOutside: { a: '2025-11-26T10:00:00.000Z' } },
+      { action: 'create', reason: /retired outside snowline.yaml/, drift: /retired outside/ },
+    ],
+    [
+      'a name still retiring cannot be created yet',
+      { desired: [want()], current: [cur({ state: 'retiring' })] },
+      { action: 'create', reason: /being retired/, refused: /still retiring/ },
+    ],
+    [
+      'destroy deletes the file’s validators',
+      { mode: 'destroy', desired: [want()], current: [cur()] },
+      { action: 'delete', reason: /destroy/ },
+    ],
+    [
+      'destroy refuses prevent_destroy',
+      {
+        mode: 'destroy',
+        desired: [want({ preventDestroy: true })],
+        current: [cur({ protected: true })],
+      },
+      { action: 'delete', reason: /destroy/, refused: /prevent_destroy: true in snowline.yaml/ },
+    ],
+    [
+      'destroy after prevent_destroy was removed drops the protection first',
+      { mode: 'destroy', desired: [want()], current: [cur({ protected: true })] },
+      { action: 'delete', reason: /protection is dropped first/, refused: null },
+    ],
+  ];
+
+  it.each(table)('should plan: %s', (_, input, expected) => {
+    const actions = run(input);
+    expect(actions).toHaveLength(1);
+    const [a] = actions as [PlanAction];
+    expect(a.action).toBe(expected.action);
+    expect(a.reason).toMatch(expected.reason);
+    if (expected.refused !== undefined) {
+      if (expected.refused === null) expect(a.refused).toBeNull();
+      else expect(a.refused).toMatch(expected.refused);
+    } else expect(a.refused).toBeNull();
+    if (expected.drift !== undefined) {
+      if (expected.drift === null) expect(a.drift).toBeNull();
+      else expect(a.drift).toMatch(expected.drift);
+    }
+  });
+
+  it('should leave validators not in the file alone when destroying', () => {
+    expect(run({ mode: 'destroy', desired: [], current: [cur()] })).toEqual([]);
+  });
+
+  it('should warn that a replaced generated identity gets a new NodeID', () => {
+    const [a] = run({ desired: [want({ network: 'mainnet' })], current: [cur()] });
+    expect(a!.warnings.join()).toMatch(/new NodeID/);
+  });
+
+  it('should prefer the live validator of a name over a failed one', () => {
+    const actions = run({
+      desired: [want()],
+      current: [cur({ id: 'old', state: 'failed' }), cur({ id: 'new', state: 'active' })],
+    });
+    expect(actions.map((a) => [a.action, a.validatorId])).toEqual([['no-op', 'new']]);
+  });
+
+  it('should order actions by name and count them', () => {
+    const actions = run({
+      desired: [want({ name: 'c' }), want({ name: 'b', labels: { k: 'v' } })],
+      current: [cur({ name: 'b' }), cur({ name: 'a' })],
+    });
+    expect(actions.map((a) => `${a.action}:${a.name}`)).toEqual([
+      'delete:a',
+      'update:b',
+      'create:c',
+    ]);
+    expect(summarize(actions)).toEqual({
+      create: 1,
+      update: 1,
+      replace: 0,
+      delete: 1,
+      noop: 0,
+      refused: 0,
+    });
+    expect(hasChanges(actions)).toBe(true);
+    expect(hasChanges(run({ desired: [want()], current: [cur()] }))).toBe(false);
+  });
+
+  it('should never carry key material: only NodeIDs', () => {
+    const text = JSON.stringify(
+      run({ desired: [want({ identity: { nodeId: NODE_B } })], current: [cur()] }),
+    );
+    expect(text).not.toMatch(/PRIVATE KEY|stakerKey|signerKey/);
+  });
+});
+
+describe(describeStateChanges.name, () => {
+  it('should name what changed since a plan was computed', () => {
+    const before = [cur({ name: 'a' }), cur({ name: 'b' }), cur({ name: 'c' })];
+    const after = [
+      cur({ name: 'a', labels: { team: 'ops' } }),
+      cur({ name: 'b', state: 'retiring' }),
+      cur({ name: 'd' }),
+    ];
+    expect(describeStateChanges(before, after)).toEqual([
+      'a: labels {} → team=ops',
+      'b: deleted',
+      'c: retired',
+      'd: created',
+    ]);
+  });
+});

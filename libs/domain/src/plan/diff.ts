@@ -1,0 +1,367 @@
+import type { Network, ValidatorState } from '../validator-state';
+import type { DesiredValidator } from './spec';
+
+export type PlanMode = 'apply' | 'destroy';
+export const PLAN_ACTIONS = ['create', 'update', 'replace', 'delete', 'no-op'] as const;
+export type PlanActionKind = (typeof PLAN_ACTIONS)[number];
+
+/** A validator as the project holds it now (public fields only: no secret ever enters a plan). */
+export interface CurrentValidator {
+  id: string;
+  name: string;
+  network: Network;
+  instanceType: string;
+  zones: string[];
+  labels: Record<string, string>;
+  protected: boolean;
+  state: ValidatorState;
+  stateReason: string | null;
+  nodeId: string;
+  identitySource: 'imported' | 'generated';
+  /** When its desired spec last changed outside a Snowline plan (console or API): drift's cause. */
+  changedOutsideAt?: string | null;
+}
+
+export type SpecField = 'network' | 'instanceType' | 'identity' | 'zones' | 'labels' | 'protected';
+
+export interface FieldChange {
+  field: SpecField;
+  before: unknown;
+  after: unknown;
+  /** True when the change cannot be made in place. */
+  forcesReplacement: boolean;
+}
+
+export interface PlanAction {
+  action: PlanActionKind;
+  name: string;
+  /** The existing validator (update, replace, delete, no-op); null for create. */
+  validatorId: string | null;
+  state: ValidatorState | null;
+  /** One line a human can act on. */
+  reason: string;
+  changes: FieldChange[];
+  /** What changed behind the file's back, and how, when that is why this action exists. */
+  drift: string | null;
+  /** Why apply will refuse this plan (prevent_destroy, a name still taken…). */
+  refused: string | null;
+  /** Protection is dropped first: the file no longer asks for prevent_destroy. */
+  unprotect: boolean;
+  warnings: string[];
+  /** What the validator becomes (create, update, replace). */
+  desired: DesiredValidator | null;
+}
+
+export interface DiffInput {
+  mode: PlanMode;
+  desired: DesiredValidator[];
+  /** Every validator of the project not yet retired (live, retiring and failed). */
+  current: CurrentValidator[];
+  /** The instance type a validator gets when the file names none. */
+  defaultInstanceType: string;
+  /** Names retired outside the file since the last plan was applied → when. */
+  retiredOutside?: Record<string, string>;
+}
+
+const SPEC_LABEL: Record<SpecField, string> = {
+  network: 'network',
+  instanceType: 'instance type',
+  identity: 'identity',
+  zones: 'zones',
+  labels: 'labels',
+  protected: 'prevent_destroy',
+};
+
+const sameSet = (a: string[], b: string[]) =>
+  a.length === b.length && [...a].sort().join('\0') === [...b].sort().join('\0');
+const sameLabels = (a: Record<string, string>, b: Record<string, string>) => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
+};
+
+/** Picks the validator a name refers to: the live one, else the newest failed or retiring one. */
+function byName(current: CurrentValidator[]): Map<string, CurrentValidator> {
+  const rank = (v: CurrentValidator) => (v.state === 'failed' ? 0 : v.state === 'retiring' ? 1 : 2);
+  const map = new Map<string, CurrentValidator>();
+  for (const v of current) {
+    const seen = map.get(v.name);
+    if (!seen || rank(v) > rank(seen)) map.set(v.name, v);
+  }
+  return map;
+}
+
+/** The spec differences between what is and what the file wants. */
+export function specChanges(
+  cur: CurrentValidator,
+  want: DesiredValidator,
+  defaultInstanceType: string,
+): FieldChange[] {
+  const changes: FieldChange[] = [];
+  if (cur.network !== want.network)
+    changes.push({
+      field: 'network',
+      before: cur.network,
+      after: want.network,
+      forcesReplacement: true,
+    });
+  const type = want.instanceType ?? defaultInstanceType;
+  if (cur.instanceType !== type)
+    changes.push({
+      field: 'instanceType',
+      before: cur.instanceType,
+      after: type,
+      forcesReplacement: true,
+    });
+  if (want.identity && want.identity.nodeId !== cur.nodeId)
+    changes.push({
+      field: 'identity',
+      before: cur.nodeId,
+      after: want.identity.nodeId,
+      forcesReplacement: true,
+    });
+  const zones = want.zones ?? [];
+  if (!sameSet(cur.zones, zones))
+    changes.push({ field: 'zones', before: cur.zones, after: zones, forcesReplacement: false });
+  const labels = want.labels ?? {};
+  if (!sameLabels(cur.labels, labels))
+    changes.push({ field: 'labels', before: cur.labels, after: labels, forcesReplacement: false });
+  const prot = want.preventDestroy ?? false;
+  if (cur.protected !== prot)
+    changes.push({
+      field: 'protected',
+      before: cur.protected,
+      after: prot,
+      forcesReplacement: false,
+    });
+  return changes;
+}
+
+function stateDrift(cur: CurrentValidator): string | null {
+  const why = cur.stateReason ? `: ${cur.stateReason}` : '';
+  if (cur.state === 'failed')
+    return `failed${why} (its instance was lost or could not be launched)`;
+  if (cur.state === 'failing_over') return `failing over${why}; Snowline is moving it`;
+  if (cur.state === 'degraded') return `degraded${why}`;
+  return null;
+}
+
+const base = (a: Partial<PlanAction> & Pick<PlanAction, 'action' | 'name' | 'reason'>) =>
+  ({
+    validatorId: null,
+    state: null,
+    changes: [],
+    drift: null,
+    refused: null,
+    unprotect: false,
+    warnings: [],
+    desired: null,
+    ...a,
+  }) satisfies PlanAction;
+
+/**
+ * The plan: what to create, update in place, replace, delete or leave alone so the project matches the
+ * file, each with a reason. Pure; the order is by name so the same inputs give the same plan.
+ */
+export function diffValidators(input: DiffInput): PlanAction[] {
+  const current = byName(input.current);
+  const desired = new Map(input.desired.map((d) => [d.name, d]));
+  const names = [...new Set([...current.keys(), ...desired.keys()])].sort();
+  const out: PlanAction[] = [];
+  for (const name of names) {
+    const cur = current.get(name);
+    const want = desired.get(name);
+    if (input.mode === 'destroy') {
+      if (cur && want) out.push(deleteAction(cur, want, 'destroy'));
+      continue;
+    }
+    if (!cur && want) {
+      const retiredAt = input.retiredOutside?.[name];
+      out.push(
+        base({
+          action: 'create',
+          name,
+          reason: retiredAt
+            ? `it was retired outside snowline.yaml at ${retiredAt}; create it again`
+            : 'not in the project yet',
+          drift: retiredAt ? `retired outside snowline.yaml at ${retiredAt}` : null,
+          desired: want,
+        }),
+      );
+    } else if (cur && !want) {
+      out.push(deleteAction(cur, undefined, 'not in snowline.yaml'));
+    } else if (cur && want) {
+      out.push(changeAction(cur, want, input.defaultInstanceType));
+    }
+  }
+  return out;
+}
+
+function deleteAction(
+  cur: CurrentValidator,
+  want: DesiredValidator | undefined,
+  why: string,
+): PlanAction {
+  const common = { name: cur.name, validatorId: cur.id, state: cur.state };
+  if (cur.state === 'retiring')
+    return base({ ...common, action: 'no-op', reason: 'already retiring' });
+  let refused: string | null = null;
+  let unprotect = false;
+  if (cur.protected) {
+    if (!want)
+      refused = `${cur.name} is protected (prevent_destroy); set prevent_destroy: false on it and apply before removing it`;
+    else if (want.preventDestroy)
+      refused = `${cur.name} has prevent_destroy: true in snowline.yaml; remove it (or set false) to destroy`;
+    else unprotect = true;
+  }
+  const warnings =
+    cur.state === 'active' || cur.state === 'degraded'
+      ? [`${cur.nodeId} stops validating; its stake does not move anywhere`]
+      : [];
+  return base({
+    ...common,
+    action: 'delete',
+    reason: unprotect
+      ? `${why}; prevent_destroy was removed, so its protection is dropped first`
+      : why,
+    drift: stateDrift(cur),
+    refused,
+    unprotect,
+    warnings,
+  });
+}
+
+function changeAction(
+  cur: CurrentValidator,
+  want: DesiredValidator,
+  defaultInstanceType: string,
+): PlanAction {
+  const changes = specChanges(cur, want, defaultInstanceType);
+  const forced = changes.filter((c) => c.forcesReplacement);
+  const common = { name: cur.name, validatorId: cur.id, state: cur.state, changes, desired: want };
+  if (cur.state === 'retiring') {
+    return base({
+      ...common,
+      action: 'create',
+      validatorId: null,
+      reason: 'it is being retired outside snowline.yaml; create it again',
+      drift: 'retiring: deleted outside snowline.yaml',
+      refused: `a validator named ${cur.name} is still retiring; plan again once it is retired`,
+      changes: [],
+    });
+  }
+  if (forced.length || cur.state === 'failed') {
+    const reasons = forced.map(
+      (c) => `${SPEC_LABEL[c.field]} cannot change in place (${fmt(c.before)} → ${fmt(c.after)})`,
+    );
+    if (cur.state === 'failed')
+      reasons.unshift(
+        `it failed${cur.stateReason ? ` (${cur.stateReason})` : ''} and Snowline does not retry a failed validator by itself`,
+      );
+    const warnings: string[] = [];
+    const keepsIdentity = want.identity?.nodeId === cur.nodeId;
+    if (!want.identity && cur.identitySource === 'generated')
+      warnings.push(
+        `the replacement gets a new NodeID; ${cur.nodeId} and its stake do not move with it`,
+      );
+    let refused: string | null = null;
+    if (cur.protected && want.preventDestroy)
+      refused = `${cur.name} has prevent_destroy: true; replacing it would destroy it`;
+    else if (keepsIdentity)
+      refused = `${cur.name} would be replaced with the identity it holds (${cur.nodeId}); retire it first (remove it from the file and apply), then add it back`;
+    return base({
+      ...common,
+      action: 'replace',
+      reason: reasons.join('; '),
+      drift: stateDrift(cur),
+      refused,
+      unprotect: cur.protected && !want.preventDestroy,
+      warnings,
+    });
+  }
+  const drift =
+    changes.length && cur.changedOutsideAt
+      ? `changed outside snowline.yaml at ${cur.changedOutsideAt} (console or API)`
+      : stateDrift(cur);
+  if (!changes.length)
+    return base({ ...common, action: 'no-op', reason: 'matches snowline.yaml', drift });
+  return base({
+    ...common,
+    action: 'update',
+    reason: `update in place: ${changes.map((c) => SPEC_LABEL[c.field]).join(', ')}`,
+    drift,
+  });
+}
+
+/** A short rendering of a field value for reasons. */
+export function fmt(v: unknown): string {
+  if (Array.isArray(v)) return v.length ? `[${v.join(', ')}]` : 'any';
+  if (v && typeof v === 'object')
+    return (
+      Object.entries(v as Record<string, string>)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(', ') || '{}'
+    );
+  return String(v);
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  replace: number;
+  delete: number;
+  noop: number;
+  refused: number;
+}
+
+export function summarize(actions: PlanAction[]): PlanSummary {
+  const s: PlanSummary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0, refused: 0 };
+  for (const a of actions) {
+    if (a.action === 'no-op') s.noop++;
+    else s[a.action]++;
+    if (a.refused) s.refused++;
+  }
+  return s;
+}
+
+export const hasChanges = (actions: PlanAction[]) => actions.some((a) => a.action !== 'no-op');
+
+/**
+ * What changed in the project between two snapshots (the one a plan was computed against and now):
+ * the body of a "stale plan" refusal.
+ */
+export function describeStateChanges(
+  before: CurrentValidator[],
+  after: CurrentValidator[],
+): string[] {
+  const was = new Map(before.map((v) => [v.id, v]));
+  const now = new Map(after.map((v) => [v.id, v]));
+  const lines: string[] = [];
+  for (const v of after) {
+    const old = was.get(v.id);
+    if (!old) {
+      lines.push(`${v.name}: created`);
+      continue;
+    }
+    if (v.state === 'retiring' && old.state !== 'retiring') lines.push(`${v.name}: deleted`);
+    const fields: string[] = [];
+    if (old.name !== v.name) fields.push(`name ${old.name} → ${v.name}`);
+    const changes = specChanges(
+      old,
+      {
+        name: v.name,
+        network: v.network,
+        instanceType: v.instanceType,
+        zones: v.zones,
+        labels: v.labels,
+        preventDestroy: v.protected,
+        identity: { nodeId: v.nodeId },
+      },
+      v.instanceType,
+    );
+    for (const c of changes)
+      fields.push(`${SPEC_LABEL[c.field]} ${fmt(c.before)} → ${fmt(c.after)}`);
+    if (fields.length) lines.push(`${v.name}: ${fields.join('; ')}`);
+  }
+  for (const v of before) if (!now.has(v.id)) lines.push(`${v.name}: retired`);
+  return lines.sort();
+}

@@ -1,0 +1,146 @@
+import { formatConfigError, nearest, parseConfigYaml } from './parse';
+import { configJsonSchema } from './spec';
+
+const GOOD = `version: 1
+validators:
+  fuji-a:
+    network: fuji
+    instance_type: ecs.g7.2xlarge
+    zones: [cn-hongkong-b, cn-hongkong-c]
+    labels:
+      team: core
+    prevent_destroy: true
+  fuji-b:
+    network: fuji
+    identity:
+      staker_crt: keys/b/staker.crt
+      staker_key: keys/b/staker.key
+      signer_key: keys/b/signer.key
+`;
+
+const errorsOf = (text: string) => {
+  const r = parseConfigYaml(text, 'snowline.yaml');
+  if (r.ok) throw new Error('expected errors');
+  return r.errors.map(formatConfigError);
+};
+
+describe(parseConfigYaml.name, () => {
+  it('should parse a complete file into camelCase specs', () => {
+    const r = parseConfigYaml(GOOD);
+    expect(r).toEqual({
+      ok: true,
+      config: {
+        version: 1,
+        validators: {
+          'fuji-a': {
+            network: 'fuji',
+            instanceType: 'ecs.g7.2xlarge',
+            zones: ['cn-hongkong-b', 'cn-hongkong-c'],
+            labels: { team: 'core' },
+            preventDestroy: true,
+          },
+          'fuji-b': {
+            network: 'fuji',
+            identity: {
+              stakerCrt: 'keys/b/staker.crt',
+              stakerKey: 'keys/b/staker.key',
+              signerKey: 'keys/b/signer.key',
+            },
+          },
+        },
+      },
+    });
+  });
+
+  it.each([
+    [
+      'a YAML syntax error names file:line:column',
+      'validators:\n  a:\n    network: [fuji\n',
+      /^snowline\.yaml:\d+:\d+: YAML syntax error/,
+    ],
+    [
+      'an unknown field suggests the nearest known one',
+      'validators:\n  a:\n    netwrok: fuji\n',
+      /^snowline\.yaml:3:5: unknown field "netwrok" in validators\.a; did you mean "network"\?/,
+    ],
+    [
+      'a camelCase field suggests its snake_case name',
+      'validators:\n  a:\n    network: fuji\n    preventDestroy: true\n',
+      /^snowline\.yaml:4:5: unknown field "preventDestroy".*did you mean "prevent_destroy"/,
+    ],
+    [
+      'an unknown top-level field suggests validators',
+      'validator:\n  a:\n    network: fuji\n',
+      /^snowline\.yaml:1:1: unknown field "validator" in the top level; did you mean "validators"/,
+    ],
+    [
+      'a bad network lists the good ones, at the value',
+      'validators:\n  a:\n    network: moon\n',
+      /^snowline\.yaml:3:14: validators\.a\.network: must be one of fuji, mainnet, local/,
+    ],
+    [
+      'a bad name says what a name may hold',
+      'validators:\n  Fuji_A:\n    network: fuji\n',
+      /^snowline\.yaml:2:3: validator name "Fuji_A" must be/,
+    ],
+    [
+      'a duplicate name is a syntax error, not a silent overwrite',
+      'validators:\n  a:\n    network: fuji\n  a:\n    network: fuji\n',
+      /^snowline\.yaml:4:3: YAML syntax error: Map keys must be unique/,
+    ],
+    [
+      'a positional list is refused',
+      'validators:\n  - network: fuji\n',
+      /validators must be a mapping of name → settings \(not a list\)/,
+    ],
+    [
+      'a missing network is named',
+      'validators:\n  a:\n    labels: {}\n',
+      /^snowline\.yaml:3:5: validators\.a: missing `network`/,
+    ],
+    [
+      'an unquoted number label value asks for quotes',
+      'validators:\n  a:\n    network: fuji\n    labels:\n      tier: 1\n',
+      /^snowline\.yaml:5:7: validators\.a\.labels: tier must be a string.*quote numbers/,
+    ],
+    [
+      'an incomplete identity names the missing file',
+      'validators:\n  a:\n    network: fuji\n    identity:\n      staker_crt: a.crt\n',
+      /validators\.a\.identity\.staker_key: a file path is required/,
+    ],
+    ['an empty file says what it needs', '', /the file is empty/],
+  ])('should report %s', (_, text, expected) => {
+    expect(errorsOf(text)[0]).toMatch(expected);
+  });
+
+  it('should accept an empty validators map', () => {
+    expect(parseConfigYaml('validators: {}\n')).toEqual({
+      ok: true,
+      config: { version: 1, validators: {} },
+    });
+  });
+});
+
+describe(nearest.name, () => {
+  it.each([
+    ['instnce_type', 'instance_type'],
+    ['lables', 'labels'],
+    ['zone', 'zones'],
+    ['colour', null],
+  ])('should suggest for %s: %s', (word, hint) => {
+    expect(
+      nearest(word, ['network', 'instance_type', 'zones', 'labels', 'prevent_destroy', 'identity']),
+    ).toBe(hint);
+  });
+});
+
+describe(configJsonSchema.name, () => {
+  it('should describe every validator field the parser knows', () => {
+    const schema = configJsonSchema() as {
+      properties: { validators: { additionalProperties: { properties: Record<string, unknown> } } };
+    };
+    expect(
+      Object.keys(schema.properties.validators.additionalProperties.properties).sort(),
+    ).toEqual(['identity', 'instance_type', 'labels', 'network', 'prevent_destroy', 'zones']);
+  });
+});

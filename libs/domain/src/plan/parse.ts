@@ -1,0 +1,267 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { NETWORKS, type Network } from '../validator-state';
+import {
+  IDENTITY_FIELDS,
+  INSTANCE_TYPE_RE,
+  LABEL_KEY_RE,
+  LABEL_VALUE_RE,
+  MAX_VALIDATORS,
+  NAME_RE,
+  TOP_FIELDS,
+  VALIDATOR_FIELDS,
+  type IdentityFiles,
+  type SnowlineConfig,
+  type ValidatorSpec,
+} from './spec';
+
+/** A mistake in the file, where it is, and (for an unknown field) the nearest known one. */
+export interface ConfigError {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path of the offending value, e.g. `validators.fuji-a.labels`. */
+  path: string;
+  message: string;
+}
+
+export function formatConfigError(e: ConfigError): string {
+  return `${e.file}:${e.line}:${e.column}: ${e.message}`;
+}
+
+export type ParseResult =
+  { ok: true; config: SnowlineConfig } | { ok: false; errors: ConfigError[] };
+
+type Path = (string | number)[];
+/** Where a path sits in the source: its key (for "unknown field") or its value. */
+type Locate = (path: Path, at: 'key' | 'value') => { line: number; column: number };
+
+/** Levenshtein distance (small strings only: field names). */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The known name closest to `word`, if it is close enough to be a likely typo. */
+export function nearest(word: string, known: readonly string[]): string | null {
+  const snake = word.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  if (snake !== word && known.includes(snake)) return snake;
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(word.toLowerCase(), k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: unknown) => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
+
+/** Parses and validates snowline.yaml; every error names file:line:column. Pure (no file I/O). */
+export function parseConfigYaml(text: string, file = 'snowline.yaml'): ParseResult {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => {
+        const pos = lc.linePos(e.pos[0]);
+        return {
+          file,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          message: `YAML syntax error: ${e.message.split('\n')[0]}`,
+        };
+      }),
+    };
+  }
+  const locate: Locate = (path, at) => {
+    let node: unknown = doc.contents;
+    let hit: { line: number; col: number } = lc.linePos(0);
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i]!;
+      let next: unknown;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === seg);
+        if (!pair) break;
+        const last = i === path.length - 1;
+        const target = last && at === 'key' ? pair.key : (pair.value ?? pair.key);
+        const range = (target as Node | null)?.range;
+        if (range) hit = lc.linePos(range[0]);
+        next = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        next = node.items[seg];
+        const range = (next as Node | null)?.range;
+        if (range) hit = lc.linePos(range[0]);
+      } else break;
+      node = next;
+    }
+    return { line: hit.line, column: hit.col };
+  };
+  return validateConfig(doc.toJS({ maxAliasCount: 100 }) as unknown, file, locate);
+}
+
+/** Validates an already-parsed config value (YAML, or HCL converted to JSON). */
+export function validateConfig(
+  raw: unknown,
+  file: string,
+  locate: Locate = () => ({ line: 1, column: 1 }),
+): ParseResult {
+  const errors: ConfigError[] = [];
+  const fail = (path: Path, message: string, at: 'key' | 'value' = 'value') => {
+    const { line, column } = locate(path, at);
+    errors.push({ file, line, column, path: path.join('.'), message });
+  };
+  const unknown = (path: Path, key: string, known: readonly string[], where: string) => {
+    const hint = nearest(key, known);
+    fail(
+      [...path, key],
+      `unknown field "${key}" in ${where}${hint ? `; did you mean "${hint}"?` : `; known fields: ${known.join(', ')}`}`,
+      'key',
+    );
+  };
+  if (raw === null || raw === undefined) {
+    fail([], 'the file is empty; it needs at least `validators:` (use `validators: {}` for none)');
+    return { ok: false, errors };
+  }
+  if (!isObject(raw)) {
+    fail([], 'the file must be a mapping with a `validators:` key');
+    return { ok: false, errors };
+  }
+  for (const k of Object.keys(raw)) {
+    if (!(TOP_FIELDS as readonly string[]).includes(k)) unknown([], k, TOP_FIELDS, 'the top level');
+  }
+  if (raw.version !== undefined && raw.version !== 1)
+    fail(['version'], `version must be 1 (got ${show(raw.version)})`);
+  const validators: Record<string, ValidatorSpec> = {};
+  if (!('validators' in raw)) fail([], 'missing `validators:` (use `validators: {}` for none)');
+  else if (raw.validators !== null && !isObject(raw.validators))
+    fail(['validators'], 'validators must be a mapping of name → settings (not a list)');
+  else {
+    const entries = Object.entries((raw.validators ?? {}) as Record<string, unknown>);
+    if (entries.length > MAX_VALIDATORS)
+      fail(['validators'], `at most ${MAX_VALIDATORS} validators per file`);
+    for (const [name, v] of entries) {
+      const at: Path = ['validators', name];
+      if (!NAME_RE.test(name)) {
+        fail(
+          at,
+          `validator name "${name}" must be 1–63 characters of a-z, 0-9 and -, starting and ending with a letter or digit`,
+          'key',
+        );
+        continue;
+      }
+      const spec = validateValidator(v, at, name, fail, unknown);
+      if (spec) validators[name] = spec;
+    }
+  }
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, config: { version: 1, validators } };
+}
+
+function validateValidator(
+  v: unknown,
+  at: Path,
+  name: string,
+  fail: (path: Path, message: string, at?: 'key' | 'value') => void,
+  unknown: (path: Path, key: string, known: readonly string[], where: string) => void,
+): ValidatorSpec | null {
+  if (!isObject(v)) {
+    fail(at, `validators.${name} must be a mapping with at least \`network:\``);
+    return null;
+  }
+  const known = Object.keys(VALIDATOR_FIELDS);
+  let ok = true;
+  const bad = (field: string, message: string) => {
+    ok = false;
+    fail([...at, field], `validators.${name}.${field}: ${message}`);
+  };
+  for (const k of Object.keys(v)) {
+    if (!known.includes(k)) {
+      ok = false;
+      unknown(at, k, known, `validators.${name}`);
+    }
+  }
+  const spec: Partial<ValidatorSpec> = {};
+  if (v.network === undefined) {
+    ok = false;
+    fail(at, `validators.${name}: missing \`network\` (one of ${NETWORKS.join(', ')})`);
+  } else if (!NETWORKS.includes(v.network as Network))
+    bad('network', `must be one of ${NETWORKS.join(', ')} (got ${show(v.network)})`);
+  else spec.network = v.network as Network;
+  if (v.instance_type !== undefined) {
+    if (typeof v.instance_type !== 'string' || !INSTANCE_TYPE_RE.test(v.instance_type))
+      bad('instance_type', `must look like ecs.g7.2xlarge (got ${show(v.instance_type)})`);
+    else spec.instanceType = v.instance_type;
+  }
+  if (v.zones !== undefined && v.zones !== null) {
+    const zones = v.zones;
+    if (
+      !Array.isArray(zones) ||
+      zones.length > 16 ||
+      zones.some((z) => typeof z !== 'string' || !z || z.length > 64)
+    )
+      bad('zones', 'must be a list of up to 16 zone ids, e.g. [cn-hongkong-b, cn-hongkong-c]');
+    else spec.zones = [...new Set(zones as string[])];
+  }
+  if (v.labels !== undefined && v.labels !== null) {
+    if (!isObject(v.labels)) bad('labels', 'must be a mapping of key: value');
+    else {
+      const entries = Object.entries(v.labels);
+      if (entries.length > 32) bad('labels', 'at most 32 labels');
+      const labels: Record<string, string> = {};
+      for (const [k, val] of entries) {
+        if (!LABEL_KEY_RE.test(k))
+          bad(
+            'labels',
+            `key "${k}" must be 1–63 characters of a-z, 0-9, '.', '_', '/', '-', starting and ending with a letter or digit`,
+          );
+        else if (typeof val !== 'string' || !LABEL_VALUE_RE.test(val))
+          bad(
+            'labels',
+            `${k} must be a string of at most 128 letters, digits, spaces or . _ : / @ - (quote numbers and booleans)`,
+          );
+        else labels[k] = val;
+      }
+      spec.labels = labels;
+    }
+  }
+  if (v.prevent_destroy !== undefined) {
+    if (typeof v.prevent_destroy !== 'boolean')
+      bad('prevent_destroy', `must be true or false (got ${show(v.prevent_destroy)})`);
+    else spec.preventDestroy = v.prevent_destroy;
+  }
+  if (v.identity !== undefined) {
+    const id = v.identity;
+    const idKnown = Object.keys(IDENTITY_FIELDS);
+    if (!isObject(id)) bad('identity', 'must be a mapping of staker_crt, staker_key, signer_key');
+    else {
+      for (const k of Object.keys(id))
+        if (!idKnown.includes(k)) {
+          ok = false;
+          unknown([...at, 'identity'], k, idKnown, `validators.${name}.identity`);
+        }
+      const files: Partial<IdentityFiles> = {};
+      for (const [k, camel] of Object.entries(IDENTITY_FIELDS)) {
+        const p = id[k];
+        if (typeof p !== 'string' || !p) {
+          ok = false;
+          fail([...at, 'identity'], `validators.${name}.identity.${k}: a file path is required`);
+        } else files[camel] = p;
+      }
+      spec.identity = files as IdentityFiles;
+    }
+  }
+  return ok ? (spec as ValidatorSpec) : null;
+}
