@@ -6,6 +6,7 @@ import { ConfigModule, loadOrCreateMasterKey, type AppConfig } from '@snowline/c
 import { PersistenceModule } from '@snowline/persistence';
 import { createRedis, LifecycleQueue } from '@snowline/queue';
 import { AgentController } from './agent/agent.controller';
+import { ZonesController } from './zones/zones.controller';
 import { AgentService } from './agent/agent.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ProblemFilter } from './common/problem.filter';
@@ -14,6 +15,7 @@ import { IdentityService, MASTER_KEY } from './identities/identity.service';
 import { ValidatorsController } from './validators/validators.controller';
 import { ValidatorsService } from './validators/validators.service';
 // Public API (issue 7)
+import { ApiKeyCache } from './auth/api-key-cache';
 import { RateLimitGuard } from './auth/rate-limit.guard';
 import { HostileBodyGuard } from './common/hostile-body.guard';
 import { EventFeedService } from './events/event-feed.service';
@@ -53,6 +55,7 @@ export class AppModule implements OnApplicationShutdown {
         ProjectsController,
         EventsController,
         WebhooksController,
+        ZonesController,
       ],
       providers: [
         { provide: MASTER_KEY, useFactory: () => loadOrCreateMasterKey(config, warn) },
@@ -73,6 +76,7 @@ export class AppModule implements OnApplicationShutdown {
           provide: WebhookQueue,
           useFactory: () => new WebhookQueue(createRedis(config.redisUrl), config.queuePrefix),
         },
+        ApiKeyCache,
         MetricsService,
         ProjectsService,
         EventFeedService,

@@ -7,6 +7,10 @@ import { LifecycleProcessor } from './lifecycle/lifecycle.processor';
 import { BOOTSTRAP_KEY, ProvisionService } from './lifecycle/provision.service';
 import { RetireService } from './lifecycle/retire.service';
 import { ReconcilerService } from './reconciler/reconciler.service';
+import { FailoverService } from './failover/failover.service';
+import { SweeperService } from './health/sweeper.service';
+import { ReaperService } from './standby/reaper.service';
+import { StandbyPoolService } from './standby/standby-pool.service';
 
 @Module({})
 export class WorkerModule implements OnApplicationShutdown {
@@ -30,6 +34,10 @@ export class WorkerModule implements OnApplicationShutdown {
         RetireService,
         LifecycleProcessor,
         ReconcilerService,
+        FailoverService,
+        StandbyPoolService,
+        ReaperService,
+        SweeperService,
       ],
     };
   }

@@ -48,6 +48,22 @@ export interface AppConfig {
   };
   provisionTimeoutSeconds: number;
   reconcileIntervalSeconds: number;
+  health: {
+    sweepIntervalSeconds: number;
+    hostStartupTimeoutSeconds: number;
+    zoneUnhealthyThreshold: number;
+    zoneMinHosts: number;
+    zoneRecoverySweeps: number;
+  };
+  failover: {
+    graceSeconds: number;
+    maxConcurrent: number;
+    ratePerMinute: number;
+    maxUnhealthyPercent: number;
+    dailyBudget: number;
+  };
+  /** Warm standbys per zone, by network. */
+  standbyPool: Record<string, number>;
   publicApi: {
     bodyLimitKb: number;
     rateLimitRps: number;
@@ -110,6 +126,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     endpoint = e.ECS_ENDPOINT ?? `ecs.${e.CLOUD_REGION}.aliyuncs.com`;
     protocol = 'https';
   }
+  const standbyPool: Record<string, number> = {};
+  for (const pair of e.STANDBY_POOL.split(',')
+    .map((x) => x.trim())
+    .filter((x) => x && x !== '0')) {
+    const m = /^(fuji|mainnet|local)=(\d{1,3})$/.exec(pair);
+    if (!m) problems.push(`STANDBY_POOL: "${pair}" must look like fuji=1 (network=count per zone)`);
+    else standbyPool[m[1]!] = Number(m[2]);
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
@@ -152,6 +176,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     provisionTimeoutSeconds: e.PROVISION_TIMEOUT_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    health: {
+      sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
+      hostStartupTimeoutSeconds: e.HOST_STARTUP_TIMEOUT_SECONDS,
+      zoneUnhealthyThreshold: e.ZONE_UNHEALTHY_THRESHOLD,
+      zoneMinHosts: e.ZONE_MIN_HOSTS,
+      zoneRecoverySweeps: e.ZONE_RECOVERY_SWEEPS,
+    },
+    failover: {
+      graceSeconds: e.FAILOVER_GRACE_SECONDS,
+      maxConcurrent: e.FAILOVER_MAX_CONCURRENT,
+      ratePerMinute: e.FAILOVER_RATE_PER_MINUTE,
+      maxUnhealthyPercent: e.FAILOVER_MAX_UNHEALTHY_PERCENT,
+      dailyBudget: e.FAILOVER_DAILY_BUDGET,
+    },
+    standbyPool,
     publicApi: {
       bodyLimitKb: e.API_BODY_LIMIT_KB,
       rateLimitRps: e.RATE_LIMIT_RPS,

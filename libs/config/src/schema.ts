@@ -60,6 +60,18 @@ export const envSchema = z.object({
   CLOCK_SKEW_MARGIN_SECONDS: z.coerce.number().min(0).default(5),
   PROVISION_TIMEOUT_SECONDS: seconds.default(600),
   RECONCILE_INTERVAL_SECONDS: seconds.default(15),
+  SWEEP_INTERVAL_SECONDS: seconds.default(5),
+  HOST_STARTUP_TIMEOUT_SECONDS: seconds.default(600),
+  ZONE_UNHEALTHY_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.55),
+  ZONE_MIN_HOSTS: z.coerce.number().int().min(1).default(3),
+  ZONE_RECOVERY_SWEEPS: z.coerce.number().int().min(1).default(3),
+  FAILOVER_GRACE_SECONDS: z.coerce.number().min(0).default(5),
+  FAILOVER_MAX_CONCURRENT: z.coerce.number().int().min(1).default(20),
+  FAILOVER_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  FAILOVER_MAX_UNHEALTHY_PERCENT: z.coerce.number().min(0).max(100).default(60),
+  FAILOVER_DAILY_BUDGET: z.coerce.number().int().min(1).default(3),
+  /** Warm standbys kept per zone and network, e.g. `fuji=1,mainnet=2`; `0` or empty for none. */
+  STANDBY_POOL: z.string().default('fuji=1'),
   /** Simulator: multiply every lifecycle delay by this factor (0.1 = ten times faster). */
   SIM_TIME_SCALE: z.coerce.number().positive().default(1),
   SIM_BOOTSTRAP_SECONDS: z.coerce.number().min(0).default(3),

@@ -69,7 +69,8 @@ export class EventFeedRepository {
     let where = '';
     if (opts.projectId) {
       params.push(opts.projectId);
-      where += ` AND project_id = $${params.length}`;
+      // Zone-wide events (zones, incidents, standbys) carry no project: every tenant sees them.
+      where += ` AND (project_id = $${params.length} OR project_id IS NULL)`;
     }
     if (opts.upTo) {
       params.push(opts.upTo.txId, opts.upTo.id);
@@ -104,7 +105,7 @@ export class EventFeedRepository {
   /** Where a client that last saw event `id` resumes; null when the id is not one of the project's events. */
   async positionOf(projectId: string, id: string): Promise<FeedPosition | null> {
     const rows: { tx_id: string }[] = await this.ds.query(
-      `SELECT tx_id::text FROM events WHERE id = $1::bigint AND project_id = $2`,
+      `SELECT tx_id::text FROM events WHERE id = $1::bigint AND (project_id = $2 OR project_id IS NULL)`,
       [id, projectId],
     );
     return rows[0] ? { txId: rows[0].tx_id, id } : null;
@@ -255,6 +256,14 @@ export class WebhookRepository {
       { id },
       patch as Parameters<EntityManager['update']>[2],
     );
+  }
+  /** Key rotation: every webhook (deleted ones too), with writes blocked until `tx` ends. */
+  async allLockedForRotation(tx: EntityManager) {
+    await tx.query('LOCK TABLE webhooks IN EXCLUSIVE MODE');
+    return tx.find(WebhookEntity, { order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+  async updateSecretSealed(id: string, secretSealed: Buffer, tx: EntityManager): Promise<void> {
+    await tx.update(WebhookEntity, { id }, { secretSealed });
   }
   async softDelete(projectId: string, id: string): Promise<boolean> {
     const res = await this.ds.manager.update(

@@ -7,6 +7,7 @@ export const QUEUES = {
 export const JOBS = {
   provision: 'provision',
   retire: 'retire',
+  launchStandby: 'launch-standby',
 } as const;
 
 export interface ProvisionPayload {
@@ -16,15 +17,21 @@ export interface RetirePayload {
   validatorId: string;
 }
 
+export interface LaunchStandbyPayload {
+  hostId: string;
+}
+
 export interface JobPayloads {
   [JOBS.provision]: ProvisionPayload;
   [JOBS.retire]: RetirePayload;
+  [JOBS.launchStandby]: LaunchStandbyPayload;
 }
 export type JobName = keyof JobPayloads;
 
 /** Deterministic job ids: a duplicate enqueue while the job exists is dropped by BullMQ. */
 export function jobId(name: JobName, payload: JobPayloads[JobName], attempt = 0): string {
-  return `${name}:${payload.validatorId}:${attempt}`;
+  const id = 'validatorId' in payload ? payload.validatorId : payload.hostId;
+  return `${name}:${id}:${attempt}`;
 }
 
 /** Webhook deliveries (queue `webhooks`). The delivery row in Postgres is the truth; the job is a hint. */

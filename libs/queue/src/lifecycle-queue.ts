@@ -26,6 +26,9 @@ export class LifecycleQueue {
   provision(validatorId: string, attempt = 0) {
     return this.enqueue(JOBS.provision, { validatorId }, attempt);
   }
+  launchStandby(hostId: string) {
+    return this.enqueue(JOBS.launchStandby, { hostId });
+  }
   retire(validatorId: string) {
     return this.enqueue(JOBS.retire, { validatorId });
   }

@@ -238,6 +238,35 @@ export class AgentService {
     };
   }
 
+  /** The moved identity runs healthy on its new host: the failover is done; record how long it took. */
+  private async finishFailover(
+    tx: EntityManager,
+    v: ValidatorEntity,
+    host: HostEntity,
+  ): Promise<void> {
+    const rows = (await tx.query(
+      `UPDATE failovers SET status = 'done', finished_at = now()
+        WHERE validator_id = $1 AND status = 'running'
+        RETURNING extract(epoch FROM (finished_at - coalesce(detected_at, started_at))) AS seconds, method, from_zone`,
+      [v.id],
+    )) as [{ seconds: string; method: string; from_zone: string | null }[], number];
+    const done = rows[0]?.[0];
+    if (!done) return;
+    const seconds = Math.round(Number(done.seconds) * 10) / 10;
+    await this.repos.events.append(
+      {
+        type: 'failover.completed',
+        message: `${v.name} moved from ${done.from_zone ?? '?'} to ${host.zone} in ${seconds} s (${done.method})`,
+        projectId: v.projectId,
+        validatorId: v.id,
+        hostId: host.id,
+        zone: host.zone,
+        data: { seconds, method: done.method, fromZone: done.from_zone, toZone: host.zone },
+      },
+      tx,
+    );
+  }
+
   private async rearm(tx: EntityManager, v: ValidatorEntity, host: HostEntity): Promise<void> {
     const next = v.generation + 1;
     await tx.update(ValidatorEntity, { id: v.id }, { generation: next });
@@ -313,6 +342,7 @@ export class AgentService {
         { from: ['provisioning', 'syncing', 'degraded', 'failing_over'], tx },
       );
       if (moved) {
+        if (v.state === 'failing_over') await this.finishFailover(tx, v, host);
         await this.repos.events.append(
           {
             type: 'validator.active',

@@ -97,7 +97,9 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
   private fanOut(events: FeedEvent[]): void {
     for (const sub of this.subscribers) {
       const mine = events.filter(
-        (e) => e.projectId === sub.projectId && (!sub.types || sub.types.has(e.type)),
+        (e) =>
+          (e.projectId === sub.projectId || e.projectId === null) &&
+          (!sub.types || sub.types.has(e.type)),
       );
       if (!mine.length) continue;
       try {

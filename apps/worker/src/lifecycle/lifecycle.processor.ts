@@ -11,6 +11,7 @@ import { Repositories } from '@snowline/persistence';
 import { createRedis, JOBS, PermanentError, QUEUES, type JobPayloads } from '@snowline/queue';
 import { ProvisionService } from './provision.service';
 import { RetireService } from './retire.service';
+import { StandbyPoolService } from '../standby/standby-pool.service';
 
 /** Thin processor: dispatch to a service; the error's type decides retry or fail. */
 @Injectable()
@@ -21,6 +22,7 @@ export class LifecycleProcessor implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly provision: ProvisionService,
     private readonly retire: RetireService,
+    private readonly standby: StandbyPoolService,
     private readonly repos: Repositories,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -42,6 +44,8 @@ export class LifecycleProcessor implements OnApplicationBootstrap, OnApplication
           return await this.provision.run((job.data as JobPayloads['provision']).validatorId);
         case JOBS.retire:
           return await this.retire.run((job.data as JobPayloads['retire']).validatorId);
+        case JOBS.launchStandby:
+          return await this.standby.launch((job.data as JobPayloads['launch-standby']).hostId);
         default:
           throw new PermanentError(`unknown job ${job.name}`);
       }

@@ -69,7 +69,9 @@ export class ProvisionService {
       });
       v = await this.repos.validators.findById(validatorId);
     }
-    if (!v || v.state !== 'provisioning') return;
+    // A failover without a standby also lands here: failing_over with no host yet.
+    const launching = v?.state === 'provisioning' || (v?.state === 'failing_over' && !v.hostId);
+    if (!v || !launching) return;
     const hosts = (await this.repos.hosts.liveForValidator(v.id)).filter(
       (h) => h.role === 'assigned' && h.generation === v!.generation,
     );
@@ -78,11 +80,13 @@ export class ProvisionService {
     const order = placementOrder({
       configured: this.config.cloud.zones,
       allowed: v.zones,
+      blocked: await this.blockedZones(),
       load: await this.zoneLoad(v.projectId),
     });
     if (inFlight) order.sort((a, b) => Number(b === inFlight.zone) - Number(a === inFlight.zone));
-    if (!order.length)
-      throw new PermanentError('No allowed zone is configured for this validator.');
+    if (!order.length) {
+      throw new RetryableError('No allowed zone is open for placement right now; will retry');
+    }
     const noCapacity: string[] = [];
     for (const zone of order) {
       const host = inFlight?.zone === zone ? inFlight : await this.newHost(v, zone);
@@ -131,7 +135,7 @@ export class ProvisionService {
     );
   }
 
-  private userData(host: HostEntity): UserData {
+  userData(host: HostEntity): UserData {
     return {
       snowline: 1,
       controlPlaneUrl: this.config.agent.controlPlaneUrl,
@@ -166,9 +170,9 @@ export class ProvisionService {
         .createQueryBuilder()
         .update(ValidatorEntity)
         .set({ hostId: host.id, zone: host.zone, instanceId, stateReason: 'instance starting' })
-        .where('id = :id AND state = :s AND generation = :g', {
+        .where('id = :id AND state IN (:...s) AND generation = :g', {
           id: v.id,
-          s: 'provisioning',
+          s: ['provisioning', 'failing_over'],
           g: v.generation,
         })
         .execute();
@@ -200,6 +204,14 @@ export class ProvisionService {
         cloudStatus: 'Deleted',
       });
     }
+  }
+
+  /** Zones the health loop has closed to placement (impaired or dark). */
+  private async blockedZones(): Promise<string[]> {
+    const rows = (await this.ds.query(`SELECT id FROM zones WHERE NOT placement_allowed`)) as {
+      id: string;
+    }[];
+    return rows.map((r) => r.id);
   }
 
   private async zoneLoad(projectId: string): Promise<Record<string, number>> {

@@ -34,3 +34,45 @@ export async function withValidatorLock<T>(
     await runner.release();
   }
 }
+
+/**
+ * Leadership for single-runner loops (sweeper, reconciler): a session advisory lock held on a
+ * dedicated connection. If this process dies, Postgres drops the session and another worker takes over
+ * at its next attempt.
+ */
+export class LeaderLock {
+  private runner?: import('typeorm').QueryRunner;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly name: string,
+  ) {}
+
+  async acquire(): Promise<boolean> {
+    if (this.runner && !this.runner.isReleased) {
+      try {
+        await this.runner.query('SELECT 1');
+        return true;
+      } catch {
+        await this.release(); // the connection died: our lock died with it
+      }
+    }
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
+      lockKey('leader', this.name),
+    ])) as [{ locked: boolean }];
+    if (locked) {
+      this.runner = runner;
+      return true;
+    }
+    await runner.release();
+    return false;
+  }
+
+  async release(): Promise<void> {
+    const r = this.runner;
+    this.runner = undefined;
+    if (r && !r.isReleased) await r.release().catch(() => undefined);
+  }
+}

@@ -8,7 +8,7 @@ import {
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { LifecycleQueue } from '@snowline/queue';
-import { lockKey } from '../lifecycle/validator-lock';
+import { LeaderLock } from '../lifecycle/validator-lock';
 
 /**
  * Postgres is the truth, queues are hints: every interval, re-derive the work the database says is
@@ -20,13 +20,15 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private readonly log = new Logger('reconciler');
   private timer?: NodeJS.Timeout;
   private running = false;
-  private leader?: import('typeorm').QueryRunner;
+  private readonly leader: LeaderLock;
 
   constructor(
     private readonly ds: DataSource,
     private readonly queue: LifecycleQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.leader = new LeaderLock(ds, 'reconciler');
+  }
 
   onApplicationBootstrap(): void {
     const every = this.config.reconcileIntervalSeconds * 1000;
@@ -39,15 +41,20 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (this.running) return 0;
     this.running = true;
     try {
-      if (!(await this.isLeader())) return 0;
+      if (!(await this.leader.acquire())) return 0;
       const stale = `now() - interval '${Math.max(1, Math.floor(this.config.reconcileIntervalSeconds))} seconds'`;
       const rows = (await this.ds.query(
-        `SELECT id, state FROM validators
-          WHERE (state IN ('pending', 'provisioning') OR state = 'retiring') AND updated_at < ${stale}
-          ORDER BY updated_at LIMIT 1000`,
-      )) as { id: string; state: string }[];
+        `SELECT 'validator' AS kind, id, state FROM validators
+          WHERE (state IN ('pending', 'provisioning', 'retiring') OR (state = 'failing_over' AND host_id IS NULL))
+            AND updated_at < ${stale}
+         UNION ALL
+         SELECT 'standby', id, role FROM hosts
+          WHERE role = 'standby' AND instance_id IS NULL AND deleted_at IS NULL AND created_at < ${stale}
+         LIMIT 2000`,
+      )) as { kind: 'validator' | 'standby'; id: string; state: string }[];
       for (const r of rows) {
-        if (r.state === 'retiring') await this.queue.retire(r.id);
+        if (r.kind === 'standby') await this.queue.launchStandby(r.id);
+        else if (r.state === 'retiring') await this.queue.retire(r.id);
         else await this.queue.provision(r.id);
       }
       if (rows.length) this.log.log({ count: rows.length }, 're-enqueued outstanding work');
@@ -60,23 +67,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  private async isLeader(): Promise<boolean> {
-    if (this.leader && !this.leader.isReleased) return true;
-    const runner = this.ds.createQueryRunner();
-    await runner.connect();
-    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
-      lockKey('leader', 'reconciler'),
-    ])) as [{ locked: boolean }];
-    if (locked) {
-      this.leader = runner;
-      return true;
-    }
-    await runner.release();
-    return false;
-  }
-
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    if (this.leader && !this.leader.isReleased) await this.leader.release().catch(() => undefined);
+    await this.leader.release();
   }
 }

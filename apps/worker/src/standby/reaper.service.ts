@@ -1,0 +1,79 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { CloudProvider } from '@snowline/cloud';
+import { Repositories } from '@snowline/persistence';
+
+interface Doomed {
+  id: string;
+  instance_id: string;
+  zone: string;
+  project_id: string | null;
+  validator_id: string | null;
+  why: string;
+}
+
+/**
+ * Deletes instances nobody should run any more: hosts whose generation the validator moved past
+ * (fenced by the failover), and standbys that stayed unhealthy. In a dark zone the cloud refuses
+ * the delete; we try again every sweep, and the zone's return finds those hosts fenced, then gone.
+ */
+@Injectable()
+export class ReaperService {
+  private readonly log = new Logger('reaper');
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly ds: DataSource,
+    private readonly cloud: CloudProvider,
+  ) {}
+
+  async run(): Promise<number> {
+    const doomed = (await this.ds.query(
+      `SELECT h.id, h.instance_id, h.zone, h.project_id, h.validator_id,
+              'superseded by generation ' || v.generation AS why
+         FROM hosts h JOIN validators v ON v.id = h.validator_id
+        WHERE h.deleted_at IS NULL AND h.instance_id IS NOT NULL AND h.role = 'assigned'
+          AND h.generation < v.generation
+       UNION ALL
+       SELECT id, instance_id, zone, NULL, NULL, 'standby unhealthy: ' || coalesce(health_reason, '')
+         FROM hosts
+        WHERE deleted_at IS NULL AND instance_id IS NOT NULL AND role = 'standby'
+          AND health = 'unhealthy' AND health_since < now() - interval '60 seconds'
+       LIMIT 500`,
+    )) as Doomed[];
+    const byZone = new Map<string, Doomed[]>();
+    for (const d of doomed) byZone.set(d.zone, [...(byZone.get(d.zone) ?? []), d]);
+    let reaped = 0;
+    for (const [zone, hosts] of byZone) {
+      try {
+        await this.cloud.delete(hosts.map((h) => h.instance_id));
+      } catch (err) {
+        this.log.debug({ zone, err: (err as Error).message }, 'delete refused; will retry');
+        continue;
+      }
+      await this.repos.transaction(async (tx) => {
+        await tx.query(
+          `UPDATE hosts SET deleted_at = now(), fenced = true, cloud_status = 'Deleted', updated_at = now()
+            WHERE id = ANY($1)`,
+          [hosts.map((h) => h.id)],
+        );
+        for (const h of hosts) {
+          await this.repos.events.append(
+            {
+              type: 'host.reaped',
+              message: `Deleted ${h.instance_id} in ${zone} (${h.why})`,
+              projectId: h.project_id,
+              validatorId: h.validator_id,
+              hostId: h.id,
+              zone,
+            },
+            tx,
+          );
+        }
+      });
+      reaped += hosts.length;
+    }
+    if (reaped) this.log.log({ reaped }, 'reaped stale hosts');
+    return reaped;
+  }
+}
