@@ -1,0 +1,223 @@
+/**
+ * `npm run chaos:zone`: the Hong Kong scenario on this machine. Starts the stack (api + worker +
+ * ecs-sim, own database and Redis prefix, default lease settings), launches 30 validators over three
+ * zones, cuts one zone's power, and measures how fast every affected validator runs again in another
+ * zone — while sampling the simulator's ground truth every 500 ms for any NodeID running twice. Then
+ * the zone returns and every stale host must be reaped. Prints one JSON line. Loopback only; bounded.
+ */
+import { startStack, waitFor, type Stack } from './support/stack';
+
+const VALIDATORS = Number(process.env.CHAOS_VALIDATORS ?? 30);
+const DEADLINE_S = Number(process.env.CHAOS_DEADLINE_SECONDS ?? 180);
+
+interface V {
+  id: string;
+  state: string;
+  zone: string | null;
+  nodeId: string | null;
+  generation: number;
+}
+interface SimNode {
+  instanceId: string;
+  zone: string;
+  nodeId: string | null;
+  running: boolean;
+}
+
+const log = (msg: string) => process.stderr.write(`[chaos] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+
+async function listValidators(stack: Stack): Promise<V[]> {
+  const out: V[] = [];
+  let cursor: string | null = null;
+  do {
+    const res = await stack.api(`/v1/validators?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+    const body = (await res.json()) as { items: V[]; nextCursor: string | null };
+    out.push(...body.items);
+    cursor = body.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+async function main() {
+  const pool = Math.ceil(VALIDATORS / 3 / 2) + 1; // the healthy zones together hold one zone's validators
+  const stack = await startStack('chaos', {
+    LOG_LEVEL: 'warn',
+    SIM_TIME_SCALE: '1',
+    SIM_BOOTSTRAP_SECONDS: '3',
+    LEASE_RENEW_SECONDS: '10',
+    LEASE_TTL_SECONDS: '45',
+    STANDBY_POOL: `fuji=${pool}`,
+    ...Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([k]) => k.startsWith('CHAOS_ENV_'))
+        .map(([k, v]) => [k.slice(10), v!]),
+    ),
+  });
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    log(`stack up; launching ${VALIDATORS} validators, ${pool} standbys per zone`);
+    for (let i = 0; i < VALIDATORS; i++) {
+      const res = await stack.api('/v1/validators', {
+        method: 'POST',
+        json: { network: 'fuji', name: `chaos-${i}` },
+      });
+      if (res.status !== 202) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+    }
+    await waitFor(
+      'every validator active and the standby pools warm',
+      async () => {
+        const vs = await listValidators(stack);
+        const zones = (await (await stack.api('/v1/zones')).json()) as {
+          items: { standbys: number | null }[];
+        };
+        const nodes = (await (await fetch(`${stack.simUrl}/_sim/nodes`)).json()) as (SimNode & {
+          bootstrapped: boolean | null;
+        })[];
+        const warm = nodes.filter((n) => n.running && n.bootstrapped).length;
+        return (
+          vs.filter((v) => v.state === 'active').length === VALIDATORS &&
+          zones.items.every((z) => (z.standbys ?? 0) >= pool) &&
+          warm >= VALIDATORS + 3 * pool
+        );
+      },
+      240_000,
+      1000,
+    );
+    const before = await listValidators(stack);
+    const byZone = new Map<string, V[]>();
+    for (const v of before) byZone.set(v.zone!, [...(byZone.get(v.zone!) ?? []), v]);
+    log(`all active: ${[...byZone].map(([z, vs]) => `${z}=${vs.length}`).join(' ')}`);
+    const dark = [...byZone.entries()].sort((a, b) => b[1].length - a[1].length)[0]![0];
+    const affected = new Map(byZone.get(dark)!.map((v) => [v.id, v]));
+
+    // Ground truth, every 500 ms: a NodeID running on two instances at once is a duplicate.
+    const duplicated = new Set<string>();
+    let samples = 0;
+    sampler = setInterval(() => {
+      void fetch(`${stack.simUrl}/_sim/nodes`)
+        .then((r) => r.json() as Promise<SimNode[]>)
+        .then((nodes) => {
+          samples++;
+          const seen = new Map<string, number>();
+          for (const n of nodes)
+            if (n.running && n.nodeId) seen.set(n.nodeId, (seen.get(n.nodeId) ?? 0) + 1);
+          for (const [id, c] of seen) if (c > 1) duplicated.add(id);
+        })
+        .catch(() => undefined);
+    }, 500);
+
+    const fault = (await (
+      await fetch(`${stack.simUrl}/_sim/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'zone-power-loss', zone: dark }),
+      })
+    ).json()) as { id: string };
+    const t0 = Date.now();
+    log(`power cut in ${dark} (${affected.size} validators)`);
+
+    let detectS: number | null = null;
+    const movedAt = new Map<string, number>();
+    while (Date.now() - t0 < DEADLINE_S * 1000 && movedAt.size < affected.size) {
+      await sleep(500);
+      if (detectS === null) {
+        const zones = (await (await stack.api('/v1/zones')).json()) as {
+          items: { id: string; status: string }[];
+        };
+        if (zones.items.find((z) => z.id === dark)?.status !== 'healthy')
+          detectS = (Date.now() - t0) / 1000;
+      }
+      for (const v of await listValidators(stack)) {
+        const was = affected.get(v.id);
+        if (
+          was &&
+          !movedAt.has(v.id) &&
+          v.state === 'active' &&
+          v.zone !== dark &&
+          v.generation > was.generation
+        ) {
+          movedAt.set(v.id, (Date.now() - t0) / 1000);
+        }
+      }
+    }
+    const times = [...movedAt.values()];
+    log(`moved ${movedAt.size}/${affected.size}; power back in ${dark}`);
+
+    await fetch(`${stack.simUrl}/_sim/faults/${fault.id}`, { method: 'DELETE' });
+    // Every host the failover left behind in the dark zone must be fenced and deleted.
+    let staleReaped = 0;
+    await waitFor(
+      'stale hosts in the returned zone to be reaped',
+      async () => {
+        const nodes = (await (await fetch(`${stack.simUrl}/_sim/nodes`)).json()) as SimNode[];
+        const after = await listValidators(stack);
+        const live = new Set(after.map((v) => v.nodeId));
+        const stale = nodes.filter(
+          (n) =>
+            n.zone === dark &&
+            n.nodeId &&
+            live.has(n.nodeId) &&
+            ![...after].some((v) => v.nodeId === n.nodeId && v.zone === dark),
+        );
+        const events = (await (
+          await stack.api('/v1/events?types=host.reaped&limit=100')
+        ).json()) as { items: { zone: string | null }[] };
+        staleReaped = events.items.filter((e) => e.zone === dark).length;
+        const remaining = (await (await fetch(`${stack.simUrl}/_sim/nodes`)).json()) as SimNode[];
+        return (
+          stale.length === 0 &&
+          staleReaped >= movedAt.size &&
+          remaining.filter(
+            (n) =>
+              n.zone === dark &&
+              affected.size &&
+              [...affected.values()].some((v) => v.nodeId === n.nodeId),
+          ).length === 0
+        );
+      },
+      120_000,
+      1000,
+    ).catch((err: Error) => log(err.message.split('\n')[0]!));
+    await sleep(2000);
+    clearInterval(sampler);
+    sampler = undefined;
+
+    const final = await listValidators(stack);
+    const lost = VALIDATORS - final.filter((v) => v.state === 'active').length;
+    const result = {
+      validators: VALIDATORS,
+      moved: movedAt.size,
+      detect_s: round(detectS),
+      failover_p50_s: round(pct(times, 50)),
+      failover_p99_s: round(pct(times, 99)),
+      failover_max_s: round(times.length ? Math.max(...times) : null),
+      duplicates: duplicated.size,
+      lost,
+      stale_reaped: staleReaped,
+      samples,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.exitCode =
+      result.moved === affected.size &&
+      result.duplicates === 0 &&
+      lost === 0 &&
+      (result.failover_p99_s ?? 999) <= 60
+        ? 0
+        : 1;
+  } finally {
+    if (sampler) clearInterval(sampler);
+    await stack.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`chaos:zone failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
