@@ -102,6 +102,11 @@ export class IdentityRepository extends Repo {
   all(tx?: EntityManager) {
     return this.em(tx).find(StakingIdentityEntity, { order: { createdAt: 'ASC' } });
   }
+  /** Key rotation: every identity, with inserts and updates blocked until `tx` ends. */
+  async allLockedForRotation(tx: EntityManager) {
+    await tx.query('LOCK TABLE staking_identities IN EXCLUSIVE MODE');
+    return tx.find(StakingIdentityEntity, { order: { createdAt: 'ASC' } });
+  }
   updateWrapping(id: string, wrappedDataKey: Buffer, masterKeyId: string, tx?: EntityManager) {
     return this.em(tx).update(StakingIdentityEntity, { id }, { wrappedDataKey, masterKeyId });
   }

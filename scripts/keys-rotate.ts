@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { deriveKey, loadConfigOrExit, type AppConfig } from '@snowline/config';
+import { masterKeyId, open, openEnvelope, rewrapDataKey, seal } from '@snowline/domain';
+import { createDataSource, Repositories } from '@snowline/persistence';
+
+/**
+ * `npm run keys:rotate [-- --new-key-file <path>]`: re-wraps every staking identity's data key (and
+ * re-seals every webhook secret, which sits under a key derived from the master key) under a new master
+ * key, in one transaction; then swaps the key files. The sealed key files themselves are not touched.
+ */
+
+const USAGE = `Usage: npm run keys:rotate [-- --new-key-file <path>]
+
+Re-wraps every staking identity's data key under a new master key, in one transaction.
+  --new-key-file <path>  the new key (32 bytes, base64); default: generated into <dataDir>/master-key.new
+Stop the API and the worker first: they read the master key once, at start.`;
+
+/** The database holds something the current master key cannot open: nothing was changed. */
+export class RotationRefused extends Error {
+  override readonly name = 'RotationRefused';
+}
+
+export interface RotateOptions {
+  config: AppConfig;
+  /** The new key (base64 file); when absent one is generated into `<dataDir>/master-key.new`. */
+  newKeyFile?: string;
+  now?: Date;
+}
+
+export interface RotateResult {
+  oldKeyId: string;
+  newKeyId: string;
+  /** Identities re-wrapped now (those already under the new key, from an interrupted run, are skipped). */
+  identities: number;
+  webhooks: number;
+  /** Where the old key file was moved to (`null` when the key came from SNOWLINE_MASTER_KEY). */
+  oldKeyBackup: string | null;
+  /** The file that now holds the new key. */
+  newKeyPath: string;
+  /** What the operator must do next, one line each. */
+  instructions: string[];
+}
+
+const WEBHOOK_PURPOSE = 'webhook-secret';
+
+function readKey(path: string, what: string): Buffer {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new RotationRefused(`cannot read ${what} ${path}: ${(err as Error).message}`);
+  }
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32)
+    throw new RotationRefused(`${what} ${path} does not hold a 32-byte base64 key`);
+  return key;
+}
+
+/** Writes a key file durably (0600, never over an existing file), so it is on disk before the DB refers to it. */
+function writeKeyFile(path: string, key: Buffer): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    writeSync(fd, key.toString('base64') + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const stamp = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+
+export async function rotateMasterKey(opts: RotateOptions): Promise<RotateResult> {
+  const { config } = opts;
+  const fromEnv = config.masterKey !== undefined;
+  const currentPath = join(config.dataDir, 'master-key');
+  if (!fromEnv && !existsSync(currentPath)) {
+    const hint = existsSync(`${currentPath}.new`)
+      ? ` ${currentPath}.new exists: if an earlier rotation committed but did not swap the files, rename it to master-key.`
+      : '';
+    throw new RotationRefused(
+      `no current master key: SNOWLINE_MASTER_KEY is not set and ${currentPath} does not exist.${hint}`,
+    );
+  }
+  const current = config.masterKey ?? readKey(currentPath, 'the master key file');
+  const generatedPath = join(config.dataDir, 'master-key.new');
+  const newKeyPath = opts.newKeyFile ? resolve(opts.newKeyFile) : generatedPath;
+  // An existing master-key.new is the key of an interrupted run: reuse it, so its rows stay readable.
+  const resumed = !opts.newKeyFile && existsSync(generatedPath);
+  let next: Buffer | null =
+    opts.newKeyFile || resumed ? readKey(newKeyPath, 'the new key file') : null;
+  if (next?.equals(current))
+    throw new RotationRefused('the new master key is the current one; nothing to rotate');
+
+  const ds = createDataSource(config.databaseUrl, { poolSize: 1 });
+  await ds.initialize();
+  let counts: { identities: number; webhooks: number };
+  try {
+    const repos = new Repositories(ds);
+    counts = await repos.transaction(async (tx) => {
+      const identities = await repos.identities.allLockedForRotation(tx);
+      const webhooks = await repos.webhooks.allLockedForRotation(tx);
+      const problems: string[] = [];
+      // Verify everything before changing anything: a row the current key cannot open means the
+      // operator has the wrong key, and re-wrapping the rest would only hide that.
+      const opens = (key: Buffer, row: (typeof identities)[number]) => {
+        try {
+          const env = { wrappedDataKey: row.wrappedDataKey, sealed: row.sealedKeys };
+          openEnvelope(key, env, row.id).fill(0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const todo = identities.filter((row) => {
+        if (opens(current, row)) return true;
+        // Already under the new key: an interrupted run committed it.
+        if (next && row.masterKeyId === masterKeyId(next) && opens(next, row)) return false;
+        problems.push(
+          `identity ${row.id} (${row.nodeId}, wrapped under master key id ${row.masterKeyId})`,
+        );
+        return false;
+      });
+      const oldWebhookKey = deriveKey(current, WEBHOOK_PURPOSE);
+      const webhookTodo = webhooks.filter((w) => {
+        try {
+          open(oldWebhookKey, w.secretSealed, w.id).fill(0);
+          return true;
+        } catch {
+          // already under the new key (an interrupted run)?
+        }
+        try {
+          if (next) {
+            open(deriveKey(next, WEBHOOK_PURPOSE), w.secretSealed, w.id).fill(0);
+            return false;
+          }
+        } catch {
+          // neither
+        }
+        problems.push(`webhook ${w.id} (its signing secret)`);
+        return false;
+      });
+      if (problems.length) {
+        throw new RotationRefused(
+          `the current master key (id ${masterKeyId(current)}) does not open ${problems.length} row(s); nothing was changed:\n  ${problems.join('\n  ')}`,
+        );
+      }
+      if (!next) {
+        next = randomBytes(32);
+        writeKeyFile(newKeyPath, next);
+      }
+      const newKey = next;
+      const newId = masterKeyId(newKey);
+      for (const row of todo) {
+        const wrapped = rewrapDataKey(current, newKey, row.wrappedDataKey, row.id);
+        await repos.identities.updateWrapping(row.id, wrapped, newId, tx);
+      }
+      const newWebhookKey = deriveKey(newKey, WEBHOOK_PURPOSE);
+      for (const w of webhookTodo) {
+        const secret = open(oldWebhookKey, w.secretSealed, w.id);
+        try {
+          await repos.webhooks.updateSecretSealed(w.id, seal(newWebhookKey, secret, w.id), tx);
+        } finally {
+          secret.fill(0);
+        }
+      }
+      return { identities: todo.length, webhooks: webhookTodo.length };
+    });
+  } finally {
+    await ds.destroy();
+  }
+  const newKey = next as Buffer | null;
+  if (!newKey) throw new Error('unreachable: the transaction always settles the new key');
+
+  const result = {
+    oldKeyId: masterKeyId(current),
+    newKeyId: masterKeyId(newKey),
+    ...counts,
+  };
+  if (fromEnv) {
+    return {
+      ...result,
+      oldKeyBackup: null,
+      newKeyPath,
+      instructions: [
+        `Set SNOWLINE_MASTER_KEY to the content of ${newKeyPath} wherever the API and the worker get their environment.`,
+        'Restart the API and the worker (they read the master key only at start).',
+        `Then move ${newKeyPath} into your secret store and delete it from this disk.`,
+      ],
+    };
+  }
+  const oldKeyBackup = `${currentPath}.old.${stamp(opts.now ?? new Date())}`;
+  renameSync(currentPath, oldKeyBackup);
+  if (newKeyPath === generatedPath) renameSync(generatedPath, currentPath);
+  else writeKeyFile(currentPath, newKey);
+  return {
+    ...result,
+    oldKeyBackup,
+    newKeyPath: currentPath,
+    instructions: [
+      'Restart the API and the worker now (they read the master key only at start).',
+      `Back up ${currentPath}; the old key is kept in ${oldKeyBackup} until you are sure, then delete it.`,
+      'If you also keep the master key in SNOWLINE_MASTER_KEY somewhere, that value is now stale: update it to the new file content.',
+    ],
+  };
+}
+
+async function main(): Promise<void> {
+  let newKeyFile: string | undefined;
+  try {
+    const { values } = parseArgs({
+      options: { 'new-key-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    }
+    newKeyFile = values['new-key-file'];
+  } catch (err) {
+    process.stderr.write(`keys:rotate: ${(err as Error).message}\n${USAGE}\n`);
+    process.exit(1);
+  }
+  const config = loadConfigOrExit();
+  try {
+    const r = await rotateMasterKey({ config, newKeyFile });
+    process.stdout.write(
+      [
+        `keys:rotate: master key ${r.oldKeyId} → ${r.newKeyId}: re-wrapped ${r.identities} identit${r.identities === 1 ? 'y' : 'ies'}, re-sealed ${r.webhooks} webhook secret(s), in one transaction.`,
+        `The new key is in ${r.newKeyPath}.`,
+        'Now:',
+        ...r.instructions.map((l, i) => `  ${i + 1}. ${l}`),
+        '',
+      ].join('\n'),
+    );
+  } catch (err) {
+    if (err instanceof RotationRefused)
+      process.stderr.write(`keys:rotate: refused: ${err.message}\n`);
+    else process.stderr.write(`keys:rotate: failed: ${String((err as Error).stack ?? err)}\n`);
+    process.exit(1);
+  }
+}
+
+if (require.main === module) void main();
