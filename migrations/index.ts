@@ -1,10 +1,12 @@
 import { Initial1764096000000 } from './1764096000000-Initial';
 import { PublicApi1795633457654 } from './1795633457654-PublicApi';
 import { HealthAndFailover1795634510892 } from './1795634510892-HealthAndFailover';
+import { Plans1795635953720 } from './1795635953720-Plans';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
   Initial1764096000000,
   PublicApi1795633457654,
   HealthAndFailover1795634510892,
+  Plans1795635953720,
 ];

@@ -32,6 +32,9 @@ import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
 import { WebhookQueue } from './webhooks/webhook-queue';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { WebhooksService } from './webhooks/webhooks.service';
+// Declarative plans (issue 8)
+import { PlansController } from './plans/plans.controller';
+import { PlansService } from './plans/plans.service';
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -56,6 +59,7 @@ export class AppModule implements OnApplicationShutdown {
         EventsController,
         WebhooksController,
         ZonesController,
+        PlansController,
       ],
       providers: [
         { provide: MASTER_KEY, useFactory: () => loadOrCreateMasterKey(config, warn) },
@@ -83,6 +87,7 @@ export class AppModule implements OnApplicationShutdown {
         EventsService,
         WebhooksService,
         WebhookDeliveryService,
+        PlansService,
       ],
     };
   }

@@ -4,6 +4,7 @@ import { FailoverEntity } from './failover.entity';
 import { HostEntity } from './host.entity';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { IncidentEntity } from './incident.entity';
+import { PlanEntity, PlanLockEntity, PlanSerialEntity } from './plan.entity';
 import { ProjectEntity } from './project.entity';
 import { StakingIdentityEntity } from './staking-identity.entity';
 import { ValidatorEntity } from './validator.entity';
@@ -12,6 +13,7 @@ import { WebhookEntity } from './webhook.entity';
 import { ZoneEntity } from './zone.entity';
 
 export type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
+export type { PlanStatus } from './plan.entity';
 export {
   ApiKeyEntity,
   EventEntity,
@@ -19,6 +21,9 @@ export {
   HostEntity,
   IdempotencyKeyEntity,
   IncidentEntity,
+  PlanEntity,
+  PlanLockEntity,
+  PlanSerialEntity,
   ProjectEntity,
   StakingIdentityEntity,
   ValidatorEntity,
@@ -39,4 +44,7 @@ export const ENTITIES = [
   ZoneEntity,
   IncidentEntity,
   FailoverEntity,
+  PlanEntity,
+  PlanLockEntity,
+  PlanSerialEntity,
 ];

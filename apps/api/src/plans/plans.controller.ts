@@ -1,0 +1,78 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
+import { badRequest } from '../common/problem';
+import { ApplyPlanDto, CreatePlanDto } from './dto/plan.dto';
+import { PlansService } from './plans.service';
+
+const uuid = (what: string) =>
+  new ParseUUIDPipe({
+    version: '4',
+    exceptionFactory: () => badRequest(`${what}: must be a plan id (a UUID).`),
+  });
+
+@ApiTags('plans')
+@ApiBearerAuth()
+@Controller('v1/plans')
+export class PlansController {
+  constructor(private readonly plans: PlansService) {}
+
+  @Post()
+  @HttpCode(201)
+  @RequireScope('validators:read')
+  @ApiOperation({
+    summary:
+      'Plan: diff snowline.yaml’s validators against the project (create/update/replace/delete/no-op, with reasons)',
+  })
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreatePlanDto) {
+    return this.plans.create(p, dto);
+  }
+
+  // Declared before ':id' so "lock" is not taken for a plan id.
+  @Get('lock')
+  @RequireScope('validators:read')
+  @ApiOperation({ summary: 'Who holds the project’s apply lock, and since when (404: unlocked)' })
+  lock(@CurrentPrincipal() p: Principal) {
+    return this.plans.lock(p.projectId);
+  }
+
+  @Delete('lock')
+  @RequireScope('validators:write')
+  @ApiOperation({ summary: 'force-unlock: release the apply lock held by the given plan' })
+  @ApiQuery({ name: 'planId', required: true, description: 'the plan that holds the lock' })
+  forceUnlock(@CurrentPrincipal() p: Principal, @Query('planId', uuid('planId')) planId: string) {
+    return this.plans.forceUnlock(p, planId);
+  }
+
+  @Get(':id')
+  @RequireScope('validators:read')
+  @ApiOperation({ summary: 'A plan, with the progress of its apply' })
+  get(@CurrentPrincipal() p: Principal, @Param('id', uuid('id')) id: string) {
+    return this.plans.get(p.projectId, id);
+  }
+
+  @Post(':id/apply')
+  @HttpCode(200)
+  @RequireScope('validators:write')
+  @ApiOperation({
+    summary:
+      'Apply a plan: 409 if its state serial is stale (with what changed), if it deletes a prevent_destroy validator, or if the project is locked',
+  })
+  apply(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', uuid('id')) id: string,
+    @Body() dto: ApplyPlanDto,
+  ) {
+    return this.plans.apply(p, id, dto);
+  }
+}

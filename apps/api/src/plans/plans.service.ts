@@ -1,0 +1,402 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { nodeIdFromCertPem } from '@snowline/avalanche';
+import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import {
+  describeStateChanges,
+  diffValidators,
+  hasChanges,
+  summarize,
+  type CurrentValidator,
+  type DesiredValidator,
+  type PlanAction,
+  type PlanMode,
+} from '@snowline/domain';
+import { PlanRepository, Repositories, type PlanEntity } from '@snowline/persistence';
+import type { Principal } from '../auth/principal';
+import { badRequest, conflict, notFound, Problem } from '../common/problem';
+import type { IdentityImport } from '../identities/identity.service';
+import { validateLabels } from '../validators/labels';
+import { ValidatorsService } from '../validators/validators.service';
+import type { ApplyPlanDto, CreatePlanDto } from './dto/plan.dto';
+
+/** What happened to one action of an applied plan, and whether its validator has settled. */
+export interface ActionResult {
+  name: string;
+  action: PlanAction['action'];
+  /** The validator the action produced or acted on. */
+  validatorId: string | null;
+  /** For replace: the validator that was retired. */
+  replacedValidatorId?: string | null;
+  outcome: 'pending' | 'done' | 'failed';
+  state?: string | null;
+  detail?: string | null;
+}
+
+const SETTLED_OK: Record<string, string[]> = {
+  create: ['active'],
+  replace: ['active'],
+  delete: ['retired'],
+};
+
+@Injectable()
+export class PlansService {
+  private readonly log = new Logger(PlansService.name);
+  private readonly plans: PlanRepository;
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly validators: ValidatorsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.plans = new PlanRepository(repos.ds);
+  }
+
+  /** Computes a plan against the project's current state serial and stores it (no secret in it). */
+  async create(p: Principal, dto: CreatePlanDto) {
+    const mode: PlanMode = dto.mode ?? 'apply';
+    const desired = this.desired(dto);
+    const { serial, current, lastApplied } = await this.plans.transaction(
+      async (tx) => ({
+        serial: await this.plans.serial(p.projectId, tx),
+        current: await this.plans.snapshot(p.projectId, tx),
+        lastApplied: await this.plans.lastAppliedAt(p.projectId, tx),
+      }),
+      'REPEATABLE READ',
+    );
+    let retiredOutside: Record<string, string> = {};
+    if (lastApplied) {
+      const changed = await this.plans.changedSince(p.projectId, lastApplied);
+      for (const v of current) v.changedOutsideAt = changed.get(v.id)?.toISOString() ?? null;
+      const live = new Set(current.map((v) => v.name));
+      const missing = desired.map((d) => d.name).filter((n) => !live.has(n));
+      const retired = await this.plans.retiredSince(p.projectId, missing, lastApplied);
+      retiredOutside = Object.fromEntries([...retired].map(([n, at]) => [n, at.toISOString()]));
+    }
+    const actions = diffValidators({
+      mode,
+      desired,
+      current,
+      defaultInstanceType: this.config.cloud.defaultInstanceType,
+      retiredOutside,
+    });
+    const plan = await this.plans.insert({
+      projectId: p.projectId,
+      mode,
+      serial: String(serial),
+      status: 'planned',
+      desired,
+      snapshot: current.map(({ changedOutsideAt: _, ...v }) => v),
+      actions,
+      summary: { ...summarize(actions) },
+      results: [],
+      createdBy: p.keyId,
+    });
+    return this.view(plan);
+  }
+
+  async get(projectId: string, id: string) {
+    const plan = await this.find(projectId, id);
+    return this.view(await this.settle(plan));
+  }
+
+  /** The project's apply lock, after letting a settled holder go. */
+  async lock(projectId: string) {
+    const lock = await this.plans.lock(projectId);
+    if (lock) {
+      const holder = await this.plans.findById(lock.planId);
+      if (holder) await this.settle(holder);
+    }
+    const now = await this.plans.lock(projectId);
+    if (!now) throw new Problem(404, 'Not Found', 'The project is not locked.');
+    return this.lockView(now);
+  }
+
+  /** `force-unlock`: releases the lock held by `planId` (quote it, so a lock taken since is kept). */
+  async forceUnlock(p: Principal, planId: string) {
+    const lock = await this.plans.lock(p.projectId);
+    if (!lock) throw new Problem(404, 'Not Found', 'The project is not locked.');
+    if (lock.planId !== planId)
+      throw conflict(
+        `The lock is held by plan ${lock.planId}, not ${planId}; nothing was unlocked.`,
+        { lock: this.lockView(lock) },
+      );
+    await this.plans.unlock(p.projectId, planId);
+    await this.repos.events.append({
+      type: 'plan.force_unlocked',
+      message: `Apply lock of plan ${planId} (held by ${lock.holder} since ${lock.since.toISOString()}) force-unlocked`,
+      projectId: p.projectId,
+      data: { planId, holder: lock.holder, by: p.keyId },
+    });
+    return { unlocked: true, planId };
+  }
+
+  /**
+   * Applies a plan: refuses a refused action, a missing identity, a held lock or a stale serial before
+   * changing anything; then runs each action and keeps the lock until every validator has settled.
+   */
+  async apply(p: Principal, id: string, dto: ApplyPlanDto) {
+    const plan = await this.find(p.projectId, id);
+    if (plan.status !== 'planned')
+      throw conflict(
+        `Plan ${plan.id} was already applied (it is ${plan.status}); run \`snowline plan\` again.`,
+        { code: 'plan_used', status: plan.status },
+      );
+    const actions = plan.actions as PlanAction[];
+    const refused = actions.filter((a) => a.refused);
+    if (refused.length)
+      throw conflict(
+        `This plan cannot be applied: ${refused.map((a) => `${a.action} ${a.name}: ${a.refused}`).join('; ')}.`,
+        { code: 'refused', refusals: refused.map((a) => ({ name: a.name, reason: a.refused })) },
+      );
+    const identities = this.identities(actions, dto.identities);
+    const holder = `${dto.holder?.trim() || 'api'} (key ${p.keyId.slice(0, 8)})`;
+
+    let locked = await this.plans.tryLock(p.projectId, plan.id, holder);
+    if (!locked) {
+      const lock = await this.plans.lock(p.projectId);
+      const other = lock && (await this.plans.findById(lock.planId));
+      if (other) await this.settle(other);
+      locked = await this.plans.tryLock(p.projectId, plan.id, holder);
+    }
+    if (!locked) {
+      const lock = await this.plans.lock(p.projectId);
+      throw conflict(
+        lock
+          ? `The project is locked by ${lock.holder} since ${lock.since.toISOString()} (plan ${lock.planId}); wait for it to settle, or run \`snowline force-unlock ${lock.planId}\` if that apply is gone.`
+          : 'The project was locked a moment ago; try again.',
+        { code: 'locked', lock: lock ? this.lockView(lock) : null },
+      );
+    }
+    try {
+      const serial = await this.plans.serial(p.projectId);
+      if (serial !== Number(plan.serial)) {
+        const changes = describeStateChanges(
+          plan.snapshot as CurrentValidator[],
+          await this.plans.snapshot(p.projectId),
+        );
+        throw conflict(
+          `Plan ${plan.id} is stale: it was computed against state serial ${plan.serial}, the project is at ${serial}. What changed: ${changes.join('; ') || 'validators changed'}. Run \`snowline plan\` again.`,
+          { code: 'stale_plan', planSerial: Number(plan.serial), serial, changes },
+        );
+      }
+      if (
+        !(await this.plans.transition(plan.id, 'planned', {
+          status: 'applying',
+          appliedBy: p.keyId,
+        }))
+      )
+        throw conflict(`Plan ${plan.id} is already being applied.`, { code: 'plan_used' });
+    } catch (err) {
+      await this.plans.unlock(p.projectId, plan.id);
+      throw err;
+    }
+    await this.repos.events.append({
+      type: 'plan.applying',
+      message: `Applying plan ${plan.id} (${summaryText(plan.summary)}) by ${holder}`,
+      projectId: p.projectId,
+      data: { planId: plan.id, summary: plan.summary },
+    });
+    const results: ActionResult[] = [];
+    for (const a of actions) {
+      if (a.action === 'no-op') continue;
+      results.push(await this.run(p.projectId, a, identities.get(a.name)));
+      await this.plans.update(plan.id, { results });
+    }
+    await this.plans.update(plan.id, { results, appliedAt: new Date() });
+    const done = await this.plans.findById(plan.id);
+    return this.view(await this.settle(done!));
+  }
+
+  private async run(
+    projectId: string,
+    a: PlanAction,
+    identity: IdentityImport | undefined,
+  ): Promise<ActionResult> {
+    const r: ActionResult = {
+      name: a.name,
+      action: a.action,
+      validatorId: a.validatorId,
+      outcome: 'pending',
+    };
+    const want = a.desired;
+    try {
+      switch (a.action) {
+        case 'update':
+          await this.validators.update(projectId, a.validatorId!, {
+            labels: want!.labels ?? {},
+            zones: want!.zones ?? [],
+            protected: want!.preventDestroy ?? false,
+          });
+          r.outcome = 'done';
+          break;
+        case 'delete':
+          if (a.unprotect)
+            await this.validators.update(projectId, a.validatorId!, { protected: false });
+          await this.validators.retire(projectId, a.validatorId!);
+          break;
+        case 'replace': {
+          // The old one keeps its name until retired; rename it so the new one can take the name.
+          const old = a.validatorId!;
+          await this.validators.update(projectId, old, {
+            name: `${a.name.slice(0, 50)}-old-${old.slice(0, 6)}`,
+            ...(a.unprotect ? { protected: false } : {}),
+          });
+          await this.validators.retire(projectId, old);
+          r.replacedValidatorId = old;
+          r.validatorId = (await this.createValidator(projectId, want!, identity)).id;
+          break;
+        }
+        case 'create':
+          r.validatorId = (await this.createValidator(projectId, want!, identity)).id;
+          break;
+        default:
+          break;
+      }
+    } catch (err) {
+      r.outcome = 'failed';
+      r.detail = err instanceof Error ? err.message : String(err);
+      this.log.warn({ name: a.name, action: a.action, err: r.detail }, 'plan action failed');
+    }
+    return r;
+  }
+
+  private createValidator(projectId: string, d: DesiredValidator, identity?: IdentityImport) {
+    return this.validators.create(projectId, {
+      name: d.name,
+      network: d.network,
+      instanceType: d.instanceType,
+      zones: d.zones,
+      labels: d.labels,
+      protected: d.preventDestroy ?? false,
+      identity,
+    });
+  }
+
+  /**
+   * Brings an applying plan's results up to date with its validators' states; once every one has
+   * settled (active / retired / failed) the plan is applied or failed and its lock is released.
+   */
+  private async settle(plan: PlanEntity): Promise<PlanEntity> {
+    if (plan.status !== 'applying' || !plan.appliedAt) return plan;
+    const results = plan.results as ActionResult[];
+    for (const r of results) {
+      if (r.outcome !== 'pending' || !r.validatorId) continue;
+      const v = await this.repos.validators.findById(r.validatorId);
+      r.state = v?.state ?? null;
+      if (v && SETTLED_OK[r.action]?.includes(v.state)) r.outcome = 'done';
+      else if (!v || v.state === 'failed' || v.state === 'retired') {
+        r.outcome = 'failed';
+        r.detail = v?.stateReason ?? 'the validator is gone';
+      }
+    }
+    const settled = results.every((r) => r.outcome !== 'pending');
+    if (!settled) {
+      await this.plans.update(plan.id, { results });
+      return { ...plan, results };
+    }
+    const failed = results.some((r) => r.outcome === 'failed');
+    const status = failed ? 'failed' : 'applied';
+    const settledAt = new Date();
+    if (await this.plans.transition(plan.id, 'applying', { results, status, settledAt })) {
+      await this.plans.unlock(plan.projectId, plan.id);
+      await this.repos.events.append({
+        type: failed ? 'plan.failed' : 'plan.applied',
+        message: `Plan ${plan.id} ${failed ? 'failed' : 'applied'}: ${results.map((r) => `${r.action} ${r.name} ${r.outcome}`).join(', ')}`,
+        projectId: plan.projectId,
+        data: { planId: plan.id, results: results.map(({ detail: _, ...r }) => r) },
+      });
+    }
+    return (await this.plans.findById(plan.id)) ?? plan;
+  }
+
+  /** The desired validators, checked like a validator create would check them. */
+  private desired(dto: CreatePlanDto): DesiredValidator[] {
+    const seen = new Set<string>();
+    return dto.validators.map((v, i) => {
+      if (seen.has(v.name)) throw badRequest(`validators[${i}].name: "${v.name}" appears twice.`);
+      seen.add(v.name);
+      const unknown = (v.zones ?? []).filter((z) => !this.config.cloud.zones.includes(z));
+      if (unknown.length)
+        throw badRequest(
+          `validators.${v.name}.zones: ${unknown.join(', ')} not configured; use any of ${this.config.cloud.zones.join(', ')}.`,
+        );
+      const d: DesiredValidator = { name: v.name, network: v.network };
+      if (v.instanceType !== undefined) d.instanceType = v.instanceType;
+      if (v.zones !== undefined) d.zones = [...new Set(v.zones)];
+      if (v.labels !== undefined)
+        d.labels = validateLabels(v.labels, `validators.${v.name}.labels`);
+      if (v.preventDestroy !== undefined) d.preventDestroy = v.preventDestroy;
+      if (v.identity) d.identity = { nodeId: v.identity.nodeId };
+      return d;
+    });
+  }
+
+  /** The key files for each create/replace that imports an identity, checked against its NodeID. */
+  private identities(actions: PlanAction[], raw: Record<string, unknown> | undefined) {
+    const out = new Map<string, IdentityImport>();
+    const needed = new Map(
+      actions
+        .filter((a) => (a.action === 'create' || a.action === 'replace') && a.desired?.identity)
+        .map((a) => [a.name, a.desired!.identity!.nodeId]),
+    );
+    for (const name of Object.keys(raw ?? {}))
+      if (!needed.has(name))
+        throw badRequest(`identities.${name}: this plan imports no identity for ${name}.`);
+    for (const [name, nodeId] of needed) {
+      const v = raw?.[name] as Record<string, unknown> | undefined;
+      const ok =
+        v &&
+        typeof v === 'object' &&
+        ['stakerCrt', 'stakerKey', 'signerKey'].every(
+          (k) => typeof v[k] === 'string' && (v[k] as string).length <= 8192,
+        );
+      if (!ok)
+        throw badRequest(
+          `identities.${name}: send { stakerCrt, stakerKey, signerKey } for the identity ${nodeId} this plan imports.`,
+        );
+      let actual: string;
+      try {
+        actual = nodeIdFromCertPem(v.stakerCrt as string);
+      } catch {
+        throw badRequest(`identities.${name}.stakerCrt: not a staking certificate (PEM).`);
+      }
+      if (actual !== nodeId)
+        throw badRequest(
+          `identities.${name}: the certificate is ${actual}, but the plan imports ${nodeId}; plan again.`,
+        );
+      out.set(name, v as unknown as IdentityImport);
+    }
+    return out;
+  }
+
+  private async find(projectId: string, id: string): Promise<PlanEntity> {
+    const plan = await this.plans.findForProject(projectId, id);
+    if (!plan) throw notFound('Plan', id);
+    return plan;
+  }
+
+  private lockView(lock: { planId: string; holder: string; since: Date }) {
+    return { planId: lock.planId, holder: lock.holder, since: lock.since.toISOString() };
+  }
+
+  private view(plan: PlanEntity) {
+    const actions = plan.actions as PlanAction[];
+    return {
+      id: plan.id,
+      mode: plan.mode,
+      status: plan.status,
+      serial: Number(plan.serial),
+      changes: hasChanges(actions),
+      summary: plan.summary,
+      actions,
+      results: plan.results as ActionResult[],
+      createdAt: plan.createdAt.toISOString(),
+      appliedAt: plan.appliedAt?.toISOString() ?? null,
+      settledAt: plan.settledAt?.toISOString() ?? null,
+    };
+  }
+}
+
+function summaryText(s: Record<string, number>): string {
+  return `${s.create ?? 0} to create, ${s.update ?? 0} to update, ${s.replace ?? 0} to replace, ${s.delete ?? 0} to delete`;
+}
