@@ -1,0 +1,417 @@
+import { hostname, userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { configJsonSchema } from '@snowline/domain';
+import { ApiError, Client } from './client';
+import { loadCredentials, saveCredentials } from './config-file';
+import { loadFile, UsageError, type LoadedFile } from './load';
+import { renderPlan, renderResults, type PlanBody } from './render';
+import { colourWanted, makeStyle, type Style } from './style';
+
+export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  stdoutIsTTY: boolean;
+  stdinIsTTY: boolean;
+  /** Reads one line (confirmation, or the key for `login`). */
+  readLine: (prompt: string) => Promise<string>;
+}
+
+const USAGE = `snowline — declarative Avalanche validators on Snowline
+
+Usage:
+  snowline plan    [-f snowline.yaml] [--json] [--detailed-exitcode]
+  snowline apply   [-f snowline.yaml | --plan ID] [--auto-approve] [--json]
+  snowline destroy [-f snowline.yaml] [--auto-approve] [--json]
+  snowline status  [--json]
+  snowline validators ls [--json]
+  snowline events  [--follow] [--after ID] [--limit N] [--json]
+  snowline login   --url URL [--key KEY]     (or the key on stdin)
+  snowline force-unlock PLAN_ID
+  snowline schema                            (JSON Schema of snowline.yaml)
+
+Exit codes: 0 success / no changes, 1 error, 2 changes present (plan --detailed-exitcode).
+Environment: SNOWLINE_URL and SNOWLINE_API_KEY override \`snowline login\`; NO_COLOR turns colour off.
+`;
+
+const OPTIONS = {
+  file: { type: 'string', short: 'f' },
+  json: { type: 'boolean' },
+  'detailed-exitcode': { type: 'boolean' },
+  'auto-approve': { type: 'boolean' },
+  plan: { type: 'string' },
+  follow: { type: 'boolean' },
+  after: { type: 'string' },
+  limit: { type: 'string' },
+  url: { type: 'string' },
+  key: { type: 'string' },
+  timeout: { type: 'string' },
+  color: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = {
+  file?: string;
+  json?: boolean;
+  'detailed-exitcode'?: boolean;
+  'auto-approve'?: boolean;
+  plan?: string;
+  follow?: boolean;
+  after?: string;
+  limit?: string;
+  url?: string;
+  key?: string;
+  timeout?: string;
+  color?: boolean;
+  'no-color'?: boolean;
+  help?: boolean;
+};
+
+interface Ctx {
+  io: Io;
+  flags: Flags;
+  style: Style;
+  client: () => Client;
+}
+
+/** Runs one command; returns the exit code. Never throws for a user error. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  let parsed: { values: Flags; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    io.err(`${(err as Error).message}\n\n${USAGE}`);
+    return EXIT.error;
+  }
+  const { values: flags, positionals } = parsed;
+  const [cmd, ...rest] = positionals;
+  if (flags.help || !cmd) {
+    (cmd ? io.out : io.err)(USAGE);
+    return flags.help ? EXIT.ok : EXIT.error;
+  }
+  const style = makeStyle(
+    colourWanted(io.env, io.stdoutIsTTY, flags['no-color'] ? false : flags.color),
+  );
+  const ctx: Ctx = {
+    io,
+    flags,
+    style,
+    client: () => {
+      const c = loadCredentials(io.env);
+      if (!c.url || !c.key)
+        throw new UsageError(
+          'Not logged in: run `snowline login --url URL` or set SNOWLINE_URL and SNOWLINE_API_KEY.',
+        );
+      return new Client(c.url, c.key);
+    },
+  };
+  try {
+    switch (cmd) {
+      case 'plan':
+        return await plan(ctx);
+      case 'apply':
+        return await apply(ctx, 'apply');
+      case 'destroy':
+        return await apply(ctx, 'destroy');
+      case 'status':
+        return await status(ctx);
+      case 'validators':
+        if (rest[0] !== 'ls' && rest[0] !== 'list')
+          throw new UsageError('Usage: snowline validators ls [--json]');
+        return await validatorsLs(ctx);
+      case 'events':
+        return await events(ctx);
+      case 'login':
+        return await login(ctx);
+      case 'force-unlock':
+        return await forceUnlock(ctx, rest[0]);
+      case 'schema':
+        io.out(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+        return EXIT.ok;
+      default:
+        throw new UsageError(`Unknown command "${cmd}".\n\n${USAGE}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ApiError) {
+      if (flags.json && err instanceof ApiError)
+        io.out(JSON.stringify({ error: err.message, ...err.body }, null, 2) + '\n');
+      io.err(`${style.red('Error:')} ${err.message}\n`);
+      return EXIT.error;
+    }
+    io.err(`${style.red('Error:')} ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.error;
+  }
+}
+
+const fileOf = (ctx: Ctx) => ctx.flags.file ?? 'snowline.yaml';
+
+async function makePlan(ctx: Ctx, mode: 'apply' | 'destroy', f: LoadedFile): Promise<PlanBody> {
+  return ctx.client().post<PlanBody>('/v1/plans', { mode, validators: f.desired });
+}
+
+async function plan(ctx: Ctx): Promise<number> {
+  const f = loadFile(fileOf(ctx));
+  const p = await makePlan(ctx, 'apply', f);
+  if (ctx.flags.json) ctx.io.out(JSON.stringify(p, null, 2) + '\n');
+  else ctx.io.out(renderPlan(p, ctx.style, { file: f.file }));
+  if (p.summary.refused) return EXIT.error;
+  return p.changes && ctx.flags['detailed-exitcode'] ? EXIT.changes : EXIT.ok;
+}
+
+async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
+  const { io, flags, style } = ctx;
+  const client = ctx.client();
+  let f: LoadedFile | null = null;
+  let p: PlanBody;
+  if (flags.plan) {
+    if (mode === 'destroy') throw new UsageError('destroy plans from the file; drop --plan.');
+    p = await client.get<PlanBody>(`/v1/plans/${encodeURIComponent(flags.plan)}`);
+    if (flags.file || p.actions.some((a) => a.desired?.identity)) f = loadFile(fileOf(ctx));
+  } else {
+    f = loadFile(fileOf(ctx));
+    p = await makePlan(ctx, mode, f);
+  }
+  if (!flags.json) io.out(renderPlan(p, style, { file: f?.file }));
+  if (!p.changes) {
+    if (flags.json) io.out(JSON.stringify(p, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  if (!flags['auto-approve']) {
+    if (!io.stdinIsTTY)
+      throw new UsageError(
+        'Not applying: stdin is not a terminal, so nobody can confirm; pass --auto-approve.',
+      );
+    const answer = await io.readLine(
+      `Apply plan ${p.id.slice(0, 8)}${mode === 'destroy' ? ' (DESTROY)' : ''}? Only "yes" is accepted: `,
+    );
+    if (answer.trim() !== 'yes') {
+      io.err('Apply cancelled.\n');
+      return EXIT.error;
+    }
+  }
+  const needed = p.actions
+    .filter((a) => (a.action === 'create' || a.action === 'replace') && a.desired?.identity)
+    .map((a) => a.name);
+  const identities = Object.fromEntries(needed.map((n) => [n, f?.identities[n]]));
+  const holder = `${safeUser()}@${hostname()}`;
+
+  // Open the event stream first, so progress from the first action on is seen.
+  const abort = new AbortController();
+  const seen: Record<string, unknown>[] = [];
+  let ids = new Set<string>();
+  const show = (e: Record<string, unknown>) => {
+    if (flags.json) return;
+    const t = String(e.type);
+    if (t.startsWith('plan.') || ids.has(String(e.validatorId)))
+      io.out(
+        `  ${style.dim(String(e.createdAt).slice(11, 19))} ${style.cyan(t)} ${String(e.message)}\n`,
+      );
+  };
+  const streamDone = await client
+    .stream((e) => (ids.size ? show(e) : seen.push(e)), abort.signal)
+    .catch(() => null);
+  let applied: PlanBody;
+  try {
+    applied = await client.post<PlanBody>(`/v1/plans/${p.id}/apply`, {
+      holder,
+      ...(needed.length ? { identities } : {}),
+    });
+    ids = new Set(applied.results.map((r) => r.validatorId).filter((x): x is string => !!x));
+    if (!ids.size) ids.add('(none)');
+    if (!flags.json) io.out(style.bold(`Applying plan ${p.id.slice(0, 8)}…\n`));
+    seen.splice(0).forEach(show);
+    const deadline = Date.now() + Number(flags.timeout ?? 1800) * 1000;
+    while (applied.status === 'applying') {
+      if (Date.now() > deadline)
+        throw new UsageError(
+          `Gave up waiting after ${flags.timeout ?? 1800} s; the apply goes on (snowline status).`,
+        );
+      await new Promise((r) => setTimeout(r, 1000));
+      applied = await client.get<PlanBody>(`/v1/plans/${p.id}`);
+    }
+  } finally {
+    abort.abort();
+    await streamDone?.done.catch(() => undefined);
+  }
+  if (flags.json) io.out(JSON.stringify(applied, null, 2) + '\n');
+  else io.out(renderResults(applied, style));
+  return applied.status === 'applied' ? EXIT.ok : EXIT.error;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+interface ValidatorRow {
+  id: string;
+  name: string;
+  network: string;
+  state: string;
+  stateReason: string | null;
+  zone: string | null;
+  nodeId: string | null;
+  instanceId: string | null;
+  protected: boolean;
+}
+
+async function allValidators(client: Client): Promise<ValidatorRow[]> {
+  const out: ValidatorRow[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: ValidatorRow[]; nextCursor: string | null } = await client.get(
+      `/v1/validators?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+async function validatorsLs(ctx: Ctx): Promise<number> {
+  const rows = (await allValidators(ctx.client())).sort((a, b) => a.name.localeCompare(b.name));
+  if (ctx.flags.json) {
+    ctx.io.out(JSON.stringify(rows, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  ctx.io.out(
+    table([
+      ['NAME', 'STATE', 'NETWORK', 'ZONE', 'NODE ID', 'INSTANCE'],
+      ...rows.map((v) => [
+        v.name + (v.protected ? ' 🔒' : ''),
+        v.state,
+        v.network,
+        v.zone ?? '-',
+        v.nodeId ?? '-',
+        v.instanceId ?? '-',
+      ]),
+    ]),
+  );
+  return EXIT.ok;
+}
+
+async function status(ctx: Ctx): Promise<number> {
+  const client = ctx.client();
+  const rows = await allValidators(client);
+  const lock = await client
+    .get<{ planId: string; holder: string; since: string }>('/v1/plans/lock')
+    .catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    });
+  const byState: Record<string, number> = {};
+  for (const v of rows) byState[v.state] = (byState[v.state] ?? 0) + 1;
+  const problems = rows.filter((v) => ['failed', 'failing_over', 'degraded'].includes(v.state));
+  if (ctx.flags.json) {
+    ctx.io.out(JSON.stringify({ validators: byState, lock, problems }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  const { io, style } = ctx;
+  io.out(
+    `Validators: ${rows.length}${
+      rows.length
+        ? ` (${Object.entries(byState)
+            .map(([s, n]) => `${n} ${s}`)
+            .join(', ')})`
+        : ''
+    }\n`,
+  );
+  for (const v of problems)
+    io.out(`  ${style.red(v.state)} ${v.name}${v.stateReason ? `: ${v.stateReason}` : ''}\n`);
+  io.out(
+    lock
+      ? `Apply lock: held by ${lock.holder} since ${lock.since} (plan ${lock.planId})\n`
+      : 'Apply lock: free\n',
+  );
+  return EXIT.ok;
+}
+
+async function events(ctx: Ctx): Promise<number> {
+  const client = ctx.client();
+  const { io, flags, style } = ctx;
+  const print = (e: Record<string, unknown>) =>
+    io.out(
+      flags.json
+        ? JSON.stringify(e) + '\n'
+        : `${style.dim(String(e.createdAt))} ${style.cyan(String(e.type))} ${String(e.message)}\n`,
+    );
+  if (flags.follow) {
+    const abort = new AbortController();
+    process.once('SIGINT', () => abort.abort());
+    process.once('SIGTERM', () => abort.abort());
+    const { done } = await client.stream(print, abort.signal, flags.after);
+    await done;
+    return EXIT.ok;
+  }
+  const limit = Number(flags.limit ?? 50);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw new UsageError('--limit must be an integer from 1 to 100.');
+  const page = await client.get<{ items: Record<string, unknown>[] }>(
+    `/v1/events?limit=${limit}${flags.after ? `&after=${encodeURIComponent(flags.after)}` : ''}`,
+  );
+  page.items.forEach(print);
+  return EXIT.ok;
+}
+
+async function login(ctx: Ctx): Promise<number> {
+  const { io, flags } = ctx;
+  const url = (flags.url ?? io.env.SNOWLINE_URL ?? '').replace(/\/+$/, '');
+  if (!/^https?:\/\/\S+$/.test(url))
+    throw new UsageError(
+      'snowline login needs --url http(s)://… (where the Snowline API listens).',
+    );
+  const key = (flags.key ?? (await io.readLine('API key: '))).trim();
+  if (key.length < 16) throw new UsageError('That does not look like a Snowline API key.');
+  await new Client(url, key).get('/v1/validators?limit=1');
+  const path = saveCredentials(io.env, { url, key });
+  io.out(`Logged in to ${url}; saved to ${path} (mode 0600).\n`);
+  return EXIT.ok;
+}
+
+async function forceUnlock(ctx: Ctx, planId: string | undefined): Promise<number> {
+  if (!planId)
+    throw new UsageError('Usage: snowline force-unlock PLAN_ID (see `snowline status`).');
+  await ctx.client().call('DELETE', `/v1/plans/lock?planId=${encodeURIComponent(planId)}`);
+  ctx.io.out(`Unlocked: the lock of plan ${planId} is released.\n`);
+  return EXIT.ok;
+}
+
+/** Real terminal I/O for main.ts. */
+export function processIo(): Io {
+  return {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    env: process.env,
+    stdoutIsTTY: !!process.stdout.isTTY,
+    stdinIsTTY: !!process.stdin.isTTY,
+    readLine: async (prompt) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(prompt);
+      } finally {
+        rl.close();
+      }
+    },
+  };
+}

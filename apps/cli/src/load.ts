@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { nodeIdFromCertPem } from '@snowline/avalanche';
+import {
+  formatConfigError,
+  parseConfigYaml,
+  type DesiredValidator,
+  type SnowlineConfig,
+} from '@snowline/domain';
+
+/** A user error: printed as is, exit code 1. */
+export class UsageError extends Error {}
+
+export interface IdentityKeys {
+  stakerCrt: string;
+  stakerKey: string;
+  signerKey: string;
+}
+
+export interface LoadedFile {
+  file: string;
+  config: SnowlineConfig;
+  /** What `POST /v1/plans` gets: identities reduced to their NodeID. */
+  desired: DesiredValidator[];
+  /** Key files by validator name, sent only with apply. */
+  identities: Record<string, IdentityKeys>;
+}
+
+/** signer.key as AvalancheGo writes it (32 raw bytes), or already base64. */
+function signerKeyBase64(buf: Buffer): string {
+  if (buf.length === 32) return buf.toString('base64');
+  return buf.toString('utf8').trim();
+}
+
+/** Reads and validates snowline.yaml; reads identity key files relative to it. */
+export function loadFile(file: string): LoadedFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  if (/\.hcl$/i.test(file))
+    throw new UsageError(
+      `${file}: HCL is not supported by this version of snowline; write snowline.yaml (run \`snowline schema\` for its JSON Schema).`,
+    );
+  const parsed = parseConfigYaml(text, file);
+  if (!parsed.ok) throw new UsageError(parsed.errors.map(formatConfigError).join('\n'));
+  const dir = dirname(resolve(file));
+  const desired: DesiredValidator[] = [];
+  const identities: Record<string, IdentityKeys> = {};
+  for (const [name, v] of Object.entries(parsed.config.validators)) {
+    const d: DesiredValidator = { name, network: v.network };
+    if (v.instanceType !== undefined) d.instanceType = v.instanceType;
+    if (v.zones !== undefined) d.zones = v.zones;
+    if (v.labels !== undefined) d.labels = v.labels;
+    if (v.preventDestroy !== undefined) d.preventDestroy = v.preventDestroy;
+    if (v.identity) {
+      const read = (field: string, path: string) => {
+        try {
+          return readFileSync(resolve(dir, path));
+        } catch (err) {
+          throw new UsageError(
+            `${file}: validators.${name}.identity.${field}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? err})`,
+          );
+        }
+      };
+      const keys: IdentityKeys = {
+        stakerCrt: read('staker_crt', v.identity.stakerCrt).toString('utf8'),
+        stakerKey: read('staker_key', v.identity.stakerKey).toString('utf8'),
+        signerKey: signerKeyBase64(read('signer_key', v.identity.signerKey)),
+      };
+      try {
+        d.identity = { nodeId: nodeIdFromCertPem(keys.stakerCrt) };
+      } catch (err) {
+        throw new UsageError(
+          `${file}: validators.${name}.identity.staker_crt: ${v.identity.stakerCrt} is not a staking certificate (${(err as Error).message})`,
+        );
+      }
+      identities[name] = keys;
+    }
+    desired.push(d);
+  }
+  return { file, config: parsed.config, desired, identities };
+}

@@ -1,0 +1,213 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  diffValidators,
+  hasChanges,
+  summarize,
+  type CurrentValidator,
+  type DiffInput,
+} from '@snowline/domain';
+import { run, type Io } from './cli';
+import { renderPlan, renderResults, type PlanBody } from './render';
+import { colourWanted, makeStyle } from './style';
+
+const GOLDEN = join(__dirname, '__golden__');
+const TYPE = 'ecs.g7.2xlarge';
+const NODE_A = 'NodeID-7Xhw2mDxuDS44j42TCB6U5579esbSt3Lg';
+const NODE_B = 'NodeID-MFrZFVCXPv5iCn6M9K6XduxGTYp891xXZ';
+
+/** Compares with the golden file; `UPDATE_GOLDEN=1` rewrites it. */
+function golden(name: string, actual: string) {
+  const path = join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN) writeFileSync(path, actual);
+  expect(actual).toBe(readFileSync(path, 'utf8'));
+}
+
+const cur = (over: Partial<CurrentValidator>): CurrentValidator => ({
+  id: `00000000-0000-4000-8000-${(over.name ?? 'x').padStart(12, '0').slice(-12)}`,
+  name: 'x',
+  network: 'fuji',
+  instanceType: TYPE,
+  zones: [],
+  labels: {},
+  protected: false,
+  state: 'active',
+  stateReason: null,
+  nodeId: NODE_A,
+  identitySource: 'generated',
+  ...over,
+});
+
+function planBody(input: Partial<DiffInput>, mode: 'apply' | 'destroy' = 'apply'): PlanBody {
+  const actions = diffValidators({
+    mode,
+    desired: [],
+    current: [],
+    defaultInstanceType: TYPE,
+    ...input,
+  });
+  return {
+    id: '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b',
+    mode,
+    status: 'planned',
+    serial: 7,
+    changes: hasChanges(actions),
+    summary: summarize(actions),
+    actions,
+    results: [],
+  };
+}
+
+const noColour = makeStyle(false);
+
+describe(renderPlan.name, () => {
+  it('should render every kind of action, with reasons, drift and warnings (golden)', () => {
+    const plan = planBody({
+      desired: [
+        { name: 'fuji-new', network: 'fuji', labels: { team: 'core' }, preventDestroy: true },
+        {
+          name: 'fuji-imported',
+          network: 'fuji',
+          instanceType: 'ecs.g7.4xlarge',
+          zones: ['cn-hongkong-b', 'cn-hongkong-c'],
+          identity: { nodeId: NODE_B },
+        },
+        { name: 'fuji-labels', network: 'fuji', labels: { team: 'ops', env: 'prod' } },
+        { name: 'fuji-bigger', network: 'fuji', instanceType: 'ecs.g7.4xlarge' },
+        { name: 'fuji-lost', network: 'fuji' },
+        { name: 'fuji-moving', network: 'fuji' },
+        { name: 'fuji-same', network: 'fuji' },
+      ],
+      current: [
+        cur({
+          name: 'fuji-labels',
+          labels: { team: 'core', old: 'yes' },
+          changedOutsideAt: '2025-11-26T10:00:00.000Z',
+        }),
+        cur({ name: 'fuji-bigger' }),
+        cur({
+          name: 'fuji-lost',
+          state: 'failed',
+          stateReason: 'instance i-2ze0 disappeared from cn-hongkong-c',
+        }),
+        cur({
+          name: 'fuji-moving',
+          state: 'failing_over',
+          stateReason: 'zone cn-hongkong-c dark',
+        }),
+        cur({ name: 'fuji-same' }),
+        cur({ name: 'fuji-gone' }),
+        cur({ name: 'fuji-kept', protected: true }),
+      ],
+    });
+    golden('plan-all-actions.txt', renderPlan(plan, noColour, { file: 'snowline.yaml' }));
+  });
+
+  it('should render a plan with no changes (golden)', () => {
+    const plan = planBody({
+      desired: [{ name: 'fuji-a', network: 'fuji' }],
+      current: [cur({ name: 'fuji-a' })],
+    });
+    golden('plan-no-changes.txt', renderPlan(plan, noColour, { file: 'snowline.yaml' }));
+  });
+
+  it('should render a destroy refused by prevent_destroy (golden)', () => {
+    const plan = planBody(
+      {
+        desired: [
+          { name: 'fuji-a', network: 'fuji', preventDestroy: true },
+          { name: 'fuji-b', network: 'fuji' },
+        ],
+        current: [cur({ name: 'fuji-a', protected: true }), cur({ name: 'fuji-b' })],
+      },
+      'destroy',
+    );
+    golden('destroy-refused.txt', renderPlan(plan, noColour, { file: 'snowline.yaml' }));
+  });
+
+  it('should render apply results (golden)', () => {
+    const plan: PlanBody = {
+      ...planBody({}),
+      status: 'failed',
+      results: [
+        { name: 'fuji-a', action: 'create', validatorId: 'v1', outcome: 'done', state: 'active' },
+        { name: 'fuji-b', action: 'update', validatorId: 'v2', outcome: 'done' },
+        {
+          name: 'fuji-c',
+          action: 'create',
+          validatorId: 'v3',
+          outcome: 'failed',
+          detail: 'QuotaExceeded: the account reached its ECS instance quota',
+        },
+      ],
+    };
+    golden('apply-results.txt', renderResults(plan, noColour));
+  });
+
+  it('should colour only when asked and allowed', () => {
+    const plan = planBody({ desired: [{ name: 'a', network: 'fuji' }] });
+    expect(renderPlan(plan, makeStyle(true))).toContain('\u001b[32m');
+    expect(renderPlan(plan, noColour)).not.toContain('\u001b[');
+    expect(colourWanted({}, true)).toBe(true);
+    expect(colourWanted({ NO_COLOR: '1' }, true)).toBe(false);
+    expect(colourWanted({ NO_COLOR: '' }, true)).toBe(true);
+    expect(colourWanted({}, false)).toBe(false);
+    expect(colourWanted({ TERM: 'dumb' }, true)).toBe(false);
+    expect(colourWanted({}, true, false)).toBe(false);
+  });
+});
+
+describe(run.name, () => {
+  const io = (env: NodeJS.ProcessEnv = {}) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const fake: Io = {
+      out: (s) => void out.push(s),
+      err: (s) => void err.push(s),
+      env,
+      stdoutIsTTY: false,
+      stdinIsTTY: false,
+      readLine: () => Promise.resolve(''),
+    };
+    return { fake, out, err };
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'snowline-cli-'));
+  const env = { SNOWLINE_URL: 'http://127.0.0.1:9', SNOWLINE_API_KEY: 'sl_key_xxxxxxxxxxxxxxxx' };
+
+  it('should name file:line:column and exit 1 for a bad file, before any network call', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'validators:\n  a:\n    netwrk: fuji\n');
+    const { fake, err } = io(env);
+    expect(await run(['plan', '-f', file], fake)).toBe(1);
+    expect(err.join('')).toContain(
+      `${file}:3:5: unknown field "netwrk" in validators.a; did you mean "network"?`,
+    );
+  });
+
+  it('should say how to log in when there are no credentials', async () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, 'validators: {}\n');
+    const { fake, err } = io({ HOME: dir });
+    expect(await run(['plan', '-f', file], fake)).toBe(1);
+    expect(err.join('')).toMatch(/Not logged in: run `snowline login/);
+  });
+
+  it('should name the server it cannot reach and exit 1', async () => {
+    const file = join(dir, 'ok.yaml');
+    const { fake, err } = io(env);
+    expect(await run(['apply', '-f', file], fake)).toBe(1);
+    expect(err.join('')).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('should print the JSON Schema', async () => {
+    const { fake, out } = io();
+    expect(await run(['schema'], fake)).toBe(0);
+    expect(JSON.parse(out.join(''))).toMatchObject({ title: 'snowline.yaml' });
+  });
+
+  it('should exit 1 with usage for an unknown command or flag', async () => {
+    expect(await run(['plna'], io().fake)).toBe(1);
+    expect(await run(['plan', '--bogus'], io().fake)).toBe(1);
+  });
+});

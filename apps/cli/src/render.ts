@@ -1,0 +1,147 @@
+import type { FieldChange, PlanAction, PlanSummary } from '@snowline/domain';
+import type { Style } from './style';
+
+/** The plan as the API returns it (the parts the CLI shows). */
+export interface PlanBody {
+  id: string;
+  mode: 'apply' | 'destroy';
+  status: string;
+  serial: number;
+  changes: boolean;
+  summary: PlanSummary;
+  actions: PlanAction[];
+  results: ActionResultBody[];
+}
+export interface ActionResultBody {
+  name: string;
+  action: PlanAction['action'];
+  validatorId: string | null;
+  outcome: 'pending' | 'done' | 'failed';
+  state?: string | null;
+  detail?: string | null;
+}
+
+const SYMBOL: Record<PlanAction['action'], string> = {
+  create: '+',
+  update: '~',
+  replace: '-/+',
+  delete: '-',
+  'no-op': '=',
+};
+
+const quote = (v: unknown) => (typeof v === 'string' ? `"${v}"` : String(v));
+const list = (v: unknown) => (Array.isArray(v) && v.length ? v.join(', ') : 'any');
+
+/** One line per changed field; labels key by key. */
+function changeLines(c: FieldChange): string[] {
+  if (c.field === 'labels') {
+    const before = c.before as Record<string, string>;
+    const after = c.after as Record<string, string>;
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => {
+      if (!(k in after)) return [`labels.${k}: ${quote(before[k])} → (removed)`];
+      if (!(k in before)) return [`labels.${k}: (none) → ${quote(after[k])}`];
+      return before[k] === after[k]
+        ? []
+        : [`labels.${k}: ${quote(before[k])} → ${quote(after[k])}`];
+    });
+  }
+  const name =
+    c.field === 'instanceType'
+      ? 'instance_type'
+      : c.field === 'protected'
+        ? 'prevent_destroy'
+        : c.field;
+  const fmt = c.field === 'zones' ? list : String;
+  const forces = c.forcesReplacement ? ' (forces replacement)' : '';
+  return [`${name}: ${fmt(c.before)} → ${fmt(c.after)}${forces}`];
+}
+
+function createLines(a: PlanAction, defaultType?: string): string[] {
+  const d = a.desired!;
+  const lines = [`network: ${d.network}`];
+  lines.push(
+    `instance_type: ${d.instanceType ?? (defaultType ? `${defaultType} (default)` : '(default)')}`,
+  );
+  lines.push(`zones: ${list(d.zones)}`);
+  const labels = Object.entries(d.labels ?? {});
+  if (labels.length) lines.push(`labels: ${labels.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  if (d.preventDestroy) lines.push('prevent_destroy: true');
+  lines.push(`identity: ${d.identity ? `import ${d.identity.nodeId}` : 'generated'}`);
+  return lines;
+}
+
+/** The human plan. Pure: same plan, same text (golden-tested with colour off). */
+export function renderPlan(plan: PlanBody, s: Style, opts: { file?: string } = {}): string {
+  const out: string[] = [];
+  const what = plan.mode === 'destroy' ? 'Destroy plan' : 'Plan';
+  out.push(
+    s.bold(
+      `${what} ${plan.id.slice(0, 8)} against state serial ${plan.serial}${opts.file ? ` (${opts.file})` : ''}`,
+    ),
+  );
+  out.push('');
+  const colour: Record<PlanAction['action'], (x: string) => string> = {
+    create: s.green,
+    update: s.yellow,
+    replace: s.magenta,
+    delete: s.red,
+    'no-op': s.dim,
+  };
+  const shown = plan.actions.filter((a) => a.action !== 'no-op' || a.drift);
+  for (const a of shown) {
+    const head = `${SYMBOL[a.action].padStart(3)} ${a.action.padEnd(8)}${a.name}${a.state ? s.dim(`  (${a.state})`) : ''}`;
+    out.push(colour[a.action](head));
+    const detail: string[] = [];
+    if (a.action === 'create' || (a.action === 'replace' && a.desired)) {
+      if (a.action === 'create') detail.push(...createLines(a));
+      else detail.push(...a.changes.flatMap(changeLines));
+    } else detail.push(...a.changes.flatMap(changeLines));
+    for (const d of detail) out.push(`        ${d}`);
+    out.push(`        ${s.dim('why:')} ${a.reason}`);
+    if (a.drift) out.push(`        ${s.yellow('drift:')} ${a.drift}`);
+    for (const w of a.warnings) out.push(`        ${s.yellow('warning:')} ${w}`);
+    if (a.refused) out.push(`        ${s.red('refused:')} ${a.refused}`);
+    out.push('');
+  }
+  const n = plan.summary;
+  if (!plan.changes) {
+    out.push(
+      `No changes. The project matches ${opts.file ?? 'the file'} (${n.noop} validator${n.noop === 1 ? '' : 's'}).`,
+    );
+  } else {
+    out.push(
+      s.bold(
+        `Plan: ${n.create} to create, ${n.update} to update in place, ${n.replace} to replace, ${n.delete} to delete; ${n.noop} unchanged.`,
+      ),
+    );
+    if (n.refused)
+      out.push(
+        s.red(
+          `${n.refused} action${n.refused === 1 ? ' is' : 's are'} refused: this plan cannot be applied as it is.`,
+        ),
+      );
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The end of an apply: one line per action with its outcome. */
+export function renderResults(plan: PlanBody, s: Style): string {
+  const lines = plan.results.map((r) => {
+    const mark =
+      r.outcome === 'done'
+        ? s.green('ok')
+        : r.outcome === 'failed'
+          ? s.red('FAILED')
+          : s.yellow('…');
+    const extra = r.detail ? `: ${r.detail}` : r.state ? ` (${r.state})` : '';
+    return `  ${mark.padEnd(s.enabled ? 15 : 6)} ${r.action} ${r.name}${extra}`;
+  });
+  const failed = plan.results.filter((r) => r.outcome === 'failed').length;
+  lines.push(
+    failed
+      ? s.red(`Apply failed: ${failed} of ${plan.results.length} action(s) failed.`)
+      : s.green(`Apply complete: ${plan.results.length} action(s) settled.`),
+  );
+  return lines.join('\n') + '\n';
+}
