@@ -172,4 +172,26 @@ describe('ecs-sim fault API', () => {
     await expect(cloud.zones()).rejects.toBeInstanceOf(Transient);
     await expect(cloud.zones()).resolves.toHaveLength(3);
   });
+
+  it('should let an api-error with when=after take effect and lose the answer', async () => {
+    await post({
+      kind: 'api-error',
+      action: 'RunInstances',
+      code: 'ServiceUnavailable',
+      when: 'after',
+      count: 1,
+    });
+    const req = {
+      clientToken: 'faults-after-1',
+      zoneId: 'cn-hongkong-b',
+      instanceType: 'ecs.g7.2xlarge',
+      tags: { 'faults:case': 'after' },
+    };
+    await expect(cloud.launch(req)).rejects.toBeInstanceOf(Transient);
+    const tagged = await cloud.listByTag('faults:case', 'after');
+    expect(tagged).toHaveLength(1);
+    // Replaying the ClientToken finds the instance the lost answer created.
+    await expect(cloud.launch(req)).resolves.toBe(tagged[0]!.instanceId);
+    expect(await cloud.listByTag('faults:case', 'after')).toHaveLength(1);
+  });
 });

@@ -35,6 +35,8 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
     /** Stop after this many injected failures (the fault then removes itself). */
     count: z.number().int().positive().optional(),
     retryAfterMs: z.number().int().min(0).optional(),
+    /** `after`: the action takes effect, then its answer is the error (a response lost in flight). */
+    when: z.enum(['before', 'after']).default('before'),
   }),
 ]);
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
@@ -152,7 +154,9 @@ export class FaultRegistry {
   }
 
   /** For one API call: the latency to add and the error to answer with, if a fault fires. */
-  forAction(action: string): { latencyMs: number; error?: SimApiError } | null {
+  forAction(
+    action: string,
+  ): { latencyMs: number; error?: SimApiError; when?: 'before' | 'after' } | null {
     for (const f of this.faults.values()) {
       if (f.kind !== 'api-error' || (f.action !== '*' && f.action !== action)) continue;
       if (this.random() >= f.probability) continue;
@@ -163,6 +167,7 @@ export class FaultRegistry {
       if (f.retryAfterMs !== undefined) headers['x-acs-retry-after'] = String(f.retryAfterMs);
       return {
         latencyMs: f.latencyMs,
+        when: f.when,
         error: new SimApiError(
           f.status ?? defaultStatusFor(f.code),
           f.code,

@@ -177,9 +177,10 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       }
       const fault = faults.forAction(action);
       if (fault?.latencyMs) await sleep(fault.latencyMs);
-      if (fault?.error) throw fault.error;
+      if (fault?.error && fault.when !== 'after') throw fault.error;
       limiter?.take(action);
       const result = handler(state, query);
+      if (fault?.error) throw fault.error;
       sendJson(res, 200, { RequestId: requestId, ...result }, { 'x-acs-request-id': requestId });
     } catch (err) {
       if (err instanceof SimApiError) {
