@@ -103,6 +103,16 @@ export class AgentService {
       if (!v || v.state === 'retiring' || v.state === 'retired' || v.state === 'failed') {
         return this.fence(tx, host, 'The validator was retired.');
       }
+      if (
+        v.hostId === null &&
+        host.generation === v.generation &&
+        (v.state === 'provisioning' || v.state === 'failing_over')
+      ) {
+        // The launch in flight: its agent came up before the worker recorded the instance (the
+        // RunInstances answer was lost or late). No assignment yet; fencing it would strand it.
+        await this.touch(tx, host, now, ttl, report);
+        return { role: 'assigned' as const, assignment: null, host };
+      }
       if (v.hostId !== host.id || host.generation !== v.generation) {
         return this.fence(
           tx,

@@ -75,7 +75,13 @@ export class ProvisionService {
     const hosts = (await this.repos.hosts.liveForValidator(v.id)).filter(
       (h) => h.role === 'assigned' && h.generation === v!.generation,
     );
-    if (hosts.some((h) => h.instanceId)) return; // already launched; the agent takes it from here
+    const launched = hosts.find((h) => h.instanceId);
+    if (launched) {
+      // RunInstances' answer was lost but the instance booted and its agent registered it: record
+      // the launch now (the ClientToken replay would name the same instance).
+      if (v.hostId !== launched.id) await this.recordLaunch(v, launched, launched.instanceId!);
+      return; // already launched; the agent takes it from here
+    }
     const inFlight = hosts.find((h) => !h.instanceId);
     const order = placementOrder({
       configured: this.config.cloud.zones,
