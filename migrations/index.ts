@@ -2,6 +2,7 @@ import { Initial1764096000000 } from './1764096000000-Initial';
 import { PublicApi1795633457654 } from './1795633457654-PublicApi';
 import { HealthAndFailover1795634510892 } from './1795634510892-HealthAndFailover';
 import { Plans1795635953720 } from './1795635953720-Plans';
+import { DeferredIdentity1795700000000 } from './1795700000000-DeferredIdentity';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   PublicApi1795633457654,
   HealthAndFailover1795634510892,
   Plans1795635953720,
+  DeferredIdentity1795700000000,
 ];

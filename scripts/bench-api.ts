@@ -3,7 +3,8 @@
  * autocannon drives three endpoints of that one server in the same run. Prints one JSON line:
  * `{ bare_rps, list_rps, list_p99_ms, create_rps, create_p99_ms }` (bare = GET /healthz, list =
  * GET /v1/validators?limit=20, create = POST /v1/validators). BENCH_SECONDS (default 6) per phase,
- * BENCH_CONNECTIONS (default 16).
+ * BENCH_CONNECTIONS (default 16). The API logs at `info` (the production default) to /dev/null.
+ * BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the API process there (open it in Chrome DevTools).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -44,11 +45,14 @@ async function main() {
   const adminKey = `sl_admin_bench_${randomBytes(18).toString('base64url')}`;
   const port = await freePort();
   await ensureDatabase(dbUrl);
-  const api = spawn(process.execPath, [join(__dirname, '..', 'apps', 'api', 'src', 'main.js')], {
+  const prof = process.env.BENCH_CPU_PROF;
+  const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  const main = join(__dirname, '..', 'apps', 'api', 'src', 'main.js');
+  const api = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       DATABASE_URL: dbUrl,
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix,

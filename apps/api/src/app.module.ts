@@ -11,6 +11,7 @@ import { AgentService } from './agent/agent.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ProblemFilter } from './common/problem.filter';
 import { HealthController } from './health/health.controller';
+import { IdentityGeneratorService } from './identities/identity-generator.service';
 import { IdentityService, MASTER_KEY } from './identities/identity.service';
 import { ValidatorsController } from './validators/validators.controller';
 import { ValidatorsService } from './validators/validators.service';
@@ -68,6 +69,7 @@ export class AppModule implements OnApplicationShutdown {
           useFactory: () => new LifecycleQueue(createRedis(config.redisUrl), config.queuePrefix),
         },
         IdentityService,
+        IdentityGeneratorService,
         ValidatorsService,
         AgentService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },

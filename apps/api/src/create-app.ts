@@ -16,7 +16,8 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   const log = new Logger('api');
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config, (m) => log.warn(m)),
-    { bufferLogs: true, bodyParser: true },
+    // Our own JSON parser (json-body.ts) turns its errors into problems; Nest's would parse again.
+    { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(PinoLogger)); // structured (pino), with the request's correlation id
   app.use(requestId); // first, so even a body-parser error carries the correlation id

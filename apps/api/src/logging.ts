@@ -14,8 +14,11 @@ export function loggerParams(config: AppConfig): Params {
       level: config.logLevel,
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? '',
       customAttributeKeys: { reqId: 'requestId' },
+      // Our serializers see the raw req/res: pino's standard ones would first copy every header.
+      wrapSerializers: false,
+      quietReqLogger: true,
       serializers: {
-        req: (req: { id?: string; method?: string; url?: string }) => ({
+        req: (req: IncomingMessage) => ({
           method: req.method,
           path: (req.url ?? '').split('?')[0],
         }),

@@ -72,10 +72,10 @@ export class ApiKeyRepository extends Repo {
   }
   /** Looks a key up by its secret; revoked keys are not found. */
   findActiveBySecret(secret: string): Promise<ApiKeyEntity | null> {
-    return this.ds.manager.findOneBy(ApiKeyEntity, {
-      secretHash: sha256Hex(secret),
-      revokedAt: IsNull(),
-    });
+    return this.findActiveByHash(sha256Hex(secret));
+  }
+  findActiveByHash(secretHash: string): Promise<ApiKeyEntity | null> {
+    return this.ds.manager.findOneBy(ApiKeyEntity, { secretHash, revokedAt: IsNull() });
   }
   findBySecretHash(hash: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(ApiKeyEntity, { secretHash: hash });
@@ -123,6 +123,80 @@ export interface ValidatorListQuery {
   labels?: Record<string, string>;
 }
 
+/** The public half of a staking identity (never the sealed keys). */
+export interface IdentityPublic {
+  blsPublicKey: string;
+  proofOfPossession: string;
+  imported: boolean;
+}
+export type ValidatorWithIdentity = ValidatorEntity & { identity: IdentityPublic | null };
+
+const VALIDATOR_VIEW_COLUMNS = `v.id, v.project_id, v.name, v.network, v.instance_type, v.zones, v.labels,
+  v.protected, v.state, v.state_reason, v.generation, v.identity_id, v.node_id, v.host_id, v.zone,
+  v.instance_id, v.attempt, v.active_at, v.retired_at, v.created_at, v.updated_at,
+  i.bls_public_key, i.proof_of_possession, i.imported`;
+
+interface ValidatorWithIdentityRow {
+  id: string;
+  project_id: string;
+  name: string;
+  network: ValidatorEntity['network'];
+  instance_type: string;
+  zones: string[];
+  labels: Record<string, string>;
+  protected: boolean;
+  state: ValidatorState;
+  state_reason: string | null;
+  generation: number;
+  identity_id: string | null;
+  node_id: string | null;
+  host_id: string | null;
+  zone: string | null;
+  instance_id: string | null;
+  attempt: number;
+  active_at: Date | null;
+  retired_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  bls_public_key: string | null;
+  proof_of_possession: string | null;
+  imported: boolean | null;
+}
+
+function fromViewRow(r: ValidatorWithIdentityRow): ValidatorWithIdentity {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    name: r.name,
+    network: r.network,
+    instanceType: r.instance_type,
+    zones: r.zones,
+    labels: r.labels,
+    protected: r.protected,
+    state: r.state,
+    stateReason: r.state_reason,
+    generation: r.generation,
+    identityId: r.identity_id,
+    nodeId: r.node_id,
+    hostId: r.host_id,
+    zone: r.zone,
+    instanceId: r.instance_id,
+    attempt: r.attempt,
+    activeAt: r.active_at,
+    retiredAt: r.retired_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    identity:
+      r.bls_public_key !== null && r.proof_of_possession !== null
+        ? {
+            blsPublicKey: r.bls_public_key,
+            proofOfPossession: r.proof_of_possession,
+            imported: !!r.imported,
+          }
+        : null,
+  };
+}
+
 export class ValidatorRepository extends Repo {
   findById(id: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(ValidatorEntity, { id });
@@ -133,6 +207,68 @@ export class ValidatorRepository extends Repo {
   insert(row: Partial<ValidatorEntity>, tx?: EntityManager) {
     const em = this.em(tx);
     return em.save(ValidatorEntity, em.create(ValidatorEntity, row));
+  }
+  /**
+   * One page for the public API: one round trip, the identity's public half joined (LEFT: a generated
+   * identity may not exist yet), no entity hydration.
+   */
+  async listWithIdentities(q: ValidatorListQuery): Promise<ValidatorWithIdentity[]> {
+    const where = ['v.project_id = $1'];
+    const args: unknown[] = [q.projectId];
+    const arg = (v: unknown) => `$${args.push(v)}`;
+    if (q.state) where.push(`v.state = ${arg(q.state)}`);
+    if (q.network) where.push(`v.network = ${arg(q.network)}`);
+    if (q.zone) where.push(`v.zone = ${arg(q.zone)}`);
+    if (q.labels && Object.keys(q.labels).length)
+      where.push(`v.labels @> ${arg(JSON.stringify(q.labels))}::jsonb`);
+    if (q.cursor)
+      where.push(`(v.created_at, v.id) < (${arg(q.cursor.createdAt)}, ${arg(q.cursor.id)}::uuid)`);
+    const rows = (await this.ds.query(
+      `SELECT ${VALIDATOR_VIEW_COLUMNS} FROM validators v
+         LEFT JOIN staking_identities i ON i.id = v.identity_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY v.created_at DESC, v.id DESC LIMIT ${arg(q.limit)}`,
+      args,
+    )) as ValidatorWithIdentityRow[];
+    return rows.map(fromViewRow);
+  }
+  async findForProjectWithIdentity(
+    projectId: string,
+    id: string,
+  ): Promise<ValidatorWithIdentity | null> {
+    const rows = (await this.ds.query(
+      `SELECT ${VALIDATOR_VIEW_COLUMNS} FROM validators v
+         LEFT JOIN staking_identities i ON i.id = v.identity_id
+        WHERE v.project_id = $1 AND v.id = $2`,
+      [projectId, id],
+    )) as ValidatorWithIdentityRow[];
+    return rows[0] ? fromViewRow(rows[0]) : null;
+  }
+  /** The oldest pending validator still waiting for a generated identity, locked (SKIP LOCKED). */
+  async claimAwaitingIdentity(
+    tx: EntityManager,
+  ): Promise<{ id: string; projectId: string; name: string } | null> {
+    const rows = (await tx.query(
+      `SELECT id, project_id AS "projectId", name FROM validators
+        WHERE identity_id IS NULL AND state = 'pending'
+        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+    )) as { id: string; projectId: string; name: string }[];
+    return rows[0] ?? null;
+  }
+  /** Attaches a generated identity; false when the validator moved on (retired) meanwhile. */
+  async attachIdentity(
+    id: string,
+    identityId: string,
+    nodeId: string,
+    tx: EntityManager,
+  ): Promise<boolean> {
+    const res = await tx
+      .createQueryBuilder()
+      .update(ValidatorEntity)
+      .set({ identityId, nodeId })
+      .where(`id = :id AND identity_id IS NULL AND state = 'pending'`, { id })
+      .execute();
+    return (res.affected ?? 0) > 0;
   }
   async list(q: ValidatorListQuery): Promise<ValidatorEntity[]> {
     const qb = this.ds.manager

@@ -144,11 +144,14 @@ export class AgentService {
           `The node runs generation ${req.generation}, not ${v.generation}.`,
         );
       }
+      // A host exists only once provisioning started, which needs the identity (a DB check says so).
+      if (v.nodeId === null) throw new Error(`validator ${v.id} has a host but no identity`);
+      const nodeId = v.nodeId;
       await this.touch(tx, host, now, ttl, report);
       await this.observeNode(tx, v, host, req);
       return {
         role: 'assigned' as const,
-        assignment: { validatorId: v.id, generation: v.generation, nodeId: v.nodeId },
+        assignment: { validatorId: v.id, generation: v.generation, nodeId },
         host,
       };
     });
@@ -222,7 +225,7 @@ export class AgentService {
         };
       }
       await tx.update(HostEntity, { id: host.id }, { keysFetchedGeneration: v.generation });
-      const identity = await this.repos.identities.findById(v.identityId, tx);
+      const identity = v.identityId ? await this.repos.identities.findById(v.identityId, tx) : null;
       if (!identity) throw new Error(`identity ${v.identityId} missing`);
       await this.repos.events.append(
         {

@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Repositories } from '@snowline/persistence';
+import { Repositories, sha256Hex } from '@snowline/persistence';
 import { Problem } from '../common/problem';
+import { ApiKeyCache } from './api-key-cache';
 import { PUBLIC_ROUTE, REQUIRED_SCOPE, type Principal, type Scope } from './principal';
 
 /** `Authorization: Bearer <key>` → the caller's project and scopes. 401 without a valid key, 403 without the scope. */
@@ -10,6 +11,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly repos: Repositories,
+    private readonly cache: ApiKeyCache,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -23,13 +25,24 @@ export class ApiKeyGuard implements CanActivate {
     if (!match?.[1]) {
       throw new Problem(401, 'Unauthorized', 'Send an API key as `Authorization: Bearer <key>`.');
     }
-    const key = await this.repos.apiKeys.findActiveBySecret(match[1]);
+    const key = await this.lookup(match[1]);
     if (!key) throw new Problem(401, 'Unauthorized', 'The API key is unknown or revoked.');
-    req.principal = { projectId: key.projectId, keyId: key.id, scopes: key.scopes as Scope[] };
+    req.principal = { projectId: key.projectId, keyId: key.keyId, scopes: key.scopes };
     const needed = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets);
     if (needed && !key.scopes.includes(needed) && !key.scopes.includes('admin')) {
       throw new Problem(403, 'Forbidden', `This API key lacks the \`${needed}\` scope.`);
     }
     return true;
+  }
+
+  private async lookup(secret: string) {
+    const hash = sha256Hex(secret);
+    const hit = this.cache.get(hash);
+    if (hit) return hit;
+    const row = await this.repos.apiKeys.findActiveByHash(hash);
+    if (!row) return null;
+    const key = { keyId: row.id, projectId: row.projectId, scopes: row.scopes as Scope[] };
+    this.cache.set(hash, key);
+    return key;
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Repositories, type ApiKeyEntity, type ProjectEntity } from '@snowline/persistence';
+import { ApiKeyCache } from '../auth/api-key-cache';
 import type { Principal, Scope } from '../auth/principal';
 import { newApiKeySecret } from '../bootstrap/default-project';
 import { notFound, Problem } from '../common/problem';
@@ -26,7 +27,10 @@ export const apiKeyView = (k: ApiKeyEntity) => ({
  */
 @Injectable()
 export class ProjectsService {
-  constructor(private readonly repos: Repositories) {}
+  constructor(
+    private readonly repos: Repositories,
+    private readonly keyCache: ApiKeyCache,
+  ) {}
 
   async create(p: Principal, name: string) {
     await this.requireOperator(p);
@@ -67,6 +71,8 @@ export class ProjectsService {
     await this.visibleProject(p, projectId);
     const key = await this.repos.tenancy.revokeKey(projectId, keyId);
     if (!key) throw notFound('API key', keyId);
+    // Immediate here; other replicas drop it within API_KEY_CACHE_TTL_MS.
+    this.keyCache.evictKey(keyId);
     return apiKeyView(key);
   }
 

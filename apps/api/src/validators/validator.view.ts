@@ -1,7 +1,11 @@
-import type { StakingIdentityEntity, ValidatorEntity } from '@snowline/persistence';
+import type { IdentityPublic, ValidatorEntity } from '@snowline/persistence';
 
-/** The public shape of a validator. Built field by field so nothing secret can slip in. */
-export function validatorView(v: ValidatorEntity, identity?: StakingIdentityEntity | null) {
+/**
+ * The public shape of a validator. Built field by field so nothing secret can slip in. A generated
+ * identity is made after the validator: until then `nodeId`, `blsPublicKey` and `proofOfPossession`
+ * are null (unknown), never a placeholder.
+ */
+export function validatorView(v: ValidatorEntity, identity?: IdentityPublic | null) {
   return {
     id: v.id,
     name: v.name,
@@ -11,7 +15,8 @@ export function validatorView(v: ValidatorEntity, identity?: StakingIdentityEnti
     nodeId: v.nodeId,
     blsPublicKey: identity?.blsPublicKey ?? null,
     proofOfPossession: identity?.proofOfPossession ?? null,
-    identitySource: identity ? (identity.imported ? 'imported' : 'generated') : null,
+    // Imports are attached at creation, so a validator without one yet is waiting for a generated one.
+    identitySource: identity?.imported ? ('imported' as const) : ('generated' as const),
     instanceType: v.instanceType,
     zones: v.zones,
     zone: v.zone,

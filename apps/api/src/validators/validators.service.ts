@@ -9,9 +9,8 @@ import {
   type ValidatorEntity,
 } from '@snowline/persistence';
 import { LifecycleQueue } from '@snowline/queue';
-import { In } from 'typeorm';
-import { StakingIdentityEntity } from '@snowline/persistence';
 import { badRequest, conflict, notFound } from '../common/problem';
+import { IdentityGeneratorService } from '../identities/identity-generator.service';
 import { IdentityService } from '../identities/identity.service';
 import type { CreateValidatorDto } from './dto/create-validator.dto';
 import type { UpdateValidatorDto } from './dto/update-validator.dto';
@@ -25,6 +24,7 @@ export class ValidatorsService {
   constructor(
     private readonly repos: Repositories,
     private readonly identities: IdentityService,
+    private readonly generator: IdentityGeneratorService,
     private readonly queue: LifecycleQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -38,59 +38,73 @@ export class ValidatorsService {
       );
     }
     const labels = dto.labels === undefined ? {} : validateLabels(dto.labels);
-    const identity = await this.identities.prepare(dto.identity);
+    // An import is checked now (400/409 at request time); a new identity is generated in the
+    // background (~45 ms of CPU each) and the validator waits for it in `pending`.
+    const imported = dto.identity ? await this.identities.prepare(dto.identity) : null;
     const name = dto.name ?? `${dto.network}-${randomBytes(3).toString('hex')}`;
-    const { validator, identityRow } = await this.repos.transaction(async (tx) => {
-      const identityRow = await this.identities.store(projectId, identity, !!dto.identity, tx);
-      const validator = await this.repos.validators
-        .insert(
+    try {
+      const { validator, identityRow } = await this.repos.transaction(async (tx) => {
+        const identityRow = imported
+          ? await this.identities.store(projectId, imported, true, tx)
+          : null;
+        const validator = await this.repos.validators
+          .insert(
+            {
+              projectId,
+              name,
+              network: dto.network,
+              instanceType: dto.instanceType ?? this.config.cloud.defaultInstanceType,
+              zones,
+              labels,
+              protected: dto.protected ?? false,
+              state: 'pending',
+              identityId: identityRow?.id ?? null,
+              nodeId: identityRow?.nodeId ?? null,
+            },
+            tx,
+          )
+          .catch((err: { code?: string; constraint?: string }) => {
+            if (err.code === '23505')
+              throw conflict(`A live validator named "${name}" already exists in this project.`);
+            throw err;
+          });
+        await this.repos.events.append(
           {
+            type: 'validator.created',
+            message: identityRow
+              ? `Validator ${name} created (imported identity ${identityRow.nodeId})`
+              : `Validator ${name} created; its staking identity is being generated`,
             projectId,
-            name,
-            network: dto.network,
-            instanceType: dto.instanceType ?? this.config.cloud.defaultInstanceType,
-            zones,
-            labels,
-            protected: dto.protected ?? false,
-            state: 'pending',
-            identityId: identityRow.id,
-            nodeId: identityRow.nodeId,
+            validatorId: validator.id,
+            data: { network: dto.network, nodeId: identityRow?.nodeId ?? null },
           },
           tx,
-        )
-        .catch((err: { code?: string; constraint?: string }) => {
-          if (err.code === '23505')
-            throw conflict(`A live validator named "${name}" already exists in this project.`);
-          throw err;
-        });
-      await this.repos.events.append(
-        {
-          type: 'validator.created',
-          message: `Validator ${name} created (${identityRow.imported ? 'imported' : 'new'} identity ${identityRow.nodeId})`,
-          projectId,
-          validatorId: validator.id,
-          data: { network: dto.network, nodeId: identityRow.nodeId },
-        },
-        tx,
-      );
-      return { validator, identityRow };
-    });
-    identity.signerKey.fill(0);
-    // Postgres already holds the truth; if Redis is down the reconciler enqueues it later.
-    await this.queue
-      .provision(validator.id)
-      .catch((err: Error) =>
-        this.log.warn(
-          { validatorId: validator.id, err: err.message },
-          'could not enqueue provision; the reconciler will',
-        ),
-      );
-    return validatorView(validator, identityRow);
+        );
+        return { validator, identityRow };
+      });
+      if (identityRow) {
+        // Postgres already holds the truth; if Redis is down the reconciler enqueues it later.
+        await this.queue
+          .provision(validator.id)
+          .catch((err: Error) =>
+            this.log.warn(
+              { validatorId: validator.id, err: err.message },
+              'could not enqueue provision; the reconciler will',
+            ),
+          );
+      } else {
+        this.generator.nudge();
+      }
+      return validatorView(validator, identityRow);
+    } finally {
+      imported?.signerKey.fill(0);
+    }
   }
 
   async get(projectId: string, id: string): Promise<ValidatorView> {
-    const v = await this.find(projectId, id);
-    return validatorView(v, await this.repos.identities.findById(v.identityId));
+    const v = await this.repos.validators.findForProjectWithIdentity(projectId, id);
+    if (!v) throw notFound('Validator', id);
+    return validatorView(v, v.identity);
   }
 
   async list(
@@ -107,7 +121,7 @@ export class ValidatorsService {
     const cursor = q.cursor ? decodeCursor(q.cursor) : null;
     if (q.cursor && !cursor)
       throw badRequest('cursor: not a cursor this API returned; drop it to start over.');
-    const rows = await this.repos.validators.list({
+    const rows = await this.repos.validators.listWithIdentities({
       projectId,
       limit: q.limit,
       cursor,
@@ -116,14 +130,9 @@ export class ValidatorsService {
       zone: q.zone,
       labels: q.labels,
     });
-    const ids = rows.map((r) => r.identityId);
-    const identities = ids.length
-      ? await this.repos.ds.manager.find(StakingIdentityEntity, { where: { id: In(ids) } })
-      : [];
-    const byId = new Map(identities.map((i) => [i.id, i]));
     const last = rows[rows.length - 1];
     return {
-      items: rows.map((r) => validatorView(r, byId.get(r.identityId))),
+      items: rows.map((r) => validatorView(r, r.identity)),
       nextCursor: rows.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
     };
   }
@@ -172,7 +181,7 @@ export class ValidatorsService {
           ),
         );
     }
-    return validatorView(now, await this.repos.identities.findById(now.identityId));
+    return this.get(projectId, now.id);
   }
 
   /** PATCH: name, labels, zone policy, protection. Only given fields change; one event records it. */

@@ -22,8 +22,9 @@ export class ValidatorEntity {
   @Column({ type: 'text', nullable: true }) stateReason!: string | null;
   /** Fencing epoch: bumped on every move of the identity. */
   @Column({ type: 'integer', default: 0 }) generation!: number;
-  @Column({ type: 'uuid' }) identityId!: string;
-  @Column({ type: 'text' }) nodeId!: string;
+  /** Null while a generated identity is still being made (before provisioning starts). */
+  @Column({ type: 'uuid', nullable: true }) identityId!: string | null;
+  @Column({ type: 'text', nullable: true }) nodeId!: string | null;
   @Column({ type: 'uuid', nullable: true }) hostId!: string | null;
   @Column({ type: 'text', nullable: true }) zone!: string | null;
   @Column({ type: 'text', nullable: true }) instanceId!: string | null;

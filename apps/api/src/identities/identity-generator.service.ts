@@ -1,0 +1,119 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Repositories } from '@snowline/persistence';
+import { LifecycleQueue } from '@snowline/queue';
+import { IdentityThreads } from './identity-generator';
+import { IdentityService } from './identity.service';
+
+const IDLE_POLL_MS = 1000;
+const ERROR_BACKOFF_MS = 2000;
+
+/**
+ * Generated staking identities are made off the request path: `POST /v1/validators` stores the
+ * validator `pending` without an identity (NodeID unknown) and nudges this loop, which generates the
+ * identity on a low-priority worker thread, seals and attaches it in one transaction, and only then
+ * enqueues provisioning. Postgres is the queue (`FOR UPDATE SKIP LOCKED`), so several API replicas
+ * share the work and a crash loses nothing: the next pass finds the validator still waiting.
+ */
+@Injectable()
+export class IdentityGeneratorService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('identity-generator');
+  private threads: IdentityThreads | null = null;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly identities: IdentityService,
+    private readonly queue: LifecycleQueue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.threads = new IdentityThreads();
+    const n = this.threads.threaded ? this.threads.size : 1;
+    for (let i = 0; i < n; i++) this.loops.push(this.loop());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.nudge();
+    await Promise.all(this.loops);
+    await this.threads?.close();
+  }
+
+  /** A validator is waiting: start now rather than at the next poll. */
+  nudge(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      let worked = false;
+      let failed = false;
+      try {
+        worked = await this.generateOne();
+      } catch (err) {
+        failed = true;
+        this.log.warn({ err: (err as Error).message }, 'identity generation failed; retrying');
+      }
+      if (!worked || failed) await this.sleep(failed ? ERROR_BACKOFF_MS : IDLE_POLL_MS);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const prev = this.wake;
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        prev?.();
+        done();
+      };
+    });
+  }
+
+  /** Generates and attaches one identity; false when nobody is waiting. Exposed for tests. */
+  async generateOne(): Promise<boolean> {
+    const threads = this.threads ?? new IdentityThreads(0);
+    const done = await this.repos.transaction(async (tx) => {
+      const v = await this.repos.validators.claimAwaitingIdentity(tx);
+      if (!v) return null;
+      const identity = await threads.generate();
+      try {
+        const row = await this.identities.store(v.projectId, identity, false, tx);
+        if (!(await this.repos.validators.attachIdentity(v.id, row.id, row.nodeId, tx)))
+          throw new Error(`validator ${v.id} left pending while its identity was generated`);
+        await this.repos.events.append(
+          {
+            type: 'validator.identity_generated',
+            message: `Staking identity ${row.nodeId} generated for validator ${v.name}`,
+            projectId: v.projectId,
+            validatorId: v.id,
+            data: { nodeId: row.nodeId },
+          },
+          tx,
+        );
+        return v.id;
+      } finally {
+        identity.signerKey.fill(0);
+      }
+    });
+    if (!done) return false;
+    // Postgres already holds the truth; if Redis is down the reconciler enqueues it later.
+    await this.queue
+      .provision(done)
+      .catch((err: Error) =>
+        this.log.warn(
+          { validatorId: done, err: err.message },
+          'could not enqueue provision; the reconciler will',
+        ),
+      );
+    return true;
+  }
+}
