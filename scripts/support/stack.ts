@@ -55,6 +55,8 @@ export interface Stack {
   env: Record<string, string>;
   logs: Record<string, string[]>;
   procs: Record<string, ChildProcess>;
+  /** Starts a process of the stack again (after a test killed it), with the same settings. */
+  respawn: (name: 'api' | 'worker' | 'ecs-sim') => void;
   api: (path: string, init?: RequestInit & { json?: unknown; key?: string }) => Promise<Response>;
   stop: () => Promise<void>;
 }
@@ -96,7 +98,7 @@ export async function startStack(
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    logs[name] = [];
+    logs[name] ??= [];
     const push = (b: Buffer) => logs[name]!.push(...b.toString('utf8').split('\n').filter(Boolean));
     child.stdout!.on('data', push);
     child.stderr!.on('data', push);
@@ -144,5 +146,17 @@ export async function startStack(
       body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
     });
   };
-  return { apiUrl, simUrl, simPort, adminKey, databaseUrl: db.url, env, logs, procs, api, stop };
+  return {
+    apiUrl,
+    simUrl,
+    simPort,
+    adminKey,
+    databaseUrl: db.url,
+    env,
+    logs,
+    procs,
+    respawn: start,
+    api,
+    stop,
+  };
 }

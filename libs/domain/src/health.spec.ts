@@ -524,6 +524,22 @@ describe(decideRemediation.name, () => {
   });
 
   it.each<[string, number, number, boolean]>([
+    ['1 of 1 with a population floor of 3: go', 1, 1, false],
+    ['2 of 2 with a population floor of 3: go', 2, 2, false],
+    ['3 of 3 at the population floor: hold', 3, 3, true],
+  ])(
+    'should judge the max-unhealthy ratio only from capMinHosts hosts up (%s)',
+    (_w, u, t, held) => {
+      const d = decideRemediation(
+        [cand('v1', 60_000)],
+        ctx({ unhealthyAssigned: u, totalAssigned: t }),
+        { ...settings, capMinHosts: 3 },
+      );
+      expect(d.start).toEqual(held ? [] : ['v1']);
+    },
+  );
+
+  it.each<[string, number, number, boolean]>([
     ['16 of 30 (above 50 %): hold', 16, 30, true],
     ['15 of 30 (50 % exactly): go', 15, 30, false],
     ['14 of 30: go', 14, 30, false],

@@ -164,6 +164,8 @@ export interface RemediationSettings {
   maxUnhealthyFraction: number;
   /** Moves per validator per 24 h (EC2 auto-recovery: 3). */
   dailyBudget: number;
+  /** The max-unhealthy cap judges only fleets at least this large (a ratio of 1 of 1 says nothing). */
+  capMinHosts?: number;
 }
 
 export interface RemediationContext {
@@ -195,7 +197,10 @@ export function decideRemediation(
   });
   if (ctx.suspectSelf)
     return holdAll('every zone looks down: suspecting the control plane, not remediating');
-  if (ctx.totalAssigned > 0 && ctx.unhealthyAssigned / ctx.totalAssigned > s.maxUnhealthyFraction) {
+  if (
+    ctx.totalAssigned >= Math.max(1, s.capMinHosts ?? 1) &&
+    ctx.unhealthyAssigned / ctx.totalAssigned > s.maxUnhealthyFraction
+  ) {
     return holdAll(
       `${ctx.unhealthyAssigned} of ${ctx.totalAssigned} hosts unhealthy, above the max-unhealthy cap of ${Math.round(100 * s.maxUnhealthyFraction)} %`,
     );

@@ -16,11 +16,20 @@ export class LifecycleQueue {
     this.queue = new Queue(QUEUES.lifecycle, { connection, prefix });
   }
 
+  /**
+   * Adds the job unless the same job is already waiting or running. A finished (or failed — e.g.
+   * stalled past BullMQ's limit when a worker died) job of the same id is replaced: a deterministic
+   * id must never block the reconciler from re-deriving work.
+   */
   async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], attempt = 0): Promise<void> {
-    await this.queue.add(name, payload, {
-      ...DEFAULT_JOB_OPTIONS,
-      jobId: jobId(name, payload, attempt),
-    });
+    const id = jobId(name, payload, attempt);
+    const existing = await this.queue.getJob(id);
+    if (existing) {
+      const state = await existing.getState();
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return;
+      await existing.remove().catch(() => undefined);
+    }
+    await this.queue.add(name, payload, { ...DEFAULT_JOB_OPTIONS, jobId: id });
   }
 
   provision(validatorId: string, attempt = 0) {

@@ -463,6 +463,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
         ratePerMinute: this.config.failover.ratePerMinute,
         maxUnhealthyFraction: this.config.failover.maxUnhealthyPercent / 100,
         dailyBudget: this.config.failover.dailyBudget,
+        capMinHosts: this.config.health.zoneMinHosts,
       },
     );
     let started = 0;

@@ -1,0 +1,225 @@
+import IORedis from 'ioredis';
+import { AlibabaEcsProvider } from '@snowline/cloud';
+import { loadConfig } from '@snowline/config';
+import { startStack, waitFor, type Stack } from '../support/stack';
+
+jest.setTimeout(240_000);
+
+/** Short clocks so the suite runs in seconds; the default-clock run is `npm run chaos:zone`. */
+const FAST = {
+  LEASE_TTL_SECONDS: '6',
+  LEASE_RENEW_SECONDS: '1',
+  CLOCK_SKEW_MARGIN_SECONDS: '1',
+  SWEEP_INTERVAL_SECONDS: '1',
+  FAILOVER_GRACE_SECONDS: '1',
+  RECONCILE_INTERVAL_SECONDS: '3',
+  ZONE_RECOVERY_SWEEPS: '2',
+  SIM_BOOTSTRAP_SECONDS: '1',
+  SIM_TIME_SCALE: '0.3',
+};
+
+interface V {
+  id: string;
+  state: string;
+  zone: string | null;
+  instanceId: string | null;
+  nodeId: string;
+  generation: number;
+}
+interface SimNode {
+  instanceId: string;
+  zone: string;
+  nodeId: string | null;
+  running: boolean;
+}
+
+const get = async (stack: Stack, id: string) =>
+  (await (await stack.api(`/v1/validators/${id}`)).json()) as V;
+const fault = async (stack: Stack, body: object) =>
+  (await (
+    await fetch(`${stack.simUrl}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+  ).json()) as { id: string };
+const eventTypes = async (stack: Stack, id: string) =>
+  (
+    (await (await stack.api(`/v1/validators/${id}/events?limit=100`)).json()) as {
+      items: { type: string }[];
+    }
+  ).items.map((e) => e.type);
+
+/** Samples the simulator's ground truth every 250 ms; records any NodeID running twice. */
+function watchDuplicates(stack: Stack) {
+  const dup = new Set<string>();
+  let samples = 0;
+  const t = setInterval(() => {
+    void fetch(`${stack.simUrl}/_sim/nodes`)
+      .then((r) => r.json() as Promise<SimNode[]>)
+      .then((nodes) => {
+        samples++;
+        const seen = new Map<string, number>();
+        for (const n of nodes)
+          if (n.running && n.nodeId) seen.set(n.nodeId, (seen.get(n.nodeId) ?? 0) + 1);
+        for (const [id, c] of seen) if (c > 1) dup.add(id);
+      })
+      .catch(() => undefined);
+  }, 250);
+  return { stop: () => clearInterval(t), dup, samples: () => samples };
+}
+
+async function launchActive(stack: Stack, name: string): Promise<V> {
+  const res = await stack.api('/v1/validators', {
+    method: 'POST',
+    json: { network: 'fuji', name },
+  });
+  expect(res.status).toBe(202);
+  const { id } = (await res.json()) as V;
+  return waitFor(
+    `${name} active`,
+    async () => {
+      const v = await get(stack, id);
+      return v.state === 'active' ? v : undefined;
+    },
+    60_000,
+    300,
+  );
+}
+
+describe('failover end to end', () => {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  it('should finish a failover when the worker is SIGKILLed in the middle of it, with no duplicate', async () => {
+    stack = await startStack('failover-kill', { ...FAST, STANDBY_POOL: '0' }); // launch path: the worker does the work
+    const v = await launchActive(stack, 'kill-1');
+    const watch = watchDuplicates(stack);
+    await fault(stack, { kind: 'instance-failure', instanceId: v.instanceId });
+    await waitFor(
+      'the failover to start',
+      async () => (await get(stack!, v.id)).state === 'failing_over',
+      30_000,
+      100,
+    );
+    stack.procs.worker!.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    stack.respawn('worker');
+    const moved = await waitFor(
+      'the new worker to finish the failover',
+      async () => {
+        const cur = await get(stack!, v.id);
+        return cur.state === 'active' && cur.generation > v.generation ? cur : undefined;
+      },
+      150_000,
+      500,
+    ).catch(async (err: Error) => {
+      const events = await eventTypes(stack!, v.id);
+      throw new Error(
+        `${err.message}\nevents: ${events.join(', ')}\nworker: ${stack!.logs.worker!.slice(-40).join('\n')}`,
+      );
+    });
+    watch.stop();
+    expect(moved.instanceId).not.toBe(v.instanceId);
+    expect(watch.samples()).toBeGreaterThan(10);
+    expect([...watch.dup]).toEqual([]);
+    // Exactly one live instance carries the validator's tag once the reaper is done.
+    const ecs = new AlibabaEcsProvider(loadConfig({ ...stack.env }).cloud);
+    await waitFor(
+      'the failed instance to be reaped',
+      async () => {
+        const tagged = await ecs.listByTag('snowline:validator', v.id);
+        return tagged.length === 1 && tagged[0]!.instanceId === moved.instanceId;
+      },
+      30_000,
+      500,
+    );
+    expect(await eventTypes(stack, v.id)).toEqual(
+      expect.arrayContaining([
+        'failover.started',
+        'host.keys_delivered',
+        'failover.completed',
+        'host.reaped',
+      ]),
+    );
+  });
+
+  it('should put every validator back on track within a reconcile interval after Redis is flushed', async () => {
+    const redisUrl = 'redis://127.0.0.1:6379/9'; // a db of its own: FLUSHDB touches nothing else
+    stack = await startStack('failover-flush', { ...FAST, STANDBY_POOL: '0', REDIS_URL: redisUrl });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await stack.api('/v1/validators', {
+        method: 'POST',
+        json: { network: 'fuji', name: `flush-${i}` },
+      });
+      ids.push(((await res.json()) as V).id);
+    }
+    const redis = new IORedis(redisUrl);
+    await redis.flushdb(); // the provision jobs are gone; only Postgres knows
+    redis.disconnect();
+    const flushedAt = Date.now();
+    await waitFor(
+      'every validator active again',
+      async () => {
+        const vs = await Promise.all(ids.map((id) => get(stack!, id)));
+        return vs.every((v) => v.state === 'active');
+      },
+      60_000,
+      300,
+    );
+    // One reconcile interval (3 s) to notice, plus the launch and boot themselves.
+    expect(Date.now() - flushedAt).toBeLessThan(3_000 + 20_000);
+  });
+
+  it('should not remediate and should open a critical incident when every zone goes dark', async () => {
+    stack = await startStack('failover-dark', {
+      ...FAST,
+      FAILOVER_GRACE_SECONDS: '3',
+      STANDBY_POOL: 'fuji=1',
+      ZONE_MIN_HOSTS: '2',
+    });
+    const vs = [
+      await launchActive(stack, 'dark-0'),
+      await launchActive(stack, 'dark-1'),
+      await launchActive(stack, 'dark-2'),
+    ];
+    const zones = [...new Set(vs.map((v) => v.zone!))];
+    expect(zones).toHaveLength(3); // placement spreads them
+    await waitFor(
+      'standbys in every zone',
+      async () => {
+        const z = (await (await stack!.api('/v1/zones')).json()) as {
+          items: { standbys: number | null; hosts: number | null }[];
+        };
+        return z.items.every((x) => (x.standbys ?? 0) >= 1 && (x.hosts ?? 0) >= 2);
+      },
+      60_000,
+      500,
+    );
+    for (const zone of zones) await fault(stack, { kind: 'zone-power-loss', zone });
+    const incident = await waitFor(
+      'a critical control-plane incident',
+      async () => {
+        const inc = (await (await stack!.api('/v1/incidents?status=open')).json()) as {
+          items: { kind: string; severity: string; summary: string }[];
+        };
+        return inc.items.find((i) => i.kind === 'control-plane-suspect');
+      },
+      30_000,
+      300,
+    );
+    expect(incident.severity).toBe('critical');
+    expect(incident.summary).toMatch(/paused/);
+    await new Promise((r) => setTimeout(r, 8_000)); // well past the grace period and several sweeps
+    for (const v of vs) {
+      const cur = await get(stack, v.id);
+      expect(cur.generation).toBe(v.generation);
+      expect(cur.zone).toBe(v.zone);
+      expect(await eventTypes(stack, v.id)).not.toContain('failover.started');
+    }
+  });
+});
