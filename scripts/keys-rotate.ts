@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -205,6 +206,7 @@ export async function rotateMasterKey(opts: RotateOptions): Promise<RotateResult
   }
   const oldKeyBackup = `${currentPath}.old.${stamp(opts.now ?? new Date())}`;
   renameSync(currentPath, oldKeyBackup);
+  chmodSync(oldKeyBackup, 0o600);
   if (newKeyPath === generatedPath) renameSync(generatedPath, currentPath);
   else writeKeyFile(currentPath, newKey);
   return {
