@@ -3,6 +3,7 @@ import { PublicApi1795633457654 } from './1795633457654-PublicApi';
 import { HealthAndFailover1795634510892 } from './1795634510892-HealthAndFailover';
 import { Plans1795635953720 } from './1795635953720-Plans';
 import { DeferredIdentity1795700000000 } from './1795700000000-DeferredIdentity';
+import { ControlLoops1795700000100 } from './1795700000100-ControlLoops';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   HealthAndFailover1795634510892,
   Plans1795635953720,
   DeferredIdentity1795700000000,
+  ControlLoops1795700000100,
 ];

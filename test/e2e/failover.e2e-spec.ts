@@ -145,6 +145,12 @@ describe('failover end to end', () => {
         'host.reaped',
       ]),
     );
+    // The health loop's figures and the failover's duration are exported to Prometheus.
+    const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^snowline_sweep_duration_seconds \d/m);
+    expect(metrics).toMatch(/^snowline_sweep_cloud_calls \d/m);
+    expect(metrics).toMatch(/^snowline_sweep_hosts\{verdict="healthy"\} \d/m);
+    expect(metrics).toMatch(/^snowline_failover_duration_seconds_count\{method="launch"\} 1$/m);
   });
 
   it('should put every validator back on track within a reconcile interval after Redis is flushed', async () => {

@@ -2,6 +2,7 @@ import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/co
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { ConfigModule, loadOrCreateMasterKey, type AppConfig } from '@snowline/config';
 import { PersistenceModule } from '@snowline/persistence';
 import { createRedis, LifecycleQueue } from '@snowline/queue';
@@ -27,6 +28,7 @@ import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { loggerParams } from './logging';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
+import { HealthMetrics } from './zones/health-metrics';
 import { ProjectsController } from './projects/projects.controller';
 import { ProjectsService } from './projects/projects.service';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
@@ -41,13 +43,17 @@ import { PlansService } from './plans/plans.service';
 export class AppModule implements OnApplicationShutdown {
   constructor(@Inject(LifecycleQueue) private readonly queue: LifecycleQueue) {}
 
-  static forRoot(config: AppConfig, warn: (msg: string) => void = () => {}): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    warn: (msg: string) => void = () => {},
+    logStream?: DestinationStream,
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         PersistenceModule.forRoot({ poolSize: 20 }),
-        LoggerModule.forRoot(loggerParams(config)),
+        LoggerModule.forRoot(loggerParams(config, logStream)),
         TerminusModule.forRoot({ logger: false }),
       ],
       controllers: [
@@ -84,6 +90,7 @@ export class AppModule implements OnApplicationShutdown {
         },
         ApiKeyCache,
         MetricsService,
+        HealthMetrics,
         ProjectsService,
         EventFeedService,
         EventsService,

@@ -19,6 +19,7 @@ import {
 } from '@snowline/persistence';
 import { Problem } from '../common/problem';
 import { IdentityService } from '../identities/identity.service';
+import { HealthMetrics } from '../zones/health-metrics';
 
 const fenced = (reason: string) => new Problem(409, 'Fenced', reason, { fenced: true, reason });
 
@@ -35,6 +36,7 @@ export class AgentService {
   constructor(
     private readonly repos: Repositories,
     private readonly identities: IdentityService,
+    private readonly healthMetrics: HealthMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -266,6 +268,7 @@ export class AgentService {
     const done = rows[0]?.[0];
     if (!done) return;
     const seconds = Math.round(Number(done.seconds) * 10) / 10;
+    this.healthMetrics.failoverDuration.observe({ method: done.method }, seconds);
     await this.repos.events.append(
       {
         type: 'failover.completed',

@@ -112,6 +112,11 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     try {
       if (!(await this.leader.acquire())) return null;
       const stats = await this.sweep();
+      await this.ds.query(
+        `INSERT INTO control_loops (name, stats, updated_at) VALUES ('sweeper', $1, now())
+         ON CONFLICT (name) DO UPDATE SET stats = EXCLUDED.stats, updated_at = now()`,
+        [JSON.stringify(stats)],
+      );
       if (!stats.suspectSelf) {
         const open = Object.entries(stats.zones)
           .filter(([, s]) => s === 'healthy')
