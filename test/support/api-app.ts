@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import IORedis from 'ioredis';
+import type { DestinationStream } from 'pino';
 import { loadConfig, type AppConfig } from '@snowline/config';
 import { Repositories } from '@snowline/persistence';
 import { ensureDefaultProject } from '../../apps/api/src/bootstrap/default-project';
@@ -33,7 +34,11 @@ export interface ApiApp {
  * The API in-process (createApp, port 0) on its own database and Redis key prefix: no worker and no
  * simulator, so validators stay `pending` — enough for everything the public API itself promises.
  */
-export async function startApiApp(tag: string, env: Record<string, string> = {}): Promise<ApiApp> {
+export async function startApiApp(
+  tag: string,
+  env: Record<string, string> = {},
+  opts: { logStream?: DestinationStream } = {},
+): Promise<ApiApp> {
   const db = await createTestDatabase(tag);
   const dataDir = mkdtempSync(join(tmpdir(), `snowline-${tag}-`));
   const prefix = `snowline-test-${tag}-${randomBytes(4).toString('hex')}`;
@@ -53,7 +58,7 @@ export async function startApiApp(tag: string, env: Record<string, string> = {})
     EVENTS_POLL_MS: '100',
     ...env,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, opts);
   const repos = app.get(Repositories);
   const boot = await ensureDefaultProject(repos, config);
   await app.listen(0, '127.0.0.1');

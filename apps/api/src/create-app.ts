@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AppConfig } from '@snowline/config';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { mountAdminQueues } from './admin-queues';
 import { AppModule } from './app.module';
 import { jsonBody } from './common/json-body';
@@ -12,10 +13,13 @@ import { requestId } from './common/request-id';
 import { MetricsService } from './metrics/metrics.service';
 
 /** Builds the API application (used by main.ts and by the tests). */
-export async function createApp(config: AppConfig): Promise<INestApplication> {
+export async function createApp(
+  config: AppConfig,
+  opts: { logStream?: DestinationStream } = {},
+): Promise<INestApplication> {
   const log = new Logger('api');
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(config, (m) => log.warn(m)),
+    AppModule.forRoot(config, (m) => log.warn(m), opts.logStream),
     // Our own JSON parser (json-body.ts) turns its errors into problems; Nest's would parse again.
     { bufferLogs: true, bodyParser: false },
   );

@@ -72,7 +72,13 @@ export interface AppConfig {
     eventsPollMs: number;
     sseHeartbeatSeconds: number;
   };
-  webhooks: { timeoutMs: number; maxAttempts: number; retryBaseMs: number };
+  webhooks: {
+    timeoutMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    /** Allow targets on loopback/private/link-local addresses (never in production by default). */
+    allowPrivateTargets: boolean;
+  };
 }
 
 function parseVswitches(
@@ -203,6 +209,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? e.NODE_ENV !== 'production',
     },
   };
 }

@@ -90,6 +90,8 @@ export const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   /** First retry delay; doubles per attempt (exponential back-off). */
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().positive().default(2000),
+  /** Webhook URLs may target loopback/private/link-local addresses (SSRF); default: not in production. */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

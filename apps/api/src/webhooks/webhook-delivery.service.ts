@@ -11,6 +11,7 @@ import { Repositories, type DeliveryAttempt } from '@snowline/persistence';
 import { createRedis, QUEUES, type WebhookDeliverPayload } from '@snowline/queue';
 import { MetricsService } from '../metrics/metrics.service';
 import { SIGNATURE_HEADER, signPayload } from './signature';
+import { postWebhook } from './webhook-target';
 import { WebhookQueue } from './webhook-queue';
 import { WebhooksService } from './webhooks.service';
 
@@ -110,11 +111,9 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
       const body = JSON.stringify(d.payload);
       const ts = Math.floor(Date.now() / 1000);
       try {
-        const res = await fetch(w.url, {
-          method: 'POST',
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.config.webhooks.timeoutMs),
-          headers: {
+        statusCode = await postWebhook(
+          w.url,
+          {
             'content-type': 'application/json',
             'user-agent': 'Snowline-Webhooks/1',
             [SIGNATURE_HEADER]: signPayload(this.webhooks.secretOf(w), body, ts),
@@ -123,12 +122,17 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
             'Snowline-Event-Type': d.eventType,
           },
           body,
-        });
-        statusCode = res.status;
-        await res.body?.cancel().catch(() => undefined);
-        if (res.status < 200 || res.status >= 300) error = `receiver answered HTTP ${res.status}`;
+          {
+            timeoutMs: this.config.webhooks.timeoutMs,
+            allowPrivate: this.config.webhooks.allowPrivateTargets,
+          },
+        );
+        if (statusCode < 200 || statusCode >= 300) error = `receiver answered HTTP ${statusCode}`;
       } catch (err) {
-        error = ((err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message)
+        const name = (err as Error).name;
+        error = (
+          name === 'TimeoutError' || name === 'AbortError' ? 'timed out' : (err as Error).message
+        )
           .toString()
           .slice(0, 300);
       }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { deriveKey } from '@snowline/config';
+import { APP_CONFIG, deriveKey, type AppConfig } from '@snowline/config';
 import { open, seal } from '@snowline/domain';
 import {
   decodeCursor,
@@ -13,6 +13,7 @@ import { badRequest, notFound } from '../common/problem';
 import { MASTER_KEY } from '../identities/identity.service';
 import type { CreateWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
 import { WebhookQueue } from './webhook-queue';
+import { assertPublicTarget } from './webhook-target';
 
 export const webhookView = (w: WebhookEntity) => ({
   id: w.id,
@@ -68,6 +69,7 @@ export class WebhooksService {
     private readonly repos: Repositories,
     private readonly queue: WebhookQueue,
     @Inject(MASTER_KEY) masterKey: Buffer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.key = deriveKey(masterKey, SECRET_PURPOSE);
   }
@@ -78,7 +80,7 @@ export class WebhooksService {
   }
 
   async create(projectId: string, dto: CreateWebhookDto) {
-    const url = validateWebhookUrl(dto.url);
+    const url = await this.checkUrl(dto.url);
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     const id = (await this.repos.ds.query('SELECT gen_random_uuid() AS id'))[0].id as string;
     const w = await this.repos.webhooks.insert({
@@ -106,7 +108,7 @@ export class WebhooksService {
 
   async update(projectId: string, id: string, dto: UpdateWebhookDto) {
     const patch: Partial<WebhookEntity> = {};
-    if (dto.url !== undefined) patch.url = validateWebhookUrl(dto.url);
+    if (dto.url !== undefined) patch.url = await this.checkUrl(dto.url);
     if (dto.description !== undefined) patch.description = dto.description;
     if (dto.eventTypes !== undefined) patch.eventTypes = dto.eventTypes;
     if (dto.enabled !== undefined) patch.enabled = dto.enabled;
@@ -159,6 +161,13 @@ export class WebhooksService {
         this.log.warn({ deliveryId: d.id, err: err.message }, 'enqueue failed; the sweep will'),
       );
     return deliveryView(d);
+  }
+
+  /** Scheme and shape, then (unless allowed) no loopback/private/link-local target (SSRF). */
+  private async checkUrl(raw: string): Promise<string> {
+    const url = validateWebhookUrl(raw);
+    await assertPublicTarget(url, this.config.webhooks.allowPrivateTargets);
+    return url;
   }
 
   private async find(projectId: string, id: string): Promise<WebhookEntity> {
