@@ -69,8 +69,19 @@ async function stubControlPlane(): Promise<{
   };
 }
 
+/** BENCH_VERBOSE=1: memory per phase on stderr (the JSON line on stdout stays the only output). */
+function phase(name: string): void {
+  if (!process.env.BENCH_VERBOSE) return;
+  const m = process.memoryUsage();
+  const mb = (n: number): number => Math.round(n / 1024 / 1024);
+  process.stderr.write(
+    `${JSON.stringify({ phase: name, t_s: Number((performance.now() / 1000).toFixed(1)), rss_mb: mb(m.rss), heap_used_mb: mb(m.heapUsed), heap_total_mb: mb(m.heapTotal), external_mb: mb(m.external), array_buffers_mb: mb(m.arrayBuffers) })}\n`,
+  );
+}
+
 async function main(): Promise<void> {
   const count = Number(process.env.BENCH_INSTANCES ?? 10_000);
+  phase('start');
   const cp = await stubControlPlane();
   const sim = await startEcsSim({
     port: 0,
@@ -133,6 +144,7 @@ async function main(): Promise<void> {
     ids.push(...(res.body?.instanceIdSets?.instanceIdSet ?? []));
     launched += amount;
   }
+  phase('launched');
   // Booted = every instance Running with its host (agent) attached: the cloud's side of a boot.
   const hosted = (): number => {
     let n = 0;
@@ -145,6 +157,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const bootS = (performance.now() - t0) / 1000;
+  phase('booted');
   // Then every node up: its agent registered, got the assignment and keys, and started the node.
   const nodesUp = async (): Promise<number> => {
     const reports = await Promise.all(
@@ -164,6 +177,7 @@ async function main(): Promise<void> {
     if (performance.now() - t0 > nodesDeadline) break;
     await new Promise((r) => setTimeout(r, 250));
   }
+  phase('nodes up');
 
   const samples: number[] = [];
   for (let i = 0; i < 200; i++) {
@@ -176,7 +190,9 @@ async function main(): Promise<void> {
       throw new Error(`describe returned ${got.length}/${batch.length}`);
   }
   samples.sort((a, b) => a - b);
+  phase('described');
   global.gc?.();
+  phase('after gc');
   const rssMb = process.memoryUsage().rss / 1024 / 1024;
 
   process.stdout.write(

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ZodError } from 'zod';
 import { ACTIONS, type Query } from './actions';
 import { FaultRegistry } from './faults';
+import { createHostFetch } from './host-fetch';
 import { ActionRateLimiter, DEFAULT_RATE_LIMITS, type RateLimit } from './rate-limit';
 import { verifyRequest } from './signature';
 import { SimApiError } from './sim-error';
@@ -32,6 +33,8 @@ export interface EcsSimOptions {
   rateLimits?: boolean | Record<string, RateLimit>;
   maxInstances?: number;
   log?: SimLog;
+  /** How hosts reach the control plane (default: a pooled node:http client, see host-fetch.ts). */
+  hostFetch?: typeof fetch;
   /** For deterministic fault probabilities in tests. */
   random?: () => number;
 }
@@ -118,6 +121,7 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     maxInstances: opts.maxInstances,
     hostFactory,
     log,
+    fetch: opts.hostFetch ?? createHostFetch(),
   });
   const faults = new FaultRegistry(state, opts.random);
   const limiter = opts.rateLimits

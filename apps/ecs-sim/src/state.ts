@@ -122,6 +122,8 @@ export interface SimStateOptions {
   isPartitioned?: (zoneId: string) => boolean;
   /** Whether a zone/type has no stock (no-stock fault). */
   isOutOfStock?: (zoneId: string, instanceType: string) => boolean;
+  /** How hosts reach the control plane (default: the global fetch). */
+  fetch?: typeof fetch;
 }
 
 interface Timer {
@@ -154,6 +156,9 @@ export class SimState {
   private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
   private seq = 0;
   private ipCounter = 10;
+  private readonly baseFetch: typeof fetch;
+  /** One partition-aware fetch per zone, shared by that zone's hosts. */
+  private readonly zoneFetch = new Map<string, typeof fetch>();
   hostFactory?: HostFactory;
   isPartitioned: (zoneId: string) => boolean;
   isOutOfStock: (zoneId: string, instanceType: string) => boolean;
@@ -174,6 +179,7 @@ export class SimState {
     this.hostFactory = opts.hostFactory;
     this.isPartitioned = opts.isPartitioned ?? (() => false);
     this.isOutOfStock = opts.isOutOfStock ?? (() => false);
+    this.baseFetch = opts.fetch ?? fetch;
   }
 
   private scaled(ms: number): number {
@@ -444,6 +450,16 @@ export class SimState {
   }
 
   private hostFetch(zoneId: string): typeof fetch {
+    let f = this.zoneFetch.get(zoneId);
+    if (!f) {
+      f = this.partitionAwareFetch(zoneId);
+      this.zoneFetch.set(zoneId, f);
+    }
+    return f;
+  }
+
+  private partitionAwareFetch(zoneId: string): typeof fetch {
+    const base = this.baseFetch;
     return (input, init) => {
       if (this.isPartitioned(zoneId)) {
         return Promise.reject(
@@ -454,7 +470,7 @@ export class SimState {
           }),
         );
       }
-      return fetch(input, init);
+      return base(input, init);
     };
   }
 
