@@ -374,6 +374,24 @@ export class EventRepository extends Repo {
       }),
     );
   }
+  /** Many events in one statement (a sweep that sees a zone go dark writes thousands). */
+  async appendMany(events: NewEvent[], tx?: EntityManager): Promise<void> {
+    if (!events.length) return;
+    const col = <T>(f: (e: NewEvent) => T) => events.map(f);
+    await this.em(tx).query(
+      `INSERT INTO events (project_id, validator_id, host_id, zone, type, message, data)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[])`,
+      [
+        col((e) => e.projectId ?? null),
+        col((e) => e.validatorId ?? null),
+        col((e) => e.hostId ?? null),
+        col((e) => e.zone ?? null),
+        col((e) => e.type),
+        col((e) => e.message),
+        col((e) => JSON.stringify(e.data ?? {})),
+      ],
+    );
+  }
   /** Events after a cursor (exclusive), oldest first. */
   list(q: { projectId: string; validatorId?: string; after?: string; limit: number }) {
     const qb = this.ds.manager

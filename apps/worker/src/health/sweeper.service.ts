@@ -58,6 +58,7 @@ interface HostRow {
 }
 
 const BATCH = 100;
+const CLOUD_LANES = 4;
 
 /**
  * The health loop: one leader at a time. Every SWEEP_INTERVAL it observes every live host (batched
@@ -150,19 +151,27 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     const failedBatch = new Set<string>();
     let cloudCalls = 0;
     const ids = hosts.map((h) => h.instance_id);
-    for (let i = 0; i < ids.length; i += BATCH) {
-      const batch = ids.slice(i, i + BATCH);
-      cloudCalls++;
-      try {
-        for (const s of await this.cloud.fullStatus(batch)) observed.set(s.instanceId, s);
-      } catch (err) {
-        for (const id of batch) failedBatch.add(id);
-        this.log.warn(
-          { err: (err as Error).message, batch: batch.length },
-          'cloud status unavailable',
-        );
+    const batches: string[][] = [];
+    for (let i = 0; i < ids.length; i += BATCH) batches.push(ids.slice(i, i + BATCH));
+    // A few batches in flight at once: ECS answers in tens to hundreds of ms, and 100 sequential
+    // calls would outlast the sweep interval. The provider's rate limiter still applies.
+    let next = 0;
+    const lane = async () => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        cloudCalls++;
+        try {
+          for (const s of await this.cloud.fullStatus(batch)) observed.set(s.instanceId, s);
+        } catch (err) {
+          for (const id of batch) failedBatch.add(id);
+          this.log.warn(
+            { err: (err as Error).message, batch: batch.length },
+            'cloud status unavailable',
+          );
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLOUD_LANES, batches.length) }, lane));
 
     // 2. Verdicts (pure).
     const settings = {
@@ -221,17 +230,19 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
           changed.map((x) => x.cloud?.health ?? null),
         ],
       );
-      for (const x of changed.filter((c) => c.verdict.state !== c.host.health)) {
-        await this.repos.events.append({
-          type: 'host.health_changed',
-          message: `Host ${x.host.instance_id} in ${x.host.zone}: ${x.host.health} → ${x.verdict.state} (${x.verdict.reason})`,
-          projectId: x.host.project_id,
-          validatorId: x.host.validator_id,
-          hostId: x.host.id,
-          zone: x.host.zone,
-          data: { from: x.host.health, to: x.verdict.state, reason: x.verdict.reason },
-        });
-      }
+      await this.repos.events.appendMany(
+        changed
+          .filter((c) => c.verdict.state !== c.host.health)
+          .map((x) => ({
+            type: 'host.health_changed',
+            message: `Host ${x.host.instance_id} in ${x.host.zone}: ${x.host.health} → ${x.verdict.state} (${x.verdict.reason})`,
+            projectId: x.host.project_id,
+            validatorId: x.host.validator_id,
+            hostId: x.host.id,
+            zone: x.host.zone,
+            data: { from: x.host.health, to: x.verdict.state, reason: x.verdict.reason },
+          })),
+      );
     }
 
     // 4. Zones.
@@ -420,14 +431,17 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     const current = verdicts.filter(
       (x) => x.host.role === 'assigned' && x.host.validator_id && x.host.v_host_id === x.host.id,
     );
-    // Degraded while the node or agent looks wrong but the identity need not move.
-    for (const x of current) {
-      if (x.verdict.state === 'suspect' && x.host.v_state === 'active') {
-        await this.moveState(x.host, 'degraded', ['active'], x.verdict.reason);
-      } else if (x.verdict.state === 'healthy' && x.host.v_state === 'degraded') {
-        await this.moveState(x.host, 'active', ['degraded'], null);
-      }
-    }
+    // Degraded while the node or agent looks wrong but the identity need not move (one statement each way).
+    await this.moveStates(
+      current.filter((x) => x.verdict.state === 'suspect' && x.host.v_state === 'active'),
+      'degraded',
+      'active',
+    );
+    await this.moveStates(
+      current.filter((x) => x.verdict.state === 'healthy' && x.host.v_state === 'degraded'),
+      'active',
+      'degraded',
+    );
     const candidates = current.filter(
       (x) =>
         x.verdict.state === 'unhealthy' &&
@@ -493,27 +507,36 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     return started;
   }
 
-  private async moveState(
-    host: HostRow,
+  private async moveStates(
+    rows: { host: HostRow; verdict: { reason: string } }[],
     to: 'active' | 'degraded',
-    from: ('active' | 'degraded')[],
-    reason: string | null,
-  ) {
-    const ok = await this.repos.validators.transition(
-      host.validator_id!,
-      to,
-      { stateReason: reason },
-      { from },
+    from: 'active' | 'degraded',
+  ): Promise<void> {
+    if (!rows.length) return;
+    const reasons = new Map(rows.map((r) => [r.host.validator_id!, r.verdict.reason]));
+    const hostOf = new Map(rows.map((r) => [r.host.validator_id!, r.host]));
+    const moved = (await this.ds.query(
+      `UPDATE validators v SET state = $2, state_reason = CASE WHEN $2 = 'degraded' THEN r.reason ELSE NULL END, updated_at = now()
+         FROM unnest($1::uuid[], $4::text[]) AS r(id, reason)
+        WHERE v.id = r.id AND v.state = $3
+        RETURNING v.id`,
+      [[...reasons.keys()], to, from, [...reasons.values()]],
+    )) as [{ id: string }[], number];
+    await this.repos.events.appendMany(
+      moved[0].map(({ id }) => {
+        const host = hostOf.get(id)!;
+        return {
+          type: `validator.${to}`,
+          message:
+            to === 'degraded'
+              ? `Validator degraded: ${reasons.get(id)}`
+              : 'Validator healthy again',
+          projectId: host.project_id,
+          validatorId: id,
+          hostId: host.id,
+          zone: host.zone,
+        };
+      }),
     );
-    if (ok) {
-      await this.repos.events.append({
-        type: `validator.${to}`,
-        message: to === 'degraded' ? `Validator degraded: ${reason}` : 'Validator healthy again',
-        projectId: host.project_id,
-        validatorId: host.validator_id,
-        hostId: host.id,
-        zone: host.zone,
-      });
-    }
   }
 }
