@@ -203,7 +203,10 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
   const abort = new AbortController();
   const seen: Record<string, unknown>[] = [];
   let ids = new Set<string>();
+  const terminal = new Set<string>();
   const show = (e: Record<string, unknown>) => {
+    if (/^validator\.(active|retired|failed)$/.test(String(e.type)))
+      terminal.add(String(e.validatorId));
     if (flags.json) return;
     const t = String(e.type);
     if (t.startsWith('plan.') || ids.has(String(e.validatorId)))
@@ -233,6 +236,13 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
       await new Promise((r) => setTimeout(r, 1000));
       applied = await client.get<PlanBody>(`/v1/plans/${p.id}`);
     }
+    // The event feed trails the database by a poll interval: let the last events arrive.
+    const drainUntil = Date.now() + 3000;
+    const settling = applied.results
+      .filter((r) => r.action !== 'update' && r.validatorId)
+      .map((r) => r.validatorId!);
+    while (streamDone && Date.now() < drainUntil && settling.some((id) => !terminal.has(id)))
+      await new Promise((r) => setTimeout(r, 100));
   } finally {
     abort.abort();
     await streamDone?.done.catch(() => undefined);

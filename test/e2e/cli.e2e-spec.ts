@@ -1,0 +1,205 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStack, type Stack } from '../support/stack';
+
+jest.setTimeout(300_000);
+
+const CLI = join(__dirname, '..', '..', 'dist', 'apps', 'cli', 'src', 'main.js');
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+describe('snowline CLI against the running stack', () => {
+  let stack: Stack;
+  let dir: string;
+  let file: string;
+  let env: Record<string, string>;
+
+  const cli = (args: string[], extraEnv: Record<string, string> = {}): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        cwd: dir,
+        env: { ...env, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      child.once('error', reject);
+      child.once('exit', (code) => resolve({ code, out, err }));
+    });
+  const write = (text: string) => writeFileSync(file, text);
+  const validators = async () =>
+    (
+      (await (await stack.api('/v1/validators?limit=100')).json()) as {
+        items: { id: string; name: string; state: string; labels: Record<string, string> }[];
+      }
+    ).items;
+  const yaml = (opts: { team: string; protect: boolean; extra?: boolean }) =>
+    [
+      'version: 1',
+      'validators:',
+      '  fuji-a:',
+      '    network: fuji',
+      '    labels:',
+      `      team: ${opts.team}`,
+      ...(opts.protect ? ['    prevent_destroy: true'] : []),
+      '  fuji-b:',
+      '    network: fuji',
+      '    zones: [cn-hongkong-b, cn-hongkong-c]',
+      ...(opts.extra ? ['  fuji-c:', '    network: fuji'] : []),
+      '',
+    ].join('\n');
+
+  beforeAll(async () => {
+    stack = await startStack('cli');
+    dir = mkdtempSync(join(tmpdir(), 'snowline-cli-e2e-'));
+    file = join(dir, 'snowline.yaml');
+    env = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      NO_COLOR: '1',
+      SNOWLINE_URL: stack.apiUrl,
+      SNOWLINE_API_KEY: stack.adminKey,
+    };
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('should plan, apply, converge, update a label, refuse a stale plan and a locked project, and destroy', async () => {
+    write(yaml({ team: 'core', protect: true }));
+
+    // plan → exit 2 (changes)
+    const p1 = await cli(['plan', '--detailed-exitcode']);
+    expect(p1.err).toBe('');
+    expect(p1.code).toBe(2);
+    expect(p1.out).toMatch(/\+ create {2}fuji-a/);
+    expect(p1.out).toMatch(/\+ create {2}fuji-b/);
+    expect(p1.out).toContain('Plan: 2 to create, 0 to update in place, 0 to replace, 0 to delete');
+    expect(p1.out).not.toContain('\u001b['); // NO_COLOR
+
+    // apply → progress from the event stream until both are active
+    const a1 = await cli(['apply', '--auto-approve']);
+    expect({ code: a1.code, err: a1.err }).toEqual({ code: 0, err: '' });
+    expect(a1.out).toMatch(/validator\.active/);
+    expect(a1.out).toContain('Apply complete: 2 action(s) settled.');
+    expect((await validators()).map((v) => [v.name, v.state]).sort()).toEqual([
+      ['fuji-a', 'active'],
+      ['fuji-b', 'active'],
+    ]);
+
+    // plan → exit 0 (no changes)
+    const p2 = await cli(['plan', '--detailed-exitcode']);
+    expect(p2.code).toBe(0);
+    expect(p2.out).toContain('No changes.');
+
+    // edit a label → exactly one update
+    write(yaml({ team: 'ops', protect: true }));
+    const p3 = await cli(['plan', '--detailed-exitcode', '--json']);
+    expect(p3.code).toBe(2);
+    const plan3 = JSON.parse(p3.out) as { actions: { action: string; name: string }[] };
+    expect(plan3.actions.map((a) => `${a.action} ${a.name}`)).toEqual([
+      'update fuji-a',
+      'no-op fuji-b',
+    ]);
+    const a3 = await cli(['apply', '--auto-approve']);
+    expect(a3.code).toBe(0);
+    expect(a3.out).toContain('labels.team: "core" → "ops"');
+    expect((await validators()).find((v) => v.name === 'fuji-a')!.labels).toEqual({ team: 'ops' });
+
+    // a stale plan is refused, saying what changed; the next plan shows the drift
+    write(yaml({ team: 'ops', protect: true, extra: true }));
+    const stale = JSON.parse((await cli(['plan', '--json'])).out) as { id: string };
+    const b = (await validators()).find((v) => v.name === 'fuji-b')!;
+    const patch = await stack.api(`/v1/validators/${b.id}`, {
+      method: 'PATCH',
+      json: { labels: { owner: 'console' } },
+    });
+    expect(patch.status).toBe(200);
+    const s1 = await cli(['apply', '--plan', stale.id, '--auto-approve']);
+    expect(s1.code).toBe(1);
+    expect(s1.err).toMatch(/stale.*What changed: fuji-b: labels \{\} → owner=console/);
+    const drift = await cli(['plan']);
+    expect(drift.out).toMatch(/~ update {2}fuji-b[\s\S]*drift: changed outside snowline\.yaml/);
+
+    // two concurrent applies of plans made at the same serial: one applies, the other is refused clearly
+    const [x, y] = await Promise.all([cli(['plan', '--json']), cli(['plan', '--json'])]);
+    const ids = [x, y].map((r) => (JSON.parse(r.out) as { id: string }).id);
+    const both = await Promise.all(ids.map((id) => cli(['apply', '--plan', id, '--auto-approve'])));
+    const codes = both.map((r) => r.code).sort();
+    expect({ codes, errs: both.map((r) => r.err) }).toMatchObject({ codes: [0, 1] });
+    const loser = both.find((r) => r.code === 1)!;
+    expect(loser.err).toMatch(
+      /locked by \S+@\S+ \(key [^)]+\) since .* \(plan [0-9a-f-]{36}\)|stale/,
+    );
+    expect((await validators()).find((v) => v.name === 'fuji-c')?.state).toBe('active');
+    expect((await cli(['plan', '--detailed-exitcode'])).code).toBe(0);
+
+    // destroy is refused for a prevent_destroy validator and changes nothing
+    const d1 = await cli(['destroy', '--auto-approve']);
+    expect(d1.code).toBe(1);
+    expect(d1.out).toContain('refused: fuji-a has prevent_destroy: true in snowline.yaml');
+    expect(d1.err).toMatch(/cannot be applied: delete fuji-a/);
+    expect((await validators()).every((v) => v.state === 'active')).toBe(true);
+
+    // remove the flag → destroy retires all three
+    write(yaml({ team: 'ops', protect: false, extra: true }));
+    const d2 = await cli(['destroy', '--auto-approve']);
+    expect(d2.err).toBe('');
+    expect(d2.code).toBe(0);
+    expect(d2.out).toContain('prevent_destroy was removed, so its protection is dropped first');
+    expect(d2.out).toContain('Apply complete: 3 action(s) settled.');
+    expect((await validators()).map((v) => v.state)).toEqual(['retired', 'retired', 'retired']);
+
+    const ls = await cli(['validators', 'ls']);
+    expect(ls.code).toBe(0);
+    expect(ls.out).toMatch(/^NAME\s+STATE\s+NETWORK/);
+    expect(ls.out).toMatch(/fuji-a\s+retired\s+fuji/);
+    const status = await cli(['status']);
+    expect(status.out).toContain('Validators: 3 (3 retired)');
+    expect(status.out).toContain('Apply lock: free');
+    const ev = await cli(['events', '--limit', '100']);
+    expect(ev.out).toMatch(/plan\.applied/);
+  });
+
+  it('should give file:line:column and exit 1 for a bad file', async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'validators:\n  fuji-a:\n    network: fuji\n    lables: {}\n');
+    const r = await cli(['plan', '-f', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      `${bad}:4:5: unknown field "lables" in validators.fuji-a; did you mean "labels"?`,
+    );
+    writeFileSync(bad, 'validators:\n  fuji-a:\n    network: "fuji\n');
+    const s = await cli(['plan', '-f', bad]);
+    expect(s.code).toBe(1);
+    expect(s.err).toMatch(new RegExp(`${bad.replace(/[.]/g, '\\.')}:\\d+:\\d+: YAML syntax error`));
+  });
+
+  it('should log in to a 0600 config file that later commands use', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'snowline-login-'));
+    const bare = { PATH: env.PATH!, HOME: home, NO_COLOR: '1' };
+    const login = await cli(['login', '--url', stack.apiUrl, '--key', stack.adminKey], bare);
+    expect(login.code).toBe(0);
+    const path = join(home, '.config', 'snowline', 'config.json');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const ls = await cli(['validators', 'ls', '--json'], bare);
+    expect({ code: ls.code, err: ls.err }).toEqual({ code: 0, err: '' });
+    expect(Array.isArray(JSON.parse(ls.out))).toBe(true);
+    const wrong = await cli(
+      ['login', '--url', stack.apiUrl, '--key', 'sl_not_a_real_key_0000'],
+      bare,
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/401/);
+    rmSync(home, { recursive: true, force: true });
+  });
+});
