@@ -101,7 +101,7 @@ describe('cloud faults end to end', () => {
     const v = await create();
     const active = await untilActive(v.id);
     expect(active.zone).toBe('cn-hongkong-d');
-    expect(await runningNodes(v.nodeId)).toEqual([active.instanceId]);
+    expect(await runningNodes(active.nodeId)).toEqual([active.instanceId]);
 
     const evs = await events(v.id);
     const refused = evs.filter((e) => e.type === 'placement.no_capacity').map((e) => e.zone);
@@ -127,7 +127,7 @@ describe('cloud faults end to end', () => {
     const active = await untilActive(v.id, [], 150_000);
     const tagged = await ecs.listByTag(TAG_VALIDATOR, v.id);
     expect(tagged.map((i) => i.instanceId)).toEqual([active.instanceId]);
-    expect(await runningNodes(v.nodeId)).toEqual([active.instanceId]);
+    expect(await runningNodes(active.nodeId)).toEqual([active.instanceId]);
     // A fault with no hits left is gone; otherwise it must still be there, with its count of hits.
     const left = (await faults()).find((x) => x.id === f.id);
     expect(left === undefined || left.hits < 6).toBe(true);
@@ -154,7 +154,7 @@ describe('cloud faults end to end', () => {
     expect((await events(v.id)).filter((e) => e.type === 'host.launched')).toHaveLength(1);
     const tagged = await ecs.listByTag(TAG_VALIDATOR, v.id);
     expect(tagged.map((i) => i.instanceId)).toEqual([active.instanceId]);
-    expect(await runningNodes(v.nodeId)).toEqual([active.instanceId]);
+    expect(await runningNodes(active.nodeId)).toEqual([active.instanceId]);
   });
 
   it('should back off under throttling and never show the user an error', async () => {

@@ -7,7 +7,7 @@ jest.setTimeout(120_000);
 interface ValidatorBody {
   id: string;
   state: string;
-  nodeId: string;
+  nodeId: string | null;
   zone: string | null;
   instanceId: string | null;
 }
@@ -36,8 +36,16 @@ describe('launch a validator end to end', () => {
     expect(created.status).toBe(202);
     const v = (await created.json()) as ValidatorBody;
     expect(v.state).toBe('pending');
-    expect(v.nodeId).toMatch(/^NodeID-[1-9A-HJ-NP-Za-km-z]+$/);
+    // The identity is generated off the request path: unknown (null) in the 202, never a placeholder.
+    expect(v.nodeId === null || /^NodeID-[1-9A-HJ-NP-Za-km-z]+$/.test(v.nodeId)).toBe(true);
     expect(JSON.stringify(v)).not.toMatch(/PRIVATE KEY|stakerKey|signerKey/);
+    const nodeId = await waitFor(
+      'the generated identity',
+      async () => (await getValidator(v.id)).nodeId ?? undefined,
+      10_000,
+      100,
+    );
+    expect(nodeId).toMatch(/^NodeID-[1-9A-HJ-NP-Za-km-z]+$/);
 
     const active = await waitFor(
       'the validator to become active',
@@ -51,7 +59,7 @@ describe('launch a validator end to end', () => {
     );
     expect(active.zone).toMatch(/^cn-hongkong-[bcd]$/);
     expect(active.instanceId).toMatch(/^i-/);
-    expect(active.nodeId).toBe(v.nodeId);
+    expect(active.nodeId).toBe(nodeId);
 
     // The simulator's ground truth: exactly one running node with this NodeID.
     const nodes = (await (await fetch(`${stack.simUrl}/_sim/nodes`)).json()) as {
@@ -59,7 +67,7 @@ describe('launch a validator end to end', () => {
       nodeId: string | null;
       running: boolean;
     }[];
-    const running = nodes.filter((n) => n.nodeId === v.nodeId && n.running);
+    const running = nodes.filter((n) => n.nodeId === nodeId && n.running);
     expect(running.map((n) => n.instanceId)).toEqual([active.instanceId]);
 
     // The instance is visible through the real ECS SDK client.
