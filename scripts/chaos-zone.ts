@@ -5,6 +5,7 @@
  * zone — while sampling the simulator's ground truth every 500 ms for any NodeID running twice. Then
  * the zone returns and every stale host must be reaped. Prints one JSON line. Loopback only; bounded.
  */
+import { simNodes, watchDuplicates } from './support/ground-truth';
 import { startStack, waitFor, type Stack } from './support/stack';
 
 const VALIDATORS = Number(process.env.CHAOS_VALIDATORS ?? 30);
@@ -16,12 +17,6 @@ interface V {
   zone: string | null;
   nodeId: string | null;
   generation: number;
-}
-interface SimNode {
-  instanceId: string;
-  zone: string;
-  nodeId: string | null;
-  running: boolean;
 }
 
 const log = (msg: string) => process.stderr.write(`[chaos] ${msg}\n`);
@@ -60,7 +55,7 @@ async function main() {
         .map(([k, v]) => [k.slice(10), v!]),
     ),
   });
-  let sampler: NodeJS.Timeout | undefined;
+  let watch: ReturnType<typeof watchDuplicates> | undefined;
   try {
     log(`stack up; launching ${VALIDATORS} validators, ${pool} standbys per zone`);
     for (let i = 0; i < VALIDATORS; i++) {
@@ -77,9 +72,7 @@ async function main() {
         const zones = (await (await stack.api('/v1/zones')).json()) as {
           items: { standbys: number | null }[];
         };
-        const nodes = (await (await fetch(`${stack.simUrl}/_sim/nodes`)).json()) as (SimNode & {
-          bootstrapped: boolean | null;
-        })[];
+        const nodes = await simNodes(stack.simUrl);
         const warm = nodes.filter((n) => n.running && n.bootstrapped).length;
         return (
           vs.filter((v) => v.state === 'active').length === VALIDATORS &&
@@ -98,21 +91,7 @@ async function main() {
     const affected = new Map(byZone.get(dark)!.map((v) => [v.id, v]));
 
     // Ground truth, every 500 ms: a NodeID running on two instances at once is a duplicate.
-    const duplicated = new Set<string>();
-    let samples = 0;
-    sampler = setInterval(() => {
-      void fetch(`${stack.simUrl}/_sim/nodes`)
-        .then((r) => r.json() as Promise<SimNode[]>)
-        .then((nodes) => {
-          samples++;
-          const seen = new Map<string, number>();
-          for (const n of nodes)
-            if (n.running && n.nodeId) seen.set(n.nodeId, (seen.get(n.nodeId) ?? 0) + 1);
-          for (const [id, c] of seen) if (c > 1) duplicated.add(id);
-        })
-        .catch(() => undefined);
-    }, 500);
-
+    watch = watchDuplicates(stack.simUrl, 500);
     const fault = (await (
       await fetch(`${stack.simUrl}/_sim/faults`, {
         method: 'POST',
@@ -156,7 +135,7 @@ async function main() {
     await waitFor(
       'stale hosts in the returned zone to be reaped',
       async () => {
-        const nodes = (await (await fetch(`${stack.simUrl}/_sim/nodes`)).json()) as SimNode[];
+        const nodes = await simNodes(stack.simUrl);
         const after = await listValidators(stack);
         const live = new Set(after.map((v) => v.nodeId));
         const stale = nodes.filter(
@@ -170,7 +149,7 @@ async function main() {
           await stack.api('/v1/events?types=host.reaped&limit=100')
         ).json()) as { items: { zone: string | null }[] };
         staleReaped = events.items.filter((e) => e.zone === dark).length;
-        const remaining = (await (await fetch(`${stack.simUrl}/_sim/nodes`)).json()) as SimNode[];
+        const remaining = await simNodes(stack.simUrl);
         return (
           stale.length === 0 &&
           staleReaped >= movedAt.size &&
@@ -186,8 +165,7 @@ async function main() {
       1000,
     ).catch((err: Error) => log(err.message.split('\n')[0]!));
     await sleep(2000);
-    clearInterval(sampler);
-    sampler = undefined;
+    watch.stop();
 
     const final = await listValidators(stack);
     const lost = VALIDATORS - final.filter((v) => v.state === 'active').length;
@@ -198,10 +176,10 @@ async function main() {
       failover_p50_s: round(pct(times, 50)),
       failover_p99_s: round(pct(times, 99)),
       failover_max_s: round(times.length ? Math.max(...times) : null),
-      duplicates: duplicated.size,
+      duplicates: watch.duplicated.size,
       lost,
       stale_reaped: staleReaped,
-      samples,
+      samples: watch.samples(),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     process.exitCode =
@@ -212,7 +190,7 @@ async function main() {
         ? 0
         : 1;
   } finally {
-    if (sampler) clearInterval(sampler);
+    watch?.stop();
     await stack.stop();
   }
 }

@@ -1,6 +1,7 @@
 import IORedis from 'ioredis';
 import { AlibabaEcsProvider } from '@snowline/cloud';
 import { loadConfig } from '@snowline/config';
+import { watchDuplicates } from '../../scripts/support/ground-truth';
 import { startStack, waitFor, type Stack } from '../support/stack';
 
 jest.setTimeout(240_000);
@@ -26,12 +27,6 @@ interface V {
   nodeId: string;
   generation: number;
 }
-interface SimNode {
-  instanceId: string;
-  zone: string;
-  nodeId: string | null;
-  running: boolean;
-}
 
 const get = async (stack: Stack, id: string) =>
   (await (await stack.api(`/v1/validators/${id}`)).json()) as V;
@@ -49,25 +44,6 @@ const eventTypes = async (stack: Stack, id: string) =>
       items: { type: string }[];
     }
   ).items.map((e) => e.type);
-
-/** Samples the simulator's ground truth every 250 ms; records any NodeID running twice. */
-function watchDuplicates(stack: Stack) {
-  const dup = new Set<string>();
-  let samples = 0;
-  const t = setInterval(() => {
-    void fetch(`${stack.simUrl}/_sim/nodes`)
-      .then((r) => r.json() as Promise<SimNode[]>)
-      .then((nodes) => {
-        samples++;
-        const seen = new Map<string, number>();
-        for (const n of nodes)
-          if (n.running && n.nodeId) seen.set(n.nodeId, (seen.get(n.nodeId) ?? 0) + 1);
-        for (const [id, c] of seen) if (c > 1) dup.add(id);
-      })
-      .catch(() => undefined);
-  }, 250);
-  return { stop: () => clearInterval(t), dup, samples: () => samples };
-}
 
 async function launchActive(stack: Stack, name: string): Promise<V> {
   const res = await stack.api('/v1/validators', {
@@ -97,7 +73,7 @@ describe('failover end to end', () => {
   it('should finish a failover when the worker is SIGKILLed in the middle of it, with no duplicate', async () => {
     stack = await startStack('failover-kill', { ...FAST, STANDBY_POOL: '0' }); // launch path: the worker does the work
     const v = await launchActive(stack, 'kill-1');
-    const watch = watchDuplicates(stack);
+    const watch = watchDuplicates(stack.simUrl, 250);
     await fault(stack, { kind: 'instance-failure', instanceId: v.instanceId });
     await waitFor(
       'the failover to start',
@@ -125,7 +101,7 @@ describe('failover end to end', () => {
     watch.stop();
     expect(moved.instanceId).not.toBe(v.instanceId);
     expect(watch.samples()).toBeGreaterThan(10);
-    expect([...watch.dup]).toEqual([]);
+    expect([...watch.duplicated]).toEqual([]);
     // Exactly one live instance carries the validator's tag once the reaper is done.
     const ecs = new AlibabaEcsProvider(loadConfig({ ...stack.env }).cloud);
     await waitFor(
