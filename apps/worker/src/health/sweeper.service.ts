@@ -73,6 +73,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   private timer?: NodeJS.Timeout;
   private sweeping = false;
   private stopped = false;
+  private rounds = 0;
 
   constructor(
     private readonly ds: DataSource,
@@ -125,6 +126,8 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
         await this.standby.refill(open);
       }
       await this.reaper.run();
+      // Orphans by tag: a full listing, so only every twelfth round (~1 min at the default interval).
+      if (this.rounds++ % 12 === 0) await this.reaper.orphans();
       return stats;
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'sweep failed');

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { CloudProvider } from '@snowline/cloud';
+import { CloudProvider, TAG_HOST } from '@snowline/cloud';
 import { Repositories } from '@snowline/persistence';
 
 interface Doomed {
@@ -26,6 +26,62 @@ export class ReaperService {
     private readonly ds: DataSource,
     private readonly cloud: CloudProvider,
   ) {}
+
+  /**
+   * Orphans: instances tagged by Snowline that no live host row owns. A row that launched but never
+   * recorded its instance id (a crash between RunInstances and the commit) adopts it; one whose row
+   * we retired is deleted again — it may hold keys nobody fences.
+   */
+  async orphans(): Promise<{ adopted: number; deleted: number }> {
+    const tagged = await this.cloud.listByTag(TAG_HOST);
+    if (!tagged.length) return { adopted: 0, deleted: 0 };
+    const rows = (await this.ds.query(
+      `SELECT id, instance_id, deleted_at FROM hosts WHERE id = ANY($1::uuid[]) OR instance_id = ANY($2)`,
+      [
+        tagged
+          .map((t) => t.tags[TAG_HOST])
+          .filter((h): h is string => /^[0-9a-f-]{36}$/i.test(h ?? '')),
+        tagged.map((t) => t.instanceId),
+      ],
+    )) as { id: string; instance_id: string | null; deleted_at: Date | null }[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const known = new Set(rows.filter((r) => !r.deleted_at).map((r) => r.instance_id));
+    let adopted = 0;
+    const doomed: string[] = [];
+    for (const inst of tagged) {
+      if (known.has(inst.instanceId)) continue;
+      const row = byId.get(inst.tags[TAG_HOST] ?? '');
+      if (row && !row.deleted_at && !row.instance_id) {
+        await this.ds.query(
+          `UPDATE hosts SET instance_id = $2, updated_at = now() WHERE id = $1 AND instance_id IS NULL`,
+          [row.id, inst.instanceId],
+        );
+        await this.repos.events.append({
+          type: 'host.adopted',
+          message: `Adopted orphan instance ${inst.instanceId} for host ${row.id}`,
+          hostId: row.id,
+          zone: inst.zoneId,
+        });
+        adopted++;
+      } else if (row?.deleted_at && (inst.status === 'Running' || inst.status === 'Stopped')) {
+        // Ours and retired, yet still there. A host id we never issued may belong to another
+        // Snowline installation in the same account: never touch it.
+        doomed.push(inst.instanceId);
+      }
+    }
+    if (doomed.length) {
+      await this.cloud
+        .delete(doomed)
+        .catch((err: Error) => this.log.debug({ err: err.message }, 'orphan delete refused'));
+      await this.repos.events.appendMany(
+        doomed.map((id) => ({
+          type: 'host.orphan_deleted',
+          message: `Deleted orphan instance ${id} (no live host owns it)`,
+        })),
+      );
+    }
+    return { adopted, deleted: doomed.length };
+  }
 
   async run(): Promise<number> {
     const doomed = (await this.ds.query(
