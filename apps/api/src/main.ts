@@ -13,9 +13,11 @@ async function main() {
   const log = new Logger('api');
   const boot = await ensureDefaultProject(app.get(Repositories), config);
   if (boot.generatedKey) {
-    log.log(
-      `Created the default project and an admin API key (shown once; also in ${boot.keyFile}, mode 0600):\n\n    ${boot.generatedKey}\n`,
+    // A plain banner on the terminal, not a log record: shown once, and kept out of log pipelines.
+    process.stdout.write(
+      `\nCreated the default project and its admin API key (shown once; also in ${boot.keyFile}, mode 0600):\n\n    ${boot.generatedKey}\n\n`,
     );
+    log.log(`Admin API key generated into ${boot.keyFile}`);
   } else if (boot.keyFile) {
     log.log(`Admin API key: see ${boot.keyFile}`);
   }
