@@ -1,0 +1,205 @@
+// The console speaks only the public REST API, with the key from session storage (never the URL).
+
+export type ValidatorState =
+  | 'pending'
+  | 'provisioning'
+  | 'syncing'
+  | 'active'
+  | 'degraded'
+  | 'failing_over'
+  | 'retiring'
+  | 'retired'
+  | 'failed';
+
+export const VALIDATOR_STATES: ValidatorState[] = [
+  'pending',
+  'provisioning',
+  'syncing',
+  'active',
+  'degraded',
+  'failing_over',
+  'retiring',
+  'retired',
+  'failed',
+];
+export const NETWORKS = ['fuji', 'mainnet', 'local'] as const;
+
+export interface Validator {
+  id: string;
+  name: string;
+  network: string;
+  state: ValidatorState;
+  stateReason: string | null;
+  nodeId: string | null;
+  blsPublicKey: string | null;
+  proofOfPossession: string | null;
+  identitySource: 'imported' | 'generated' | null;
+  instanceType: string;
+  zones: string[];
+  zone: string | null;
+  instanceId: string | null;
+  generation: number;
+  labels: Record<string, string>;
+  protected: boolean;
+  createdAt: string;
+  updatedAt: string;
+  activeAt: string | null;
+  retiredAt: string | null;
+}
+
+export type ZoneStatus = 'healthy' | 'impaired' | 'dark' | 'unknown';
+
+export interface Zone {
+  id: string;
+  status: ZoneStatus;
+  placementAllowed: boolean | null;
+  reason: string | null;
+  statusSince: string | null;
+  hosts: number | null;
+  unhealthyHosts: number | null;
+  standbys: number | null;
+  stock: Record<string, string>;
+  validators: number;
+  openIncidentId: string | null;
+  lastObservedAt: string | null;
+  observedAgeSeconds: number | null;
+}
+
+export interface Incident {
+  id: string;
+  zone: string | null;
+  kind: string;
+  severity: string;
+  status: 'open' | 'closed';
+  summary: string;
+  affectedValidators: string[];
+  openedAt: string;
+  closedAt: string | null;
+}
+
+export interface SnowEvent {
+  id: string;
+  type: string;
+  message: string;
+  validatorId: string | null;
+  hostId: string | null;
+  zone: string | null;
+  data: Record<string, unknown> | null;
+  createdAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+/** A problem+json answer (or a network failure), with the detail the API wrote for humans. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    detail: string,
+    readonly requestId?: string,
+  ) {
+    super(detail);
+  }
+}
+
+const KEY = 'snowline.apiKey';
+const PROJECT = 'snowline.project';
+
+export const session = {
+  key: (): string | null => sessionStorage.getItem(KEY),
+  project: (): string | null => sessionStorage.getItem(PROJECT),
+  signIn(key: string, project: string) {
+    sessionStorage.setItem(KEY, key);
+    sessionStorage.setItem(PROJECT, project);
+    window.dispatchEvent(new Event('snowline:session'));
+  },
+  signOut() {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(PROJECT);
+    window.dispatchEvent(new Event('snowline:session'));
+  },
+};
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  key?: string;
+}
+
+export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const key = opts.key ?? session.key();
+  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: opts.method ?? 'GET',
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: opts.signal,
+    });
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new ApiError(0, 'Network error', 'The Snowline API did not answer. Is it running?');
+  }
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const p = (body ?? {}) as { title?: string; detail?: string; requestId?: string };
+    const err = new ApiError(
+      res.status,
+      p.title ?? res.statusText,
+      p.detail ?? `The API answered ${res.status}.`,
+      p.requestId ?? res.headers.get('x-request-id') ?? undefined,
+    );
+    // A revoked or unknown key ends the session; the sign-in page says why.
+    if (res.status === 401 && !opts.key) {
+      sessionStorage.setItem('snowline.signOutReason', err.message);
+      session.signOut();
+    }
+    throw err;
+  }
+  return body as T;
+}
+
+/** Follows `nextCursor` up to `maxPages` pages; `truncated` says when there was more. */
+export async function allPages<T>(
+  path: string,
+  maxPages = 20,
+  signal?: AbortSignal,
+): Promise<{ items: T[]; truncated: boolean }> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < maxPages; i++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const page: Page<T> = await api<Page<T>>(
+      cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path,
+      { signal },
+    );
+    items.push(...page.items);
+    cursor = page.nextCursor;
+    if (!cursor) return { items, truncated: false };
+  }
+  return { items, truncated: true };
+}
+
+export function newIdempotencyKey(): string {
+  return crypto.randomUUID();
+}

@@ -1,0 +1,230 @@
+import { useState } from 'react';
+import {
+  allPages,
+  api,
+  NETWORKS,
+  VALIDATOR_STATES,
+  type SnowEvent,
+  type Validator,
+  type Zone,
+} from '../api';
+import { useLive, useNow, useResource } from '../live';
+import { Link, navigate, useLocation, usePageTitle } from '../router';
+import {
+  Ago,
+  Badge,
+  Copyable,
+  Empty,
+  ErrorBox,
+  fmtAge,
+  Loading,
+  secondsSince,
+  Unknown,
+} from '../ui';
+
+/**
+ * The last health verdict the control plane recorded for a validator's host, read from the event
+ * timeline (a change of verdict, or the node reaching active). None seen: unknown.
+ */
+export function lastHealth(
+  validatorId: string,
+  events: SnowEvent[],
+): { verdict: string; at: string } | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.validatorId !== validatorId) continue;
+    if (e.type === 'host.health_changed' && typeof e.data?.to === 'string')
+      return { verdict: e.data.to, at: e.createdAt };
+    if (e.type === 'validator.active') return { verdict: 'healthy', at: e.createdAt };
+    if (e.type === 'validator.degraded') return { verdict: 'degraded', at: e.createdAt };
+  }
+  return null;
+}
+
+export function HealthCell({ v, events, now }: { v: Validator; events: SnowEvent[]; now: number }) {
+  const h = lastHealth(v.id, events);
+  if (!h) return <Unknown>— no report seen</Unknown>;
+  return (
+    <>
+      <Badge value={h.verdict} />{' '}
+      <span className="muted-text">{fmtAge(secondsSince(h.at, now))} ago</span>
+    </>
+  );
+}
+
+export function Uptime({ v, now }: { v: Validator; now: number }) {
+  if (v.state === 'active' && v.activeAt) return <>{fmtAge(secondsSince(v.activeAt, now))}</>;
+  if (v.state === 'retired') return <>retired</>;
+  return <span className="muted-text">not active</span>;
+}
+
+const refresh = (e: SnowEvent) =>
+  e.validatorId !== null || e.type.startsWith('failover.') || e.type.startsWith('validator.');
+
+export function Validators() {
+  usePageTitle('Validators');
+  const now = useNow();
+  const feed = useLive();
+  const { query } = useLocation();
+  const state = query.get('state') ?? '';
+  const zone = query.get('zone') ?? '';
+  const network = query.get('network') ?? '';
+  const [search, setSearch] = useState('');
+  const zones = useResource((signal) => api<{ items: Zone[] }>('/v1/zones', { signal }), []);
+  const list = useResource(
+    (signal) => {
+      const q = new URLSearchParams({ limit: '100' });
+      if (state) q.set('state', state);
+      if (zone) q.set('zone', zone);
+      if (network) q.set('network', network);
+      return allPages<Validator>(`/v1/validators?${q}`, 20, signal);
+    },
+    [state, zone, network],
+    { refreshOn: refresh },
+  );
+
+  const setFilter = (name: string, value: string) => {
+    const q = new URLSearchParams(query);
+    if (value) q.set(name, value);
+    else q.delete(name);
+    navigate(`/validators${q.size ? `?${q}` : ''}`, true);
+  };
+  const needle = search.trim().toLowerCase();
+  const rows = (list.data?.items ?? []).filter(
+    (v) =>
+      !needle ||
+      v.name.toLowerCase().includes(needle) ||
+      (v.nodeId ?? '').toLowerCase().includes(needle),
+  );
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1 tabIndex={-1}>Validators</h1>
+        <Link to="/launch" className="button primary">
+          Launch a validator
+        </Link>
+      </div>
+      <form
+        className="filters"
+        role="search"
+        aria-label="Filter validators"
+        onSubmit={(e) => e.preventDefault()}
+      >
+        <div className="field">
+          <label htmlFor="f-state">State</label>
+          <select id="f-state" value={state} onChange={(e) => setFilter('state', e.target.value)}>
+            <option value="">any</option>
+            {VALIDATOR_STATES.map((s) => (
+              <option key={s} value={s}>
+                {s.replace('_', ' ')}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-zone">Zone</label>
+          <select id="f-zone" value={zone} onChange={(e) => setFilter('zone', e.target.value)}>
+            <option value="">any</option>
+            {(zones.data?.items ?? []).map((z) => (
+              <option key={z.id} value={z.id}>
+                {z.id}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-network">Network</label>
+          <select
+            id="f-network"
+            value={network}
+            onChange={(e) => setFilter('network', e.target.value)}
+          >
+            <option value="">any</option>
+            {NETWORKS.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field grow">
+          <label htmlFor="f-search">Name or NodeID</label>
+          <input
+            id="f-search"
+            type="search"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
+        </div>
+      </form>
+
+      {list.error && !list.data ? (
+        <ErrorBox error={list.error} retry={list.reload} />
+      ) : !list.data ? (
+        <Loading what="validators" />
+      ) : rows.length === 0 ? (
+        list.data.items.length === 0 && !state && !zone && !network ? (
+          <Empty title="No validators yet">
+            <Link to="/launch">Launch a validator</Link> and it appears here within seconds.
+          </Empty>
+        ) : (
+          <Empty title="No validator matches these filters" />
+        )
+      ) : (
+        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="validators-caption">
+          <table className="validators">
+            <caption id="validators-caption">
+              {rows.length} validator{rows.length === 1 ? '' : 's'}
+              {list.data.truncated ? ' (first 2,000 only)' : ''}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">State</th>
+                <th scope="col">Zone</th>
+                <th scope="col">NodeID</th>
+                <th scope="col">Health (last report)</th>
+                <th scope="col">Uptime</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((v) => (
+                <tr key={v.id} data-validator={v.id} data-state={v.state}>
+                  <th scope="row">
+                    <Link to={`/validators/${v.id}`}>{v.name}</Link>
+                    <span className="muted-text block">{v.network}</span>
+                  </th>
+                  <td>
+                    <Badge value={v.state} />
+                    {v.protected ? <span className="tag">protected</span> : null}
+                  </td>
+                  <td className="zone-cell">
+                    {v.zone ?? <span className="muted-text">not placed</span>}
+                  </td>
+                  <td className="nodeid">
+                    {v.nodeId ? (
+                      <Copyable value={v.nodeId} label={`NodeID of ${v.name}`} />
+                    ) : (
+                      <Unknown>— identity being generated</Unknown>
+                    )}
+                  </td>
+                  <td>
+                    <HealthCell v={v} events={feed.events} now={now} />
+                  </td>
+                  <td>
+                    <Uptime v={v} now={now} />
+                  </td>
+                  <td>
+                    <Ago iso={v.createdAt} now={now} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
