@@ -6,6 +6,7 @@ import type { AppConfig } from '@snowline/config';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { mountAdminQueues } from './admin-queues';
+import { mountConsole } from './console';
 import { AppModule } from './app.module';
 import { jsonBody } from './common/json-body';
 import { completeDocument } from './common/openapi';
@@ -28,6 +29,7 @@ export async function createApp(
   app.use(jsonBody(config.publicApi.bodyLimitKb));
   app.use(app.get(MetricsService).middleware);
   mountAdminQueues(app);
+  mountConsole(app);
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   app.useGlobalPipes(
