@@ -1,0 +1,244 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startStack, waitFor, type Stack } from '../support/stack';
+
+// Debian's Chromium (never a downloaded browser), as .ci/run installs it.
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(__dirname, '..', '..', 'test-results', 'console');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+describe('Web console', () => {
+  let stack: Stack;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const browserErrors: string[] = [];
+  // The deliberate wrong-key sign-in makes Chromium log its 401; that one is expected.
+  let expect401 = false;
+  const a11y: Record<string, AxeViolation[]> = {};
+
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const axe = async (name: string) => {
+    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE });
+    const violations = await page.evaluate(async () => {
+      const r = await (
+        window as unknown as {
+          axe: { run: (ctx: Document, o: object) => Promise<{ violations: AxeViolation[] }> };
+        }
+      ).axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.map((n) => ({ target: n.target })),
+      }));
+    });
+    a11y[name] = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  };
+  const nav = (label: string) => page.getByRole('navigation').getByRole('link', { name: label });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    stack = await startStack('console', {
+      LEASE_TTL_SECONDS: '8',
+      LEASE_RENEW_SECONDS: '1',
+      CLOCK_SKEW_MARGIN_SECONDS: '1',
+      SWEEP_INTERVAL_SECONDS: '1',
+      FAILOVER_GRACE_SECONDS: '1',
+      STANDBY_POOL: 'fuji=2',
+      SIM_BOOTSTRAP_SECONDS: '1',
+    });
+    profile = mkdtempSync(join(tmpdir(), 'snowline-chromium-'));
+    // A fresh profile per run: launchPersistentContext is Playwright's way to pass --user-data-dir.
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => {
+      if (expect401 && /status of 401/.test(m.text())) return;
+      if (m.type() === 'error') browserErrors.push(`${m.text()} (${m.location().url})`);
+    });
+    page.on('pageerror', (err) => browserErrors.push(`page error: ${err.message}`));
+  }, 90_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await stack?.stop();
+  }, 60_000);
+
+  it('should serve the console at / while the API keeps its paths', async () => {
+    const html = await fetch(`${stack.apiUrl}/validators/whatever`, {
+      headers: { accept: 'text/html' },
+    });
+    expect(html.status).toBe(200);
+    expect(await html.text()).toContain('<div id="root">');
+    const api404 = await fetch(`${stack.apiUrl}/v1/nope`, { headers: { accept: 'text/html' } });
+    expect(api404.status).toBe(404);
+    expect(api404.headers.get('content-type')).toContain('problem+json');
+    expect((await fetch(`${stack.apiUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${stack.apiUrl}/docs-json`)).status).toBe(200);
+  });
+
+  it('should sign in with an API key kept out of the URL', async () => {
+    await page.goto(`${stack.apiUrl}/`);
+    await page.getByRole('heading', { name: /Snowline/ }).waitFor();
+    await axe('sign-in');
+    await shot('01-sign-in');
+    expect401 = true;
+    await page.getByLabel('API key').fill('sl_admin_test_not_a_real_key_000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('unknown or revoked').waitFor();
+    expect401 = false;
+    await page.getByLabel('API key').fill(stack.adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    expect(page.url()).not.toContain(stack.adminKey);
+    expect(await page.evaluate(() => sessionStorage.getItem('snowline.apiKey'))).toBe(
+      stack.adminKey,
+    );
+    await page.getByText('Live', { exact: true }).waitFor();
+    // Every configured zone gets a card; once the sweeper has run, each says how old its observation is.
+    await waitFor('zone cards observed', async () =>
+      (await page.locator('article.zone .observed').allTextContents()).every((t) =>
+        /Observed \d/.test(t),
+      ),
+    );
+    expect(await page.locator('article.zone').count()).toBe(3);
+    await axe('overview');
+    await shot('02-overview');
+  }, 60_000);
+
+  let validatorId = '';
+  let firstZone = '';
+
+  it('should launch a validator and show it becoming active without a reload', async () => {
+    await nav('Launch').click();
+    await page.getByRole('heading', { name: 'Launch a validator', level: 1 }).waitFor();
+    await page.getByLabel('Name (optional)').fill('console-1');
+    await axe('launch');
+    await shot('03-launch');
+    const posted = page.waitForRequest(
+      (r) => r.url().endsWith('/v1/validators') && r.method() === 'POST',
+    );
+    await page.getByRole('button', { name: 'Launch validator' }).click();
+    const req = await posted;
+    expect(req.headers()['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
+    await page.waitForURL(/\/validators\/[0-9a-f-]{36}$/);
+    validatorId = page.url().split('/').pop()!;
+    await page
+      .locator('h1 .badge[data-value="active"]')
+      .waitFor({ timeout: 90_000 })
+      .catch(async (err: Error) => {
+        await shot('fail-launch');
+        throw err;
+      });
+    firstZone = (await page.locator('.zone-value').textContent())!.trim();
+    expect(firstZone).toMatch(/^cn-hongkong-/);
+    await page.getByRole('button', { name: 'Copy NodeID' }).waitFor();
+    await page.getByText('Proof of possession').waitFor();
+    await axe('validator-detail');
+    await shot('04-validator-detail');
+
+    await nav('Validators').click();
+    await page.locator(`tr[data-validator="${validatorId}"][data-state="active"]`).waitFor();
+    await axe('validators');
+    await shot('05-validators');
+  }, 150_000);
+
+  it('should show a zone going dark, an incident and the failover live', async () => {
+    await nav('Overview').click();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const before = page.url();
+    const fault = await fetch(`${stack.simUrl}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'zone-power-loss', zone: firstZone }),
+    });
+    expect(fault.ok).toBe(true);
+    const card = page.locator(`article.zone[data-zone="${firstZone}"]`);
+    await card
+      .locator('.badge[data-value="impaired"], .badge[data-value="dark"]')
+      .waitFor({ timeout: 60_000 });
+    await card.getByRole('link', { name: 'open incident' }).waitFor({ timeout: 30_000 });
+    await shot('06-overview-zone-down');
+    // A smaller picture of the same moment for the README (docs/console-overview.png).
+    await page.setViewportSize({ width: 1024, height: 620 });
+    await page.screenshot({ path: join(SHOTS, 'readme-overview.png') });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await nav('Incidents').click();
+    const incident = page.locator(`article.incident-open[data-zone="${firstZone}"]`);
+    await incident.waitFor({ timeout: 30_000 });
+    await incident.getByRole('link', { name: 'console-1' }).waitFor({ timeout: 30_000 });
+
+    // The validator moves to a standby in another zone and is active again, all without a reload.
+    await waitFor(
+      'the failover to show on the incident',
+      async () => {
+        const text = (await incident.locator('.affected').textContent()) ?? '';
+        return (
+          /active/.test(text) && !text.includes(`now in ${firstZone}`) && /now in cn-/.test(text)
+        );
+      },
+      120_000,
+      500,
+    );
+    await axe('incidents');
+    await shot('07-incidents');
+
+    await incident.getByRole('link', { name: 'console-1' }).click();
+    await page.locator('h1 .badge[data-value="active"]').waitFor({ timeout: 30_000 });
+    const zone = (await page.locator('.zone-value').textContent())!.trim();
+    expect(zone).not.toBe(firstZone);
+    await page.getByText('failover.completed').first().waitFor({ timeout: 30_000 });
+    await shot('08-validator-after-failover');
+    expect(page.url()).not.toBe(before);
+    // One document the whole time: navigation and updates never reloaded the page.
+    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+  }, 240_000);
+
+  it('should work at phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await nav('Overview').click();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await axe('overview-phone');
+    await shot('09-overview-phone');
+    await nav('Validators').click();
+    await page.locator(`tr[data-validator="${validatorId}"]`).waitFor();
+    await shot('10-validators-phone');
+  }, 60_000);
+
+  it('should have no console errors and no serious accessibility violations', () => {
+    expect(browserErrors).toEqual([]);
+    expect(Object.keys(a11y).length).toBeGreaterThanOrEqual(6);
+    expect(a11y).toEqual(Object.fromEntries(Object.keys(a11y).map((k) => [k, []])));
+  });
+});
