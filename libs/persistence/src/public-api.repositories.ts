@@ -8,6 +8,11 @@ import {
   type DeliveryAttempt,
 } from './entities';
 
+/** Project-less events every tenant may see: infrastructure only (zone status, incidents). */
+export const isZoneWideEvent = (type: string) =>
+  type.startsWith('zone.') || type.startsWith('incident.');
+const ZONE_WIDE_SQL = `(type LIKE 'zone.%' OR type LIKE 'incident.%')`;
+
 /** A position in the commit-ordered event feed: (writing transaction id, event id). */
 export interface FeedPosition {
   txId: string;
@@ -69,8 +74,8 @@ export class EventFeedRepository {
     let where = '';
     if (opts.projectId) {
       params.push(opts.projectId);
-      // Zone-wide events (zones, incidents, standbys) carry no project: every tenant sees them.
-      where += ` AND (project_id = $${params.length} OR project_id IS NULL)`;
+      // Zone-wide events (zone status, incidents) carry no project and no tenant data: every tenant sees them.
+      where += ` AND (project_id = $${params.length} OR (project_id IS NULL AND ${ZONE_WIDE_SQL}))`;
     }
     if (opts.upTo) {
       params.push(opts.upTo.txId, opts.upTo.id);
@@ -105,7 +110,7 @@ export class EventFeedRepository {
   /** Where a client that last saw event `id` resumes; null when the id is not one of the project's events. */
   async positionOf(projectId: string, id: string): Promise<FeedPosition | null> {
     const rows: { tx_id: string }[] = await this.ds.query(
-      `SELECT tx_id::text FROM events WHERE id = $1::bigint AND (project_id = $2 OR project_id IS NULL)`,
+      `SELECT tx_id::text FROM events WHERE id = $1::bigint AND (project_id = $2 OR (project_id IS NULL AND ${ZONE_WIDE_SQL}))`,
       [id, projectId],
     );
     return rows[0] ? { txId: rows[0].tx_id, id } : null;

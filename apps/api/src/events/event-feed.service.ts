@@ -1,3 +1,4 @@
+import { isZoneWideEvent } from '@snowline/persistence';
 import {
   Inject,
   Injectable,
@@ -98,7 +99,7 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
     for (const sub of this.subscribers) {
       const mine = events.filter(
         (e) =>
-          (e.projectId === sub.projectId || e.projectId === null) &&
+          (e.projectId === sub.projectId || (e.projectId === null && isZoneWideEvent(e.type))) &&
           (!sub.types || sub.types.has(e.type)),
       );
       if (!mine.length) continue;
