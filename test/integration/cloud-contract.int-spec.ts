@@ -380,8 +380,9 @@ describe('AlibabaEcsProvider against ecs-sim (real SDK, real wire format)', () =
       expect((err as Throttled).retryAfterMs).toBeGreaterThan(0);
       expect((err as Throttled).retryAfterMs).toBeLessThanOrEqual(500);
       // The client-side bucket queues calls instead, so it never trips the cloud's limit.
+      // (A little slower than the simulator's 2/s, so scheduling jitter cannot trip it.)
       const polite = new AlibabaEcsProvider(cloudConfig(limited), {
-        rateLimits: { DescribeZones: { perSecond: 2, burst: 1 } },
+        rateLimits: { DescribeZones: { perSecond: 1.5, burst: 1 } },
       });
       await new Promise((r) => setTimeout(r, 600));
       const t0 = Date.now();
