@@ -221,6 +221,58 @@ describe('Web console', () => {
     expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
   }, 240_000);
 
+  it('should plan a snowline.yaml and apply it from the browser, following it until settled', async () => {
+    await nav('Plans').click();
+    await page.getByRole('heading', { name: 'Plans', level: 1 }).waitFor();
+    await page.getByText('No plan yet.').waitFor();
+    const yaml = page.getByLabel('snowline.yaml');
+    // A mistake is reported where it is, as the CLI reports it, and nothing is sent.
+    await yaml.fill('version: 1\nvalidators:\n  plan-1:\n    netwrk: fuji\n');
+    await page.getByRole('button', { name: 'Plan', exact: true }).click();
+    await page.getByRole('alert').getByText('unknown field "netwrk"', { exact: false }).waitFor();
+    await page
+      .getByRole('button', { name: /snowline\.yaml:4:5/ })
+      .first()
+      .click();
+    expect(await yaml.evaluate((el: { selectionStart: number }) => el.selectionStart)).toBe(37);
+
+    // The file is the truth for the project: it names console-1 too, so nothing is deleted.
+    await yaml.fill(
+      'version: 1\nvalidators:\n  console-1:\n    network: fuji\n  plan-1:\n    network: fuji\n    labels:\n      team: console\n',
+    );
+    await page.getByRole('button', { name: 'Plan', exact: true }).click();
+    const created = page.locator('tr[data-name="plan-1"][data-action="create"]');
+    await created.waitFor();
+    await created.getByText('not in the project yet').waitFor();
+    expect(await page.locator('tr[data-action="delete"], tr[data-action="replace"]').count()).toBe(
+      0,
+    );
+    await page.locator('[data-status="planned"]').waitFor();
+    await axe('plans');
+    await shot('11-plans');
+
+    const applied = page.waitForRequest(
+      (r) => /\/v1\/plans\/[0-9a-f-]{36}\/apply$/.test(r.url()) && r.method() === 'POST',
+    );
+    await page.getByRole('button', { name: 'Apply plan' }).click();
+    expect((await applied).headers()['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
+    await page
+      .locator('[data-status="applied"]')
+      .waitFor({ timeout: 120_000 })
+      .catch(async (err: Error) => {
+        await shot('fail-plans');
+        throw err;
+      });
+    await created.locator('.progress .badge[data-value="active"]').waitFor();
+    await axe('plans-applied');
+    await shot('12-plans-applied');
+
+    await created.getByRole('link', { name: 'plan-1' }).click();
+    await page.locator('h1 .badge[data-value="active"]').waitFor({ timeout: 30_000 });
+    await nav('Validators').click();
+    await page.locator('tr[data-state="active"]', { hasText: 'plan-1' }).waitFor();
+  }, 180_000);
+
   it('should work at phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await nav('Overview').click();

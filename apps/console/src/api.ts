@@ -106,6 +106,8 @@ export class ApiError extends Error {
     readonly title: string,
     detail: string,
     readonly requestId?: string,
+    /** The whole problem+json body, for answers that carry more (a 409's `code`, `changes`…). */
+    readonly problem: Record<string, unknown> = {},
   ) {
     super(detail);
   }
@@ -168,6 +170,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
       p.title ?? res.statusText,
       p.detail ?? `The API answered ${res.status}.`,
       p.requestId ?? res.headers.get('x-request-id') ?? undefined,
+      typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {},
     );
     // A revoked or unknown key ends the session; the sign-in page says why.
     if (res.status === 401 && !opts.key) {
@@ -202,4 +205,43 @@ export async function allPages<T>(
 
 export function newIdempotencyKey(): string {
   return crypto.randomUUID();
+}
+
+export type PlanActionKind = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
+
+export interface PlanAction {
+  action: PlanActionKind;
+  name: string;
+  validatorId: string | null;
+  state: ValidatorState | null;
+  reason: string;
+  changes: { field: string; before: unknown; after: unknown; forcesReplacement?: boolean }[];
+  drift: string | null;
+  refused: string | null;
+  unprotect: boolean;
+  warnings: string[];
+}
+
+export interface PlanResult {
+  name: string;
+  action: PlanActionKind;
+  validatorId: string | null;
+  replacedValidatorId?: string | null;
+  outcome: 'pending' | 'done' | 'failed';
+  state?: string | null;
+  detail?: string | null;
+}
+
+export interface Plan {
+  id: string;
+  mode: 'apply' | 'destroy';
+  status: 'planned' | 'applying' | 'applied' | 'failed';
+  serial: number;
+  changes: boolean;
+  summary: Record<'create' | 'update' | 'replace' | 'delete' | 'noop' | 'refused', number>;
+  actions: PlanAction[];
+  results: PlanResult[];
+  createdAt: string;
+  appliedAt: string | null;
+  settledAt: string | null;
 }

@@ -5,6 +5,7 @@ import { live, useLive } from './live';
 import { Incidents } from './pages/incidents';
 import { Launch } from './pages/launch';
 import { Overview } from './pages/overview';
+import { Plans } from './pages/plans';
 import { SignIn } from './pages/sign-in';
 import { ValidatorDetail } from './pages/validator-detail';
 import { Validators } from './pages/validators';
@@ -26,6 +27,7 @@ const NAV = [
   { to: '/', label: 'Overview' },
   { to: '/validators', label: 'Validators' },
   { to: '/launch', label: 'Launch' },
+  { to: '/plans', label: 'Plans' },
   { to: '/incidents', label: 'Incidents' },
 ];
 
@@ -55,6 +57,8 @@ function Page({ path }: { path: string }) {
       return <Validators />;
     case '/launch':
       return <Launch />;
+    case '/plans':
+      return <Plans />;
     case '/incidents':
       return <Incidents />;
     default:
