@@ -4,6 +4,8 @@ import { HealthAndFailover1795634510892 } from './1795634510892-HealthAndFailove
 import { Plans1795635953720 } from './1795635953720-Plans';
 import { DeferredIdentity1795700000000 } from './1795700000000-DeferredIdentity';
 import { ControlLoops1795700000100 } from './1795700000100-ControlLoops';
+import { PlanSerialLog1795700000200 } from './1795700000200-PlanSerialLog';
+import { DeclarativeWebhooksAndPools1795700000400 } from './1795700000400-DeclarativeWebhooksAndPools';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -13,4 +15,6 @@ export const MIGRATIONS = [
   Plans1795635953720,
   DeferredIdentity1795700000000,
   ControlLoops1795700000100,
+  PlanSerialLog1795700000200,
+  DeclarativeWebhooksAndPools1795700000400,
 ];

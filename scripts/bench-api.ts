@@ -4,7 +4,8 @@
  * `{ bare_rps, list_rps, list_p99_ms, create_rps, create_p99_ms }` (bare = GET /healthz, list =
  * GET /v1/validators?limit=20, create = POST /v1/validators). BENCH_SECONDS (default 6) per phase,
  * BENCH_CONNECTIONS (default 16). The API logs at `info` (the production default) to /dev/null.
- * BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the API process there (open it in Chrome DevTools).
+ * BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the API process there (open it in Chrome DevTools);
+ * BENCH_ONLY=create (or list, bare) runs just that phase, to profile one endpoint.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -100,15 +101,22 @@ async function main() {
     log('warm-up');
     await run({ url: `${url}/healthz`, duration: 2 });
     log(`bare (GET /healthz) ${seconds}s`);
-    const bare = await run({ url: `${url}/healthz` });
+    const only = process.env.BENCH_ONLY;
+    const skip = (name: string) => only !== undefined && only !== name;
+    const bare = await run({ url: `${url}/healthz`, ...(skip('bare') ? { duration: 1 } : {}) });
     log(`list (GET /v1/validators?limit=20) ${seconds}s`);
-    const list = await run({ url: `${url}/v1/validators?limit=20`, headers: auth });
+    const list = await run({
+      url: `${url}/v1/validators?limit=20`,
+      headers: auth,
+      ...(skip('list') ? { duration: 1 } : {}),
+    });
     log(`create (POST /v1/validators) ${seconds}s`);
     const create = await run({
       url: `${url}/v1/validators`,
       method: 'POST',
       headers: auth,
       body: JSON.stringify({ network: 'local' }),
+      ...(skip('create') ? { duration: 1 } : {}),
     });
     for (const [name, r] of [
       ['bare', bare],

@@ -30,9 +30,10 @@ export class PlanRepository {
 
   /** The project's state serial (0 before its first validator). */
   async serial(projectId: string, tx?: EntityManager): Promise<number> {
-    const rows = (await this.em(tx).query(`SELECT serial FROM plan_serials WHERE project_id = $1`, [
-      projectId,
-    ])) as { serial: string }[];
+    const rows = (await this.em(tx).query(
+      `SELECT count(*)::bigint AS serial FROM plan_serial_changes WHERE project_id = $1`,
+      [projectId],
+    )) as { serial: string }[];
     return Number(rows[0]?.serial ?? 0);
   }
 

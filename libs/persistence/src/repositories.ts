@@ -112,6 +112,18 @@ export class IdentityRepository extends Repo {
   }
 }
 
+export interface NewValidator {
+  projectId: string;
+  name: string;
+  network: ValidatorEntity['network'];
+  instanceType: string;
+  zones: string[];
+  labels: Record<string, string>;
+  protected: boolean;
+  identityId: string | null;
+  nodeId: string | null;
+}
+
 export interface ValidatorListQuery {
   projectId: string;
   limit: number;
@@ -207,6 +219,44 @@ export class ValidatorRepository extends Repo {
   insert(row: Partial<ValidatorEntity>, tx?: EntityManager) {
     const em = this.em(tx);
     return em.save(ValidatorEntity, em.create(ValidatorEntity, row));
+  }
+  /**
+   * A new `pending` validator and its first event in one statement: one round trip, atomic without
+   * an explicit transaction (the hot path of `POST /v1/validators`). A live name already taken raises
+   * the unique violation (23505) as `insert` does.
+   */
+  async insertWithEvent(
+    row: NewValidator,
+    event: { type: string; message: string; data: Record<string, unknown> },
+    tx?: EntityManager,
+  ): Promise<ValidatorWithIdentity> {
+    const rows = (await this.em(tx).query(
+      `WITH v AS (
+         INSERT INTO validators (project_id, name, network, instance_type, zones, labels, protected,
+                                 state, identity_id, node_id)
+         VALUES ($1, $2, $3, $4, $5::text[], $6::jsonb, $7, 'pending', $8, $9)
+         RETURNING *
+       ), e AS (
+         INSERT INTO events (project_id, validator_id, type, message, data)
+         SELECT v.project_id, v.id, $10, $11, $12::jsonb FROM v
+       )
+       SELECT ${VALIDATOR_VIEW_COLUMNS} FROM v LEFT JOIN staking_identities i ON i.id = v.identity_id`,
+      [
+        row.projectId,
+        row.name,
+        row.network,
+        row.instanceType,
+        row.zones,
+        JSON.stringify(row.labels),
+        row.protected,
+        row.identityId,
+        row.nodeId,
+        event.type,
+        event.message,
+        JSON.stringify(event.data),
+      ],
+    )) as ValidatorWithIdentityRow[];
+    return fromViewRow(rows[0]!);
   }
   /**
    * One page for the public API: one round trip, the identity's public half joined (LEFT: a generated

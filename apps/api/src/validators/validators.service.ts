@@ -6,7 +6,9 @@ import {
   decodeCursor,
   encodeCursor,
   Repositories,
+  type EntityManager,
   type ValidatorEntity,
+  type ValidatorWithIdentity,
 } from '@snowline/persistence';
 import { LifecycleQueue } from '@snowline/queue';
 import { badRequest, conflict, notFound } from '../common/problem';
@@ -41,47 +43,46 @@ export class ValidatorsService {
     // An import is checked now (400/409 at request time); a new identity is generated in the
     // background (~45 ms of CPU each) and the validator waits for it in `pending`.
     const imported = dto.identity ? await this.identities.prepare(dto.identity) : null;
-    const name = dto.name ?? `${dto.network}-${randomBytes(3).toString('hex')}`;
+    let name = dto.name ?? generatedName(dto.network);
+    const row = {
+      projectId,
+      network: dto.network,
+      instanceType: dto.instanceType ?? this.config.cloud.defaultInstanceType,
+      zones,
+      labels,
+      protected: dto.protected ?? false,
+    };
+    const insert = (identity: { id: string; nodeId: string } | null, tx?: EntityManager) =>
+      this.repos.validators.insertWithEvent(
+        { ...row, name, identityId: identity?.id ?? null, nodeId: identity?.nodeId ?? null },
+        {
+          type: 'validator.created',
+          message: identity
+            ? `Validator ${name} created (imported identity ${identity.nodeId})`
+            : `Validator ${name} created; its staking identity is being generated`,
+          data: { network: dto.network, nodeId: identity?.nodeId ?? null },
+        },
+        tx,
+      );
     try {
-      const { validator, identityRow } = await this.repos.transaction(async (tx) => {
-        const identityRow = imported
-          ? await this.identities.store(projectId, imported, true, tx)
-          : null;
-        const validator = await this.repos.validators
-          .insert(
-            {
-              projectId,
-              name,
-              network: dto.network,
-              instanceType: dto.instanceType ?? this.config.cloud.defaultInstanceType,
-              zones,
-              labels,
-              protected: dto.protected ?? false,
-              state: 'pending',
-              identityId: identityRow?.id ?? null,
-              nodeId: identityRow?.nodeId ?? null,
-            },
-            tx,
-          )
-          .catch((err: { code?: string; constraint?: string }) => {
-            if (err.code === '23505')
-              throw conflict(`A live validator named "${name}" already exists in this project.`);
-            throw err;
-          });
-        await this.repos.events.append(
-          {
-            type: 'validator.created',
-            message: identityRow
-              ? `Validator ${name} created (imported identity ${identityRow.nodeId})`
-              : `Validator ${name} created; its staking identity is being generated`,
-            projectId,
-            validatorId: validator.id,
-            data: { network: dto.network, nodeId: identityRow?.nodeId ?? null },
-          },
-          tx,
-        );
-        return { validator, identityRow };
-      });
+      // A generated identity: one statement (row + event). An import adds its identity row, in one tx.
+      let validator: ValidatorWithIdentity | undefined;
+      for (let attempt = 1; !validator; attempt++) {
+        try {
+          validator = imported
+            ? await this.repos.transaction(async (tx) =>
+                insert(await this.identities.store(projectId, imported, true, tx), tx),
+              )
+            : await insert(null);
+        } catch (err) {
+          const pg = err as { code?: string; constraint?: string };
+          if (pg.code !== '23505' || pg.constraint !== 'validators_live_name') throw err;
+          // A name we made up collided with a live one: that is ours to fix, not the caller's.
+          if (dto.name === undefined && attempt < 3) name = generatedName(dto.network);
+          else throw conflict(`A live validator named "${name}" already exists in this project.`);
+        }
+      }
+      const identityRow = validator.identity;
       if (identityRow) {
         // Postgres already holds the truth; if Redis is down the reconciler enqueues it later.
         await this.queue
@@ -246,4 +247,9 @@ export class ValidatorsService {
     if (!v) throw notFound('Validator', id);
     return v;
   }
+}
+
+/** `fuji-3f9a1c2e`: 32 random bits, so a collision (retried) is rare even in large projects. */
+function generatedName(network: string): string {
+  return `${network}-${randomBytes(4).toString('hex')}`;
 }

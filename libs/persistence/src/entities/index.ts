@@ -4,7 +4,7 @@ import { FailoverEntity } from './failover.entity';
 import { HostEntity } from './host.entity';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { IncidentEntity } from './incident.entity';
-import { PlanEntity, PlanLockEntity, PlanSerialEntity } from './plan.entity';
+import { PlanEntity, PlanLockEntity } from './plan.entity';
 import { ProjectEntity } from './project.entity';
 import { StakingIdentityEntity } from './staking-identity.entity';
 import { ValidatorEntity } from './validator.entity';
@@ -23,7 +23,6 @@ export {
   IncidentEntity,
   PlanEntity,
   PlanLockEntity,
-  PlanSerialEntity,
   ProjectEntity,
   StakingIdentityEntity,
   ValidatorEntity,
@@ -46,5 +45,4 @@ export const ENTITIES = [
   FailoverEntity,
   PlanEntity,
   PlanLockEntity,
-  PlanSerialEntity,
 ];

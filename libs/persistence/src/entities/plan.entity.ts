@@ -33,11 +33,3 @@ export class PlanLockEntity {
   @Column({ type: 'text' }) holder!: string;
   @Column({ type: 'timestamptz' }) since!: Date;
 }
-
-/** Per-project counter of desired-spec changes (bumped by a trigger on validators). */
-@Entity('plan_serials')
-export class PlanSerialEntity {
-  @PrimaryColumn({ type: 'uuid' }) projectId!: string;
-  @Column({ type: 'bigint' }) serial!: string;
-  @Column({ type: 'timestamptz' }) updatedAt!: Date;
-}
