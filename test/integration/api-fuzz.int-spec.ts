@@ -141,6 +141,10 @@ describe('Public API fuzz (fast-check): hostile requests', () => {
       fc.constant('GET'),
       idArb.map((i) => `/v1/validators/${i}/events`),
     ),
+    fc.tuple(
+      fc.constant('GET'),
+      idArb.map((i) => `/v1/validators/${i}/hosts`),
+    ),
     fc.tuple(fc.constant('GET'), fc.constantFrom('/v1/validators', '/v1/events', '/v1/webhooks')),
     fc.tuple(fc.constant('POST'), fc.constantFrom('/v1/projects', '/v1/webhooks')),
     fc.tuple(

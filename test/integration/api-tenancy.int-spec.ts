@@ -126,6 +126,7 @@ describe('Public API: projects, keys, scopes and isolation', () => {
       ['PATCH', `/v1/validators/${aValidator}`, { labels: { x: 'y' } }],
       ['DELETE', `/v1/validators/${aValidator}`],
       ['GET', `/v1/validators/${aValidator}/events`],
+      ['GET', `/v1/validators/${aValidator}/hosts`],
       ['GET', `/v1/webhooks/${aWebhook}`],
       ['PATCH', `/v1/webhooks/${aWebhook}`, { enabled: false }],
       ['DELETE', `/v1/webhooks/${aWebhook}`],

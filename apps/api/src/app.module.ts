@@ -3,8 +3,9 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { DataSource } from 'typeorm';
 import { ConfigModule, loadOrCreateMasterKey, type AppConfig } from '@snowline/config';
-import { PersistenceModule } from '@snowline/persistence';
+import { HostHistoryRepository, PersistenceModule } from '@snowline/persistence';
 import { createRedis, LifecycleQueue } from '@snowline/queue';
 import { AgentController } from './agent/agent.controller';
 import { ZonesController } from './zones/zones.controller';
@@ -16,6 +17,8 @@ import { IdentityGeneratorService } from './identities/identity-generator.servic
 import { IdentityService, MASTER_KEY } from './identities/identity.service';
 import { ValidatorsController } from './validators/validators.controller';
 import { ValidatorsService } from './validators/validators.service';
+import { ValidatorHostsController } from './validators/validator-hosts.controller';
+import { ValidatorHostsService } from './validators/validator-hosts.service';
 // Public API (issue 7)
 import { ApiKeyCache } from './auth/api-key-cache';
 import { RateLimitGuard } from './auth/rate-limit.guard';
@@ -59,6 +62,7 @@ export class AppModule implements OnApplicationShutdown {
       controllers: [
         HealthController,
         ValidatorsController,
+        ValidatorHostsController,
         AgentController,
         ReadinessController,
         MetricsController,
@@ -77,6 +81,12 @@ export class AppModule implements OnApplicationShutdown {
         IdentityService,
         IdentityGeneratorService,
         ValidatorsService,
+        ValidatorHostsService,
+        {
+          provide: HostHistoryRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new HostHistoryRepository(ds),
+        },
         AgentService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -3,3 +3,4 @@ export * from './placement';
 export * from './envelope';
 export * from './health';
 export * from './plan';
+export * from './host-checks';

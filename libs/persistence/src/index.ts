@@ -6,3 +6,4 @@ export * from './plan.repositories';
 export { SnakeNamingStrategy } from './naming';
 export type { EntityManager } from 'typeorm';
 export * from './persistence.module';
+export * from './host-history.repository';

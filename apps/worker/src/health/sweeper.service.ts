@@ -25,8 +25,12 @@ import { ReaperService } from '../standby/reaper.service';
 import { StandbyPoolService } from '../standby/standby-pool.service';
 
 export interface SweepStats {
+  /** When this sweep observed the fleet: the age of every verdict it recorded (ISO). */
+  startedAt: string;
   hosts: number;
   cloudCalls: number;
+  /** Cloud status calls that failed; 0 means every live host's cloud status was seen this sweep. */
+  cloudFailedCalls: number;
   durationMs: number;
   verdicts: Record<HealthState, number>;
   zones: Record<string, ZoneStatus>;
@@ -153,6 +157,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     const observed = new Map<string, InstanceFullStatus>();
     const failedBatch = new Set<string>();
     let cloudCalls = 0;
+    let cloudFailedCalls = 0;
     const ids = hosts.map((h) => h.instance_id);
     const batches: string[][] = [];
     for (let i = 0; i < ids.length; i += BATCH) batches.push(ids.slice(i, i + BATCH));
@@ -166,6 +171,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
         try {
           for (const s of await this.cloud.fullStatus(batch)) observed.set(s.instanceId, s);
         } catch (err) {
+          cloudFailedCalls++;
           for (const id of batch) failedBatch.add(id);
           this.log.warn(
             { err: (err as Error).message, batch: batch.length },
@@ -292,8 +298,10 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     };
     for (const x of verdicts) counts[x.verdict.state]++;
     return {
+      startedAt: now.toISOString(),
       hosts: hosts.length,
       cloudCalls,
+      cloudFailedCalls,
       durationMs: Math.round(performance.now() - t0),
       verdicts: counts,
       zones: Object.fromEntries(zones.map((z) => [z.zone, z.status])),
