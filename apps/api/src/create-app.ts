@@ -31,6 +31,8 @@ export async function createApp(
   mountAdminQueues(app);
   mountConsole(app);
   app.disable('x-powered-by');
+  // API answers are live state: no weak ETag (a SHA-1 of every body) that no client revalidates with.
+  app.set('etag', false);
   app.enableShutdownHooks();
   app.useGlobalPipes(
     new ValidationPipe({
