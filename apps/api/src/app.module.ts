@@ -41,6 +41,8 @@ import { WebhooksService } from './webhooks/webhooks.service';
 // Declarative plans (issue 8)
 import { PlansController } from './plans/plans.controller';
 import { PlansService } from './plans/plans.service';
+import { StandbyPoolsController } from './standby-pools/standby-pools.controller';
+import { StandbyPoolsService } from './standby-pools/standby-pools.service';
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -71,6 +73,7 @@ export class AppModule implements OnApplicationShutdown {
         WebhooksController,
         ZonesController,
         PlansController,
+        StandbyPoolsController,
       ],
       providers: [
         { provide: MASTER_KEY, useFactory: () => loadOrCreateMasterKey(config, warn) },
@@ -107,6 +110,7 @@ export class AppModule implements OnApplicationShutdown {
         WebhooksService,
         WebhookDeliveryService,
         PlansService,
+        StandbyPoolsService,
       ],
     };
   }

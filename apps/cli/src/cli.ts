@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { configJsonSchema } from '@snowline/domain';
+import { configJsonSchema, MAX_WEBHOOK_SECRET, MIN_WEBHOOK_SECRET } from '@snowline/domain';
 import { ApiError, Client } from './client';
 import { loadCredentials, saveCredentials } from './config-file';
 import { loadFile, UsageError, type LoadedFile } from './load';
@@ -150,7 +150,36 @@ export async function run(argv: string[], io: Io): Promise<number> {
 const fileOf = (ctx: Ctx) => ctx.flags.file ?? 'snowline.yaml';
 
 async function makePlan(ctx: Ctx, mode: 'apply' | 'destroy', f: LoadedFile): Promise<PlanBody> {
-  return ctx.client().post<PlanBody>('/v1/plans', { mode, validators: f.desired });
+  return ctx.client().post<PlanBody>('/v1/plans', {
+    mode,
+    validators: f.desired,
+    webhooks: f.webhooks,
+    ...(f.standbyPools ? { standbyPools: f.standbyPools } : {}),
+  });
+}
+
+/**
+ * The signing secrets an apply needs (webhooks it creates or rotates), read from the variables the
+ * file names. Checked before anything is sent; the value is never printed.
+ */
+function webhookSecrets(p: PlanBody, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of p.webhooks ?? []) {
+    if (!a.needsSecret || !a.desired) continue;
+    const name = a.desired.secretEnv;
+    const v = env[name];
+    const what = a.action === 'create' ? 'creates' : 'rotates the secret of';
+    if (!v)
+      throw new UsageError(
+        `webhooks.${a.name}: this apply ${what} the webhook and needs its signing secret in $${name}, which is not set (e.g. export ${name}=$(openssl rand -hex 32), and give the receiver the same value).`,
+      );
+    if (v.length < MIN_WEBHOOK_SECRET || v.length > MAX_WEBHOOK_SECRET || !/^[\x21-\x7e]+$/.test(v))
+      throw new UsageError(
+        `webhooks.${a.name}: $${name} must hold ${MIN_WEBHOOK_SECRET}–${MAX_WEBHOOK_SECRET} printable characters without spaces (it has ${v.length}); e.g. openssl rand -hex 32.`,
+      );
+    out[a.name] = v;
+  }
+  return out;
 }
 
 async function plan(ctx: Ctx): Promise<number> {
@@ -180,6 +209,8 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
     if (flags.json) io.out(JSON.stringify(p, null, 2) + '\n');
     return EXIT.ok;
   }
+  // Before asking: an apply that cannot get its secrets should not be approved first.
+  const secrets = webhookSecrets(p, io.env);
   if (!flags['auto-approve']) {
     if (!io.stdinIsTTY)
       throw new UsageError(
@@ -222,6 +253,7 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
     applied = await client.post<PlanBody>(`/v1/plans/${p.id}/apply`, {
       holder,
       ...(needed.length ? { identities } : {}),
+      ...(Object.keys(secrets).length ? { webhookSecrets: secrets } : {}),
     });
     ids = new Set(applied.results.map((r) => r.validatorId).filter((x): x is string => !!x));
     if (!ids.size) ids.add('(none)');

@@ -5,7 +5,9 @@ import {
   formatConfigError,
   parseConfigYaml,
   type DesiredValidator,
+  type DesiredWebhook,
   type SnowlineConfig,
+  type StandbyPoolSizes,
 } from '@snowline/domain';
 
 /** A user error: printed as is, exit code 1. */
@@ -24,6 +26,10 @@ export interface LoadedFile {
   desired: DesiredValidator[];
   /** Key files by validator name, sent only with apply. */
   identities: Record<string, IdentityKeys>;
+  /** The file's webhooks ([] when it has none: the webhooks it created before are deleted). */
+  webhooks: DesiredWebhook[];
+  /** Only when the file has `standby_pools:` (otherwise pools are not planned). */
+  standbyPools?: StandbyPoolSizes;
 }
 
 /** signer.key as AvalancheGo writes it (32 raw bytes), or already base64. */
@@ -81,5 +87,15 @@ export function loadFile(file: string): LoadedFile {
     }
     desired.push(d);
   }
-  return { file, config: parsed.config, desired, identities };
+  const webhooks = Object.entries(parsed.config.webhooks ?? {}).map(([name, w]) => {
+    const d: DesiredWebhook = { name, url: w.url, secretEnv: w.secretEnv };
+    if (w.events !== undefined) d.events = w.events;
+    if (w.enabled !== undefined) d.enabled = w.enabled;
+    if (w.description !== undefined) d.description = w.description;
+    if (w.secretVersion !== undefined) d.secretVersion = w.secretVersion;
+    return d;
+  });
+  const out: LoadedFile = { file, config: parsed.config, desired, identities, webhooks };
+  if (parsed.config.standbyPools) out.standbyPools = parsed.config.standbyPools;
+  return out;
 }

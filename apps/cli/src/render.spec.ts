@@ -2,11 +2,18 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  configHasChanges,
+  diffStandbyPools,
   diffValidators,
+  diffWebhooks,
   hasChanges,
   summarize,
+  summarizeConfig,
   type CurrentValidator,
+  type CurrentWebhook,
   type DiffInput,
+  type PoolDiffInput,
+  type WebhookDiffInput,
 } from '@snowline/domain';
 import { run, type Io } from './cli';
 import { renderPlan, renderResults, type PlanBody } from './render';
@@ -126,6 +133,119 @@ describe(renderPlan.name, () => {
     golden('destroy-refused.txt', renderPlan(plan, noColour, { file: 'snowline.yaml' }));
   });
 
+  it('should render webhook and standby pool actions, unmanaged webhooks and no secret (golden)', () => {
+    const hook = (over: Partial<CurrentWebhook>): CurrentWebhook => ({
+      id: `9a8b7c6d-5e4f-4a3b-8c2d-${(over.name ?? 'x').padStart(12, '0').slice(-12)}`,
+      name: 'x',
+      url: 'https://hooks.example.com/snowline',
+      events: [],
+      enabled: true,
+      description: '',
+      secretEnv: 'PAGER_WEBHOOK_SECRET',
+      secretVersion: 1,
+      ...over,
+    });
+    const hooks: WebhookDiffInput = {
+      mode: 'apply',
+      desired: [
+        {
+          name: 'pager',
+          url: 'https://hooks.example.com/snowline',
+          events: ['validator.failed', 'zone.dark'],
+          description: 'on-call',
+          secretEnv: 'PAGER_WEBHOOK_SECRET',
+        },
+        { name: 'audit', url: 'https://audit.example.com/v2', secretEnv: 'AUDIT_SECRET' },
+        {
+          name: 'chat',
+          url: 'https://chat.example.com/in',
+          secretEnv: 'CHAT_SECRET',
+          secretVersion: 2,
+        },
+        { name: 'same', url: 'https://same.example.com/', secretEnv: 'SAME_SECRET' },
+      ],
+      current: [
+        hook({
+          name: 'audit',
+          url: 'https://audit.example.com/v1',
+          secretEnv: 'AUDIT_SECRET',
+          changedOutsideAt: '2025-11-26T10:00:00.000Z',
+        }),
+        hook({ name: 'chat', url: 'https://chat.example.com/in', secretEnv: 'CHAT_SECRET' }),
+        hook({ name: 'old', url: 'https://old.example.com/' }),
+        hook({ name: 'same', url: 'https://same.example.com/', secretEnv: 'SAME_SECRET' }),
+      ],
+      unmanaged: [
+        {
+          id: '1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b',
+          url: 'https://manual.example.com/hook',
+          description: 'made in the console',
+        },
+      ],
+    };
+    const pools: PoolDiffInput = {
+      desired: { fuji: { 'cn-hongkong-b': 2, 'cn-hongkong-c': 1 } },
+      settings: [
+        { network: 'fuji', zone: 'cn-hongkong-c', size: 1 },
+        { network: 'fuji', zone: 'cn-hongkong-d', size: 3 },
+      ],
+      defaults: { fuji: 1 },
+    };
+    const webhooks = diffWebhooks(hooks);
+    const standbyPools = diffStandbyPools(pools);
+    const base = planBody({
+      desired: [{ name: 'fuji-a', network: 'fuji' }],
+      current: [cur({ name: 'fuji-a' })],
+    });
+    const plan: PlanBody = {
+      ...base,
+      changes: base.changes || configHasChanges(webhooks, standbyPools),
+      webhooks,
+      unmanagedWebhooks: hooks.unmanaged,
+      standbyPools,
+      configSummary: summarizeConfig(webhooks, standbyPools),
+    };
+    const text = renderPlan(plan, noColour, { file: 'snowline.yaml' });
+    golden('plan-webhooks-pools.txt', text);
+    expect(text).not.toMatch(/whsec_/);
+  });
+
+  it('should count webhooks and pools when nothing changes (golden)', () => {
+    const webhooks = diffWebhooks({
+      mode: 'apply',
+      desired: [{ name: 'pager', url: 'https://hooks.example.com/', secretEnv: 'S' }],
+      current: [
+        {
+          id: 'wh-1',
+          name: 'pager',
+          url: 'https://hooks.example.com/',
+          events: [],
+          enabled: true,
+          description: '',
+          secretEnv: 'S',
+          secretVersion: 1,
+        },
+      ],
+    });
+    const standbyPools = diffStandbyPools({
+      desired: { fuji: { 'cn-hongkong-b': 2 } },
+      settings: [{ network: 'fuji', zone: 'cn-hongkong-b', size: 2 }],
+      defaults: { fuji: 1 },
+    });
+    const base = planBody({
+      desired: [{ name: 'fuji-a', network: 'fuji' }],
+      current: [cur({ name: 'fuji-a' })],
+    });
+    const plan: PlanBody = {
+      ...base,
+      webhooks,
+      unmanagedWebhooks: [],
+      standbyPools,
+      configSummary: summarizeConfig(webhooks, standbyPools),
+    };
+    golden('plan-webhooks-no-changes.txt', renderPlan(plan, noColour, { file: 'snowline.hcl' }));
+  });
+
   it('should render apply results (golden)', () => {
     const plan: PlanBody = {
       ...planBody({}),
@@ -139,6 +259,14 @@ describe(renderPlan.name, () => {
           validatorId: 'v3',
           outcome: 'failed',
           detail: 'QuotaExceeded: the account reached its ECS instance quota',
+        },
+        { kind: 'webhook', name: 'pager', action: 'create', validatorId: null, outcome: 'done' },
+        {
+          kind: 'standby_pool',
+          name: 'fuji/cn-hongkong-b',
+          action: 'update',
+          validatorId: null,
+          outcome: 'done',
         },
       ],
     };

@@ -1,4 +1,13 @@
-import type { FieldChange, PlanAction, PlanSummary } from '@snowline/domain';
+import type {
+  ConfigSummary,
+  FieldChange,
+  PlanAction,
+  PlanSummary,
+  PoolAction,
+  UnmanagedWebhook,
+  WebhookAction,
+  WebhookChange,
+} from '@snowline/domain';
 import type { Style } from './style';
 
 /** The plan as the API returns it (the parts the CLI shows). */
@@ -10,9 +19,15 @@ export interface PlanBody {
   changes: boolean;
   summary: PlanSummary;
   actions: PlanAction[];
+  /** null or absent: the plan did not cover webhooks (or standby pools). */
+  webhooks?: WebhookAction[] | null;
+  unmanagedWebhooks?: UnmanagedWebhook[];
+  standbyPools?: PoolAction[] | null;
+  configSummary?: ConfigSummary;
   results: ActionResultBody[];
 }
 export interface ActionResultBody {
+  kind?: 'validator' | 'webhook' | 'standby_pool';
   name: string;
   action: PlanAction['action'];
   validatorId: string | null;
@@ -71,6 +86,34 @@ function createLines(a: PlanAction, defaultType?: string): string[] {
   return lines;
 }
 
+const events = (v: unknown) => (Array.isArray(v) && v.length ? v.join(', ') : 'every event');
+
+function webhookChangeLines(c: WebhookChange): string[] {
+  if (c.field === 'events') return [`events: ${events(c.before)} → ${events(c.after)}`];
+  if (c.field === 'secretVersion')
+    return [`secret_version: ${String(c.before)} → ${String(c.after)}`];
+  if (c.field === 'enabled') return [`enabled: ${String(c.before)} → ${String(c.after)}`];
+  return [`${c.field}: ${quote(c.before)} → ${quote(c.after)}`];
+}
+
+function webhookLines(a: WebhookAction): string[] {
+  if (a.action === 'create' && a.desired) {
+    const d = a.desired;
+    const lines = [`url: ${d.url}`, `events: ${events(d.events)}`];
+    if (d.enabled === false) lines.push('enabled: false');
+    if (d.description) lines.push(`description: ${quote(d.description)}`);
+    lines.push(`secret: read from $${d.secretEnv} by the CLI at apply (never stored in a plan)`);
+    return lines;
+  }
+  const lines = a.changes.flatMap(webhookChangeLines);
+  if (a.needsSecret && a.desired)
+    lines.push(`secret: rotates to the value of $${a.desired.secretEnv}, read at apply`);
+  return lines;
+}
+
+const poolSize = (n: number, source: 'setting' | 'default') =>
+  `${n}${source === 'default' ? ' (STANDBY_POOL default)' : ''}`;
+
 /** The human plan. Pure: same plan, same text (golden-tested with colour off). */
 export function renderPlan(plan: PlanBody, s: Style, opts: { file?: string } = {}): string {
   const out: string[] = [];
@@ -104,10 +147,55 @@ export function renderPlan(plan: PlanBody, s: Style, opts: { file?: string } = {
     if (a.refused) out.push(`        ${s.red('refused:')} ${a.refused}`);
     out.push('');
   }
+  const webhooks = plan.webhooks ?? [];
+  const shownHooks = webhooks.filter((a) => a.action !== 'no-op' || a.drift || a.warnings.length);
+  const unmanaged = plan.unmanagedWebhooks ?? [];
+  if (shownHooks.length || unmanaged.length) {
+    out.push(s.bold('Webhooks:'));
+    for (const a of shownHooks) {
+      out.push(colour[a.action](`${SYMBOL[a.action].padStart(3)} ${a.action.padEnd(8)}${a.name}`));
+      for (const d of webhookLines(a)) out.push(`        ${d}`);
+      out.push(`        ${s.dim('why:')} ${a.reason}`);
+      if (a.drift) out.push(`        ${s.yellow('drift:')} ${a.drift}`);
+      for (const w of a.warnings) out.push(`        ${s.yellow('warning:')} ${w}`);
+      out.push('');
+    }
+    if (unmanaged.length) {
+      out.push(`    ${s.dim('left alone (made outside snowline.yaml, not managed by it):')}`);
+      for (const u of unmanaged)
+        out.push(
+          `        ${u.id.slice(0, 8)} ${u.url}${u.description ? `  (${u.description})` : ''}`,
+        );
+      out.push('');
+    }
+  }
+  const pools = (plan.standbyPools ?? []).filter((a) => a.action !== 'no-op');
+  if (pools.length) {
+    out.push(s.bold('Standby pools (whole deployment):'));
+    for (const a of pools) {
+      out.push(
+        colour[a.action](
+          `${SYMBOL[a.action].padStart(3)} ${a.action.padEnd(8)}${a.network}/${a.zone}`,
+        ),
+      );
+      out.push(
+        `        standbys: ${poolSize(a.before, a.beforeSource)} → ${poolSize(a.after, a.afterSource)}`,
+      );
+      out.push(`        ${s.dim('why:')} ${a.reason}`);
+      out.push('');
+    }
+  }
   const n = plan.summary;
+  const c = plan.configSummary;
+  const hookCount = webhooks.length;
   if (!plan.changes) {
+    const hooks = plan.webhooks ? `, ${hookCount} webhook${hookCount === 1 ? '' : 's'}` : '';
+    const poolCount = plan.standbyPools?.length ?? 0;
+    const poolText = plan.standbyPools
+      ? `, ${poolCount} standby pool${poolCount === 1 ? '' : 's'}`
+      : '';
     out.push(
-      `No changes. The project matches ${opts.file ?? 'the file'} (${n.noop} validator${n.noop === 1 ? '' : 's'}).`,
+      `No changes. The project matches ${opts.file ?? 'the file'} (${n.noop} validator${n.noop === 1 ? '' : 's'}${hooks}${poolText}).`,
     );
   } else {
     out.push(
@@ -115,6 +203,18 @@ export function renderPlan(plan: PlanBody, s: Style, opts: { file?: string } = {
         `Plan: ${n.create} to create, ${n.update} to update in place, ${n.replace} to replace, ${n.delete} to delete; ${n.noop} unchanged.`,
       ),
     );
+    if (c && plan.webhooks && c.webhooks.create + c.webhooks.update + c.webhooks.delete > 0)
+      out.push(
+        s.bold(
+          `Webhooks: ${c.webhooks.create} to create, ${c.webhooks.update} to update, ${c.webhooks.delete} to delete; ${c.webhooks.noop} unchanged.`,
+        ),
+      );
+    if (c && plan.standbyPools && c.standbyPools.update > 0)
+      out.push(
+        s.bold(
+          `Standby pools: ${c.standbyPools.update} to update; ${c.standbyPools.noop} unchanged.`,
+        ),
+      );
     if (n.refused)
       out.push(
         s.red(
@@ -135,7 +235,9 @@ export function renderResults(plan: PlanBody, s: Style): string {
           ? s.red('FAILED')
           : s.yellow('…');
     const extra = r.detail ? `: ${r.detail}` : r.state ? ` (${r.state})` : '';
-    return `  ${mark.padEnd(s.enabled ? 15 : 6)} ${r.action} ${r.name}${extra}`;
+    const kind =
+      r.kind === 'webhook' ? 'webhook ' : r.kind === 'standby_pool' ? 'standby pool ' : '';
+    return `  ${mark.padEnd(s.enabled ? 15 : 6)} ${r.action} ${kind}${r.name}${extra}`;
   });
   const failed = plan.results.filter((r) => r.outcome === 'failed').length;
   lines.push(

@@ -3,6 +3,7 @@ export * from './data-source';
 export * from './repositories';
 export * from './public-api.repositories';
 export * from './plan.repositories';
+export * from './declarative.repositories';
 export { SnakeNamingStrategy } from './naming';
 export type { EntityManager } from 'typeorm';
 export * from './persistence.module';

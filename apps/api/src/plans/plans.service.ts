@@ -2,31 +2,55 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { nodeIdFromCertPem } from '@snowline/avalanche';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import {
+  configHasChanges,
+  describeConfigDrift,
   describeStateChanges,
+  diffStandbyPools,
   diffValidators,
+  diffWebhooks,
   hasChanges,
+  MAX_WEBHOOK_SECRET,
+  MIN_WEBHOOK_SECRET,
   summarize,
+  summarizeConfig,
   type CurrentValidator,
+  type CurrentWebhook,
   type DesiredValidator,
+  type DesiredWebhook,
   type PlanAction,
   type PlanMode,
+  type PoolAction,
+  type StandbyPoolSizes,
+  type WebhookAction,
 } from '@snowline/domain';
-import { PlanRepository, Repositories, type PlanEntity } from '@snowline/persistence';
+import {
+  DeclarativeRepository,
+  PlanRepository,
+  Repositories,
+  type PlanConfigActions,
+  type PlanEntity,
+} from '@snowline/persistence';
 import type { Principal } from '../auth/principal';
 import { badRequest, conflict, notFound, Problem } from '../common/problem';
 import type { IdentityImport } from '../identities/identity.service';
+import { adminNeeded, StandbyPoolsService } from '../standby-pools/standby-pools.service';
 import { validateLabels } from '../validators/labels';
 import { ValidatorsService } from '../validators/validators.service';
-import type { ApplyPlanDto, CreatePlanDto } from './dto/plan.dto';
+import { WebhooksService } from '../webhooks/webhooks.service';
+import type { ApplyPlanDto, CreatePlanDto, DesiredWebhookDto } from './dto/plan.dto';
 
 /** What happened to one action of an applied plan, and whether its validator has settled. */
 export interface ActionResult {
+  /** What the action was on (absent: a validator, as plans before webhooks and pools had). */
+  kind?: 'validator' | 'webhook' | 'standby_pool';
   name: string;
   action: PlanAction['action'];
   /** The validator the action produced or acted on. */
   validatorId: string | null;
   /** For replace: the validator that was retired. */
   replacedValidatorId?: string | null;
+  /** For a webhook action: the webhook. */
+  webhookId?: string | null;
   outcome: 'pending' | 'done' | 'failed';
   state?: string | null;
   detail?: string | null;
@@ -42,19 +66,26 @@ const SETTLED_OK: Record<string, string[]> = {
 export class PlansService {
   private readonly log = new Logger(PlansService.name);
   private readonly plans: PlanRepository;
+  private readonly declarative: DeclarativeRepository;
 
   constructor(
     private readonly repos: Repositories,
     private readonly validators: ValidatorsService,
+    private readonly webhooks: WebhooksService,
+    private readonly pools: StandbyPoolsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.plans = new PlanRepository(repos.ds);
+    this.declarative = new DeclarativeRepository(repos.ds);
   }
 
   /** Computes a plan against the project's current state serial and stores it (no secret in it). */
   async create(p: Principal, dto: CreatePlanDto) {
     const mode: PlanMode = dto.mode ?? 'apply';
     const desired = this.desired(dto);
+    const desiredWebhooks = dto.webhooks ? await this.desiredWebhooks(dto.webhooks) : null;
+    const desiredPools =
+      dto.standbyPools !== undefined ? this.pools.validate(dto.standbyPools, 'standbyPools') : null;
     const { serial, current, lastApplied } = await this.plans.transaction(
       async (tx) => ({
         serial: await this.plans.serial(p.projectId, tx),
@@ -79,24 +110,120 @@ export class PlansService {
       defaultInstanceType: this.config.cloud.defaultInstanceType,
       retiredOutside,
     });
-    const plan = await this.plans.insert({
-      projectId: p.projectId,
-      mode,
-      serial: String(serial),
-      status: 'planned',
-      desired,
-      snapshot: current.map(({ changedOutsideAt: _, ...v }) => v),
-      actions,
-      summary: { ...summarize(actions) },
-      results: [],
-      createdBy: p.keyId,
+    const extras = await this.configActions(p.projectId, mode, desiredWebhooks, desiredPools, {
+      lastApplied,
     });
-    return this.view(plan);
+    if (extras.poolActions?.some((a) => a.action !== 'no-op') && !p.scopes.includes('admin'))
+      throw adminNeeded('This plan changes standby_pools, which');
+    const plan = await this.plans.transaction(async (tx) => {
+      const row = await this.plans.insert(
+        {
+          projectId: p.projectId,
+          mode,
+          serial: String(serial),
+          status: 'planned',
+          desired,
+          snapshot: current.map(({ changedOutsideAt: _, ...v }) => v),
+          actions,
+          summary: { ...summarize(actions) },
+          results: [],
+          createdBy: p.keyId,
+        },
+        tx,
+      );
+      if (extras.webhookActions || extras.poolActions)
+        await this.declarative.savePlanConfig(row.id, extras, tx);
+      return row;
+    });
+    return this.view(plan, extras);
+  }
+
+  /**
+   * The webhook and standby-pool actions of a plan (null where the request did not plan them).
+   * Also used at apply, with the plan's own desired state, to see whether they still hold.
+   */
+  private async configActions(
+    projectId: string,
+    mode: PlanMode,
+    desiredWebhooks: DesiredWebhook[] | null,
+    desiredPools: StandbyPoolSizes | null,
+    opts: { lastApplied: Date | null },
+  ): Promise<PlanConfigActions> {
+    let webhookActions: WebhookAction[] | null = null;
+    let unmanagedWebhooks: PlanConfigActions['unmanagedWebhooks'] = [];
+    if (desiredWebhooks) {
+      const { managed, unmanaged } = await this.declarative.webhooks(projectId);
+      const current: CurrentWebhook[] = managed.map(({ updatedAt, ...w }) => ({
+        ...w,
+        changedOutsideAt:
+          opts.lastApplied && updatedAt > opts.lastApplied ? updatedAt.toISOString() : null,
+      }));
+      let deletedOutside: Record<string, string> = {};
+      if (opts.lastApplied) {
+        const live = new Set(managed.map((w) => w.name));
+        const missing = desiredWebhooks.map((d) => d.name).filter((n) => !live.has(n));
+        const gone = await this.declarative.webhooksDeletedSince(
+          projectId,
+          missing,
+          opts.lastApplied,
+        );
+        deletedOutside = Object.fromEntries([...gone].map(([n, at]) => [n, at.toISOString()]));
+      }
+      webhookActions = diffWebhooks({
+        mode,
+        desired: desiredWebhooks,
+        current,
+        unmanaged,
+        deletedOutside,
+      });
+      unmanagedWebhooks = unmanaged;
+    }
+    let poolActions: PoolAction[] | null = null;
+    if (desiredPools && mode === 'apply')
+      poolActions = diffStandbyPools({
+        desired: desiredPools,
+        settings: await this.pools.settings(),
+        defaults: this.pools.defaults,
+      });
+    return { webhookActions, poolActions, unmanagedWebhooks };
+  }
+
+  /** The desired webhooks, each URL checked as the webhook API checks it (scheme, SSRF). */
+  private async desiredWebhooks(list: DesiredWebhookDto[]): Promise<DesiredWebhook[]> {
+    const seen = new Set<string>();
+    const out: DesiredWebhook[] = [];
+    for (const [i, w] of list.entries()) {
+      if (seen.has(w.name)) throw badRequest(`webhooks[${i}].name: "${w.name}" appears twice.`);
+      seen.add(w.name);
+      let url: string;
+      try {
+        url = await this.webhooks.checkUrl(w.url);
+      } catch (err) {
+        if (err instanceof Problem) throw badRequest(`webhooks.${w.name}.${err.detail}`);
+        throw err;
+      }
+      const d: DesiredWebhook = { name: w.name, url, secretEnv: w.secretEnv };
+      if (w.events !== undefined) d.events = [...new Set(w.events)];
+      if (w.enabled !== undefined) d.enabled = w.enabled;
+      if (w.description !== undefined) d.description = w.description;
+      if (w.secretVersion !== undefined) d.secretVersion = w.secretVersion;
+      out.push(d);
+    }
+    return out;
   }
 
   async get(projectId: string, id: string) {
     const plan = await this.find(projectId, id);
     return this.view(await this.settle(plan));
+  }
+
+  /** The plan's desired webhooks and pools, as recorded in its actions (for the stale check). */
+  private plannedConfig(c: PlanConfigActions) {
+    const webhooks = c.webhookActions && c.webhookActions.flatMap((a) => a.desired ?? []);
+    const pools: StandbyPoolSizes | null = c.poolActions && {};
+    for (const a of c.poolActions ?? [])
+      if (a.afterSource === 'setting') (pools![a.network] ??= {})[a.zone] = a.after;
+    return { webhooks, pools };
   }
 
   /** The project's apply lock, after letting a settled holder go. */
@@ -149,6 +276,10 @@ export class PlansService {
         { code: 'refused', refusals: refused.map((a) => ({ name: a.name, reason: a.refused })) },
       );
     const identities = this.identities(actions, dto.identities);
+    const extras = await this.declarative.planConfig(plan.id);
+    if (extras.poolActions?.some((a) => a.action !== 'no-op') && !p.scopes.includes('admin'))
+      throw adminNeeded('Applying a plan that changes standby_pools');
+    const secrets = this.webhookSecrets(extras.webhookActions ?? [], dto.webhookSecrets);
     const holder = `${dto.holder?.trim() || 'api'} (key ${p.keyId.slice(0, 8)})`;
 
     let locked = await this.plans.tryLock(p.projectId, plan.id, holder);
@@ -179,6 +310,25 @@ export class PlansService {
           { code: 'stale_plan', planSerial: Number(plan.serial), serial, changes },
         );
       }
+      if (extras.webhookActions || extras.poolActions) {
+        const planned = this.plannedConfig(extras);
+        const now = await this.configActions(
+          p.projectId,
+          plan.mode,
+          planned.webhooks,
+          planned.pools,
+          { lastApplied: null },
+        );
+        const changes = describeConfigDrift(
+          { webhooks: extras.webhookActions ?? [], pools: extras.poolActions ?? [] },
+          { webhooks: now.webhookActions ?? [], pools: now.poolActions ?? [] },
+        );
+        if (changes.length)
+          throw conflict(
+            `Plan ${plan.id} is stale: ${changes.join('; ')}. Run \`snowline plan\` again.`,
+            { code: 'stale_plan', changes },
+          );
+      }
       if (
         !(await this.plans.transition(plan.id, 'planned', {
           status: 'applying',
@@ -197,6 +347,14 @@ export class PlansService {
       data: { planId: plan.id, summary: plan.summary },
     });
     const results: ActionResult[] = [];
+    // Webhooks first, so a webhook this plan creates already hears about the validators it launches.
+    for (const a of extras.webhookActions ?? []) {
+      if (a.action === 'no-op') continue;
+      results.push(await this.runWebhook(p.projectId, a, secrets.get(a.name)));
+    }
+    const poolChanges = (extras.poolActions ?? []).filter((a) => a.action !== 'no-op');
+    if (poolChanges.length) results.push(...(await this.runPools(p, extras.poolActions!)));
+    if (results.length) await this.plans.update(plan.id, { results });
     for (const a of actions) {
       if (a.action === 'no-op') continue;
       results.push(await this.run(p.projectId, a, identities.get(a.name)));
@@ -260,6 +418,114 @@ export class PlansService {
     return r;
   }
 
+  private async runWebhook(
+    projectId: string,
+    a: WebhookAction,
+    secret: string | undefined,
+  ): Promise<ActionResult> {
+    const r: ActionResult = {
+      kind: 'webhook',
+      name: a.name,
+      action: a.action,
+      validatorId: null,
+      webhookId: a.webhookId,
+      outcome: 'done',
+    };
+    const want = a.desired;
+    const fields = want && {
+      url: want.url,
+      eventTypes: want.events ?? [],
+      enabled: want.enabled ?? true,
+      description: want.description ?? '',
+    };
+    try {
+      if (a.action === 'create')
+        r.webhookId = (
+          await this.webhooks.createManaged(
+            projectId,
+            {
+              ...fields!,
+              name: a.name,
+              secretEnv: want!.secretEnv,
+              secretVersion: want!.secretVersion ?? 1,
+            },
+            secret!,
+          )
+        ).id;
+      else if (a.action === 'update')
+        await this.webhooks.updateManaged(
+          projectId,
+          a.webhookId!,
+          fields!,
+          a.needsSecret
+            ? {
+                secret: secret!,
+                secretEnv: want!.secretEnv,
+                secretVersion: want!.secretVersion ?? 1,
+              }
+            : undefined,
+        );
+      else if (a.action === 'delete') await this.webhooks.remove(projectId, a.webhookId!);
+    } catch (err) {
+      r.outcome = 'failed';
+      r.detail = err instanceof Error ? err.message : String(err);
+      this.log.warn({ name: a.name, action: a.action, err: r.detail }, 'webhook action failed');
+    }
+    return r;
+  }
+
+  /** One PUT of the whole pool setting; one result per (network, zone) it changes. */
+  private async runPools(p: Principal, pools: PoolAction[]): Promise<ActionResult[]> {
+    const sizes: StandbyPoolSizes = {};
+    for (const a of pools)
+      if (a.afterSource === 'setting') (sizes[a.network] ??= {})[a.zone] = a.after;
+    let detail: string | null = null;
+    try {
+      await this.pools.put(p, sizes, 'a snowline plan');
+    } catch (err) {
+      detail = err instanceof Error ? err.message : String(err);
+      this.log.warn({ err: detail }, 'standby pool update failed');
+    }
+    return pools
+      .filter((a) => a.action !== 'no-op')
+      .map((a) => ({
+        kind: 'standby_pool' as const,
+        name: `${a.network}/${a.zone}`,
+        action: a.action,
+        validatorId: null,
+        outcome: detail ? ('failed' as const) : ('done' as const),
+        detail,
+      }));
+  }
+
+  /** The secrets apply needs (webhooks created or rotated), each checked; nothing else accepted. */
+  private webhookSecrets(actions: WebhookAction[], raw: Record<string, unknown> | undefined) {
+    const needed = new Map(
+      actions.filter((a) => a.needsSecret && a.desired).map((a) => [a.name, a.desired!.secretEnv]),
+    );
+    for (const name of Object.keys(raw ?? {}))
+      if (!needed.has(name))
+        throw badRequest(
+          `webhookSecrets.${name}: this plan neither creates nor rotates webhook ${name}; send no secret for it.`,
+        );
+    const out = new Map<string, string>();
+    for (const [name, env] of needed) {
+      const v = raw?.[name];
+      // Never echo the value: only its length and shape.
+      if (
+        typeof v !== 'string' ||
+        v.length < MIN_WEBHOOK_SECRET ||
+        v.length > MAX_WEBHOOK_SECRET ||
+        !/^[\x21-\x7e]+$/.test(v)
+      )
+        throw badRequest(
+          `webhookSecrets.${name}: send the signing secret from $${env}: ${MIN_WEBHOOK_SECRET}–${MAX_WEBHOOK_SECRET} printable characters without spaces (e.g. \`openssl rand -hex 32\`).`,
+        );
+      out.set(name, v);
+    }
+    return out;
+  }
+
   private createValidator(projectId: string, d: DesiredValidator, identity?: IdentityImport) {
     return this.validators.create(projectId, {
       name: d.name,
@@ -301,7 +567,7 @@ export class PlansService {
       await this.plans.unlock(plan.projectId, plan.id);
       await this.repos.events.append({
         type: failed ? 'plan.failed' : 'plan.applied',
-        message: `Plan ${plan.id} ${failed ? 'failed' : 'applied'}: ${results.map((r) => `${r.action} ${r.name} ${r.outcome}`).join(', ')}`,
+        message: `Plan ${plan.id} ${failed ? 'failed' : 'applied'}: ${results.map((r) => `${r.action} ${kindLabel(r.kind)}${r.name} ${r.outcome}`).join(', ')}`,
         projectId: plan.projectId,
         data: { planId: plan.id, results: results.map(({ detail: _, ...r }) => r) },
       });
@@ -379,16 +645,24 @@ export class PlansService {
     return { planId: lock.planId, holder: lock.holder, since: lock.since.toISOString() };
   }
 
-  private view(plan: PlanEntity) {
+  private async view(plan: PlanEntity, known?: PlanConfigActions) {
     const actions = plan.actions as PlanAction[];
+    const extras = known ?? (await this.declarative.planConfig(plan.id));
+    const webhooks = extras.webhookActions ?? [];
+    const pools = extras.poolActions ?? [];
     return {
       id: plan.id,
       mode: plan.mode,
       status: plan.status,
       serial: Number(plan.serial),
-      changes: hasChanges(actions),
+      changes: hasChanges(actions) || configHasChanges(webhooks, pools),
       summary: plan.summary,
       actions,
+      /** null: the request did not plan webhooks (or standby pools) at all. */
+      webhooks: extras.webhookActions,
+      unmanagedWebhooks: extras.webhookActions ? extras.unmanagedWebhooks : [],
+      standbyPools: extras.poolActions,
+      configSummary: summarizeConfig(webhooks, pools),
       results: plan.results as ActionResult[],
       createdAt: plan.createdAt.toISOString(),
       appliedAt: plan.appliedAt?.toISOString() ?? null,
@@ -396,6 +670,9 @@ export class PlansService {
     };
   }
 }
+
+const kindLabel = (k: ActionResult['kind']) =>
+  k === 'webhook' ? 'webhook ' : k === 'standby_pool' ? 'standby pool ' : '';
 
 function summaryText(s: Record<string, number>): string {
   return `${s.create ?? 0} to create, ${s.update ?? 0} to update, ${s.replace ?? 0} to replace, ${s.delete ?? 0} to delete`;

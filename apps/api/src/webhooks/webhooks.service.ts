@@ -22,6 +22,8 @@ export const webhookView = (w: WebhookEntity) => ({
   eventTypes: w.eventTypes,
   enabled: w.enabled,
   secretPrefix: w.secretPrefix,
+  /** The name snowline.yaml manages it by; null when made in the console or API. */
+  configName: w.configName ?? null,
   createdAt: w.createdAt.toISOString(),
   updatedAt: w.updatedAt.toISOString(),
 });
@@ -60,6 +62,17 @@ export function validateWebhookUrl(raw: string): string {
 
 const SECRET_PURPOSE = 'webhook-secret';
 
+/** A webhook as snowline.yaml declares it (see PlansService). */
+export interface ManagedWebhook {
+  name: string;
+  url: string;
+  description?: string;
+  eventTypes?: string[];
+  enabled?: boolean;
+  secretEnv: string;
+  secretVersion: number;
+}
+
 @Injectable()
 export class WebhooksService {
   private readonly log = new Logger('webhooks');
@@ -95,6 +108,48 @@ export class WebhooksService {
     });
     // The only response that ever carries the secret.
     return { ...webhookView(w), secret };
+  }
+
+  /**
+   * A webhook snowline.yaml manages (apply only): the secret comes from the user's environment (sent
+   * with the apply request), is sealed here and never returned, logged or put in a plan.
+   */
+  async createManaged(projectId: string, m: ManagedWebhook, secret: string) {
+    const url = await this.checkUrl(m.url);
+    const id = (await this.repos.ds.query('SELECT gen_random_uuid() AS id'))[0].id as string;
+    const w = await this.repos.webhooks.insert({
+      id,
+      projectId,
+      url,
+      description: m.description ?? '',
+      eventTypes: m.eventTypes ?? [],
+      enabled: m.enabled ?? true,
+      secretSealed: seal(this.key, Buffer.from(secret, 'utf8'), id),
+      // A marker, not a prefix: a supplied secret shows none of its characters.
+      secretPrefix: `$${m.secretEnv}`,
+      configName: m.name,
+      secretEnv: m.secretEnv,
+      secretVersion: m.secretVersion,
+    });
+    return webhookView(w);
+  }
+
+  /** Apply of a managed webhook's update; with `secret`, its signing secret rotates. */
+  async updateManaged(
+    projectId: string,
+    id: string,
+    dto: UpdateWebhookDto,
+    rotate?: { secret: string; secretEnv: string; secretVersion: number },
+  ) {
+    await this.update(projectId, id, dto);
+    if (rotate)
+      await this.repos.webhooks.update(id, {
+        secretSealed: seal(this.key, Buffer.from(rotate.secret, 'utf8'), id),
+        secretPrefix: `$${rotate.secretEnv}`,
+        secretEnv: rotate.secretEnv,
+        secretVersion: rotate.secretVersion,
+      });
+    return this.get(projectId, id);
   }
 
   async list(projectId: string) {
@@ -164,7 +219,7 @@ export class WebhooksService {
   }
 
   /** Scheme and shape, then (unless allowed) no loopback/private/link-local target (SSRF). */
-  private async checkUrl(raw: string): Promise<string> {
+  async checkUrl(raw: string): Promise<string> {
     const url = validateWebhookUrl(raw);
     await assertPublicTarget(url, this.config.webhooks.allowPrivateTargets);
     return url;

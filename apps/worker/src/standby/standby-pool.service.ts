@@ -9,18 +9,21 @@ import {
   TAG_VALIDATOR,
 } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
-import { Repositories, sha256Hex } from '@snowline/persistence';
+import { Repositories, sha256Hex, StandbyPoolRepository } from '@snowline/persistence';
 import { LifecycleQueue, PermanentError, RetryableError } from '@snowline/queue';
 import { ProvisionService } from '../lifecycle/provision.service';
 
 /**
  * Warm standbys: per zone and network, a few instances run a synced node under a throwaway identity,
  * so a failover moves three key files instead of waiting hours for a sync. Kept only in zones open
- * to placement; refilled as failovers consume them.
+ * to placement; refilled as failovers consume them. The size per (network, zone) is the admin
+ * setting (`PUT /v1/standby-pools`, snowline.yaml `standby_pools`) where there is one, else the
+ * STANDBY_POOL default.
  */
 @Injectable()
 export class StandbyPoolService {
   private readonly log = new Logger('standby');
+  private readonly pools: StandbyPoolRepository;
 
   constructor(
     private readonly repos: Repositories,
@@ -29,9 +32,19 @@ export class StandbyPoolService {
     private readonly queue: LifecycleQueue,
     private readonly provision: ProvisionService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.pools = new StandbyPoolRepository(ds);
+  }
 
-  /** Creates the host rows the pool lacks (Postgres first), then enqueues their launches. */
+  /** The size to keep per network and zone (all configured zones). */
+  sizes(): Promise<Map<string, Map<string, number>>> {
+    return this.pools.effective(this.config.standbyPool, this.config.cloud.zones);
+  }
+
+  /**
+   * Creates the host rows the pool lacks (Postgres first), then enqueues their launches; deletes the
+   * surplus idle standbys of a pool that was made smaller.
+   */
   async refill(openZones: string[]): Promise<number> {
     const rows = (await this.ds.query(
       `SELECT zone, network, count(*)::int AS n FROM hosts
@@ -40,9 +53,13 @@ export class StandbyPoolService {
     )) as { zone: string; network: string; n: number }[];
     const have = new Map(rows.map((r) => [`${r.zone}/${r.network}`, r.n]));
     const created: string[] = [];
-    for (const [network, size] of Object.entries(this.config.standbyPool)) {
+    const sizes = await this.sizes();
+    for (const [network, byZone] of sizes) {
       for (const zone of openZones) {
-        for (let i = have.get(`${zone}/${network}`) ?? 0; i < size; i++) {
+        const size = byZone.get(zone) ?? 0;
+        const n = have.get(`${zone}/${network}`) ?? 0;
+        if (n > size) await this.trim(network, zone, n - size);
+        for (let i = n; i < size; i++) {
           const id = crypto.randomUUID();
           await this.repos.hosts.insert({
             id,
@@ -61,6 +78,46 @@ export class StandbyPoolService {
     for (const id of created) await this.queue.launchStandby(id).catch(() => undefined);
     if (created.length) this.log.log({ count: created.length }, 'refilling the standby pool');
     return created.length;
+  }
+
+  /**
+   * Deletes `count` surplus standbys of one pool: newest and least ready first. Each row is taken
+   * under FOR UPDATE SKIP LOCKED and only while still a standby, so a failover claiming one wins.
+   */
+  private async trim(network: string, zone: string, count: number): Promise<void> {
+    const gone = await this.repos.transaction(async (tx) => {
+      const rows = (await tx.query(
+        `SELECT id, instance_id FROM hosts
+          WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
+            AND network = $1 AND zone = $2
+          ORDER BY (last_report->>'bootstrapped')::boolean IS TRUE, created_at DESC
+          LIMIT $3 FOR UPDATE SKIP LOCKED`,
+        [network, zone, count],
+      )) as { id: string; instance_id: string | null }[];
+      if (!rows.length) return rows;
+      await tx.query(
+        `UPDATE hosts SET deleted_at = now(), fenced = true, cloud_status = 'Deleted', updated_at = now()
+          WHERE id = ANY($1) AND role = 'standby'`,
+        [rows.map((r) => r.id)],
+      );
+      await this.repos.events.appendMany(
+        rows.map((r) => ({
+          type: 'standby.trimmed',
+          message: `Deleted surplus standby ${r.instance_id ?? r.id} (${network}) in ${zone}: the pool was made smaller`,
+          hostId: r.id,
+          zone,
+        })),
+        tx,
+      );
+      return rows;
+    });
+    const instances = gone.map((r) => r.instance_id).filter((x): x is string => !!x);
+    // A refused delete is not lost: the reaper deletes tagged instances whose host row is gone.
+    if (instances.length)
+      await this.cloud
+        .delete(instances)
+        .catch((err: Error) => this.log.debug({ err: err.message }, 'standby delete refused'));
+    if (gone.length) this.log.log({ network, zone, count: gone.length }, 'trimmed standby pool');
   }
 
   /** Job `launch-standby`: RunInstances for one standby row (same ClientToken on every retry). */

@@ -1,3 +1,4 @@
 export * from './spec';
 export * from './parse';
 export * from './diff';
+export * from './config-diff';

@@ -144,3 +144,98 @@ describe(configJsonSchema.name, () => {
     ).toEqual(['identity', 'instance_type', 'labels', 'network', 'prevent_destroy', 'zones']);
   });
 });
+
+describe('parseConfigYaml: webhooks and standby_pools', () => {
+  const FILE = `validators: {}
+webhooks:
+  pager:
+    url: https://hooks.example.com/snowline
+    events: [validator.failed, zone.dark]
+    description: on-call
+    secret_env: PAGER_WEBHOOK_SECRET
+    secret_version: 2
+  audit:
+    url: https://audit.example.com/in
+    enabled: false
+    secret_env: AUDIT_SECRET
+standby_pools:
+  fuji:
+    cn-hongkong-b: 2
+    cn-hongkong-c: 0
+`;
+
+  it('should parse webhooks (the secret only by its variable) and pools', () => {
+    expect(parseConfigYaml(FILE)).toEqual({
+      ok: true,
+      config: {
+        version: 1,
+        validators: {},
+        webhooks: {
+          pager: {
+            url: 'https://hooks.example.com/snowline',
+            events: ['validator.failed', 'zone.dark'],
+            description: 'on-call',
+            secretEnv: 'PAGER_WEBHOOK_SECRET',
+            secretVersion: 2,
+          },
+          audit: {
+            url: 'https://audit.example.com/in',
+            enabled: false,
+            secretEnv: 'AUDIT_SECRET',
+          },
+        },
+        standbyPools: { fuji: { 'cn-hongkong-b': 2, 'cn-hongkong-c': 0 } },
+      },
+    });
+  });
+
+  it.each([
+    [
+      'an unknown webhook field suggests the nearest',
+      'validators: {}\nwebhooks:\n  pager:\n    url: https://a.example.com/\n    secret_env: S\n    evnts: []\n',
+      /^snowline\.yaml:6:5: unknown field "evnts" in webhooks\.pager; did you mean "events"\?/,
+    ],
+    [
+      'a secret in the file is refused with what to do instead',
+      'validators: {}\nwebhooks:\n  pager:\n    url: https://a.example.com/\n    secret: whsec_abc\n',
+      /^snowline\.yaml:5:5: webhooks\.pager\.secret: the signing secret never goes in this file.*secret_env$/,
+    ],
+    [
+      'a missing secret_env says the secret never goes in the file',
+      'validators: {}\nwebhooks:\n  pager:\n    url: https://a.example.com/\n',
+      /^snowline\.yaml:4:5: webhooks\.pager: missing `secret_env`.*never goes in this file/,
+    ],
+    [
+      'a url that is not http(s)',
+      'validators: {}\nwebhooks:\n  pager:\n    url: ftp://a.example.com/\n    secret_env: S\n',
+      /^snowline\.yaml:4:10: webhooks\.pager\.url: must be an absolute http/,
+    ],
+    [
+      'a bad secret_version',
+      'validators: {}\nwebhooks:\n  pager:\n    url: https://a.example.com/\n    secret_env: S\n    secret_version: 0\n',
+      /webhooks\.pager\.secret_version: must be a whole number from 1/,
+    ],
+    [
+      'a positional webhook list',
+      'validators: {}\nwebhooks:\n  - url: https://a.example.com/\n',
+      /webhooks must be a mapping of name → settings \(not a list\)/,
+    ],
+    [
+      'an unknown network in standby_pools suggests the nearest',
+      'validators: {}\nstandby_pools:\n  fujii:\n    cn-hongkong-b: 1\n',
+      /^snowline\.yaml:3:3: unknown field "fujii" in standby_pools \(a network\); did you mean "fuji"\?/,
+    ],
+    [
+      'a pool size out of range',
+      'validators: {}\nstandby_pools:\n  fuji:\n    cn-hongkong-b: 99\n',
+      /^snowline\.yaml:4:20: standby_pools\.fuji\.cn-hongkong-b: must be a whole number from 0 to 20/,
+    ],
+    [
+      'a misspelt top-level section',
+      'validators: {}\nwebhook: {}\n',
+      /^snowline\.yaml:2:1: unknown field "webhook" in the top level; did you mean "webhooks"\?/,
+    ],
+  ])('should report %s', (_, text, expected) => {
+    expect(errorsOf(text)[0]).toMatch(expected);
+  });
+});

@@ -1,17 +1,24 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { NETWORKS, type Network } from '../validator-state';
 import {
+  ENV_NAME_RE,
+  EVENT_TYPE_RE,
   IDENTITY_FIELDS,
   INSTANCE_TYPE_RE,
   LABEL_KEY_RE,
   LABEL_VALUE_RE,
+  MAX_POOL_SIZE,
   MAX_VALIDATORS,
+  MAX_WEBHOOKS,
   NAME_RE,
   TOP_FIELDS,
   VALIDATOR_FIELDS,
+  WEBHOOK_FIELDS,
   type IdentityFiles,
   type SnowlineConfig,
+  type StandbyPoolSizes,
   type ValidatorSpec,
+  type WebhookSpec,
 } from './spec';
 
 /** A mistake in the file, where it is, and (for an unknown field) the nearest known one. */
@@ -166,16 +173,164 @@ export function validateConfig(
       if (spec) validators[name] = spec;
     }
   }
+  let webhooks: Record<string, WebhookSpec> | undefined;
+  if ('webhooks' in raw && raw.webhooks !== null) {
+    if (!isObject(raw.webhooks))
+      fail(['webhooks'], 'webhooks must be a mapping of name → settings (not a list)');
+    else {
+      webhooks = {};
+      const entries = Object.entries(raw.webhooks);
+      if (entries.length > MAX_WEBHOOKS)
+        fail(['webhooks'], `at most ${MAX_WEBHOOKS} webhooks per file`);
+      for (const [name, w] of entries) {
+        const at: Path = ['webhooks', name];
+        if (!NAME_RE.test(name)) {
+          fail(
+            at,
+            `webhook name "${name}" must be 1–63 characters of a-z, 0-9 and -, starting and ending with a letter or digit`,
+            'key',
+          );
+          continue;
+        }
+        const spec = validateWebhook(w, at, name, fail, unknown);
+        if (spec) webhooks[name] = spec;
+      }
+    }
+  }
+  let standbyPools: StandbyPoolSizes | undefined;
+  if ('standby_pools' in raw && raw.standby_pools !== null)
+    standbyPools = validatePools(raw.standby_pools, fail, unknown) ?? undefined;
   if (errors.length) return { ok: false, errors };
-  return { ok: true, config: { version: 1, validators } };
+  const config: SnowlineConfig = { version: 1, validators };
+  if (webhooks) config.webhooks = webhooks;
+  if (standbyPools) config.standbyPools = standbyPools;
+  return { ok: true, config };
+}
+
+type Fail = (path: Path, message: string, at?: 'key' | 'value') => void;
+type Unknown = (path: Path, key: string, known: readonly string[], where: string) => void;
+
+function validateWebhook(
+  w: unknown,
+  at: Path,
+  name: string,
+  fail: Fail,
+  unknown: Unknown,
+): WebhookSpec | null {
+  if (!isObject(w)) {
+    fail(at, `webhooks.${name} must be a mapping with at least \`url:\` and \`secret_env:\``);
+    return null;
+  }
+  const known = Object.keys(WEBHOOK_FIELDS);
+  let ok = true;
+  const bad = (field: string, message: string) => {
+    ok = false;
+    fail([...at, field], `webhooks.${name}.${field}: ${message}`);
+  };
+  for (const k of Object.keys(w))
+    if (k === 'secret') {
+      ok = false;
+      fail(
+        [...at, k],
+        `webhooks.${name}.secret: the signing secret never goes in this file (nor in a plan or state); put it in an environment variable and name that with secret_env`,
+        'key',
+      );
+    } else if (!known.includes(k)) {
+      ok = false;
+      unknown(at, k, known, `webhooks.${name}`);
+    }
+  const spec: Partial<WebhookSpec> = {};
+  if (w.url === undefined) {
+    ok = false;
+    fail(at, `webhooks.${name}: missing \`url\` (where deliveries are POSTed)`);
+  } else if (typeof w.url !== 'string' || !/^https?:\/\/\S+$/i.test(w.url) || w.url.length > 2048)
+    bad('url', `must be an absolute http:// or https:// URL (got ${show(w.url)})`);
+  else spec.url = w.url;
+  if (w.events !== undefined && w.events !== null) {
+    const ev = w.events;
+    if (
+      !Array.isArray(ev) ||
+      ev.length > 64 ||
+      ev.some((e) => typeof e !== 'string' || !EVENT_TYPE_RE.test(e))
+    )
+      bad('events', 'must be a list of up to 64 event types, e.g. [validator.failed, zone.dark]');
+    else spec.events = [...new Set(ev as string[])];
+  }
+  if (w.enabled !== undefined) {
+    if (typeof w.enabled !== 'boolean')
+      bad('enabled', `must be true or false (got ${show(w.enabled)})`);
+    else spec.enabled = w.enabled;
+  }
+  if (w.description !== undefined) {
+    if (typeof w.description !== 'string' || w.description.length > 200)
+      bad('description', 'must be a string of at most 200 characters');
+    else spec.description = w.description;
+  }
+  if (w.secret_env === undefined) {
+    ok = false;
+    fail(
+      at,
+      `webhooks.${name}: missing \`secret_env\` (the environment variable that holds the signing secret; the secret itself never goes in this file)`,
+    );
+  } else if (typeof w.secret_env !== 'string' || !ENV_NAME_RE.test(w.secret_env))
+    bad(
+      'secret_env',
+      `must be the name of an environment variable, e.g. SNOWLINE_WEBHOOK_SECRET (got ${show(w.secret_env)})`,
+    );
+  else spec.secretEnv = w.secret_env;
+  if (w.secret_version !== undefined) {
+    const v = w.secret_version;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1_000_000)
+      bad('secret_version', `must be a whole number from 1 (got ${show(v)})`);
+    else spec.secretVersion = v;
+  }
+  return ok ? (spec as WebhookSpec) : null;
+}
+
+function validatePools(raw: unknown, fail: Fail, unknown: Unknown): StandbyPoolSizes | null {
+  if (!isObject(raw)) {
+    fail(['standby_pools'], 'standby_pools must be a mapping of network → zone → count');
+    return null;
+  }
+  const out: StandbyPoolSizes = {};
+  let ok = true;
+  for (const [network, zones] of Object.entries(raw)) {
+    const at: Path = ['standby_pools', network];
+    if (!NETWORKS.includes(network as Network)) {
+      ok = false;
+      unknown(['standby_pools'], network, NETWORKS, 'standby_pools (a network)');
+      continue;
+    }
+    if (zones === null) continue;
+    if (!isObject(zones)) {
+      ok = false;
+      fail(at, `standby_pools.${network} must be a mapping of zone → count, e.g. cn-hongkong-b: 1`);
+      continue;
+    }
+    const sizes: Record<string, number> = {};
+    for (const [zone, n] of Object.entries(zones)) {
+      if (!zone || zone.length > 64 || !/^[a-z0-9-]+$/.test(zone)) {
+        ok = false;
+        fail([...at, zone], `standby_pools.${network}: "${zone}" is not a zone id`, 'key');
+      } else if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_POOL_SIZE) {
+        ok = false;
+        fail(
+          [...at, zone],
+          `standby_pools.${network}.${zone}: must be a whole number from 0 to ${MAX_POOL_SIZE} (got ${show(n)})`,
+        );
+      } else sizes[zone] = n;
+    }
+    out[network] = sizes;
+  }
+  return ok ? out : null;
 }
 
 function validateValidator(
   v: unknown,
   at: Path,
   name: string,
-  fail: (path: Path, message: string, at?: 'key' | 'value') => void,
-  unknown: (path: Path, key: string, known: readonly string[], where: string) => void,
+  fail: Fail,
+  unknown: Unknown,
 ): ValidatorSpec | null {
   if (!isObject(v)) {
     fail(at, `validators.${name} must be a mapping with at least \`network:\``);

@@ -19,6 +19,11 @@ export class WebhookEntity {
   @Column({ type: 'bytea' }) secretSealed!: Buffer;
   /** First characters of the secret, so a user can tell which secret a webhook holds. */
   @Column({ type: 'text' }) secretPrefix!: string;
+  /** The name snowline.yaml gives it; null for a webhook made in the console or API (unmanaged). */
+  @Column({ type: 'text', nullable: true }) configName!: string | null;
+  /** Managed webhooks: the env variable and secret_version the secret was last set from (not the secret). */
+  @Column({ type: 'text', nullable: true }) secretEnv!: string | null;
+  @Column({ type: 'integer', nullable: true }) secretVersion!: number | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
   @Column({ type: 'timestamptz', nullable: true }) deletedAt!: Date | null;

@@ -2,19 +2,26 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
+  IsInt,
   IsObject,
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
   ValidateNested,
 } from 'class-validator';
 import {
+  ENV_NAME_RE,
+  EVENT_TYPE_RE,
   INSTANCE_TYPE_RE,
   MAX_VALIDATORS,
+  MAX_WEBHOOKS,
   NAME_RE,
   NETWORKS,
   NODE_ID_RE,
@@ -81,6 +88,61 @@ export class DesiredValidatorDto {
   identity?: DesiredIdentityDto;
 }
 
+/** One webhook as snowline.yaml declares it: the secret's variable name, never the secret. */
+export class DesiredWebhookDto {
+  @ApiProperty({ example: 'pager' })
+  @IsString()
+  @Matches(NAME_RE, {
+    message:
+      'name must be 1–63 characters of a-z, 0-9 and -, starting and ending with a letter or digit',
+  })
+  name!: string;
+
+  @ApiProperty({ example: 'https://hooks.example.com/snowline' })
+  @IsString()
+  @MaxLength(2048)
+  url!: string;
+
+  @ApiPropertyOptional({
+    example: ['validator.failed'],
+    description: 'empty or absent: every type',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Matches(EVENT_TYPE_RE, { each: true, message: 'each event type looks like validator.created' })
+  events?: string[];
+
+  @ApiPropertyOptional({ example: true })
+  @IsOptional()
+  @IsBoolean({ message: 'enabled must be true or false' })
+  enabled?: boolean;
+
+  @ApiPropertyOptional({ example: 'pager bridge' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  description?: string;
+
+  @ApiProperty({
+    example: 'PAGER_WEBHOOK_SECRET',
+    description:
+      'Name of the environment variable the CLI reads the signing secret from at apply (the value travels only with the apply request).',
+  })
+  @IsString()
+  @Matches(ENV_NAME_RE, { message: 'secretEnv must be the name of an environment variable' })
+  secretEnv!: string;
+
+  @ApiPropertyOptional({ example: 1, description: 'Raise it to rotate the signing secret.' })
+  @IsOptional()
+  @IsInt({ message: 'secretVersion must be a whole number' })
+  @Min(1)
+  @Max(1_000_000)
+  secretVersion?: number;
+}
+
 export class CreatePlanDto {
   @ApiPropertyOptional({
     enum: ['apply', 'destroy'],
@@ -96,6 +158,29 @@ export class CreatePlanDto {
   @ValidateNested({ each: true })
   @Type(() => DesiredValidatorDto)
   validators!: DesiredValidatorDto[];
+
+  @ApiPropertyOptional({
+    type: [DesiredWebhookDto],
+    description:
+      'The webhooks the file manages (by name). Absent: webhooks are not planned at all; [] deletes every webhook a file created. Webhooks made in the console or API are never touched.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_WEBHOOKS)
+  @ValidateNested({ each: true })
+  @Type(() => DesiredWebhookDto)
+  webhooks?: DesiredWebhookDto[];
+
+  @ApiPropertyOptional({
+    description:
+      'Standby pools for the whole deployment: network → zone → warm standbys (admin scope to change). Absent: pools are not planned.',
+    example: { fuji: { 'cn-hongkong-b': 2, 'cn-hongkong-c': 1 } },
+    type: 'object',
+    additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } },
+  })
+  @IsOptional()
+  @IsObject({ message: 'standbyPools must be an object: network → zone → count' })
+  standbyPools?: Record<string, Record<string, number>>;
 }
 
 export class ApplyPlanDto {
@@ -117,4 +202,14 @@ export class ApplyPlanDto {
   @IsString()
   @MaxLength(200)
   holder?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Signing secrets of the webhooks this plan creates or rotates, by webhook name (read by the CLI from each secret_env). Sealed at once; never stored in the plan, returned or logged.',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
+  @IsOptional()
+  @IsObject({ message: 'webhookSecrets must be an object keyed by webhook name' })
+  webhookSecrets?: Record<string, unknown>;
 }
