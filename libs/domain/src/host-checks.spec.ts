@@ -42,7 +42,11 @@ describe(hostChecks.name, () => {
     expect(pick(checks, 'verdict').observedAt).toBe(sweptNow.at);
     expect(pick(checks, 'cloud').observedAt).toBe(sweptNow.at);
     expect(pick(checks, 'node_healthy').observedAt).toBe(fresh.lastReportAt);
-    expect(pick(checks, 'lease').detail).toBe('renewed by the agent; expires in 40 s');
+    expect(pick(checks, 'lease').detail).toBe(
+      'renewed by the agent; it runs out 44 s after each renewal',
+    );
+    // Past the lease's end without a new answer, "held" is no longer known.
+    expect(pick(checks, 'lease').staleAfterMs).toBe(44_000);
   });
 
   it.each<

@@ -172,7 +172,8 @@ export function hostChecks(
     'the cloud has not been asked about this instance yet',
   );
 
-  // The lease is the control plane's own record: its state is computed now, dated by the last renewal.
+  // The lease is the control plane's own record, dated by the last renewal. A held lease stops
+  // counting as current when it would run out without another renewal.
   const lease: HostCheck =
     f.leaseExpiresAt === null
       ? {
@@ -191,8 +192,12 @@ export function hostChecks(
             value: 'held',
             lastKnown: null,
             observedAt: f.lastReportAt,
-            staleAfterMs: null,
-            detail: `renewed by the agent; expires in ${secs(f.leaseExpiresAt - now)}`,
+            staleAfterMs:
+              f.lastReportAt === null ? null : Math.max(0, f.leaseExpiresAt - f.lastReportAt),
+            detail:
+              f.lastReportAt === null
+                ? 'held by the agent'
+                : `renewed by the agent; it runs out ${secs(f.leaseExpiresAt - f.lastReportAt)} after each renewal`,
           }
         : {
             name: 'lease',
@@ -201,7 +206,7 @@ export function hostChecks(
             lastKnown: null,
             observedAt: f.lastReportAt,
             staleAfterMs: null,
-            detail: `expired ${secs(now - f.leaseExpiresAt)} ago: the agent is silent`,
+            detail: 'expired: the agent stopped renewing it',
           };
 
   // The node, as the agent last reported it. A field the agent does not know is unknown, not "no".

@@ -55,7 +55,7 @@ interface HostRowDb {
   role: HostRole;
   generation: number | null;
   created_at: Date;
-  assigned_at: Date | null;
+  assigned_at: Date;
   registered_at: Date | null;
   deleted_at: Date | null;
   fenced: boolean;
@@ -84,7 +84,7 @@ const fromDb = (r: HostRowDb): HostHistoryRow => ({
   role: r.role,
   generation: r.generation,
   createdAt: r.created_at,
-  assignedAt: r.assigned_at ?? r.created_at,
+  assignedAt: r.assigned_at,
   registeredAt: r.registered_at,
   deletedAt: r.deleted_at,
   fenced: r.fenced,
@@ -135,58 +135,62 @@ export class HostHistoryRepository {
   }
 
   /**
-   * The validator's hosts, newest first, keyset-paged on (created_at, id). Host rows that never got
-   * an instance (a launch refused for lack of stock) ran nothing and are left out.
+   * The validator's hosts, newest tenure first (when each took the identity), keyset-paged on
+   * (that time, id). Host rows that never got an instance (a launch refused for lack of stock) ran
+   * nothing and are left out.
    */
   async hosts(
     validatorId: string,
-    page: { limit: number; cursor?: { createdAt: Date; id: string } | null },
+    page: { limit: number; cursor?: { startedAt: Date; id: string } | null },
   ): Promise<HostHistoryRow[]> {
     if (!page.cursor) return this.query(validatorId, '', [page.limit]);
-    return this.query(validatorId, 'AND (h.created_at, h.id) < ($3, $4::uuid)', [
+    return this.query(validatorId, 'AND (x.assigned_at, x.id) < ($3, $4::uuid)', [
       page.limit,
-      page.cursor.createdAt,
+      page.cursor.startedAt,
       page.cursor.id,
     ]);
   }
 
   /** One of the validator's hosts (its current one, when it is not on the page asked for). */
   async host(validatorId: string, hostId: string): Promise<HostHistoryRow | null> {
-    const rows = await this.query(validatorId, 'AND h.id = $3', [1, hostId]);
+    const rows = await this.query(validatorId, 'AND x.id = $3', [1, hostId]);
     return rows[0] ?? null;
   }
 
-  /** The one SELECT: `where` narrows the validator's hosts; `$2` is the limit. */
+  /** The one SELECT: `where` narrows the validator's hosts (as `x`); `$2` is the limit. */
   private async query(
     validatorId: string,
     where: string,
     args: unknown[],
   ): Promise<HostHistoryRow[]> {
     const rows = (await this.ds.query(
-      `SELECT h.id, h.zone, h.instance_id, h.instance_type, h.role, h.generation, h.created_at,
-              h.registered_at, h.deleted_at, h.fenced, h.cloud_status, h.cloud_health,
-              h.cloud_observed_at, h.health, h.health_reason, h.health_since, h.lease_expires_at,
-              h.last_report, h.last_report_at,
-              fin.started_at AS assigned_at,
-              fout.started_at AS away_at, fout.reason AS away_reason, fout.to_zone AS away_to_zone,
-              ev.type AS end_type, ev.message AS end_message, ev.created_at AS end_at
-         FROM hosts h
-         LEFT JOIN LATERAL (
-           SELECT f.started_at FROM failovers f
-            WHERE f.validator_id = $1 AND f.to_host_id = h.id ORDER BY f.started_at LIMIT 1
-         ) fin ON true
-         LEFT JOIN LATERAL (
-           SELECT f.started_at, f.reason, f.to_zone FROM failovers f
-            WHERE f.validator_id = $1 AND f.from_host_id = h.id ORDER BY f.started_at DESC LIMIT 1
-         ) fout ON true
-         LEFT JOIN LATERAL (
-           SELECT e.type, e.message, e.created_at FROM events e
-            WHERE e.validator_id = $1 AND e.host_id = h.id AND e.type IN ('host.fenced', 'host.reaped')
-            ORDER BY e.id LIMIT 1
-         ) ev ON true
-        WHERE h.validator_id = $1 AND (h.instance_id IS NOT NULL OR h.deleted_at IS NULL) ${where}
-        ORDER BY h.created_at DESC, h.id DESC
-        LIMIT $2`,
+      `SELECT * FROM (
+         SELECT h.id, h.zone, h.instance_id, h.instance_type, h.role, h.generation, h.created_at,
+                h.registered_at, h.deleted_at, h.fenced, h.cloud_status, h.cloud_health,
+                h.cloud_observed_at, h.health, h.health_reason, h.health_since, h.lease_expires_at,
+                h.last_report, h.last_report_at,
+                coalesce(fin.started_at, h.created_at) AS assigned_at,
+                fout.started_at AS away_at, fout.reason AS away_reason, fout.to_zone AS away_to_zone,
+                ev.type AS end_type, ev.message AS end_message, ev.created_at AS end_at
+           FROM hosts h
+           LEFT JOIN LATERAL (
+             SELECT f.started_at FROM failovers f
+              WHERE f.validator_id = $1 AND f.to_host_id = h.id ORDER BY f.started_at LIMIT 1
+           ) fin ON true
+           LEFT JOIN LATERAL (
+             SELECT f.started_at, f.reason, f.to_zone FROM failovers f
+              WHERE f.validator_id = $1 AND f.from_host_id = h.id ORDER BY f.started_at DESC LIMIT 1
+           ) fout ON true
+           LEFT JOIN LATERAL (
+             SELECT e.type, e.message, e.created_at FROM events e
+              WHERE e.validator_id = $1 AND e.host_id = h.id AND e.type IN ('host.fenced', 'host.reaped')
+              ORDER BY e.id LIMIT 1
+           ) ev ON true
+          WHERE h.validator_id = $1 AND (h.instance_id IS NOT NULL OR h.deleted_at IS NULL)
+       ) x
+       WHERE true ${where}
+       ORDER BY x.assigned_at DESC, x.id DESC
+       LIMIT $2`,
       [validatorId, ...args],
     )) as HostRowDb[];
     return rows.map(fromDb);

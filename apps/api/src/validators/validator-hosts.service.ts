@@ -120,7 +120,10 @@ export class ValidatorHostsService {
     const v = await this.repo.validator(projectId, id);
     if (!v) throw notFound('Validator', id);
     const [rows, sweep] = await Promise.all([
-      this.repo.hosts(v.id, { limit: q.limit, cursor }),
+      this.repo.hosts(v.id, {
+        limit: q.limit,
+        cursor: cursor && { startedAt: cursor.createdAt, id: cursor.id },
+      }),
       this.repo.lastSweep(),
     ]);
     const current = v.hostId
@@ -164,7 +167,7 @@ export class ValidatorHostsService {
           }
         : null,
       items: rows.map((h) => hostView(h, v)),
-      nextCursor: rows.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      nextCursor: rows.length === q.limit && last ? encodeCursor(last.assignedAt, last.id) : null,
     };
   }
 }
