@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
@@ -23,7 +24,7 @@ export interface Io {
 const USAGE = `snowline — declarative Avalanche validators on Snowline
 
 Usage:
-  snowline plan    [-f snowline.yaml] [--json] [--detailed-exitcode]
+  snowline plan    [-f snowline.yaml|snowline.hcl] [--json] [--detailed-exitcode]
   snowline apply   [-f snowline.yaml | --plan ID] [--auto-approve] [--json]
   snowline destroy [-f snowline.yaml] [--auto-approve] [--json]
   snowline status  [--json]
@@ -147,7 +148,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
 }
 
-const fileOf = (ctx: Ctx) => ctx.flags.file ?? 'snowline.yaml';
+/** -f, else snowline.yaml or snowline.hcl in the working directory (refusing to guess between both). */
+function fileOf(ctx: Ctx): string {
+  if (ctx.flags.file) return ctx.flags.file;
+  const yaml = existsSync('snowline.yaml');
+  const hcl = existsSync('snowline.hcl');
+  if (yaml && hcl)
+    throw new UsageError('Both snowline.yaml and snowline.hcl are here; say which with -f.');
+  return hcl ? 'snowline.hcl' : 'snowline.yaml';
+}
 
 async function makePlan(ctx: Ctx, mode: 'apply' | 'destroy', f: LoadedFile): Promise<PlanBody> {
   return ctx.client().post<PlanBody>('/v1/plans', {
@@ -162,7 +171,7 @@ async function makePlan(ctx: Ctx, mode: 'apply' | 'destroy', f: LoadedFile): Pro
  * The signing secrets an apply needs (webhooks it creates or rotates), read from the variables the
  * file names. Checked before anything is sent; the value is never printed.
  */
-function webhookSecrets(p: PlanBody, env: NodeJS.ProcessEnv): Record<string, string> {
+export function webhookSecrets(p: PlanBody, env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const a of p.webhooks ?? []) {
     if (!a.needsSecret || !a.desired) continue;

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { nodeIdFromCertPem } from '@snowline/avalanche';
 import {
   formatConfigError,
-  parseConfigYaml,
+  parseConfigText,
   type DesiredValidator,
   type DesiredWebhook,
   type SnowlineConfig,
@@ -38,7 +38,7 @@ function signerKeyBase64(buf: Buffer): string {
   return buf.toString('utf8').trim();
 }
 
-/** Reads and validates snowline.yaml; reads identity key files relative to it. */
+/** Reads and validates snowline.yaml (or .hcl); reads identity key files relative to it. */
 export function loadFile(file: string): LoadedFile {
   let text: string;
   try {
@@ -46,11 +46,8 @@ export function loadFile(file: string): LoadedFile {
   } catch (err) {
     throw new UsageError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
-  if (/\.hcl$/i.test(file))
-    throw new UsageError(
-      `${file}: HCL is not supported by this version of snowline; write snowline.yaml (run \`snowline schema\` for its JSON Schema).`,
-    );
-  const parsed = parseConfigYaml(text, file);
+  // snowline.hcl or snowline.yaml: one validation, the same messages at file:line:column.
+  const parsed = parseConfigText(text, file);
   if (!parsed.ok) throw new UsageError(parsed.errors.map(formatConfigError).join('\n'));
   const dir = dirname(resolve(file));
   const desired: DesiredValidator[] = [];

@@ -15,7 +15,7 @@ import {
   type PoolDiffInput,
   type WebhookDiffInput,
 } from '@snowline/domain';
-import { run, type Io } from './cli';
+import { run, webhookSecrets, type Io } from './cli';
 import { renderPlan, renderResults, type PlanBody } from './render';
 import { colourWanted, makeStyle } from './style';
 
@@ -311,6 +311,57 @@ describe(run.name, () => {
     expect(err.join('')).toContain(
       `${file}:3:5: unknown field "netwrk" in validators.a; did you mean "network"?`,
     );
+  });
+
+  it('should name file:line:column of a bad snowline.hcl and exit 1, before any network call', async () => {
+    const file = join(dir, 'bad.hcl');
+    writeFileSync(file, 'validator "a" {\n  network = "fuji"\n  lables = {}\n}\n');
+    const { fake, err } = io(env);
+    expect(await run(['plan', '-f', file], fake)).toBe(1);
+    expect(err.join('')).toContain(
+      `${file}:3:3: unknown field "lables" in validators.a; did you mean "labels"?`,
+    );
+    writeFileSync(file, 'validator "a" {\n  network = "fuji\n}\n');
+    const syntax = io(env);
+    expect(await run(['plan', '-f', file], syntax.fake)).toBe(1);
+    expect(syntax.err.join('')).toContain(`${file}:2:13: HCL syntax error: unterminated string`);
+  });
+
+  it('should read each needed webhook secret from its variable, and name the variable when unset', () => {
+    const create = diffWebhooks({
+      mode: 'apply',
+      desired: [
+        { name: 'pager', url: 'https://a.example.com/', secretEnv: 'PAGER_SECRET' },
+        { name: 'same', url: 'https://b.example.com/', secretEnv: 'SAME_SECRET' },
+      ],
+      current: [
+        {
+          id: 'wh-same',
+          name: 'same',
+          url: 'https://b.example.com/',
+          events: [],
+          enabled: true,
+          description: '',
+          secretEnv: 'SAME_SECRET',
+          secretVersion: 1,
+        },
+      ],
+    });
+    const plan: PlanBody = { ...planBody({}), webhooks: create };
+    const good = 'x'.repeat(40);
+    expect(webhookSecrets(plan, { PAGER_SECRET: good })).toEqual({ pager: good });
+    expect(() => webhookSecrets(plan, {})).toThrow(
+      /webhooks\.pager: this apply creates the webhook and needs its signing secret in \$PAGER_SECRET, which is not set/,
+    );
+    const short = 'tooshort-secret';
+    let message = '';
+    try {
+      webhookSecrets(plan, { PAGER_SECRET: short });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/\$PAGER_SECRET must hold 32–256 printable characters/);
+    expect(message).not.toContain(short);
   });
 
   it('should say how to log in when there are no credentials', async () => {

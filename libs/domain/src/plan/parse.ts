@@ -74,6 +74,9 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown) => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
 
+/** Where a path sits in the source, for validateConfig's messages. */
+export type { Locate };
+
 /** Parses and validates snowline.yaml; every error names file:line:column. Pure (no file I/O). */
 export function parseConfigYaml(text: string, file = 'snowline.yaml'): ParseResult {
   const lc = new LineCounter();
