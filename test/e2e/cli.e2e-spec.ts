@@ -1,12 +1,30 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStack, type Stack } from '../support/stack';
+import { SIGNATURE_HEADER, verifySignature } from '../../apps/api/src/webhooks/signature';
+import { startStack, waitFor, type Stack } from '../support/stack';
 
 jest.setTimeout(300_000);
 
 const CLI = join(__dirname, '..', '..', 'dist', 'apps', 'cli', 'src', 'main.js');
+
+interface Plan {
+  changes: boolean;
+  actions: { action: string; name: string }[];
+  webhooks: { action: string; name: string; reason: string; changes: unknown[] }[] | null;
+  standbyPools: unknown[] | null;
+}
+/** A plan without its id and serial: what two files that mean the same must share. */
+const shape = (p: Plan) => ({
+  changes: p.changes,
+  actions: p.actions,
+  webhooks: p.webhooks,
+  standbyPools: p.standbyPools,
+});
 
 interface Run {
   code: number | null;
@@ -182,6 +200,162 @@ describe('snowline CLI against the running stack', () => {
     const s = await cli(['plan', '-f', bad]);
     expect(s.code).toBe(1);
     expect(s.err).toMatch(new RegExp(`${bad.replace(/[.]/g, '\\.')}:\\d+:\\d+: YAML syntax error`));
+  });
+
+  it('should manage a webhook from the file (secret from the environment only), plan .hcl like .yaml, and refuse standby_pools without admin', async () => {
+    // A project of its own, with a key that is not admin.
+    const proj = await stack.api('/v1/projects', { method: 'POST', json: { name: 'cli-hooks' } });
+    expect(proj.status).toBe(201);
+    const { id: projectId } = (await proj.json()) as { id: string };
+    const k = await stack.api(`/v1/projects/${projectId}/api-keys`, {
+      method: 'POST',
+      json: {
+        name: 'ci',
+        scopes: ['validators:read', 'validators:write', 'webhooks:write', 'events:read'],
+      },
+    });
+    expect(k.status).toBe(201);
+    const key = ((await k.json()) as { key: string }).key;
+    const as = { SNOWLINE_API_KEY: key };
+
+    // A receiver that checks each delivery's signature with the secret the user keeps.
+    const secret = randomBytes(32).toString('hex');
+    const got: { path: string; verified: boolean; type: string }[] = [];
+    const server: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (b: Buffer) => (body += b.toString()));
+      req.on('end', () => {
+        const sig = String(req.headers[SIGNATURE_HEADER.toLowerCase()] ?? '');
+        got.push({
+          path: req.url ?? '',
+          verified: verifySignature(secret, body, sig),
+          type: (JSON.parse(body) as { type: string }).type,
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const hooksYaml = join(dir, 'hooks.yaml');
+      const hooksHcl = join(dir, 'hooks.hcl');
+      const writeHooks = (path: string) => {
+        writeFileSync(
+          hooksYaml,
+          [
+            'validators: {}',
+            'webhooks:',
+            '  pager:',
+            `    url: http://127.0.0.1:${port}${path}`,
+            '    events: [webhook.test, validator.failed]',
+            '    description: on-call',
+            '    secret_env: E2E_WEBHOOK_SECRET',
+            '',
+          ].join('\n'),
+        );
+        writeFileSync(
+          hooksHcl,
+          [
+            '# the same file, in HCL',
+            'webhook "pager" {',
+            `  url         = "http://127.0.0.1:${port}${path}"`,
+            '  events      = ["webhook.test", "validator.failed"]',
+            '  description = "on-call" // shown in the console',
+            '  secret_env  = "E2E_WEBHOOK_SECRET"',
+            '}',
+            '',
+          ].join('\n'),
+        );
+      };
+      writeHooks('/hook');
+
+      // plan → exit 2, one webhook to create, the secret only by its variable
+      const p1 = await cli(['plan', '-f', hooksYaml, '--detailed-exitcode'], as);
+      expect({ code: p1.code, err: p1.err }).toEqual({ code: 2, err: '' });
+      expect(p1.out).toMatch(/Webhooks:\n {2}\+ create {2}pager\n/);
+      expect(p1.out).toContain(
+        'secret: read from $E2E_WEBHOOK_SECRET by the CLI at apply (never stored in a plan)',
+      );
+      expect(p1.out).toContain('Webhooks: 1 to create, 0 to update, 0 to delete; 0 unchanged.');
+
+      // apply without the variable → exit 1 before anything changes, naming the variable
+      const noSecret = await cli(['apply', '-f', hooksYaml, '--auto-approve'], as);
+      expect(noSecret.code).toBe(1);
+      expect(noSecret.err).toContain(
+        'needs its signing secret in $E2E_WEBHOOK_SECRET, which is not set',
+      );
+
+      // apply with it → the webhook exists; the secret is printed nowhere
+      const withSecret = { ...as, E2E_WEBHOOK_SECRET: secret };
+      const a1 = await cli(['apply', '-f', hooksYaml, '--auto-approve'], withSecret);
+      expect({ code: a1.code, err: a1.err }).toEqual({ code: 0, err: '' });
+      expect(a1.out).toMatch(/ok +create webhook pager/);
+      expect(a1.out + a1.err).not.toContain(secret);
+      const list = async () =>
+        (
+          (await (await stack.api('/v1/webhooks', { key })).json()) as {
+            items: { id: string; url: string; configName: string | null; secretPrefix: string }[];
+          }
+        ).items;
+      const [hook] = await list();
+      expect(hook).toMatchObject({
+        url: `http://127.0.0.1:${port}/hook`,
+        configName: 'pager',
+        secretPrefix: '$E2E_WEBHOOK_SECRET',
+      });
+
+      // plan → exit 0; the .hcl twin plans exactly the same
+      const p2 = await cli(['plan', '-f', hooksYaml, '--detailed-exitcode'], as);
+      expect(p2.code).toBe(0);
+      expect(p2.out).toContain('No changes. The project matches');
+      const j1 = JSON.parse((await cli(['plan', '-f', hooksYaml, '--json'], as)).out) as Plan;
+      const hcl = await cli(['plan', '-f', hooksHcl, '--json', '--detailed-exitcode'], as);
+      expect({ code: hcl.code, err: hcl.err }).toEqual({ code: 0, err: '' });
+      const j2 = JSON.parse(hcl.out) as Plan;
+      expect(shape(j2)).toEqual(shape(j1));
+
+      // the receiver verifies a signed test delivery with the secret from the environment
+      const test = await stack.api(`/v1/webhooks/${hook!.id}/test`, { method: 'POST', key });
+      expect(test.status).toBe(202);
+      await waitFor('the signed test delivery', async () =>
+        got.find((g) => g.type === 'webhook.test'),
+      );
+      expect(got.filter((g) => g.type === 'webhook.test')).toEqual([
+        { path: '/hook', verified: true, type: 'webhook.test' },
+      ]);
+
+      // change the url → one update, in place; the .hcl shows the same update
+      writeHooks('/hook2');
+      const p3 = await cli(['plan', '-f', hooksHcl, '--detailed-exitcode'], as);
+      expect(p3.code).toBe(2);
+      expect(p3.out).toMatch(/~ update {2}pager\n/);
+      expect(p3.out).toContain(
+        `url: "http://127.0.0.1:${port}/hook" → "http://127.0.0.1:${port}/hook2"`,
+      );
+      expect(p3.out).toContain('why: update in place: url');
+      const a3 = await cli(['apply', '-f', hooksYaml, '--auto-approve'], as); // no secret needed
+      expect({ code: a3.code, err: a3.err }).toEqual({ code: 0, err: '' });
+      expect(a3.out).toMatch(/ok +update webhook pager/);
+      expect((await list()).map((w) => [w.id, w.url])).toEqual([
+        [hook!.id, `http://127.0.0.1:${port}/hook2`],
+      ]);
+      expect((await cli(['plan', '-f', hooksHcl, '--detailed-exitcode'], as)).code).toBe(0);
+
+      // standby_pools need an admin key: a plan that changes them is refused, saying so
+      writeFileSync(join(dir, 'pools.hcl'), 'standby_pool "fuji" {\n  cn-hongkong-b = 3\n}\n');
+      const pools = await cli(['plan', '-f', join(dir, 'pools.hcl')], as);
+      expect(pools.code).toBe(1);
+      expect(pools.err).toMatch(/standby_pools, which needs an API key with the admin scope/);
+
+      // a bad .hcl → file:line:column, exit 1
+      const bad = join(dir, 'bad.hcl');
+      writeFileSync(bad, 'webhook "pager" {\n  url = "http://x"\n  secret_env = E2E\n}\n');
+      const b = await cli(['plan', '-f', bad], as);
+      expect(b.code).toBe(1);
+      expect(b.err).toContain(`${bad}:3:16: HCL syntax error: E2E is not a value`);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('should log in to a 0600 config file that later commands use', async () => {

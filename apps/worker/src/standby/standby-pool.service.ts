@@ -54,6 +54,8 @@ export class StandbyPoolService {
     const have = new Map(rows.map((r) => [`${r.zone}/${r.network}`, r.n]));
     const created: string[] = [];
     const sizes = await this.sizes();
+    // A network that neither STANDBY_POOL nor the setting names any more keeps 0 standbys.
+    for (const r of rows) if (!sizes.has(r.network)) sizes.set(r.network, new Map());
     for (const [network, byZone] of sizes) {
       for (const zone of openZones) {
         const size = byZone.get(zone) ?? 0;
