@@ -269,4 +269,51 @@ describe('Public API: webhooks', () => {
       expect(((await r.json()) as Json).detail).toMatch(/^url:/);
     }
   });
+
+  it('should deliver zone-wide events to every project’s webhooks, and no other project-less event', async () => {
+    const got: { project: string; type: string; zone: unknown }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        const e = JSON.parse(body) as Json;
+        got.push({ project: req.url!.slice(1), type: e.type as string, zone: e.zone });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+      const other = await h.tenant('wh-zone', ['webhooks:write']);
+      for (const [name, key] of [
+        ['a', t.key],
+        ['b', other.key],
+      ] as const) {
+        const r = await h.api('/v1/webhooks', {
+          method: 'POST',
+          key,
+          json: { url: `${base}/${name}`, eventTypes: ['zone.impaired', 'host.fenced'] },
+        });
+        expect(r.status).toBe(201);
+      }
+      await h.repos.events.append({
+        type: 'host.fenced',
+        message: 'a project-less host event stays internal',
+        zone: 'cn-hongkong-c',
+      });
+      await h.repos.events.append({
+        type: 'zone.impaired',
+        message: 'Zone cn-hongkong-c is impaired',
+        zone: 'cn-hongkong-c',
+      });
+      await waitFor('both deliveries', async () => got.length >= 2, 20_000, 50);
+      await new Promise((r) => setTimeout(r, 500)); // nothing else may follow
+      expect(got.sort((x, y) => x.project.localeCompare(y.project))).toEqual([
+        { project: 'a', type: 'zone.impaired', zone: 'cn-hongkong-c' },
+        { project: 'b', type: 'zone.impaired', zone: 'cn-hongkong-c' },
+      ]);
+    } finally {
+      receiver.close();
+    }
+  });
 });

@@ -12,6 +12,8 @@ import {
 export const isZoneWideEvent = (type: string) =>
   type.startsWith('zone.') || type.startsWith('incident.');
 const ZONE_WIDE_SQL = `(type LIKE 'zone.%' OR type LIKE 'incident.%')`;
+/** The same, for a query where the events table is aliased `e` (webhook fan-out: every project's hooks). */
+const ZONE_WIDE_SQL_E = `(e.type LIKE 'zone.%' OR e.type LIKE 'incident.%')`;
 
 /** A position in the commit-ordered event feed: (writing transaction id, event id). */
 export interface FeedPosition {
@@ -137,7 +139,8 @@ export class EventFeedRepository {
                   'createdAt', to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
                 'pending', now()
            FROM events e
-           JOIN webhooks w ON w.project_id = e.project_id AND w.deleted_at IS NULL AND w.enabled
+           JOIN webhooks w ON (w.project_id = e.project_id OR (e.project_id IS NULL AND ${ZONE_WIDE_SQL_E}))
+                AND w.deleted_at IS NULL AND w.enabled
                 AND (cardinality(w.event_types) = 0 OR e.type = ANY(w.event_types))
                 AND w.created_at <= e.created_at
           WHERE e.id = ANY($1::bigint[])
