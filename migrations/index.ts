@@ -6,6 +6,7 @@ import { DeferredIdentity1795700000000 } from './1795700000000-DeferredIdentity'
 import { ControlLoops1795700000100 } from './1795700000100-ControlLoops';
 import { PlanSerialLog1795700000200 } from './1795700000200-PlanSerialLog';
 import { DeclarativeWebhooksAndPools1795700000400 } from './1795700000400-DeclarativeWebhooksAndPools';
+import { MillisecondCursors1795700000500 } from './1795700000500-MillisecondCursors';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ControlLoops1795700000100,
   PlanSerialLog1795700000200,
   DeclarativeWebhooksAndPools1795700000400,
+  MillisecondCursors1795700000500,
 ];
