@@ -1,5 +1,5 @@
 import { formatConfigError, nearest, parseConfigYaml } from './parse';
-import { configJsonSchema } from './spec';
+import { configJsonSchema, TOP_FIELDS, WEBHOOK_FIELDS } from './spec';
 
 const GOOD = `version: 1
 validators:
@@ -131,6 +131,27 @@ describe(nearest.name, () => {
     expect(
       nearest(word, ['network', 'instance_type', 'zones', 'labels', 'prevent_destroy', 'identity']),
     ).toBe(hint);
+  });
+});
+
+describe(`${configJsonSchema.name}: webhooks and standby_pools`, () => {
+  it('should describe every webhook field the parser knows, and standby_pools by network', () => {
+    const schema = configJsonSchema() as {
+      properties: Record<
+        string,
+        { additionalProperties: { properties: Record<string, unknown> } } & Record<string, unknown>
+      >;
+    };
+    expect(Object.keys(schema.properties).sort()).toEqual([...TOP_FIELDS].sort());
+    expect(Object.keys(schema.properties.webhooks!.additionalProperties.properties).sort()).toEqual(
+      Object.keys(WEBHOOK_FIELDS).sort(),
+    );
+    expect(schema.properties.webhooks!.additionalProperties).toMatchObject({
+      required: ['url', 'secret_env'],
+    });
+    expect(schema.properties.standby_pools).toMatchObject({
+      propertyNames: { enum: ['fuji', 'mainnet', 'local'] },
+    });
   });
 });
 
