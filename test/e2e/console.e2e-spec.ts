@@ -9,6 +9,14 @@ const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(__dirname, '..', '..', 'test-results', 'console');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
+// Browser globals, for the callbacks that run in the page. Declared here, module-scoped: the DOM lib
+// would leak into the whole program.
+declare const window: object;
+declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
+declare const innerWidth: number;
+declare const sessionStorage: { getItem(key: string): string | null };
+type Document = typeof document;
+
 interface AxeViolation {
   id: string;
   impact: string | null;
@@ -160,6 +168,20 @@ describe('Web console', () => {
     expect(firstZone).toMatch(/^cn-hongkong-/);
     await page.getByRole('button', { name: 'Copy NodeID' }).waitFor();
     await page.getByText('Proof of possession').waitFor();
+    // Host history: the host it runs on, in the zone it was placed in.
+    const hosts = page.getByRole('table', { name: /hosts? this validator has run on/ });
+    const currentHost = hosts.locator('tr[data-tenure="current"]');
+    await currentHost.waitFor();
+    expect((await currentHost.getByRole('rowheader').textContent())!.trim()).toBe(firstZone);
+    expect(await currentHost.locator('code').textContent()).toMatch(/^i-/);
+    // Current health checks of that host: a row per check, each with a result and an age.
+    const checks = page.getByRole('table', { name: /Latest observations of/ });
+    await checks.getByRole('rowheader', { name: 'Node healthy' }).waitFor();
+    await checks.locator('tr[data-check="node_healthy"][data-status="pass"]').waitFor();
+    expect(await checks.locator('tbody tr').count()).toBe(6);
+    expect(await checks.locator('tr[data-check="verdict"] td').nth(2).textContent()).toMatch(
+      /^\d+ (s|min)( \d+ s)? ago$/,
+    );
     await axe('validator-detail');
     await shot('04-validator-detail');
 
@@ -215,10 +237,24 @@ describe('Web console', () => {
     const zone = (await page.locator('.zone-value').textContent())!.trim();
     expect(zone).not.toBe(firstZone);
     await page.getByText('failover.completed').first().waitFor({ timeout: 30_000 });
+    const history = page.getByRole('table', { name: /hosts this validator has run on/ });
+    const replaced = history.locator('tr[data-tenure="replaced"]');
+    await replaced.waitFor({ timeout: 30_000 });
+    expect((await replaced.getByRole('rowheader').textContent())!.trim()).toBe(firstZone);
+    expect(await replaced.locator('.host-reason').textContent()).toMatch(/^failed over to cn-/);
+    const holder = history.locator('tr[data-tenure="current"]');
+    expect((await holder.getByRole('rowheader').textContent())!.trim()).toBe(zone);
     await shot('08-validator-after-failover');
     expect(page.url()).not.toBe(before);
     // One document the whole time: navigation and updates never reloaded the page.
-    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+    expect(
+      await page.evaluate(
+        () =>
+          (
+            performance as unknown as { getEntriesByType: (t: string) => unknown[] }
+          ).getEntriesByType('navigation').length,
+      ),
+    ).toBe(1);
   }, 240_000);
 
   it('should plan a snowline.yaml and apply it from the browser, following it until settled', async () => {
@@ -283,9 +319,34 @@ describe('Web console', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await axe('overview-phone');
     await shot('09-overview-phone');
+    const pageOverflows = () =>
+      page.evaluate(() => document.documentElement.scrollWidth > innerWidth);
     await nav('Validators').click();
     await page.locator(`tr[data-validator="${validatorId}"]`).waitFor();
+    expect(await pageOverflows()).toBe(false);
+    // Each validator is a card of labelled fields, not a row to scroll sideways through.
+    const row = page.locator(`tr[data-validator="${validatorId}"]`);
+    const wrap = page.locator('.table-wrap').first();
+    expect(
+      await wrap.evaluate(
+        (el: { scrollWidth: number; clientWidth: number }) => el.scrollWidth <= el.clientWidth,
+      ),
+    ).toBe(true);
+    expect((await row.boundingBox())!.width).toBeLessThanOrEqual(390);
+    await axe('validators-phone');
     await shot('10-validators-phone');
+
+    await row.getByRole('link', { name: 'console-1' }).click();
+    await page.locator('h1 .badge[data-value="active"]').waitFor();
+    await page.locator('table.hosts tr[data-tenure="current"]').waitFor();
+    await page.locator('table.checks tr[data-check="verdict"]').waitFor();
+    expect(await pageOverflows()).toBe(false);
+    for (const table of ['table.hosts', 'table.checks']) {
+      const box = (await page.locator(table).boundingBox())!;
+      expect({ table, right: box.x + box.width <= 390 }).toEqual({ table, right: true });
+    }
+    await axe('validator-detail-phone');
+    await shot('13-validator-detail-phone');
   }, 60_000);
 
   it('should have no console errors and no serious accessibility violations', () => {

@@ -245,3 +245,51 @@ export interface Plan {
   appliedAt: string | null;
   settledAt: string | null;
 }
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
+
+/** One health check of a validator's current host, as `GET /v1/validators/:id/hosts` reports it. */
+export interface HostCheck {
+  name: string;
+  label: string;
+  status: CheckStatus;
+  /** Null: not known now (never observed, or too old); `lastKnown` then holds the last value. */
+  value: string | null;
+  lastKnown: string | null;
+  observedAt: string | null;
+  /** Age at `checkedAt`, by the server's clock. */
+  ageSeconds: number | null;
+  staleAfterSeconds: number | null;
+  detail: string;
+}
+
+export type HostTenure = 'current' | 'starting' | 'replaced' | 'retired' | 'ended';
+
+export interface HostRecord {
+  id: string;
+  zone: string;
+  instanceId: string | null;
+  instanceType: string;
+  role: 'assigned' | 'standby';
+  generation: number | null;
+  status: HostTenure;
+  launchedAt: string;
+  startedAt: string;
+  registeredAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  deletedAt: string | null;
+  fenced: boolean;
+  lastVerdict: { state: string; reason: string | null; since: string | null };
+}
+
+export interface ValidatorHosts {
+  validatorId: string;
+  state: ValidatorState;
+  generation: number;
+  currentHostId: string | null;
+  checkedAt: string;
+  health: { hostId: string; zone: string; instanceId: string | null; checks: HostCheck[] } | null;
+  items: HostRecord[];
+  nextCursor: string | null;
+}

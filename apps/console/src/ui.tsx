@@ -47,6 +47,14 @@ const STATE_TONE: Record<string, string> = {
   unknown: 'muted',
   open: 'bad',
   closed: 'muted',
+  // health checks and host tenures
+  pass: 'good',
+  warn: 'warn',
+  fail: 'bad',
+  current: 'good',
+  starting: 'info',
+  replaced: 'warn',
+  ended: 'muted',
 };
 
 export function Badge({

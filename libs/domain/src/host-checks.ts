@@ -58,9 +58,12 @@ export interface HostCheckSettings {
 
 /** Sweeper observations count as current for three sweeps (at least 15 s). */
 export const sweepStaleAfterMs = (s: HostCheckSettings) => Math.max(3 * s.sweepIntervalMs, 15_000);
-/** A node report is current until the sweeper itself would call the agent silent (at least 5 s). */
+/**
+ * A node report is current until the sweeper itself would call the agent silent — at least 10 s, so
+ * that a page polling every few seconds does not flicker to unknown between answers.
+ */
 export const reportStaleAfterMs = (s: HostCheckSettings) =>
-  Math.max(2.5 * s.renewIntervalMs, 5_000);
+  Math.max(2.5 * s.renewIntervalMs, 10_000);
 
 const secs = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
 

@@ -1,9 +1,17 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, ApiError, type Page, type SnowEvent, type Validator } from '../api';
+import {
+  api,
+  ApiError,
+  type Page,
+  type SnowEvent,
+  type Validator,
+  type ValidatorHosts,
+} from '../api';
 import { live, useLive, useNow, useResource } from '../live';
 import { Link, usePageTitle } from '../router';
 import { Ago, Badge, Copyable, Empty, ErrorBox, Loading, Unknown } from '../ui';
 import { EventList } from './overview';
+import { HealthChecks, HostHistory } from './validator-hosts';
 import { HealthCell, Uptime } from './validators';
 
 async function loadTimeline(id: string, signal: AbortSignal): Promise<SnowEvent[]> {
@@ -77,6 +85,12 @@ export function ValidatorDetail({ id }: { id: string }) {
   });
   usePageTitle(v.data ? `Validator ${v.data.name}` : 'Validator');
   const timeline = useResource((signal) => loadTimeline(id, signal), [id]);
+  // Observations change without events (each sweep and renewal confirms them): poll as well.
+  const hosts = useResource(
+    (signal) => api<ValidatorHosts>(`/v1/validators/${id}/hosts`, { signal }),
+    [id],
+    { refreshOn: (e) => e.validatorId === id, pollMs: 4000 },
+  );
   // Live additions to the timeline, after what was loaded.
   const [liveEvents, setLiveEvents] = useState<SnowEvent[]>([]);
   useEffect(() => {
@@ -246,6 +260,9 @@ export function ValidatorDetail({ id }: { id: string }) {
           </dl>
         </section>
       </div>
+
+      <HealthChecks v={d} hosts={hosts} now={now} />
+      <HostHistory v={d} hosts={hosts} now={now} />
 
       <section aria-labelledby="timeline-h">
         <h2 id="timeline-h">Timeline</h2>

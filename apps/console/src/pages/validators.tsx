@@ -173,50 +173,64 @@ export function Validators() {
         )
       ) : (
         <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="validators-caption">
-          <table className="validators">
+          <table className="validators stack" role="table">
             <caption id="validators-caption">
               {rows.length} validator{rows.length === 1 ? '' : 's'}
               {list.data.truncated ? ' (first 2,000 only)' : ''}
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">State</th>
-                <th scope="col">Zone</th>
-                <th scope="col">NodeID</th>
-                <th scope="col">Health (last report)</th>
-                <th scope="col">Uptime</th>
-                <th scope="col">Created</th>
+            <thead role="rowgroup">
+              <tr role="row">
+                <th scope="col" role="columnheader">
+                  Name
+                </th>
+                <th scope="col" role="columnheader">
+                  State
+                </th>
+                <th scope="col" role="columnheader">
+                  Zone
+                </th>
+                <th scope="col" role="columnheader">
+                  NodeID
+                </th>
+                <th scope="col" role="columnheader">
+                  Health (last report)
+                </th>
+                <th scope="col" role="columnheader">
+                  Uptime
+                </th>
+                <th scope="col" role="columnheader">
+                  Created
+                </th>
               </tr>
             </thead>
-            <tbody>
+            <tbody role="rowgroup">
               {rows.map((v) => (
-                <tr key={v.id} data-validator={v.id} data-state={v.state}>
-                  <th scope="row">
+                <tr key={v.id} role="row" data-validator={v.id} data-state={v.state}>
+                  <th scope="row" role="rowheader">
                     <Link to={`/validators/${v.id}`}>{v.name}</Link>
                     <span className="muted-text block">{v.network}</span>
                   </th>
-                  <td>
+                  <td role="cell" data-label="State">
                     <Badge value={v.state} />
                     {v.protected ? <span className="tag">protected</span> : null}
                   </td>
-                  <td className="zone-cell">
+                  <td role="cell" data-label="Zone" className="zone-cell">
                     {v.zone ?? <span className="muted-text">not placed</span>}
                   </td>
-                  <td className="nodeid">
+                  <td role="cell" data-label="NodeID" className="nodeid">
                     {v.nodeId ? (
                       <Copyable value={v.nodeId} label={`NodeID of ${v.name}`} />
                     ) : (
                       <Unknown>— identity being generated</Unknown>
                     )}
                   </td>
-                  <td>
+                  <td role="cell" data-label="Health">
                     <HealthCell v={v} events={feed.events} now={now} />
                   </td>
-                  <td>
+                  <td role="cell" data-label="Uptime">
                     <Uptime v={v} now={now} />
                   </td>
-                  <td>
+                  <td role="cell" data-label="Created">
                     <Ago iso={v.createdAt} now={now} />
                   </td>
                 </tr>
