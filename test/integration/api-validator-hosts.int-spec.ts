@@ -342,6 +342,47 @@ describe('GET /v1/validators/:id/hosts (host history and current health)', () =>
     expect(p3).toMatchObject({ items: [], nextCursor: null });
   });
 
+  it('should page through hosts that share a millisecond without skipping one', async () => {
+    const twins = [randomUUID(), randomUUID(), randomUUID()];
+    for (const [i, at] of [
+      '2025-01-01T00:00:00.123456Z',
+      '2025-01-01T00:00:00.123200Z',
+      '2025-01-01T00:00:00.122999Z',
+    ].entries()) {
+      await insertHost({
+        id: twins[i]!,
+        validatorId: fresh,
+        zone: 'cn-hongkong-a',
+        instanceId: `i-twin-${i}`,
+        generation: 0,
+        createdAt: new Date(at), // ms only: set the microseconds below
+      });
+      await h.repos.ds.query(`UPDATE hosts SET created_at = $2::timestamptz WHERE id = $1`, [
+        twins[i],
+        at,
+      ]);
+    }
+    try {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let i = 0; i < 5; i++) {
+        const page: HostsView = await hosts(
+          fresh,
+          a.key,
+          `?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        seen.push(...page.items.map((x) => x.id));
+        cursor = page.nextCursor;
+        if (!cursor) break;
+      }
+      expect(new Set(seen)).toEqual(new Set(twins));
+      expect(seen).toHaveLength(3);
+      expect(seen[2]).toBe(twins[2]);
+    } finally {
+      await h.repos.ds.query(`DELETE FROM hosts WHERE id = ANY($1::uuid[])`, [twins]);
+    }
+  });
+
   it("should answer 404 for another project's validator and leak nothing of it", async () => {
     const r = await h.api(`/v1/validators/${moved}/hosts`, { key: b.key });
     expect(r.status).toBe(404);

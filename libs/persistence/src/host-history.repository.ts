@@ -169,7 +169,8 @@ export class HostHistoryRepository {
                 h.registered_at, h.deleted_at, h.fenced, h.cloud_status, h.cloud_health,
                 h.cloud_observed_at, h.health, h.health_reason, h.health_since, h.lease_expires_at,
                 h.last_report, h.last_report_at,
-                coalesce(fin.started_at, h.created_at) AS assigned_at,
+                -- milliseconds, as a cursor carries them: a page never ends inside a millisecond
+                date_trunc('milliseconds', coalesce(fin.started_at, h.created_at)) AS assigned_at,
                 fout.started_at AS away_at, fout.reason AS away_reason, fout.to_zone AS away_to_zone,
                 ev.type AS end_type, ev.message AS end_message, ev.created_at AS end_at
            FROM hosts h
