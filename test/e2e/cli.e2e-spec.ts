@@ -153,7 +153,11 @@ describe('snowline CLI against the running stack', () => {
     const ids = [x, y].map((r) => (JSON.parse(r.out) as { id: string }).id);
     const both = await Promise.all(ids.map((id) => cli(['apply', '--plan', id, '--auto-approve'])));
     const codes = both.map((r) => r.code).sort();
-    expect({ codes, errs: both.map((r) => r.err) }).toMatchObject({ codes: [0, 1] });
+    // toEqual (not toMatchObject): a failure then prints both runs' stderr, to tell why.
+    expect({ codes, errs: both.map((r) => r.err) }).toEqual({
+      codes: [0, 1],
+      errs: expect.any(Array),
+    });
     const loser = both.find((r) => r.code === 1)!;
     expect(loser.err).toMatch(
       /locked by \S+@\S+ \(key [^)]+\) since .* \(plan [0-9a-f-]{36}\)|stale/,
