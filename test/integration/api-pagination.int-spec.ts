@@ -1,3 +1,4 @@
+import { generateIdentity } from '@snowline/avalanche';
 import { startApiApp, type ApiApp } from '../support/api-app';
 
 type Page = { items: { id: string }[]; nextCursor: string | null };
@@ -65,5 +66,72 @@ describe('Public API: cursor pagination over rows that share a timestamp', () =>
     const seen = await walk(`/v1/webhooks/${hook.id}/deliveries`, 7);
     expect(seen).toHaveLength(23);
     expect(new Set(seen)).toEqual(new Set(rows.map((r) => r.id)));
+  });
+
+  it('should render every list item exactly as GET /v1/validators/:id does', async () => {
+    const other = await h.tenant('paging-shape', ['admin']);
+    const post = async (json: Record<string, unknown>) => {
+      const r = await h.api('/v1/validators', { method: 'POST', key: other.key, json });
+      expect(r.status).toBe(202);
+      return ((await r.json()) as { id: string }).id;
+    };
+    const g = await generateIdentity();
+    const ids = {
+      pending: await post({ network: 'local', name: 'shape-pending' }),
+      imported: await post({
+        network: 'fuji',
+        name: 'shape-imported',
+        labels: { team: 'core', tier: 'gold' },
+        zones: ['cn-hongkong-b', 'cn-hongkong-d'],
+        protected: true,
+        identity: {
+          stakerCrt: g.stakerCrt,
+          stakerKey: g.stakerKey,
+          signerKey: g.signerKey.toString('base64'),
+        },
+      }),
+      placed: await post({
+        network: 'mainnet',
+        name: 'shape-placed',
+        instanceType: 'ecs.c7.xlarge',
+      }),
+      retired: await post({ network: 'local', name: 'shape-retired' }),
+    };
+    g.signerKey.fill(0);
+    // Placement and history fields as the worker writes them (microsecond timestamps included); an
+    // active validator has its identity, so the imported one is placed.
+    await h.repos.ds.query(
+      `UPDATE validators SET state = 'active', zone = 'cn-hongkong-c', instance_id = 'i-shape',
+              generation = 3, state_reason = 'node healthy', active_at = now() - interval '1.234567 s',
+              updated_at = clock_timestamp()
+        WHERE id = $1`,
+      [ids.imported],
+    );
+    await h.repos.ds.query(
+      `UPDATE validators SET state = 'retired', retired_at = clock_timestamp() WHERE id = $1`,
+      [ids.retired],
+    );
+    const r = await h.api('/v1/validators?limit=100', { key: other.key });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const page = (await r.json()) as { items: Record<string, unknown>[]; nextCursor: null };
+    expect(page.nextCursor).toBeNull();
+    expect(page.items.map((x) => x.name).sort()).toEqual([
+      'shape-imported',
+      'shape-pending',
+      'shape-placed',
+      'shape-retired',
+    ]);
+    for (const item of page.items) {
+      const one = await h.api(`/v1/validators/${item.id as string}`, { key: other.key });
+      expect(item).toEqual(await one.json());
+    }
+    const imported = page.items.find((x) => x.id === ids.imported)!;
+    expect(imported).toMatchObject({
+      identitySource: 'imported',
+      protected: true,
+      nodeId: g.nodeId,
+    });
+    expect(imported.blsPublicKey).toBe(g.blsPublicKey);
   });
 });
