@@ -110,6 +110,34 @@ describe('Public API: events and SSE', () => {
     expect(second.received.every((e) => (e.data as Json).type === 'test.tick')).toBe(true);
   });
 
+  it('should start a new stream at its connection: nothing committed before it is replayed', async () => {
+    // A transaction left open holds the feed's horizon back: events committed meanwhile are not
+    // passed yet when the stream connects, but they had committed, so they are not the stream's.
+    const runner = h.repos.ds.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.query('SELECT pg_current_xact_id()');
+    let stream: ReturnType<typeof sse> | undefined;
+    try {
+      await append(t.projectId, 4, 'test.old');
+      stream = sse(`${h.url}/v1/events/stream`, t.key);
+      await waitFor('stream open', async () => stream!.status() === 200, 5000, 20);
+      await new Promise((r) => setTimeout(r, 150));
+      await runner.commitTransaction();
+      const before = new Set(await allIds(t.projectId));
+      await append(t.projectId, 3, 'test.new');
+      await waitFor('3 new events', async () => stream!.received.length >= 3, 10_000, 50);
+      await new Promise((r) => setTimeout(r, 300));
+      const expected = (await allIds(t.projectId)).filter((id) => !before.has(id));
+      expect(stream.received.map((e) => e.id).sort()).toEqual(expected.sort());
+      expect(stream.received.map((e) => e.data.type)).toEqual(['test.new', 'test.new', 'test.new']);
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+      await stream?.close();
+    }
+  });
+
   it('should not skip an event whose transaction commits after a newer one', async () => {
     const stream = sse(`${h.url}/v1/events/stream`, t.key);
     await waitFor('stream open', async () => stream.status() === 200, 5000, 20);

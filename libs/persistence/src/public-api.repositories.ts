@@ -99,6 +99,24 @@ export class EventFeedRepository {
     return rows.map(toFeedEvent);
   }
 
+  /**
+   * Which transactions have committed as of now (Postgres's current snapshot), to tell the events a
+   * new stream must not replay (committed before it connected, but not yet past the feed's horizon)
+   * from those it must deliver.
+   */
+  async committedNow(): Promise<(txId: string) => boolean> {
+    const rows: { s: string }[] = await this.ds.query(`SELECT pg_current_snapshot()::text AS s`);
+    const [xmin, xmax, xip] = rows[0]!.s.split(':');
+    const lo = BigInt(xmin!);
+    const hi = BigInt(xmax!);
+    const running = new Set((xip ?? '').split(',').filter(Boolean));
+    // pg_visible_in_snapshot, for a committed writer: before xmin, or before xmax and not running.
+    return (txId) => {
+      const x = BigInt(txId);
+      return x < lo || (x < hi && !running.has(txId));
+    };
+  }
+
   /** The position of the newest event that is safe to pass (the feed's head now). */
   async head(): Promise<FeedPosition> {
     const rows: { tx_id: string; id: string }[] = await this.ds.query(

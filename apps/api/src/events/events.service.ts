@@ -90,10 +90,17 @@ export class EventsService {
       }
       if (res.writableLength > MAX_BUFFERED_BYTES) close(); // too slow: it can resume with Last-Event-ID
     };
+    // A new stream starts now: events that had committed when it connected are not replayed, even
+    // those the feed has not passed yet (held back behind a transaction that was still running).
+    const before = from ? null : await this.repos.eventFeed.committedNow();
     const sub: FeedSubscriber = {
       projectId,
       types: types ? new Set(types) : undefined,
-      deliver: (events) => (live ? send(events) : pending.push(...events)),
+      deliver: (batch) => {
+        const events = before ? batch.filter((e) => !before(e.txId)) : batch;
+        if (live) send(events);
+        else pending.push(...events);
+      },
     };
     const heartbeat = setInterval(
       () => res.write(': ping\n\n'),
