@@ -345,11 +345,13 @@ describe('snowline CLI against the running stack', () => {
       ]);
       expect((await cli(['plan', '-f', hooksHcl, '--detailed-exitcode'], as)).code).toBe(0);
 
-      // standby_pools need an admin key: a plan that changes them is refused, saying so
+      // standby_pools need the operator's admin key: a plan that changes them is refused, saying so
       writeFileSync(join(dir, 'pools.hcl'), 'standby_pool "fuji" {\n  cn-hongkong-b = 3\n}\n');
       const pools = await cli(['plan', '-f', join(dir, 'pools.hcl')], as);
       expect(pools.code).toBe(1);
-      expect(pools.err).toMatch(/standby_pools, which needs an API key with the admin scope/);
+      expect(pools.err).toMatch(
+        /standby_pools, which needs an admin key of the operator \(default\) project/,
+      );
 
       // a bad .hcl → file:line:column, exit 1
       const bad = join(dir, 'bad.hcl');

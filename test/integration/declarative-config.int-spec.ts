@@ -6,11 +6,15 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const json = async (r: Response) => (await r.json()) as Json;
 const secret = () => randomBytes(24).toString('hex'); // 48 printable characters
 
-describe('snowline.yaml beyond validators: webhooks in plans, standby pools (admin)', () => {
+describe('snowline.yaml beyond validators: webhooks in plans, standby pools (operator)', () => {
   let h: ApiApp;
   /** A project with an admin key and a plain writer key. */
   let admin: { projectId: string; key: string };
   let writer: string;
+  /** The operator: an admin key of the default project (the only key that may set standby pools). */
+  let operator: string;
+  /** A key of the default project without the admin scope. */
+  let operatorWriter: string;
   let other: { projectId: string; key: string };
   let zones: string[];
 
@@ -38,6 +42,17 @@ describe('snowline.yaml beyond validators: webhooks in plans, standby pools (adm
     });
     expect(k.status).toBe(201);
     writer = ((await k.json()) as { key: string }).key;
+    operator = h.adminKey;
+    const [def] = (await h.repos.ds.query(`SELECT id FROM projects WHERE is_default`)) as {
+      id: string;
+    }[];
+    const ok = await h.api(`/v1/projects/${def!.id}/api-keys`, {
+      method: 'POST',
+      key: operator,
+      json: { name: 'operator ci', scopes: ['validators:read', 'validators:write'] },
+    });
+    expect(ok.status).toBe(201);
+    operatorWriter = ((await ok.json()) as { key: string }).key;
     zones = h.config.cloud.zones;
     expect(zones.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
@@ -54,19 +69,37 @@ describe('snowline.yaml beyond validators: webhooks in plans, standby pools (adm
         json: { pools: { fuji: { [zones[0]!]: 3 } } },
       });
       expect(put.status).toBe(403);
-      expect((await json(await h.api('/v1/standby-pools', { key: admin.key }))).settings).toEqual(
+      expect((await json(await h.api('/v1/standby-pools', { key: operator }))).settings).toEqual(
+        [],
+      );
+    });
+
+    it("should refuse a tenant's own admin key: pools are the operator's (403), nothing changes", async () => {
+      const get = await h.api('/v1/standby-pools', { key: admin.key });
+      expect(get.status).toBe(403);
+      expect((await json(get)).detail).toMatch(
+        /^Reading the standby pools needs an admin key of the operator \(default\) project/,
+      );
+      const put = await h.api('/v1/standby-pools', {
+        method: 'PUT',
+        key: admin.key,
+        json: { pools: { fuji: { [zones[0]!]: 0 } } },
+      });
+      expect(put.status).toBe(403);
+      expect((await json(put)).detail).toMatch(/^Changing the standby pools needs an admin key/);
+      expect((await json(await h.api('/v1/standby-pools', { key: operator }))).settings).toEqual(
         [],
       );
     });
 
     it('should show the STANDBY_POOL default, store a setting that overrides it, and go back', async () => {
-      const before = await json(await h.api('/v1/standby-pools', { key: admin.key }));
+      const before = await json(await h.api('/v1/standby-pools', { key: operator }));
       expect(before).toMatchObject({ defaults: { fuji: 1 }, zones, settings: [] });
       expect(before.effective.fuji).toEqual(Object.fromEntries(zones.map((z) => [z, 1])));
 
       const put = await h.api('/v1/standby-pools', {
         method: 'PUT',
-        key: admin.key,
+        key: operator,
         json: { pools: { fuji: { [zones[0]!]: 3 }, mainnet: { [zones[1]!]: 1 } } },
       });
       expect(put.status).toBe(200);
@@ -80,15 +113,17 @@ describe('snowline.yaml beyond validators: webhooks in plans, standby pools (adm
       expect(after.effective.mainnet[zones[1]!]).toBe(1);
       expect(after.effective.mainnet[zones[0]!]).toBe(0);
 
-      // The change is an event of the admin's project only.
-      const mine = await json(await h.api('/v1/events?limit=100', { key: admin.key }));
+      // The change is an event of the operator's project only.
+      const mine = await json(await h.api('/v1/events?limit=100', { key: operator }));
       expect(mine.items.map((e: Json) => e.type)).toContain('standby_pool.updated');
-      const theirs = await json(await h.api('/v1/events?limit=100', { key: other.key }));
-      expect(theirs.items.map((e: Json) => e.type)).not.toContain('standby_pool.updated');
+      for (const tenant of [admin.key, other.key]) {
+        const theirs = await json(await h.api('/v1/events?limit=100', { key: tenant }));
+        expect(theirs.items.map((e: Json) => e.type)).not.toContain('standby_pool.updated');
+      }
 
       const reset = await h.api('/v1/standby-pools', {
         method: 'PUT',
-        key: admin.key,
+        key: operator,
         json: { pools: {} },
       });
       expect((await json(reset)).settings).toEqual([]);
@@ -102,7 +137,7 @@ describe('snowline.yaml beyond validators: webhooks in plans, standby pools (adm
     ])('should refuse a bad setting %j with what to fix (400)', async (pools, detail) => {
       const r = await h.api('/v1/standby-pools', {
         method: 'PUT',
-        key: admin.key,
+        key: operator,
         json: { pools },
       });
       expect(r.status).toBe(400);
@@ -112,7 +147,7 @@ describe('snowline.yaml beyond validators: webhooks in plans, standby pools (adm
     it('should refuse a size out of range', async () => {
       const r = await h.api('/v1/standby-pools', {
         method: 'PUT',
-        key: admin.key,
+        key: operator,
         json: { pools: { fuji: { [zones[0]!]: 21 } } },
       });
       expect(r.status).toBe(400);
@@ -123,16 +158,18 @@ describe('snowline.yaml beyond validators: webhooks in plans, standby pools (adm
   describe('standby_pools in a plan', () => {
     const pools = () => ({ fuji: { [zones[0]!]: 2, [zones[1]!]: 1 } });
 
-    it('should refuse a plan that changes pools for a key without admin (403 saying admin is needed)', async () => {
-      const r = await plan(writer, { standbyPools: pools() });
-      expect(r.status).toBe(403);
-      expect(r.body.detail).toMatch(
-        /This plan changes standby_pools, which needs an API key with the admin scope/,
-      );
+    it("should refuse a plan that changes pools for any key but the operator's (403 saying who may)", async () => {
+      for (const key of [writer, admin.key, operatorWriter]) {
+        const r = await plan(key, { standbyPools: pools() });
+        expect(r.status).toBe(403);
+        expect(r.body.detail).toMatch(
+          /This plan changes standby_pools, which needs an admin key of the operator \(default\) project/,
+        );
+      }
     });
 
-    it('should plan updates with reasons, apply them for an admin, then say no changes', async () => {
-      const p = await plan(admin.key, { standbyPools: pools() });
+    it('should plan updates with reasons, apply them for the operator, then say no changes', async () => {
+      const p = await plan(operator, { standbyPools: pools() });
       expect(p.status).toBe(201);
       expect(p.body.changes).toBe(true);
       expect(p.body.actions).toEqual([]);
@@ -148,19 +185,19 @@ describe('snowline.yaml beyond validators: webhooks in plans, standby pools (adm
       ]);
       expect(p.body.configSummary.standbyPools).toEqual({ update: 2, noop: 0 });
 
-      // Applying needs admin too (a plan may be applied by another key).
-      const refused = await apply(writer, p.body.id);
+      // Applying needs the operator too (a plan may be applied by another key of the project).
+      const refused = await apply(operatorWriter, p.body.id);
       expect(refused.status).toBe(403);
-      expect(refused.body.detail).toMatch(/needs an API key with the admin scope/);
+      expect(refused.body.detail).toMatch(/needs an admin key of the operator \(default\) project/);
 
-      const a = await apply(admin.key, p.body.id);
+      const a = await apply(operator, p.body.id);
       expect(a.status).toBe(200);
       expect(a.body.status).toBe('applied');
       expect(a.body.results.map((r: Json) => [r.kind, r.name, r.outcome])).toEqual([
         ['standby_pool', `fuji/${zones[0]}`, 'done'],
         ['standby_pool', `fuji/${zones[1]}`, 'done'],
       ]);
-      const view = await json(await h.api('/v1/standby-pools', { key: admin.key }));
+      const view = await json(await h.api('/v1/standby-pools', { key: operator }));
       expect(view.effective.fuji[zones[0]!]).toBe(2);
 
       // Matching pools are a no-op, which a non-admin key may plan (its validators still plan).
@@ -171,20 +208,20 @@ describe('snowline.yaml beyond validators: webhooks in plans, standby pools (adm
     });
 
     it('should refuse a plan whose pools changed before apply (409 stale, naming the pool)', async () => {
-      const p = await plan(admin.key, { standbyPools: { fuji: { [zones[0]!]: 4 } } });
+      const p = await plan(operator, { standbyPools: { fuji: { [zones[0]!]: 4 } } });
       expect(p.status).toBe(201);
       await h.api('/v1/standby-pools', {
         method: 'PUT',
-        key: admin.key,
+        key: operator,
         json: { pools: { fuji: { [zones[0]!]: 5 } } },
       });
-      const a = await apply(admin.key, p.body.id);
+      const a = await apply(operator, p.body.id);
       expect(a.status).toBe(409);
       expect(a.body.code).toBe('stale_plan');
       expect(a.body.detail).toContain(
         `standby pool fuji/${zones[0]}: now 5 (setting), planned from 2 (setting)`,
       );
-      await h.api('/v1/standby-pools', { method: 'PUT', key: admin.key, json: { pools: {} } });
+      await h.api('/v1/standby-pools', { method: 'PUT', key: operator, json: { pools: {} } });
     });
   });
 

@@ -113,7 +113,7 @@ export class PlansService {
     const extras = await this.configActions(p.projectId, mode, desiredWebhooks, desiredPools, {
       lastApplied,
     });
-    if (extras.poolActions?.some((a) => a.action !== 'no-op') && !p.scopes.includes('admin'))
+    if (extras.poolActions?.some((a) => a.action !== 'no-op') && !(await this.pools.isOperator(p)))
       throw adminNeeded('This plan changes standby_pools, which');
     const plan = await this.plans.transaction(async (tx) => {
       const row = await this.plans.insert(
@@ -277,7 +277,7 @@ export class PlansService {
       );
     const identities = this.identities(actions, dto.identities);
     const extras = await this.declarative.planConfig(plan.id);
-    if (extras.poolActions?.some((a) => a.action !== 'no-op') && !p.scopes.includes('admin'))
+    if (extras.poolActions?.some((a) => a.action !== 'no-op') && !(await this.pools.isOperator(p)))
       throw adminNeeded('Applying a plan that changes standby_pools');
     const secrets = this.webhookSecrets(extras.webhookActions ?? [], dto.webhookSecrets);
     const holder = `${dto.holder?.trim() || 'api'} (key ${p.keyId.slice(0, 8)})`;

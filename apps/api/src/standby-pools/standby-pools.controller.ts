@@ -29,17 +29,17 @@ export class StandbyPoolsController {
   @Get()
   @ApiOperation({
     summary:
-      'Warm standbys per network and zone: the STANDBY_POOL defaults, the stored setting and what the worker keeps (admin)',
+      'Warm standbys per network and zone: the STANDBY_POOL defaults, the stored setting and what the worker keeps (operator admin key)',
   })
   @ApiResponse({ status: 200, example: EXAMPLE })
-  get() {
-    return this.pools.view();
+  get(@CurrentPrincipal() p: Principal) {
+    return this.pools.viewFor(p);
   }
 
   @Put()
   @ApiOperation({
     summary:
-      'Replace the standby pool setting (admin); pairs left out go back to STANDBY_POOL. The worker applies it on its next sweep.',
+      'Replace the standby pool setting (operator admin key); pairs left out go back to STANDBY_POOL. The worker applies it on its next sweep.',
   })
   @ApiResponse({ status: 200, example: EXAMPLE })
   put(@CurrentPrincipal() p: Principal, @Body() dto: PutStandbyPoolsDto) {

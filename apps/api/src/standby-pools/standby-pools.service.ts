@@ -11,17 +11,17 @@ import { Repositories, StandbyPoolRepository } from '@snowline/persistence';
 import type { Principal } from '../auth/principal';
 import { badRequest, Problem } from '../common/problem';
 
-/** 403 naming the scope: pools are the deployment's, not a project's. */
+/** 403: pools are the deployment's, not a project's, so only the operator sets them. */
 export const adminNeeded = (what: string) =>
   new Problem(
     403,
     'Forbidden',
-    `${what} needs an API key with the admin scope: standby pools are shared by the whole deployment.`,
-    { requiredScope: 'admin' },
+    `${what} needs an admin key of the operator (default) project: standby pools are shared by the whole deployment.`,
+    { requiredScope: 'admin', operatorOnly: true },
   );
 
 /**
- * Standby pool sizes (network × zone → warm standbys): an admin setting stored in Postgres; the
+ * Standby pool sizes (network × zone → warm standbys): the operator's setting, stored in Postgres; the
  * worker's StandbyPoolService keeps these sizes, and STANDBY_POOL where the setting says nothing.
  */
 @Injectable()
@@ -41,6 +41,21 @@ export class StandbyPoolsService {
 
   settings(): Promise<PoolSetting[]> {
     return this.pools.list();
+  }
+
+  /**
+   * The operator: an admin key of the default project. A tenant's own admin key manages its project,
+   * never the warm standbys every tenant's failovers draw on (nor the cost they run up).
+   */
+  async isOperator(p: Principal): Promise<boolean> {
+    if (!p.scopes.includes('admin')) return false;
+    return !!(await this.repos.projects.findById(p.projectId))?.isDefault;
+  }
+
+  /** The setting as the operator sees it (operator only, like changing it). */
+  async viewFor(p: Principal) {
+    if (!(await this.isOperator(p))) throw adminNeeded('Reading the standby pools');
+    return this.view();
   }
 
   async view() {
@@ -82,9 +97,9 @@ export class StandbyPoolsService {
     return out;
   }
 
-  /** Replaces the setting (admin only; the controller and PlansService check the scope). */
+  /** Replaces the setting (the operator only). */
   async put(p: Principal, sizes: StandbyPoolSizes, via = 'the API') {
-    if (!p.scopes.includes('admin')) throw adminNeeded('Changing the standby pools');
+    if (!(await this.isOperator(p))) throw adminNeeded('Changing the standby pools');
     const next = poolSettingsOf(sizes);
     const before = await this.pools.replace(next, `key ${p.keyId.slice(0, 8)}`);
     const was = new Map(before.map((s) => [`${s.network}/${s.zone}`, s.size]));
