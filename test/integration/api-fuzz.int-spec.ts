@@ -12,6 +12,11 @@ const TABLES = [
   'idempotency_keys',
   'webhooks',
   'webhook_deliveries',
+  'plans',
+  'plan_locks',
+  'plan_serial_changes',
+  'plan_config_actions',
+  'standby_pool_sizes',
 ];
 
 describe('Public API fuzz (fast-check): hostile requests', () => {
@@ -49,6 +54,13 @@ describe('Public API fuzz (fast-check): hostile requests', () => {
       json: { name: 'k', scopes: ['validators:read'] },
     });
     ids.key = ((await k.json()) as { id: string }).id;
+    const pl = await h.api('/v1/plans', {
+      method: 'POST',
+      key: a.key,
+      json: { validators: [{ name: 'planned', network: 'fuji' }] },
+    });
+    expect(pl.status).toBe(201);
+    ids.plan = ((await pl.json()) as { id: string }).id;
     ids.event = (
       await h.repos.ds.query('SELECT id::text FROM events WHERE project_id = $1 LIMIT 1', [
         a.projectId,
@@ -79,7 +91,9 @@ describe('Public API fuzz (fast-check): hostile requests', () => {
     fc.string({ minLength: 300, maxLength: 5000 }),
     fc.uuid(),
   );
-  const foreignId = fc.constantFrom('validator', 'webhook', 'key', 'event').map((k) => ids[k]!);
+  const foreignId = fc
+    .constantFrom('validator', 'webhook', 'key', 'event', 'plan')
+    .map((k) => ids[k]!);
   const ownProject = fc.constant(null).map(() => b.projectId);
   const foreignProject = fc.constant(null).map(() => a.projectId);
   const idArb = fc.oneof(hostileString, foreignId, ownProject);
@@ -96,6 +110,14 @@ describe('Public API fuzz (fast-check): hostile requests', () => {
         scopes: fc.oneof(fc.anything(), fc.array(hostileString)),
         protected: fc.anything(),
         identity: fc.anything(),
+        validators: fc.oneof(
+          fc.anything(),
+          fc.array(fc.record({ name: hostileString, network: fc.anything() })),
+        ),
+        mode: fc.oneof(fc.anything(), fc.constantFrom('apply', 'destroy')),
+        webhooks: fc.anything(),
+        standbyPools: fc.anything(),
+        pools: fc.oneof(fc.anything(), fc.dictionary(hostileString, fc.anything())),
         extra: fc.anything(),
       },
       { requiredKeys: ['extra'] },
@@ -170,6 +192,18 @@ describe('Public API fuzz (fast-check): hostile requests', () => {
       idArb.map((i) => `/v1/webhooks/${i}/test`),
     ),
     fc.tuple(fc.constant('GET'), fc.constant('/v1/events/stream')),
+    fc.tuple(fc.constant('POST'), fc.constant('/v1/plans')),
+    fc.tuple(fc.constantFrom('GET', 'DELETE'), fc.constant('/v1/plans/lock')),
+    fc.tuple(
+      fc.constant('GET'),
+      idArb.map((i) => `/v1/plans/${i}`),
+    ),
+    fc.tuple(
+      fc.constant('POST'),
+      idArb.map((i) => `/v1/plans/${i}/apply`),
+    ),
+    fc.tuple(fc.constantFrom('GET', 'PUT'), fc.constant('/v1/standby-pools')),
+    fc.tuple(fc.constant('GET'), fc.constantFrom('/v1/zones', '/v1/incidents')),
   );
   const request = fc.record({
     route,
