@@ -7,6 +7,16 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * flush (bench:api: 204 → 337 creates/s without it). Inserts never wait on each other, and count(*)
  * under MVCC stays exact: a change that commits between plan and apply always raises it.
  */
+/** A change of a validator's desired spec (what a plan compares), as in the Plans migration. */
+const SPEC_CHANGED = `TG_OP = 'INSERT'
+          OR NEW.name IS DISTINCT FROM OLD.name
+          OR NEW.network IS DISTINCT FROM OLD.network
+          OR NEW.instance_type IS DISTINCT FROM OLD.instance_type
+          OR NEW.zones IS DISTINCT FROM OLD.zones
+          OR NEW.labels IS DISTINCT FROM OLD.labels
+          OR NEW.protected IS DISTINCT FROM OLD.protected
+          OR (NEW.state = 'retiring' AND OLD.state IS DISTINCT FROM 'retiring')`;
+
 export class PlanSerialLog1795700000200 implements MigrationInterface {
   name = 'PlanSerialLog1795700000200';
 
@@ -22,14 +32,7 @@ export class PlanSerialLog1795700000200 implements MigrationInterface {
       SELECT s.project_id FROM plan_serials s, generate_series(1, s.serial)`);
     await q.query(`CREATE OR REPLACE FUNCTION snowline_bump_plan_serial() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF TG_OP = 'INSERT'
-          OR NEW.name IS DISTINCT FROM OLD.name
-          OR NEW.network IS DISTINCT FROM OLD.network
-          OR NEW.instance_type IS DISTINCT FROM OLD.instance_type
-          OR NEW.zones IS DISTINCT FROM OLD.zones
-          OR NEW.labels IS DISTINCT FROM OLD.labels
-          OR NEW.protected IS DISTINCT FROM OLD.protected
-          OR (NEW.state = 'retiring' AND OLD.state IS DISTINCT FROM 'retiring') THEN
+        IF ${SPEC_CHANGED} THEN
           INSERT INTO plan_serial_changes (project_id) VALUES (NEW.project_id);
         END IF;
         RETURN NULL;
@@ -47,14 +50,7 @@ export class PlanSerialLog1795700000200 implements MigrationInterface {
       SELECT project_id, count(*), max(at) FROM plan_serial_changes GROUP BY project_id`);
     await q.query(`CREATE OR REPLACE FUNCTION snowline_bump_plan_serial() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF TG_OP = 'INSERT'
-          OR NEW.name IS DISTINCT FROM OLD.name
-          OR NEW.network IS DISTINCT FROM OLD.network
-          OR NEW.instance_type IS DISTINCT FROM OLD.instance_type
-          OR NEW.zones IS DISTINCT FROM OLD.zones
-          OR NEW.labels IS DISTINCT FROM OLD.labels
-          OR NEW.protected IS DISTINCT FROM OLD.protected
-          OR (NEW.state = 'retiring' AND OLD.state IS DISTINCT FROM 'retiring') THEN
+        IF ${SPEC_CHANGED} THEN
           INSERT INTO plan_serials (project_id, serial) VALUES (NEW.project_id, 1)
             ON CONFLICT (project_id)
             DO UPDATE SET serial = plan_serials.serial + 1, updated_at = now();

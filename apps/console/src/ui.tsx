@@ -133,3 +133,21 @@ export function Copyable({ value, label }: { value: string; label: string }) {
     </span>
   );
 }
+
+/**
+ * A table's header row. The explicit roles keep the table a table for screen readers at phone width,
+ * where CSS turns each row into a card (display: block drops the implicit roles).
+ */
+export function HeaderRow({ columns }: { columns: string[] }) {
+  return (
+    <thead role="rowgroup">
+      <tr role="row">
+        {columns.map((c) => (
+          <th key={c} scope="col" role="columnheader">
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

@@ -1,6 +1,6 @@
 import type { HostCheck, HostRecord, Validator, ValidatorHosts } from '../api';
 import type { Resource } from '../live';
-import { Ago, Badge, Empty, ErrorBox, fmtAge, Loading, Unknown } from '../ui';
+import { Ago, Badge, Empty, ErrorBox, fmtAge, HeaderRow, Loading, Unknown } from '../ui';
 
 /** The server's age of an observation, carried forward by the time since the answer arrived. */
 function liveAge(ageSeconds: number | null, fetchedAt: number, now: number): number | null {
@@ -96,25 +96,7 @@ export function HealthChecks({
                 {d.health.instanceId ? <code>{d.health.instanceId}</code> : 'the current host'} in{' '}
                 <span className="checks-zone">{d.health.zone}</span>
               </caption>
-              <thead role="rowgroup">
-                <tr role="row">
-                  <th scope="col" role="columnheader">
-                    Check
-                  </th>
-                  <th scope="col" role="columnheader">
-                    Result
-                  </th>
-                  <th scope="col" role="columnheader">
-                    Value
-                  </th>
-                  <th scope="col" role="columnheader">
-                    Observed
-                  </th>
-                  <th scope="col" role="columnheader">
-                    Detail
-                  </th>
-                </tr>
-              </thead>
+              <HeaderRow columns={['Check', 'Result', 'Value', 'Observed', 'Detail']} />
               <tbody role="rowgroup">
                 {d.health.checks.map((c) => (
                   <CheckRow key={c.name} c={c} fetchedAt={hosts.fetchedAt} now={now} />
@@ -164,34 +146,18 @@ export function HostHistory({
               {d.items.length} host{d.items.length === 1 ? '' : 's'} this validator has run on,
               newest first{d.nextCursor ? ' (the most recent 50)' : ''}
             </caption>
-            <thead role="rowgroup">
-              <tr role="row">
-                <th scope="col" role="columnheader">
-                  Zone
-                </th>
-                <th scope="col" role="columnheader">
-                  Instance
-                </th>
-                <th scope="col" role="columnheader">
-                  Tenure
-                </th>
-                <th scope="col" role="columnheader">
-                  Role
-                </th>
-                <th scope="col" role="columnheader">
-                  Generation
-                </th>
-                <th scope="col" role="columnheader">
-                  Started
-                </th>
-                <th scope="col" role="columnheader">
-                  Ended
-                </th>
-                <th scope="col" role="columnheader">
-                  Why it ended
-                </th>
-              </tr>
-            </thead>
+            <HeaderRow
+              columns={[
+                'Zone',
+                'Instance',
+                'Tenure',
+                'Role',
+                'Generation',
+                'Started',
+                'Ended',
+                'Why it ended',
+              ]}
+            />
             <tbody role="rowgroup">
               {d.items.map((h) => (
                 <tr key={h.id} role="row" data-host={h.id} data-tenure={h.status}>

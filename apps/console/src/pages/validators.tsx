@@ -17,6 +17,7 @@ import {
   Empty,
   ErrorBox,
   fmtAge,
+  HeaderRow,
   Loading,
   secondsSince,
   Unknown,
@@ -178,31 +179,17 @@ export function Validators() {
               {rows.length} validator{rows.length === 1 ? '' : 's'}
               {list.data.truncated ? ' (first 2,000 only)' : ''}
             </caption>
-            <thead role="rowgroup">
-              <tr role="row">
-                <th scope="col" role="columnheader">
-                  Name
-                </th>
-                <th scope="col" role="columnheader">
-                  State
-                </th>
-                <th scope="col" role="columnheader">
-                  Zone
-                </th>
-                <th scope="col" role="columnheader">
-                  NodeID
-                </th>
-                <th scope="col" role="columnheader">
-                  Health (last report)
-                </th>
-                <th scope="col" role="columnheader">
-                  Uptime
-                </th>
-                <th scope="col" role="columnheader">
-                  Created
-                </th>
-              </tr>
-            </thead>
+            <HeaderRow
+              columns={[
+                'Name',
+                'State',
+                'Zone',
+                'NodeID',
+                'Health (last report)',
+                'Uptime',
+                'Created',
+              ]}
+            />
             <tbody role="rowgroup">
               {rows.map((v) => (
                 <tr key={v.id} role="row" data-validator={v.id} data-state={v.state}>
