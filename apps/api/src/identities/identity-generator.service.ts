@@ -3,9 +3,15 @@ import { Repositories } from '@snowline/persistence';
 import { LifecycleQueue } from '@snowline/queue';
 import { IdentityThreads } from './identity-generator';
 import { IdentityService } from './identity.service';
+import { loopUtilization, waitForQuietLoop } from './loop-pressure';
 
 const IDLE_POLL_MS = 1000;
 const ERROR_BACKOFF_MS = 2000;
+/** Above this event-loop utilization the API is serving requests hard: generation waits. */
+const BUSY_LOOP = 0.5;
+const YIELD_STEP_MS = 100;
+/** Under sustained load, one identity at least every this long (the backlog never stalls). */
+const MAX_YIELD_MS = 2000;
 
 /**
  * Generated staking identities are made off the request path: `POST /v1/validators` stores the
@@ -21,6 +27,7 @@ export class IdentityGeneratorService implements OnApplicationBootstrap, OnAppli
   private stopped = false;
   private wake: (() => void) | null = null;
   private readonly loops: Promise<void>[] = [];
+  private readonly utilization = loopUtilization();
 
   constructor(
     private readonly repos: Repositories,
@@ -53,6 +60,16 @@ export class IdentityGeneratorService implements OnApplicationBootstrap, OnAppli
       let worked = false;
       let failed = false;
       try {
+        // The key math runs on a low-priority thread, but sealing, storing and enqueueing each
+        // identity take this event loop: while requests keep it busy, they go first.
+        await waitForQuietLoop(this.utilization, {
+          busy: BUSY_LOOP,
+          stepMs: YIELD_STEP_MS,
+          maxMs: MAX_YIELD_MS,
+          // A plain timer: a nudge (every create sends one) must not cut the wait short.
+          sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+          stopped: () => this.stopped,
+        });
         worked = await this.generateOne();
       } catch (err) {
         failed = true;
