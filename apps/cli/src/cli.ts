@@ -257,6 +257,14 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
   const streamDone = await client
     .stream((e) => (ids.size ? show(e) : seen.push(e)), abort.signal)
     .catch(() => null);
+  // The stream only shows progress; polling the plan decides the outcome. A stream that drops
+  // mid-apply must not become an unhandled rejection that exits 1 after a successful apply.
+  let streamOpen = !!streamDone;
+  const streamEnded = streamDone?.done
+    .catch(() => undefined)
+    .then(() => {
+      streamOpen = false;
+    });
   let applied: PlanBody;
   try {
     applied = await client.post<PlanBody>(`/v1/plans/${p.id}/apply`, {
@@ -282,11 +290,11 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
     const settling = applied.results
       .filter((r) => r.action !== 'update' && r.validatorId)
       .map((r) => r.validatorId!);
-    while (streamDone && Date.now() < drainUntil && settling.some((id) => !terminal.has(id)))
+    while (streamOpen && Date.now() < drainUntil && settling.some((id) => !terminal.has(id)))
       await new Promise((r) => setTimeout(r, 100));
   } finally {
     abort.abort();
-    await streamDone?.done.catch(() => undefined);
+    await streamEnded;
   }
   if (flags.json) io.out(JSON.stringify(applied, null, 2) + '\n');
   else io.out(renderResults(applied, style));
