@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { startApiApp, type ApiApp } from '../support/api-app';
+import { waitFor } from '../support/stack';
 
 /** Every table a request could change (event_cursors is the webhook fan-out's own bookmark). */
 const TABLES = [
@@ -42,6 +43,14 @@ describe('Public API fuzz (fast-check): hostile requests', () => {
       json: { network: 'fuji', name: 'target', protected: true },
     });
     ids.validator = ((await v.json()) as { id: string }).id;
+    // Its identity is generated in the background: let that write land before the fuzz starts
+    // comparing database fingerprints.
+    await waitFor(
+      'the target validator’s generated identity',
+      async () => (await h.repos.validators.findById(ids.validator!))?.identityId,
+      30_000,
+      50,
+    );
     const w = await h.api('/v1/webhooks', {
       method: 'POST',
       key: a.key,

@@ -1,6 +1,7 @@
 import { generateIdentity } from '@snowline/avalanche';
 import { PlanRepository } from '@snowline/persistence';
 import { startApiApp, type ApiApp } from '../support/api-app';
+import { waitFor } from '../support/stack';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test bodies
 const json = async (r: Response) => (await r.json()) as Json;
@@ -83,6 +84,13 @@ describe('Plans API: plan, apply, serial, lock, prevent_destroy', () => {
     expect(p.actions.map((a: Json) => a.action)).toEqual(['no-op', 'no-op']);
     const before = await serial.serial(t.projectId);
     const [v] = (await json(await h.api('/v1/validators?limit=100', { key: t.key }))).items;
+    // Identities are generated in the background; provisioning needs one.
+    await waitFor(
+      'its generated identity',
+      async () => (await h.repos.validators.findById(v.id))?.identityId,
+      20_000,
+      50,
+    );
     await h.repos.validators.transition(v.id, 'provisioning', {}, { from: ['pending'] });
     expect(await serial.serial(t.projectId)).toBe(before); // a state move is not a spec change
   });

@@ -36,6 +36,7 @@ export class IdentityGeneratorService implements OnApplicationBootstrap, OnAppli
   ) {}
 
   onApplicationBootstrap(): void {
+    this.utilization(); // start measuring now: the busy boot is not request load
     this.threads = new IdentityThreads();
     const n = this.threads.threaded ? this.threads.size : 1;
     for (let i = 0; i < n; i++) this.loops.push(this.loop());
