@@ -76,7 +76,7 @@ function observed(
   judge: (value: string) => { status: CheckStatus; detail: string },
   never: string,
 ): HostCheck {
-  if (value === null || at === null) {
+  if (value === null || at === null || now - at > staleAfterMs) {
     return {
       name,
       status: 'unknown',
@@ -84,18 +84,10 @@ function observed(
       lastKnown: value,
       observedAt: at,
       staleAfterMs,
-      detail: never,
-    };
-  }
-  if (now - at > staleAfterMs) {
-    return {
-      name,
-      status: 'unknown',
-      value: null,
-      lastKnown: value,
-      observedAt: at,
-      staleAfterMs,
-      detail: `no observation for ${secs(now - at)}; last seen: ${value}`,
+      detail:
+        value === null || at === null
+          ? never
+          : `no observation for ${secs(now - at)}; last seen: ${value}`,
     };
   }
   return { name, value, lastKnown: null, observedAt: at, staleAfterMs, ...judge(value) };

@@ -11,9 +11,9 @@ import {
 /** Project-less events every tenant may see: infrastructure only (zone status, incidents). */
 export const isZoneWideEvent = (type: string) =>
   type.startsWith('zone.') || type.startsWith('incident.');
-const ZONE_WIDE_SQL = `(type LIKE 'zone.%' OR type LIKE 'incident.%')`;
-/** The same, for a query where the events table is aliased `e` (webhook fan-out: every project's hooks). */
-const ZONE_WIDE_SQL_E = `(e.type LIKE 'zone.%' OR e.type LIKE 'incident.%')`;
+/** The same test in SQL, on the events table or its alias (`e.` in the webhook fan-out). */
+const zoneWideSql = (t = '') => `(${t}type LIKE 'zone.%' OR ${t}type LIKE 'incident.%')`;
+const ZONE_WIDE_SQL = zoneWideSql();
 
 /** A position in the commit-ordered event feed: (writing transaction id, event id). */
 export interface FeedPosition {
@@ -157,7 +157,7 @@ export class EventFeedRepository {
                   'createdAt', to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
                 'pending', now()
            FROM events e
-           JOIN webhooks w ON (w.project_id = e.project_id OR (e.project_id IS NULL AND ${ZONE_WIDE_SQL_E}))
+           JOIN webhooks w ON (w.project_id = e.project_id OR (e.project_id IS NULL AND ${zoneWideSql('e.')}))
                 AND w.deleted_at IS NULL AND w.enabled
                 AND (cardinality(w.event_types) = 0 OR e.type = ANY(w.event_types))
                 AND w.created_at <= e.created_at

@@ -76,7 +76,8 @@ export class ProjectsService {
     return apiKeyView(key);
   }
 
-  private async isOperator(p: Principal): Promise<boolean> {
+  /** The operator: an admin key of the default project (shared infrastructure is theirs alone). */
+  async isOperator(p: Principal): Promise<boolean> {
     if (!p.scopes.includes('admin')) return false;
     const own = await this.repos.projects.findById(p.projectId);
     return !!own?.isDefault;

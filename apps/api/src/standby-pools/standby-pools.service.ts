@@ -10,6 +10,7 @@ import {
 import { Repositories, StandbyPoolRepository } from '@snowline/persistence';
 import type { Principal } from '../auth/principal';
 import { badRequest, Problem } from '../common/problem';
+import { ProjectsService } from '../projects/projects.service';
 
 /** 403: pools are the deployment's, not a project's, so only the operator sets them. */
 export const adminNeeded = (what: string) =>
@@ -30,6 +31,7 @@ export class StandbyPoolsService {
 
   constructor(
     private readonly repos: Repositories,
+    private readonly projects: ProjectsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.pools = new StandbyPoolRepository(repos.ds);
@@ -44,12 +46,11 @@ export class StandbyPoolsService {
   }
 
   /**
-   * The operator: an admin key of the default project. A tenant's own admin key manages its project,
-   * never the warm standbys every tenant's failovers draw on (nor the cost they run up).
+   * The operator only: a tenant's own admin key manages its project, never the warm standbys every
+   * tenant's failovers draw on (nor the cost they run up).
    */
-  async isOperator(p: Principal): Promise<boolean> {
-    if (!p.scopes.includes('admin')) return false;
-    return !!(await this.repos.projects.findById(p.projectId))?.isDefault;
+  isOperator(p: Principal): Promise<boolean> {
+    return this.projects.isOperator(p);
   }
 
   /** The setting as the operator sees it (operator only, like changing it). */

@@ -154,50 +154,23 @@ export function validateConfig(
   }
   if (raw.version !== undefined && raw.version !== 1)
     fail(['version'], `version must be 1 (got ${show(raw.version)})`);
-  const validators: Record<string, ValidatorSpec> = {};
+  let validators: Record<string, ValidatorSpec> = {};
   if (!('validators' in raw)) fail([], 'missing `validators:` (use `validators: {}` for none)');
   else if (raw.validators !== null && !isObject(raw.validators))
     fail(['validators'], 'validators must be a mapping of name → settings (not a list)');
   else {
-    const entries = Object.entries((raw.validators ?? {}) as Record<string, unknown>);
-    if (entries.length > MAX_VALIDATORS)
-      fail(['validators'], `at most ${MAX_VALIDATORS} validators per file`);
-    for (const [name, v] of entries) {
-      const at: Path = ['validators', name];
-      if (!NAME_RE.test(name)) {
-        fail(
-          at,
-          `validator name "${name}" must be 1–63 characters of a-z, 0-9 and -, starting and ending with a letter or digit`,
-          'key',
-        );
-        continue;
-      }
-      const spec = validateValidator(v, at, name, fail, unknown);
-      if (spec) validators[name] = spec;
-    }
+    validators = eachNamed(raw.validators ?? {}, 'validator', MAX_VALIDATORS, fail, (v, at, name) =>
+      validateValidator(v, at, name, fail, unknown),
+    );
   }
   let webhooks: Record<string, WebhookSpec> | undefined;
   if ('webhooks' in raw && raw.webhooks !== null) {
     if (!isObject(raw.webhooks))
       fail(['webhooks'], 'webhooks must be a mapping of name → settings (not a list)');
     else {
-      webhooks = {};
-      const entries = Object.entries(raw.webhooks);
-      if (entries.length > MAX_WEBHOOKS)
-        fail(['webhooks'], `at most ${MAX_WEBHOOKS} webhooks per file`);
-      for (const [name, w] of entries) {
-        const at: Path = ['webhooks', name];
-        if (!NAME_RE.test(name)) {
-          fail(
-            at,
-            `webhook name "${name}" must be 1–63 characters of a-z, 0-9 and -, starting and ending with a letter or digit`,
-            'key',
-          );
-          continue;
-        }
-        const spec = validateWebhook(w, at, name, fail, unknown);
-        if (spec) webhooks[name] = spec;
-      }
+      webhooks = eachNamed(raw.webhooks, 'webhook', MAX_WEBHOOKS, fail, (w, at, name) =>
+        validateWebhook(w, at, name, fail, unknown),
+      );
     }
   }
   let standbyPools: StandbyPoolSizes | undefined;
@@ -211,6 +184,37 @@ export function validateConfig(
 }
 
 type Fail = (path: Path, message: string, at?: 'key' | 'value') => void;
+
+/**
+ * A section keyed by stable names (`validators:`, `webhooks:`): at most `max` entries, each name
+ * checked, each value validated; entries that fail are reported through `fail` and left out.
+ */
+function eachNamed<T>(
+  section: object,
+  kind: 'validator' | 'webhook',
+  max: number,
+  fail: Fail,
+  validate: (value: unknown, at: Path, name: string) => T | null,
+): Record<string, T> {
+  const key = `${kind}s`;
+  const entries = Object.entries(section as Record<string, unknown>);
+  if (entries.length > max) fail([key], `at most ${max} ${kind}s per file`);
+  const out: Record<string, T> = {};
+  for (const [name, value] of entries) {
+    const at: Path = [key, name];
+    if (!NAME_RE.test(name)) {
+      fail(
+        at,
+        `${kind} name "${name}" must be 1–63 characters of a-z, 0-9 and -, starting and ending with a letter or digit`,
+        'key',
+      );
+      continue;
+    }
+    const spec = validate(value, at, name);
+    if (spec) out[name] = spec;
+  }
+  return out;
+}
 type Unknown = (path: Path, key: string, known: readonly string[], where: string) => void;
 
 function validateWebhook(
