@@ -60,15 +60,10 @@ const NO_HOST: Partial<Record<Validator['state'], string>> = {
   failed: 'It failed before it could run anywhere; see its reason above.',
 };
 
-export function HealthChecks({
-  v,
-  hosts,
-  now,
-}: {
-  v: Validator;
-  hosts: Resource<ValidatorHosts>;
-  now: number;
-}) {
+/** Both cards render the one `GET /v1/validators/:id/hosts` answer the detail page holds. */
+type HostsProps = { v: Validator; hosts: Resource<ValidatorHosts>; now: number };
+
+export function HealthChecks({ v, hosts, now }: HostsProps) {
   const d = hosts.data;
   return (
     <section aria-labelledby="checks-h" className="card">
@@ -116,15 +111,7 @@ function Ended({ h, now }: { h: HostRecord; now: number }) {
   return h.endedAt ? <Ago iso={h.endedAt} now={now} /> : <Unknown />;
 }
 
-export function HostHistory({
-  v,
-  hosts,
-  now,
-}: {
-  v: Validator;
-  hosts: Resource<ValidatorHosts>;
-  now: number;
-}) {
+export function HostHistory({ v, hosts, now }: HostsProps) {
   const d = hosts.data;
   return (
     <section aria-labelledby="hosts-h">
