@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -27,7 +27,6 @@ import { EventFeedService } from './events/event-feed.service';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { ReadinessController } from './health/readiness.controller';
-import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { loggerParams } from './logging';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
@@ -43,6 +42,22 @@ import { PlansController } from './plans/plans.controller';
 import { PlansService } from './plans/plans.service';
 import { StandbyPoolsController } from './standby-pools/standby-pools.controller';
 import { StandbyPoolsService } from './standby-pools/standby-pools.service';
+
+/** Every controller of the API (a unit test checks that each POST route is idempotent). */
+export const CONTROLLERS = [
+  HealthController,
+  ValidatorsController,
+  ValidatorHostsController,
+  AgentController,
+  ReadinessController,
+  MetricsController,
+  ProjectsController,
+  EventsController,
+  WebhooksController,
+  ZonesController,
+  PlansController,
+  StandbyPoolsController,
+];
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -61,20 +76,7 @@ export class AppModule implements OnApplicationShutdown {
         LoggerModule.forRoot(loggerParams(config, logStream)),
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [
-        HealthController,
-        ValidatorsController,
-        ValidatorHostsController,
-        AgentController,
-        ReadinessController,
-        MetricsController,
-        ProjectsController,
-        EventsController,
-        WebhooksController,
-        ZonesController,
-        PlansController,
-        StandbyPoolsController,
-      ],
+      controllers: CONTROLLERS,
       providers: [
         { provide: MASTER_KEY, useFactory: () => loadOrCreateMasterKey(config, warn) },
         {
@@ -96,7 +98,6 @@ export class AppModule implements OnApplicationShutdown {
         // Public API (issue 7): guards run in this order, after ApiKeyGuard.
         { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_GUARD, useClass: HostileBodyGuard },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         {
           provide: WebhookQueue,
           useFactory: () => new WebhookQueue(createRedis(config.redisUrl), config.queuePrefix),

@@ -9,6 +9,7 @@ import { mountAdminQueues } from './admin-queues';
 import { mountConsole } from './console';
 import { AppModule } from './app.module';
 import { jsonBody } from './common/json-body';
+import { PrototypeStableExpressAdapter } from './common/express-adapter';
 import { completeDocument } from './common/openapi';
 import { requestId } from './common/request-id';
 import { MetricsService } from './metrics/metrics.service';
@@ -21,6 +22,7 @@ export async function createApp(
   const log = new Logger('api');
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config, (m) => log.warn(m), opts.logStream),
+    new PrototypeStableExpressAdapter(),
     // Our own JSON parser (json-body.ts) turns its errors into problems; Nest's would parse again.
     { bufferLogs: true, bodyParser: false },
   );

@@ -1,4 +1,5 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode } from '@nestjs/common';
+import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { ZodType } from 'zod';
 import { keysRequestSchema, leaseRequestSchema, registerRequestSchema } from '@snowline/agent';
@@ -24,14 +25,14 @@ const bearer = (h?: string) => /^Bearer\s+(\S+)$/i.exec(h ?? '')?.[1];
 export class AgentController {
   constructor(private readonly agent: AgentService) {}
 
-  @Post('register')
+  @IdempotentPost('register')
   @HttpCode(200)
   async register(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
     const req = parse(registerRequestSchema, body);
     return this.agent.register(await this.agent.authenticate(bearer(auth), req.hostId), req);
   }
 
-  @Post('lease')
+  @IdempotentPost('lease')
   @HttpCode(200)
   async lease(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
     const req = parse(leaseRequestSchema, body);
@@ -39,7 +40,7 @@ export class AgentController {
     return this.agent.lease(req.hostId, req);
   }
 
-  @Post('keys')
+  @IdempotentPost('keys')
   @HttpCode(200)
   async keys(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
     const req = parse(keysRequestSchema, body);

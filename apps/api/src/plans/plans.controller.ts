@@ -6,9 +6,9 @@ import {
   HttpCode,
   Param,
   ParseUUIDPipe,
-  Post,
   Query,
 } from '@nestjs/common';
+import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { badRequest } from '../common/problem';
@@ -27,7 +27,7 @@ const uuid = (what: string) =>
 export class PlansController {
   constructor(private readonly plans: PlansService) {}
 
-  @Post()
+  @IdempotentPost()
   @HttpCode(201)
   @RequireScope('validators:read')
   @ApiOperation({
@@ -61,7 +61,7 @@ export class PlansController {
     return this.plans.get(p.projectId, id);
   }
 
-  @Post(':id/apply')
+  @IdempotentPost(':id/apply')
   @HttpCode(200)
   @RequireScope('validators:write')
   @ApiOperation({

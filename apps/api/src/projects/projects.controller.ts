@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
+import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { parseId } from '../common/paging';
@@ -26,7 +27,7 @@ const KEY_EXAMPLE = {
 export class ProjectsController {
   constructor(private readonly projects: ProjectsService) {}
 
-  @Post()
+  @IdempotentPost()
   @ApiOperation({ summary: 'Create a project (tenant); operator admin key only' })
   @ApiResponse({ status: 201, description: 'The project', example: PROJECT_EXAMPLE })
   create(@CurrentPrincipal() p: Principal, @Body() dto: CreateProjectDto) {
@@ -47,7 +48,7 @@ export class ProjectsController {
     return this.projects.get(p, parseId('id', id));
   }
 
-  @Post(':id/api-keys')
+  @IdempotentPost(':id/api-keys')
   @ApiOperation({ summary: 'Create an API key; the secret `key` is shown in this response only' })
   @ApiResponse({
     status: 201,

@@ -7,9 +7,9 @@ import {
   Param,
   ParseUUIDPipe,
   Patch,
-  Post,
   Query,
 } from '@nestjs/common';
+import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { VALIDATOR_STATES, type ValidatorState } from '@snowline/domain';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
@@ -38,7 +38,7 @@ function parseLimit(raw: string | undefined): number {
 export class ValidatorsController {
   constructor(private readonly validators: ValidatorsService) {}
 
-  @Post()
+  @IdempotentPost()
   @HttpCode(202)
   @RequireScope('validators:write')
   @ApiOperation({ summary: 'Launch a validator (generated or imported staking identity)' })

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
+import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { parseId, parseLimit, parseShortString } from '../common/paging';
@@ -46,7 +47,7 @@ const DELIVERY_EXAMPLE = {
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
-  @Post()
+  @IdempotentPost()
   @ApiOperation({
     summary: 'Create a webhook; its signing `secret` is shown in this response only',
   })
@@ -101,7 +102,7 @@ export class WebhooksController {
     });
   }
 
-  @Post(':id/test')
+  @IdempotentPost(':id/test')
   @HttpCode(202)
   @ApiOperation({ summary: 'Send a signed `webhook.test` delivery now' })
   @ApiResponse({
