@@ -13,6 +13,7 @@ import { AgentService } from './agent/agent.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ProblemFilter } from './common/problem.filter';
 import { HealthController } from './health/health.controller';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { IdentityGeneratorService } from './identities/identity-generator.service';
 import { IdentityService, MASTER_KEY } from './identities/identity.service';
 import { ValidatorsController } from './validators/validators.controller';
@@ -103,6 +104,7 @@ export class AppModule implements OnApplicationShutdown {
           useFactory: () => new WebhookQueue(createRedis(config.redisUrl), config.queuePrefix),
         },
         ApiKeyCache,
+        IdempotencyService,
         MetricsService,
         HealthMetrics,
         ProjectsService,

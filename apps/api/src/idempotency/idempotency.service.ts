@@ -1,14 +1,5 @@
-import {
-  CallHandler,
-  ExecutionContext,
-  Inject,
-  Injectable,
-  Logger,
-  NestInterceptor,
-  OnModuleDestroy,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { from, lastValueFrom, type Observable } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { Repositories } from '@snowline/persistence';
 import type { Principal } from '../auth/principal';
@@ -23,9 +14,10 @@ const LOCK_MS = 60_000;
  * `Idempotency-Key` on authenticated POSTs (IETF draft semantics, Stripe's 24 h): the first successful
  * response is stored in Postgres and replayed for the same key + same request; a different request with
  * the key → 422; the key still in flight → 409. A failed request releases its key (it changed nothing).
+ * Routes get it through `@IdempotentPost()`, which wraps the handler in `run`.
  */
 @Injectable()
-export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy {
+export class IdempotencyService implements OnModuleDestroy {
   private readonly log = new Logger('idempotency');
   private readonly ttlMs: number;
   /** Expired keys are taken over on reuse anyway; this only keeps the table small. */
@@ -46,28 +38,30 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
     clearInterval(this.janitor);
   }
 
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (ctx.getType() !== 'http') return next.handle();
-    const req = ctx.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const res = ctx.switchToHttp().getResponse<Response>();
+  /** Runs a POST handler's work under the request's `Idempotency-Key`, if it sent one. */
+  run<T>(
+    req: Request & { principal?: Principal },
+    res: Response,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const raw = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || !req.principal || raw === undefined) return next.handle();
+    if (req.method !== 'POST' || !req.principal || raw === undefined) return work();
     const key = Array.isArray(raw) ? undefined : raw;
     if (!key || !KEY_RE.test(key)) {
       throw badRequest(
         'Idempotency-Key: send one header of 1–255 printable ASCII characters (a UUID is a good choice).',
       );
     }
-    return from(this.run(req.principal.projectId, key, req, res, next));
+    return this.claimed(req.principal.projectId, key, req, res, work);
   }
 
-  private async run(
+  private async claimed<T>(
     projectId: string,
     key: string,
     req: Request,
     res: Response,
-    next: CallHandler,
-  ): Promise<unknown> {
+    work: () => Promise<T>,
+  ): Promise<T> {
     const path = req.originalUrl.split('?')[0] ?? req.path;
     const claim = await this.repos.idempotency.begin({
       projectId,
@@ -96,10 +90,10 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
     if (claim.kind === 'replay') {
       res.status(claim.status);
       res.setHeader('Idempotent-Replayed', 'true');
-      return claim.body;
+      return claim.body as T;
     }
     try {
-      const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      const body = await work();
       await this.repos.idempotency.complete(projectId, key, res.statusCode, body);
       return body;
     } catch (err) {
