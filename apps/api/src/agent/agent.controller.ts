@@ -1,10 +1,10 @@
 import { Body, Controller, Headers, HttpCode } from '@nestjs/common';
-import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { ZodType } from 'zod';
 import { keysRequestSchema, leaseRequestSchema, registerRequestSchema } from '@snowline/agent';
 import { Public } from '../auth/principal';
 import { badRequest } from '../common/problem';
+import { IdempotentPost } from '../idempotency/idempotent-post';
 import { AgentService } from './agent.service';
 
 function parse<T>(schema: ZodType<T>, body: unknown): T {

@@ -38,14 +38,17 @@ export class IdempotencyService implements OnModuleDestroy {
     clearInterval(this.janitor);
   }
 
-  /** Runs a POST handler's work under the request's `Idempotency-Key`, if it sent one. */
+  /**
+   * Runs a POST handler's work under the request's `Idempotency-Key`, if it sent one. Only
+   * `@IdempotentPost()` routes call it; unauthenticated ones (the agent's) have no key scope.
+   */
   run<T>(
     req: Request & { principal?: Principal },
     res: Response,
     work: () => Promise<T>,
   ): Promise<T> {
     const raw = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || !req.principal || raw === undefined) return work();
+    if (!req.principal || raw === undefined) return work();
     const key = Array.isArray(raw) ? undefined : raw;
     if (!key || !KEY_RE.test(key)) {
       throw badRequest(

@@ -8,10 +8,10 @@ import {
   ParseUUIDPipe,
   Query,
 } from '@nestjs/common';
-import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { badRequest } from '../common/problem';
+import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApplyPlanDto, CreatePlanDto } from './dto/plan.dto';
 import { PlansService } from './plans.service';
 

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { parseId } from '../common/paging';
+import { IdempotentPost } from '../idempotency/idempotent-post';
 import { CreateApiKeyDto, CreateProjectDto } from './dto/project.dto';
 import { ProjectsService } from './projects.service';
 

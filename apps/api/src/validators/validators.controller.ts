@@ -9,11 +9,11 @@ import {
   Patch,
   Query,
 } from '@nestjs/common';
-import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { VALIDATOR_STATES, type ValidatorState } from '@snowline/domain';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { badRequest } from '../common/problem';
+import { IdempotentPost } from '../idempotency/idempotent-post';
 import { CreateValidatorDto } from './dto/create-validator.dto';
 import { UpdateValidatorDto } from './dto/update-validator.dto';
 import { parseLabelFilter } from './labels';
