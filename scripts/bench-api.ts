@@ -1,7 +1,10 @@
 /**
  * `npm run bench:api`: the built API as its own process on loopback, its own database and Redis prefix;
- * autocannon drives three endpoints of that one server in the same run (bare = GET /healthz, list =
- * GET /v1/validators?limit=20 over 40 rows, create = POST /v1/validators).
+ * autocannon drives endpoints of that one server in the same run: bare = GET /v1/whoami (the trivial
+ * authenticated route: the key check, rate limit, request log and routing every API call pays, and
+ * nothing else), list = GET /v1/validators?limit=20 over 40 rows, create = POST /v1/validators.
+ * GET /healthz (no key, not logged) is measured next to bare and printed as `healthz_rps`, with the
+ * ratios against it (`*_ratio_vs_healthz`), so both baselines are on record.
  *
  * Throughput (`*_rps`) is the peak: a closed loop of BENCH_CONNECTIONS (default 16) connections.
  * Latency (`list_p99_ms`, `create_p99_ms`) is measured under load: half of that endpoint's own peak
@@ -202,8 +205,10 @@ async function main() {
       });
       if (r.status !== 202) throw new Error(`seed: ${r.status} ${await r.text()}`);
     }
+    const bareReq = { url: `${url}/v1/whoami`, headers: auth };
     log('warm-up');
     await run({ url: `${url}/healthz`, duration: 2 });
+    await run({ ...bareReq, duration: 2 });
     await run({ url: `${url}/v1/validators?limit=20`, headers: auth, duration: 2 });
     const only = process.env.BENCH_ONLY;
     const phase = async (name: string, opts: autocannon.Options) => {
@@ -240,6 +245,8 @@ async function main() {
     // Rounds: this machine's speed drifts from minute to minute (a shared VM), so each round measures
     // bare next to the endpoint it is compared with, and the figures are the rounds' medians.
     type Round = {
+      healthz: number;
+      vsHealthz: number;
       bare: number;
       rps: number;
       ratio: number;
@@ -249,10 +256,13 @@ async function main() {
     };
     const round = async (name: string, req: Parameters<typeof paced>[0], i: number) => {
       log(`${name}: round ${i + 1} of ${rounds}`);
-      const bare = await phase('bare', { url: `${url}/healthz` });
+      const healthz = await phase('healthz', { url: `${url}/healthz` });
+      const bare = await phase('bare', bareReq);
       const peak = await phase(name, req);
       const under = await atHalf(name, req, half(peak));
       return {
+        healthz: Math.round(healthz.r.requests.average),
+        vsHealthz: round2(peak.r.requests.average / healthz.r.requests.average),
         bare: Math.round(bare.r.requests.average),
         rps: Math.round(peak.r.requests.average),
         ratio: round2(peak.r.requests.average / bare.r.requests.average),
@@ -279,6 +289,9 @@ async function main() {
         create_p50_ms: med(creates, 'p50'),
         list_p99_at_peak_ms: med(lists, 'peakP99'),
         create_p99_at_peak_ms: med(creates, 'peakP99'),
+        healthz_rps: median([...lists, ...creates].map((r) => r.healthz)),
+        list_ratio_vs_healthz: med(lists, 'vsHealthz'),
+        create_ratio_vs_healthz: med(creates, 'vsHealthz'),
         list_rounds: lists.map(({ ratio, p99 }) => ({ ratio, p99 })),
         create_rounds: creates.map(({ ratio, p99 }) => ({ ratio, p99 })),
         connections,

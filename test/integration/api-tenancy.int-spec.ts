@@ -56,6 +56,27 @@ describe('Public API: projects, keys, scopes and isolation', () => {
     expect(JSON.parse(text).items.map((k: Json) => k.id)).toContain(created.id);
   });
 
+  it('should tell a key which project and scopes it has, and never its secret', async () => {
+    const reader = await json(
+      await h.api(`/v1/projects/${a.projectId}/api-keys`, {
+        method: 'POST',
+        key: a.key,
+        json: { name: 'whoami', scopes: ['validators:read', 'events:read'] },
+      }),
+    );
+    const r = await h.api('/v1/whoami', { key: reader.key as string });
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    expect(JSON.parse(text)).toEqual({
+      projectId: a.projectId,
+      keyId: reader.id,
+      scopes: ['validators:read', 'events:read'],
+    });
+    expect(text).not.toContain(reader.key as string);
+    expect((await json(await h.api('/v1/whoami', { key: b.key }))).projectId).toBe(b.projectId);
+    expect((await h.api('/v1/whoami', { key: null })).status).toBe(401);
+  });
+
   it('should answer 401 without a key, with an unknown key and with a revoked key', async () => {
     expect((await h.api('/v1/validators', { key: null })).status).toBe(401);
     expect((await h.api('/v1/validators', { key: 'sl_key_not_a_real_key_at_all' })).status).toBe(

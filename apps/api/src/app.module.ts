@@ -11,6 +11,7 @@ import { AgentController } from './agent/agent.controller';
 import { ZonesController } from './zones/zones.controller';
 import { AgentService } from './agent/agent.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { WhoamiController } from './auth/whoami.controller';
 import { ProblemFilter } from './common/problem.filter';
 import { HealthController } from './health/health.controller';
 import { IdempotencyService } from './idempotency/idempotency.service';
@@ -58,6 +59,7 @@ export const CONTROLLERS = [
   ZonesController,
   PlansController,
   StandbyPoolsController,
+  WhoamiController,
 ];
 
 @Module({})
