@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../../migrations';
 import { ENTITIES } from './entities';
 import { SnakeNamingStrategy } from './naming';
+import { PG_TYPES } from './pg-types';
 
 export function createDataSource(url: string, opts: { poolSize?: number } = {}): DataSource {
   return new DataSource({
@@ -15,7 +16,7 @@ export function createDataSource(url: string, opts: { poolSize?: number } = {}):
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 },
+    extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000, types: PG_TYPES },
   });
 }
 
