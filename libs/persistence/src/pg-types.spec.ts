@@ -76,6 +76,5 @@ describe('timestamptz parser', () => {
     expect(PG_TYPES.getTypeParser(1184, 'text')).toBe(parseTimestamptz);
     expect(PG_TYPES.getTypeParser(1184, 'binary')).toBe(types.getTypeParser(1184, 'binary'));
     expect(PG_TYPES.getTypeParser(3802)).toBe(types.getTypeParser(3802));
-    expect(PG_TYPES.getTypeParser(1009)).toBe(types.getTypeParser(1009));
   });
 });

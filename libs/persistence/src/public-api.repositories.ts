@@ -146,7 +146,15 @@ export class EventFeedRepository {
         `SELECT tx_id::text, event_id::text FROM event_cursors WHERE name = 'webhooks' FOR UPDATE SKIP LOCKED`,
       );
       if (!cur[0]) return { deliveryIds: [], events: 0 }; // another replica holds it
-      const events = await this.after({ txId: cur[0].tx_id, id: cur[0].event_id }, { limit }, tx);
+      // Only positions: the events' content goes from table to table inside Postgres.
+      const events: { txId: string; id: string }[] = await tx.query(
+        `SELECT tx_id::text AS "txId", id::text AS id FROM events
+          WHERE (tx_id, id) > ($1::xid8, $2::bigint)
+            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY tx_id, id
+          LIMIT $3`,
+        [cur[0].tx_id, cur[0].event_id, limit],
+      );
       const last = events[events.length - 1];
       if (!last) return { deliveryIds: [], events: 0 };
       const inserted: { id: string }[] = await tx.query(

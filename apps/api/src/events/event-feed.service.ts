@@ -18,6 +18,13 @@ export interface FeedSubscriber {
 
 const BATCH = 1000;
 
+/** Whether feed position `a` comes after `b` (commit order: transaction, then event id). */
+function isAfter(a: FeedPosition, b: FeedPosition): boolean {
+  const ta = BigInt(a.txId);
+  const tb = BigInt(b.txId);
+  return ta > tb || (ta === tb && BigInt(a.id) > BigInt(b.id));
+}
+
 /**
  * One poller for every live client: a single query per EVENTS_POLL_MS reads new events in commit order
  * and hands each subscriber its project's share. Polling (not LISTEN/NOTIFY) because every writer —
@@ -80,14 +87,24 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
   private async tick(): Promise<void> {
     let more = false;
     try {
-      // Polls even with no subscriber, so a new client's "now" is never stale.
-      const events = await this.repos.eventFeed.after(this.head(), { limit: BATCH });
-      const last = events[events.length - 1];
-      if (last) {
-        // Position and delivery move together, synchronously: see subscribe().
-        this.position = { txId: last.txId, id: last.id };
-        this.fanOut(events);
-        more = events.length === BATCH;
+      // Polls even with no subscriber, so a new client's "now" is never stale; with nobody to hand
+      // events to, it reads only the head's position instead of every new event (under a write load
+      // of hundreds of events a second, reading them all stalled the event loop every poll).
+      if (!this.subscribers.size) {
+        const head = await this.repos.eventFeed.head();
+        // Someone subscribed meanwhile, at the old head: they are owed the events after it, so the
+        // next tick (at once) reads them instead of jumping over them.
+        if (this.subscribers.size) more = true;
+        else if (isAfter(head, this.head())) this.position = head;
+      } else {
+        const events = await this.repos.eventFeed.after(this.head(), { limit: BATCH });
+        const last = events[events.length - 1];
+        if (last) {
+          // Position and delivery move together, synchronously: see subscribe().
+          this.position = { txId: last.txId, id: last.id };
+          this.fanOut(events);
+          more = events.length === BATCH;
+        }
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'event feed poll failed; retrying');
