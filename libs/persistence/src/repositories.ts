@@ -316,6 +316,13 @@ export class ValidatorRepository extends Repo {
     );
     return rows[0] ? fromViewRow(rows[0]) : null;
   }
+  /** Whether any validator is waiting for a generated identity (a cheap look, no lock). */
+  async anyAwaitingIdentity(): Promise<boolean> {
+    const rows = (await this.ds.query(
+      `SELECT 1 FROM validators WHERE identity_id IS NULL AND state = 'pending' LIMIT 1`,
+    )) as unknown[];
+    return rows.length > 0;
+  }
   /** The oldest pending validator still waiting for a generated identity, locked (SKIP LOCKED). */
   async claimAwaitingIdentity(
     tx: EntityManager,

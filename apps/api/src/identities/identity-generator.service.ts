@@ -104,17 +104,25 @@ export class IdentityGeneratorService implements OnApplicationBootstrap, OnAppli
     });
   }
 
-  /** Generates and attaches one identity; false when nobody is waiting. Exposed for tests. */
+  /**
+   * Generates and attaches one identity; false when nobody is waiting. The key math runs before the
+   * transaction, which then only claims the oldest waiting validator, stores and attaches: a
+   * transaction held open across generation (40+ ms, longer on a busy machine) held back every
+   * snapshot's horizon, and with it the event feed, SSE and webhooks. If another replica served the
+   * last waiting validator meanwhile, the identity is dropped unused.
+   */
   async generateOne(): Promise<boolean> {
+    if (!(await this.repos.validators.anyAwaitingIdentity())) return false;
     const threads = this.threads ?? new IdentityThreads(0);
-    const done = await this.repos.transaction(async (tx) => {
-      const v = await this.repos.validators.claimAwaitingIdentity(tx);
-      if (!v) return null;
-      const identity = await threads.generate();
-      try {
+    const identity = await threads.generate();
+    let done: string | null;
+    try {
+      done = await this.repos.transaction(async (tx) => {
+        const v = await this.repos.validators.claimAwaitingIdentity(tx);
+        if (!v) return null;
         const row = await this.identities.store(v.projectId, identity, false, tx);
         if (!(await this.repos.validators.attachIdentity(v.id, row.id, row.nodeId, tx)))
-          throw new Error(`validator ${v.id} left pending while its identity was generated`);
+          throw new Error(`validator ${v.id} left pending while its identity was attached`);
         await this.repos.events.append(
           {
             type: 'validator.identity_generated',
@@ -126,10 +134,10 @@ export class IdentityGeneratorService implements OnApplicationBootstrap, OnAppli
           tx,
         );
         return v.id;
-      } finally {
-        identity.signerKey.fill(0);
-      }
-    });
+      });
+    } finally {
+      identity.signerKey.fill(0);
+    }
     if (!done) return false;
     // Postgres already holds the truth; if Redis is down the reconciler enqueues it later.
     await this.queue
