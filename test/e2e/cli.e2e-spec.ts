@@ -374,6 +374,22 @@ describe('snowline CLI against the running stack', () => {
     const ls = await cli(['validators', 'ls', '--json'], bare);
     expect({ code: ls.code, err: ls.err }).toEqual({ code: 0, err: '' });
     expect(Array.isArray(JSON.parse(ls.out))).toBe(true);
+    const me = await cli(['whoami', '--json'], bare);
+    expect({ code: me.code, err: me.err }).toEqual({ code: 0, err: '' });
+    expect(JSON.parse(me.out)).toMatchObject({ scopes: ['admin'] });
+    expect(me.out).not.toContain(stack.adminKey);
+    // A key without validators:read may log in too (login asks /v1/whoami, which any key may).
+    const project = (await (await stack.api('/v1/projects')).json()) as { items: { id: string }[] };
+    const narrow = (await (
+      await stack.api(`/v1/projects/${project.items[0]!.id}/api-keys`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'events only', scopes: ['events:read'] }),
+      })
+    ).json()) as { key: string };
+    const eventsOnly = await cli(['login', '--url', stack.apiUrl, '--key', narrow.key], bare);
+    expect({ code: eventsOnly.code, err: eventsOnly.err }).toEqual({ code: 0, err: '' });
+    expect(eventsOnly.out).toContain('events:read');
     const wrong = await cli(
       ['login', '--url', stack.apiUrl, '--key', 'sl_not_a_real_key_0000'],
       bare,

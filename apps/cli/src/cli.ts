@@ -31,6 +31,7 @@ Usage:
   snowline validators ls [--json]
   snowline events  [--follow] [--after ID] [--limit N] [--json]
   snowline login   --url URL [--key KEY]     (or the key on stdin)
+  snowline whoami  [--json]                  (the key's project and scopes)
   snowline force-unlock PLAN_ID
   snowline schema                            (JSON Schema of snowline.yaml)
 
@@ -128,6 +129,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await events(ctx);
       case 'login':
         return await login(ctx);
+      case 'whoami':
+        return await whoami(ctx);
       case 'force-unlock':
         return await forceUnlock(ctx, rest[0]);
       case 'schema':
@@ -442,9 +445,28 @@ async function login(ctx: Ctx): Promise<number> {
     );
   const key = (flags.key ?? (await io.readLine('API key: '))).trim();
   if (key.length < 16) throw new UsageError('That does not look like a Snowline API key.');
-  await new Client(url, key).get('/v1/validators?limit=1');
+  // Any valid key may log in, whatever its scopes (a read-only or events-only key too).
+  const me = await new Client(url, key).get<Whoami>('/v1/whoami');
   const path = saveCredentials(io.env, { url, key });
-  io.out(`Logged in to ${url}; saved to ${path} (mode 0600).\n`);
+  io.out(
+    `Logged in to ${url} (project ${me.projectId}; ${me.scopes.join(', ')}); saved to ${path} (mode 0600).\n`,
+  );
+  return EXIT.ok;
+}
+
+interface Whoami {
+  projectId: string;
+  keyId: string;
+  scopes: string[];
+}
+
+async function whoami(ctx: Ctx): Promise<number> {
+  const me = await ctx.client().get<Whoami>('/v1/whoami');
+  if (ctx.flags.json) {
+    ctx.io.out(JSON.stringify(me, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  ctx.io.out(`project ${me.projectId}\nkey     ${me.keyId}\nscopes  ${me.scopes.join(', ')}\n`);
   return EXIT.ok;
 }
 
