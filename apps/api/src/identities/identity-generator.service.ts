@@ -9,12 +9,12 @@ const IDLE_POLL_MS = 1000;
 const ERROR_BACKOFF_MS = 2000;
 /**
  * At or above this event-loop utilization the API is serving requests: generation waits. Low on
- * purpose: the key math runs on a nice-19 thread, but on a small VM the "idle" vCPU it fills is one
- * Postgres and the host also need (a busy vCPU may be a host hyperthread), and its garbage is
- * collected by V8 helper threads at normal priority, so it still slows requests. Measured with
- * creates offered at a fixed 450/s on 2 vCPUs: at 0.5 the generator ran flat out (≈ 0.3 ms of CPU
- * per request, create p99 58–69 ms); at 0.2 it waits, and p99 was 44–51 ms in the runs the machine
- * was steady. An idle API sits at 0.01–0.05, so generation still runs the moment load stops.
+ * purpose: the key math runs on a nice-19 thread, yet on a 2-vCPU VM each identity made under load
+ * was followed by a 35–120 ms stall of this event loop (why is not pinned down: a nice-19 child
+ * process instead of the thread stalled it as much). With creates offered at a fixed 450/s: at 0.5
+ * the generator ran flat out (≈ 0.3 ms of CPU per request, create p99 58–69 ms); at 0.2 it waits,
+ * and p99 was 44–51 ms in the runs the machine was steady. An idle API sits at 0.01–0.05, so
+ * generation still runs the moment load stops.
  */
 const BUSY_LOOP = 0.2;
 const YIELD_STEP_MS = 100;
