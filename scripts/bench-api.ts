@@ -206,10 +206,11 @@ async function main() {
       if (r.status !== 202) throw new Error(`seed: ${r.status} ${await r.text()}`);
     }
     const bareReq = { url: `${url}/v1/whoami`, headers: auth };
+    const listReq = { url: `${url}/v1/validators?limit=20`, headers: auth };
     log('warm-up');
     await run({ url: `${url}/healthz`, duration: 2 });
     await run({ ...bareReq, duration: 2 });
-    await run({ url: `${url}/v1/validators?limit=20`, headers: auth, duration: 2 });
+    await run({ ...listReq, duration: 2 });
     const only = process.env.BENCH_ONLY;
     const phase = async (name: string, opts: autocannon.Options) => {
       const cpu0 = cpuMs(api.pid);
@@ -222,7 +223,6 @@ async function main() {
       if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
       return { r, cpuUs: r.requests.total ? Math.round((cpu * 1000) / r.requests.total) : null };
     };
-    const listReq = { url: `${url}/v1/validators?limit=20`, headers: auth };
     const createReq = {
       url: `${url}/v1/validators`,
       method: 'POST' as const,

@@ -60,6 +60,10 @@ const toFeedEvent = (r: FeedRow): FeedEvent => ({
   createdAt: r.created_at,
 });
 
+/** Events after the position ($1 tx, $2 id) that are safe to pass (see EventFeedRepository). */
+const SAFE_AFTER = `(tx_id, id) > ($1::xid8, $2::bigint)
+          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())`;
+
 /**
  * Reads events in commit order. Only events whose transaction finished before every transaction still
  * running began (tx_id < snapshot xmin) are passed, so a cursor never jumps over a late commit.
@@ -90,8 +94,7 @@ export class EventFeedRepository {
     const rows: FeedRow[] = await (tx ?? this.ds.manager).query(
       `SELECT id::text, tx_id::text, project_id, validator_id, host_id, zone, type, message, data, created_at
          FROM events
-        WHERE (tx_id, id) > ($1::xid8, $2::bigint)
-          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())${where}
+        WHERE ${SAFE_AFTER}${where}
         ORDER BY tx_id, id
         LIMIT $3`,
       params,
@@ -149,10 +152,7 @@ export class EventFeedRepository {
       // Only positions: the events' content goes from table to table inside Postgres.
       const events: { txId: string; id: string }[] = await tx.query(
         `SELECT tx_id::text AS "txId", id::text AS id FROM events
-          WHERE (tx_id, id) > ($1::xid8, $2::bigint)
-            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY tx_id, id
-          LIMIT $3`,
+          WHERE ${SAFE_AFTER} ORDER BY tx_id, id LIMIT $3`,
         [cur[0].tx_id, cur[0].event_id, limit],
       );
       const last = events[events.length - 1];

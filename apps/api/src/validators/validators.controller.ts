@@ -13,6 +13,7 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { VALIDATOR_STATES, type ValidatorState } from '@snowline/domain';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
+import { parseLimit, parseShortString } from '../common/paging';
 import { badRequest } from '../common/problem';
 import { IdempotentPost } from '../idempotency/idempotent-post';
 import { CreateValidatorDto } from './dto/create-validator.dto';
@@ -24,14 +25,6 @@ const uuid = new ParseUUIDPipe({
   version: '4',
   exceptionFactory: () => badRequest('id: must be a validator id (a UUID).'),
 });
-
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return 50;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 100)
-    throw badRequest('limit: must be an integer from 1 to 100.');
-  return n;
-}
 
 @ApiTags('validators')
 @ApiBearerAuth()
@@ -70,17 +63,13 @@ export class ValidatorsController {
     if (state !== undefined && !VALIDATOR_STATES.includes(state as ValidatorState)) {
       throw badRequest(`state: must be one of ${VALIDATOR_STATES.join(', ')}.`);
     }
-    for (const [k, v] of Object.entries({ limit, cursor, network, zone })) {
-      if (v !== undefined && (typeof v !== 'string' || v.length > 256))
-        throw badRequest(`${k}: must be a short string.`);
-    }
     return this.validators.list(p.projectId, {
-      limit: parseLimit(limit as string | undefined),
-      cursor: cursor as string | undefined,
+      limit: parseLimit(limit),
+      cursor: parseShortString('cursor', cursor),
       state: state as ValidatorState | undefined,
-      network: network as string | undefined,
-      zone: zone as string | undefined,
-      labels: parseLabelFilter(label as string | string[] | undefined),
+      network: parseShortString('network', network),
+      zone: parseShortString('zone', zone),
+      labels: parseLabelFilter(label),
     });
   }
 

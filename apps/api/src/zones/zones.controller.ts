@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
+import { parseLimit } from '../common/paging';
 import { badRequest } from '../common/problem';
 
 interface ZoneRow {
@@ -86,9 +87,7 @@ export class ZonesController {
     if (status !== undefined && status !== 'open' && status !== 'closed') {
       throw badRequest('status: must be open or closed.');
     }
-    const n = limit === undefined ? 50 : Number(limit);
-    if (!Number.isInteger(n) || n < 1 || n > 100)
-      throw badRequest('limit: must be an integer from 1 to 100.');
+    const n = parseLimit(limit);
     const rows = (await this.ds.query(
       `SELECT i.*, ARRAY(SELECT v.id FROM validators v WHERE v.id = ANY(i.affected_validators) AND v.project_id = $1) AS mine
          FROM incidents i WHERE ($2::text IS NULL OR i.status = $2)
