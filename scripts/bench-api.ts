@@ -12,8 +12,8 @@
  * saturated closed loop it only measures the queue the connection count builds (≈ connections ÷ rps).
  * Each figure is the median of BENCH_ROUNDS (default 3) rounds, each measuring bare right before the
  * endpoint it is compared with; every round is printed to stderr with the API's CPU per request
- * (from /proc), the figure least moved by other load on the machine. List rounds run first: every
- * create leaves an identity to generate in the background for minutes after.
+ * (from /proc), the figure least moved by other load on the machine. List rounds run first, over the
+ * 40 seeded rows. Only the API runs: validators stay `pending` (identities are the worker's job).
  * BENCH_SECONDS (default 5) per phase. The API logs at `info` (the production default) to /dev/null.
  * Any non-2xx answer or socket error fails the run. Prints one JSON line at the end.
  * BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the API process there (open it in Chrome DevTools);

@@ -15,7 +15,7 @@ describe('Public API: POST /v1/validators (one statement, serial log)', () => {
 
   const create = (body: Json) =>
     h.api('/v1/validators', { method: 'POST', key: t.key, json: body });
-  // The identity generator adds its own events in the background: count the creates' only.
+  // A running worker adds its own events (identity generated, provisioning): count the creates' only.
   const counts = async () => {
     const [row] = (await h.repos.ds.query(
       `SELECT (SELECT count(*)::int FROM validators WHERE project_id = $1) AS validators,

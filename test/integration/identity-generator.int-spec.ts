@@ -1,28 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import IORedis from 'ioredis';
 import { Client } from 'pg';
-import { generateIdentity, type GeneratedIdentity } from '@snowline/avalanche';
-import { IdentityGeneratorService } from '../../apps/api/src/identities/identity-generator.service';
-import { startApiApp, type ApiApp } from '../support/api-app';
+import type { DataSource } from 'typeorm';
+import { generateIdentity, nodeIdFromCertPem, type GeneratedIdentity } from '@snowline/avalanche';
+import {
+  createDataSource,
+  IdentityVault,
+  Repositories,
+  runMigrations,
+} from '@snowline/persistence';
+import { JOBS, jobId, LifecycleQueue } from '@snowline/queue';
+import {
+  IDLE_POLL_MS,
+  IdentityGeneratorService,
+} from '../../apps/worker/src/identities/identity-generator.service';
+import { createTestDatabase } from '../support/db';
 
-/** Background identity generation keeps no transaction open while the key math runs. */
-describe('identity generator', () => {
-  let h: ApiApp;
+/**
+ * The worker's identity generator against Postgres and Redis: it finds a validator waiting for a
+ * generated identity, seals and attaches the identity in a short transaction (none is open while the
+ * key math runs), records the event and enqueues provisioning.
+ */
+describe('identity generator (worker)', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let ds: DataSource;
+  let repos: Repositories;
+  let vault: IdentityVault;
+  let redis: IORedis;
+  let queue: LifecycleQueue;
   let pg: Client;
+  let projectId: string;
+  const prefix = `snowline-test-identgen-${randomBytes(4).toString('hex')}`;
+
   beforeAll(async () => {
-    h = await startApiApp('identgen');
-    pg = new Client({ connectionString: h.databaseUrl });
+    db = await createTestDatabase('identgen');
+    ds = createDataSource(db.url);
+    await ds.initialize();
+    await runMigrations(ds);
+    repos = new Repositories(ds);
+    vault = new IdentityVault(repos, randomBytes(32));
+    redis = new IORedis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
+      maxRetriesPerRequest: null,
+    });
+    queue = new LifecycleQueue(redis, prefix);
+    pg = new Client({ connectionString: db.url });
     await pg.connect();
+    projectId = (await repos.projects.create('identgen')).id;
   }, 60_000);
   afterAll(async () => {
+    await queue?.close();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis?.disconnect();
     await pg?.end();
-    await h?.stop();
+    await ds?.destroy();
+    await db?.drop();
   });
 
-  it('should generate with no transaction open, then attach the identity in a short one', async () => {
+  const waiting = (name: string) =>
+    repos.validators.insertWithEvent(
+      {
+        projectId,
+        name,
+        network: 'fuji',
+        instanceType: 'ecs.g7.xlarge',
+        zones: [],
+        labels: {},
+        protected: false,
+        identityId: null,
+        nodeId: null,
+      },
+      { type: 'validator.created', message: `Validator ${name} created`, data: {} },
+    );
+  const provisionJob = (validatorId: string) =>
+    queue.queue.getJob(jobId(JOBS.provision, { validatorId }));
+
+  it('should generate with no transaction open, then attach, record and enqueue', async () => {
+    const svc = new IdentityGeneratorService(repos, vault, queue);
     // Hold generation until the test has looked at the database.
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let calls = 0;
-    const svc = h.app.get(IdentityGeneratorService);
     type Threads = { generate(): Promise<GeneratedIdentity>; close(): Promise<void> };
     (svc as unknown as { threads: Threads }).threads = {
       generate: async () => {
@@ -32,12 +90,10 @@ describe('identity generator', () => {
       },
       close: async () => undefined,
     };
-
-    const r = await h.api('/v1/validators', { method: 'POST', json: { network: 'fuji' } });
-    expect(r.status).toBe(202);
-    const { id } = (await r.json()) as { id: string };
-    for (let i = 0; i < 100 && calls === 0; i++) await new Promise((s) => setTimeout(s, 50));
-    expect(calls).toBeGreaterThan(0);
+    const v = await waiting('held-1');
+    const one = svc.generateOne();
+    for (let i = 0; i < 100 && calls === 0; i++) await new Promise((s) => setTimeout(s, 20));
+    expect(calls).toBe(1);
 
     // Generation is under way: no session of this database holds a transaction (or an xid that would
     // hold back the event feed's horizon).
@@ -49,12 +105,41 @@ describe('identity generator', () => {
     expect(rows[0]!.n).toBe(0);
 
     release();
-    let nodeId: string | null = null;
-    for (let i = 0; i < 200 && !nodeId; i++) {
+    expect(await one).toBe(true);
+    const after = await repos.validators.findForProjectWithIdentity(projectId, v.id);
+    expect(after!.nodeId).toMatch(/^NodeID-/);
+    expect(after!.identity!.imported).toBe(false);
+    // The sealed keys open under the master key and are the identity the NodeID names.
+    const keys = vault.open((await repos.identities.findById(after!.identityId!))!);
+    expect(nodeIdFromCertPem(keys.stakerCrt)).toBe(after!.nodeId);
+    const events = await repos.events.list({ projectId, validatorId: v.id, limit: 10 });
+    expect(events.map((e) => e.type)).toEqual([
+      'validator.created',
+      'validator.identity_generated',
+    ]);
+    expect(events[1]!.data).toEqual({ nodeId: after!.nodeId });
+    expect(await provisionJob(v.id)).toBeDefined();
+    // Nobody else waiting: the next pass does nothing.
+    expect(await svc.generateOne()).toBe(false);
+  }, 30_000);
+
+  it('should find a new waiting validator by itself while running, and stop cleanly', async () => {
+    const svc = new IdentityGeneratorService(repos, vault, queue);
+    svc.onApplicationBootstrap();
+    try {
+      // Created after the loop went idle: found by the idle poll, with no nudge from anyone.
       await new Promise((s) => setTimeout(s, 50));
-      nodeId = ((await (await h.api(`/v1/validators/${id}`)).json()) as { nodeId: string | null })
-        .nodeId;
+      const v = await waiting('polled-1');
+      let nodeId: string | null = null;
+      const deadline = Date.now() + 10 * IDLE_POLL_MS + 10_000;
+      while (!nodeId && Date.now() < deadline) {
+        await new Promise((s) => setTimeout(s, 50));
+        nodeId = (await repos.validators.findForProjectWithIdentity(projectId, v.id))!.nodeId;
+      }
+      expect(nodeId).toMatch(/^NodeID-/);
+      expect(await provisionJob(v.id)).toBeDefined();
+    } finally {
+      await svc.onApplicationShutdown();
     }
-    expect(nodeId).toMatch(/^NodeID-/);
   }, 30_000);
 });

@@ -15,7 +15,6 @@ import { WhoamiController } from './auth/whoami.controller';
 import { ProblemFilter } from './common/problem.filter';
 import { HealthController } from './health/health.controller';
 import { IdempotencyService } from './idempotency/idempotency.service';
-import { IdentityGeneratorService } from './identities/identity-generator.service';
 import { IdentityService, MASTER_KEY } from './identities/identity.service';
 import { ValidatorsController } from './validators/validators.controller';
 import { ValidatorsService } from './validators/validators.service';
@@ -87,7 +86,6 @@ export class AppModule implements OnApplicationShutdown {
           useFactory: () => new LifecycleQueue(createRedis(config.redisUrl), config.queuePrefix),
         },
         IdentityService,
-        IdentityGeneratorService,
         ValidatorsService,
         ValidatorHostsService,
         {

@@ -1,8 +1,9 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { CloudProvider, createCloudProvider } from '@snowline/cloud';
 import { ConfigModule, deriveKey, loadOrCreateMasterKey, type AppConfig } from '@snowline/config';
-import { PersistenceModule } from '@snowline/persistence';
+import { IdentityVault, PersistenceModule, Repositories } from '@snowline/persistence';
 import { createRedis, LifecycleQueue } from '@snowline/queue';
+import { IdentityGeneratorService } from './identities/identity-generator.service';
 import { LifecycleProcessor } from './lifecycle/lifecycle.processor';
 import { BOOTSTRAP_KEY, ProvisionService } from './lifecycle/provision.service';
 import { RetireService } from './lifecycle/retire.service';
@@ -17,6 +18,8 @@ export class WorkerModule implements OnApplicationShutdown {
   constructor(@Inject(LifecycleQueue) private readonly queue: LifecycleQueue) {}
 
   static forRoot(config: AppConfig, warn: (m: string) => void = () => {}): DynamicModule {
+    let masterKey: Buffer | undefined;
+    const master = () => (masterKey ??= loadOrCreateMasterKey(config, warn));
     return {
       module: WorkerModule,
       imports: [ConfigModule.forRoot(config), PersistenceModule.forRoot({ poolSize: 20 })],
@@ -24,12 +27,18 @@ export class WorkerModule implements OnApplicationShutdown {
         { provide: CloudProvider, useFactory: () => createCloudProvider(config) },
         {
           provide: BOOTSTRAP_KEY,
-          useFactory: () => deriveKey(loadOrCreateMasterKey(config, warn), 'bootstrap-token'),
+          useFactory: () => deriveKey(master(), 'bootstrap-token'),
         },
         {
           provide: LifecycleQueue,
           useFactory: () => new LifecycleQueue(createRedis(config.redisUrl), config.queuePrefix),
         },
+        {
+          provide: IdentityVault,
+          inject: [Repositories],
+          useFactory: (repos: Repositories) => new IdentityVault(repos, master()),
+        },
+        IdentityGeneratorService,
         ProvisionService,
         RetireService,
         LifecycleProcessor,

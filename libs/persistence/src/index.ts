@@ -8,3 +8,4 @@ export { SnakeNamingStrategy } from './naming';
 export type { EntityManager } from 'typeorm';
 export * from './persistence.module';
 export * from './host-history.repository';
+export * from './identity-vault';

@@ -4,8 +4,8 @@ import { parentPort } from 'node:worker_threads';
 import { generateIdentity } from '@snowline/avalanche';
 
 /**
- * Generates staking identities off the API's event loop. The thread runs at the lowest CPU priority
- * (Linux nice values are per thread): requests always win over background key generation.
+ * Generates staking identities off the worker's event loop (health loop, failover, jobs). The thread
+ * runs at the lowest CPU priority (Linux nice values are per thread): the rest always goes first.
  */
 try {
   setPriority(19);
