@@ -6,9 +6,12 @@ import type { INestApplication } from '@nestjs/common';
 import IORedis from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { loadConfig, type AppConfig } from '@snowline/config';
-import { Repositories } from '@snowline/persistence';
+import { IdentityVault, Repositories } from '@snowline/persistence';
+import { LifecycleQueue } from '@snowline/queue';
 import { ensureDefaultProject } from '../../apps/api/src/bootstrap/default-project';
 import { createApp } from '../../apps/api/src/create-app';
+import { MASTER_KEY } from '../../apps/api/src/identities/identity.service';
+import { IdentityGeneratorService } from '../../apps/worker/src/identities/identity-generator.service';
 import { createTestDatabase } from './db';
 
 export type ApiCall = (
@@ -31,8 +34,10 @@ export interface ApiApp {
 }
 
 /**
- * The API in-process (createApp, port 0) on its own database and Redis key prefix: no worker and no
- * simulator, so validators stay `pending` — enough for everything the public API itself promises.
+ * The API in-process (createApp, port 0) on its own database and Redis key prefix, with the worker's
+ * identity generator beside it (as a running worker would make generated identities) but no other
+ * worker part and no simulator, so validators stay `pending` — enough for everything the public API
+ * itself promises.
  */
 export async function startApiApp(
   tag: string,
@@ -60,6 +65,12 @@ export async function startApiApp(
   });
   const app = await createApp(config, opts);
   const repos = app.get(Repositories);
+  const generator = new IdentityGeneratorService(
+    repos,
+    new IdentityVault(repos, app.get<Buffer>(MASTER_KEY)),
+    app.get(LifecycleQueue),
+  );
+  generator.onApplicationBootstrap();
   const boot = await ensureDefaultProject(repos, config);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -86,6 +97,7 @@ export async function startApiApp(
     return { projectId: id, key: ((await k.json()) as { key: string }).key };
   };
   const stop = async () => {
+    await generator.onApplicationShutdown();
     await app.close();
     const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
     const keys = await redis.keys(`${prefix}:*`);
