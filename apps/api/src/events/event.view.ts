@@ -1,4 +1,5 @@
 import type { FeedEvent } from '@snowline/persistence';
+import { isoTime } from '../common/iso-time';
 
 /** The public shape of an event (also the webhook payload's `data`-bearing body and each SSE message). */
 export function eventView(e: FeedEvent) {
@@ -10,7 +11,7 @@ export function eventView(e: FeedEvent) {
     hostId: e.hostId,
     zone: e.zone,
     data: e.data,
-    createdAt: e.createdAt.toISOString(),
+    createdAt: isoTime(e.createdAt),
   };
 }
 export type EventView = ReturnType<typeof eventView>;

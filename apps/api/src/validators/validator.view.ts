@@ -1,11 +1,15 @@
-import type { IdentityPublic, ValidatorEntity } from '@snowline/persistence';
+import type { IdentityPublic, ValidatorListItem } from '@snowline/persistence';
+import { isoTime } from '../common/iso-time';
 
 /**
  * The public shape of a validator. Built field by field so nothing secret can slip in. A generated
  * identity is made after the validator: until then `nodeId`, `blsPublicKey` and `proofOfPossession`
  * are null (unknown), never a placeholder.
  */
-export function validatorView(v: ValidatorEntity, identity?: IdentityPublic | null) {
+export function validatorView(
+  v: Omit<ValidatorListItem, 'identity'>,
+  identity?: IdentityPublic | null,
+) {
   return {
     id: v.id,
     name: v.name,
@@ -24,10 +28,10 @@ export function validatorView(v: ValidatorEntity, identity?: IdentityPublic | nu
     generation: v.generation,
     labels: v.labels,
     protected: v.protected,
-    createdAt: v.createdAt.toISOString(),
-    updatedAt: v.updatedAt.toISOString(),
-    activeAt: v.activeAt?.toISOString() ?? null,
-    retiredAt: v.retiredAt?.toISOString() ?? null,
+    createdAt: isoTime(v.createdAt),
+    updatedAt: isoTime(v.updatedAt),
+    activeAt: v.activeAt ? isoTime(v.activeAt) : null,
+    retiredAt: v.retiredAt ? isoTime(v.retiredAt) : null,
   };
 }
 export type ValidatorView = ReturnType<typeof validatorView>;
