@@ -10,11 +10,12 @@
  * Latency (`list_p99_ms`, `create_p99_ms`) is measured under load: half of that endpoint's own peak
  * rate, offered evenly (open loop); the p99 at peak is printed too (`*_p99_at_peak_ms`), but in a
  * saturated closed loop it only measures the queue the connection count builds (≈ connections ÷ rps).
- * Each figure is the median of BENCH_ROUNDS (default 3) rounds, each measuring bare right before the
- * endpoint it is compared with; every round is printed to stderr with the API's CPU per request
- * (from /proc), the figure least moved by other load on the machine. List rounds run first, over the
+ * Each figure is the median of BENCH_ROUNDS (default 3) rounds. In a round, healthz, bare and the
+ * endpoint take turns in BENCH_SLICES (default 5) slices of BENCH_SECONDS ÷ slices each, so the VM's
+ * drifting speed weighs on the endpoint and its baseline alike; every round is printed to stderr with
+ * the API's CPU per request (from /proc), the figure least moved by other load on the machine. List rounds run first, over the
  * 40 seeded rows. Only the API runs: validators stay `pending` (identities are the worker's job).
- * BENCH_SECONDS (default 5) per phase. The API logs at `info` (the production default) to /dev/null.
+ * BENCH_SECONDS (default 5) per endpoint and phase. The API logs at `info` (the production default) to /dev/null.
  * Any non-2xx answer or socket error fails the run. Prints one JSON line at the end.
  * BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the API process there (open it in Chrome DevTools);
  * BENCH_ONLY=create (or list, bare) runs just that phase in full, to profile one endpoint.
@@ -33,6 +34,7 @@ import { dropDatabase, ensureDatabase } from '@snowline/persistence';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const slices = Math.max(1, Number(process.env.BENCH_SLICES ?? 5));
 const log = (m: string) => process.stderr.write(`[bench:api] ${m}\n`);
 
 function freePort(): Promise<number> {
@@ -212,16 +214,50 @@ async function main() {
     await run({ ...bareReq, duration: 2 });
     await run({ ...listReq, duration: 2 });
     const only = process.env.BENCH_ONLY;
-    const phase = async (name: string, opts: autocannon.Options) => {
-      const cpu0 = cpuMs(api.pid);
-      const r = await run({ ...opts, ...(only && only !== name ? { duration: 1 } : {}) });
-      const cpu = cpuMs(api.pid) - cpu0;
-      log(
-        `${name} (peak, ${connections} connections): ${Math.round(r.requests.average)} rps, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ` +
-          `API CPU ${r.requests.total ? Math.round((cpu * 1000) / r.requests.total) : 0} µs/request, non-2xx ${r.non2xx}, errors ${r.errors}`,
-      );
-      if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-      return { r, cpuUs: r.requests.total ? Math.round((cpu * 1000) / r.requests.total) : null };
+    /**
+     * Peak throughput of several endpoints, interleaved: BENCH_SLICES (default 5) slices each, in
+     * turn (healthz, bare, endpoint, healthz, bare, endpoint, …), so a minute in which the VM is slow
+     * weighs on all of them alike instead of on whichever was measured then. Each endpoint gets
+     * BENCH_SECONDS in all; its rps is its requests over its own measured time.
+     */
+    type Peak = { name: string; rps: number; p99: number; cpuUs: number | null };
+    const peaks = async (phases: [string, autocannon.Options][]): Promise<Peak[]> => {
+      const acc = phases.map(([name]) => ({
+        name,
+        requests: 0,
+        ms: 0,
+        cpu: 0,
+        p99s: [] as number[],
+      }));
+      for (let s = 0; s < slices; s++) {
+        for (const [i, [name, opts]] of phases.entries()) {
+          const cpu0 = cpuMs(api.pid);
+          const r = await run({
+            ...opts,
+            duration: only && only !== name ? 0.2 : seconds / slices,
+          });
+          if (r.non2xx || r.errors)
+            throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+          const a = acc[i]!;
+          a.cpu += cpuMs(api.pid) - cpu0;
+          a.requests += r.requests.total;
+          a.ms += new Date(r.finish).getTime() - new Date(r.start).getTime();
+          a.p99s.push(r.latency.p99);
+        }
+      }
+      return acc.map((a) => {
+        const peak: Peak = {
+          name: a.name,
+          rps: Math.round((a.requests * 1000) / a.ms),
+          p99: median(a.p99s),
+          cpuUs: a.requests ? Math.round((a.cpu * 1000) / a.requests) : null,
+        };
+        log(
+          `${a.name} (peak, ${connections} connections, ${slices} slices): ${peak.rps} rps, ` +
+            `p99 ${peak.p99} ms (median of slices), API CPU ${peak.cpuUs ?? 0} µs/request`,
+        );
+        return peak;
+      });
     };
     const createReq = {
       url: `${url}/v1/validators`,
@@ -229,7 +265,7 @@ async function main() {
       headers: auth,
       body: JSON.stringify({ network: 'local' }),
     };
-    const half = (x: { r: autocannon.Result }) => Math.max(1, Math.round(x.r.requests.average / 2));
+    const half = (x: Peak) => Math.max(1, Math.round(x.rps / 2));
     const atHalf = async (name: string, req: Parameters<typeof paced>[0], rate: number) => {
       const cpu0 = cpuMs(api.pid);
       const p = await paced(req, rate, only && only !== name ? 1 : seconds);
@@ -243,7 +279,7 @@ async function main() {
       return p;
     };
     // Rounds: this machine's speed drifts from minute to minute (a shared VM), so each round measures
-    // bare next to the endpoint it is compared with, and the figures are the rounds' medians.
+    // bare interleaved with the endpoint it is compared with, and the figures are the rounds' medians.
     type Round = {
       healthz: number;
       vsHealthz: number;
@@ -256,19 +292,21 @@ async function main() {
     };
     const round = async (name: string, req: Parameters<typeof paced>[0], i: number) => {
       log(`${name}: round ${i + 1} of ${rounds}`);
-      const healthz = await phase('healthz', { url: `${url}/healthz` });
-      const bare = await phase('bare', bareReq);
-      const peak = await phase(name, req);
-      const under = await atHalf(name, req, half(peak));
+      const [healthz, bare, peak] = await peaks([
+        ['healthz', { url: `${url}/healthz` }],
+        ['bare', bareReq],
+        [name, req],
+      ]);
+      const under = await atHalf(name, req, half(peak!));
       return {
-        healthz: Math.round(healthz.r.requests.average),
-        vsHealthz: round2(peak.r.requests.average / healthz.r.requests.average),
-        bare: Math.round(bare.r.requests.average),
-        rps: Math.round(peak.r.requests.average),
-        ratio: round2(peak.r.requests.average / bare.r.requests.average),
+        healthz: healthz!.rps,
+        vsHealthz: round2(peak!.rps / healthz!.rps),
+        bare: bare!.rps,
+        rps: peak!.rps,
+        ratio: round2(peak!.rps / bare!.rps),
         p50: under.p50,
         p99: under.p99,
-        peakP99: peak.r.latency.p99,
+        peakP99: peak!.p99,
       } satisfies Round;
     };
     const lists: Round[] = [];
