@@ -188,7 +188,8 @@ export type ValidatorListItem = Omit<
 /**
  * The public view's columns, read by position (`rowMode: 'array'`: pg builds a keyed object per row
  * otherwise, which cost a page of 20 more than the view built from it). A list selects these only;
- * a single validator adds `VALIDATOR_MORE_COLUMNS`. `fromListRow` and `fromViewRow` read this order.
+ * a single validator adds the four after them. `fromListRow` and `fromViewRow` read this order. The
+ * column names must stay distinct: in a transaction the row comes as an object, read in key order.
  */
 const VALIDATOR_LIST_COLUMNS = `v.id, v.name, v.network, v.instance_type, v.zones, v.labels, v.protected,
   v.state, v.state_reason, v.generation, v.node_id, v.zone, v.instance_id, v.active_at, v.retired_at,
