@@ -8,14 +8,18 @@
  *
  * Throughput (`*_rps`) is the peak: a closed loop of BENCH_CONNECTIONS (default 16) connections.
  * Latency (`list_p99_ms`, `create_p99_ms`) is measured under load: half of that endpoint's own peak
- * rate, offered evenly (open loop); the p99 at peak is printed too (`*_p99_at_peak_ms`), but in a
- * saturated closed loop it only measures the queue the connection count builds (≈ connections ÷ rps).
+ * rate, offered evenly (open loop); the p99 at peak is printed too (`*_p99_at_peak_ms`, the median of
+ * the slices' p99s), but in a saturated closed loop it only measures the queue the connection count
+ * builds (≈ connections ÷ rps).
  * Each figure is the median of BENCH_ROUNDS (default 3) rounds. In a round, healthz, bare and the
- * endpoint take turns in BENCH_SLICES (default 5) slices of BENCH_SECONDS ÷ slices each, so the VM's
- * drifting speed weighs on the endpoint and its baseline alike; every round is printed to stderr with
- * the API's CPU per request (from /proc), the figure least moved by other load on the machine. List rounds run first, over the
- * 40 seeded rows. Only the API runs: validators stay `pending` (identities are the worker's job).
- * BENCH_SECONDS (default 5) per endpoint and phase. The API logs at `info` (the production default) to /dev/null.
+ * endpoint take turns in BENCH_SLICES (default 5) slices of BENCH_SECONDS ÷ slices each (whole
+ * seconds: autocannon stops on its 1-second tick), so the VM's drifting speed weighs on the endpoint
+ * and its baseline alike; every round is printed to stderr with the API's CPU per request (from
+ * /proc), the figure least moved by other load on the machine. List rounds run first, over the 40
+ * seeded rows. Only the API runs, no worker: validators stay `pending`, and no identity is generated
+ * on this machine during the run (that is the worker's job, on its own machine in production).
+ * BENCH_SECONDS (default 5) per endpoint and phase. The API logs at `info` (the production default)
+ * to /dev/null.
  * Any non-2xx answer or socket error fails the run. Prints one JSON line at the end.
  * BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the API process there (open it in Chrome DevTools);
  * BENCH_ONLY=create (or list, bare) runs just that phase in full, to profile one endpoint.
@@ -34,7 +38,7 @@ import { dropDatabase, ensureDatabase } from '@snowline/persistence';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const slices = Math.max(1, Number(process.env.BENCH_SLICES ?? 5));
+const slices = Math.max(1, Math.floor(Number(process.env.BENCH_SLICES ?? 5) || 5));
 const log = (m: string) => process.stderr.write(`[bench:api] ${m}\n`);
 
 function freePort(): Promise<number> {
@@ -231,10 +235,14 @@ async function main() {
       }));
       for (let s = 0; s < slices; s++) {
         for (const [i, [name, opts]] of phases.entries()) {
+          // BENCH_ONLY: the other endpoints get one short slice, for their figures not to be empty.
+          const skipped = Boolean(only && only !== name);
+          if (skipped && s > 0) continue;
           const cpu0 = cpuMs(api.pid);
+          // autocannon stops on its 1-second sample tick: slices are whole seconds.
           const r = await run({
             ...opts,
-            duration: only && only !== name ? 0.2 : seconds / slices,
+            duration: skipped ? 1 : Math.max(1, Math.round(seconds / slices)),
           });
           if (r.non2xx || r.errors)
             throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);

@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { generateIdentity } from '@snowline/avalanche';
+import { IdentityVault } from '@snowline/persistence';
+import { MASTER_KEY } from '../../apps/api/src/identities/identity.service';
 import { startApiApp, type ApiApp } from '../support/api-app';
 
 type Json = Record<string, unknown>;
@@ -64,8 +66,8 @@ describe('API logs never hold a secret', () => {
       (await h.api(`/v1/webhooks/${hook.id as string}/test`, { method: 'POST', key: tk })).status,
     ).toBe(202);
 
-    // A validator to generate an identity for (the worker makes it) and an imported one (keys in
-    // the request body).
+    // A generated identity (the worker's generator makes it) and an imported one (keys in the
+    // request body).
     const gen = await h.api('/v1/validators', {
       method: 'POST',
       key: tk,
@@ -113,6 +115,21 @@ describe('API logs never hold a secret', () => {
     const keyId = key.id as string;
     await h.api(`/v1/projects/${project.id as string}/api-keys/${keyId}`, { method: 'DELETE' });
     expect((await h.api('/v1/validators', { key: tk })).status).toBe(401);
+
+    // Wait for the generated identity (made by the worker's generator running beside the API), and
+    // add its keys to the secrets the logs must not hold.
+    const genId = (await json(gen)).id as string;
+    let identityId: string | null = null;
+    for (let i = 0; i < 200 && !identityId; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      identityId = (await h.repos.validators.findById(genId))!.identityId;
+    }
+    expect(identityId).not.toBeNull();
+    const vault = new IdentityVault(h.repos, h.app.get<Buffer>(MASTER_KEY));
+    const made = vault.open((await h.repos.identities.findById(identityId!))!);
+    secrets.push(['generated staker.key', pemBody(made.stakerKey)]);
+    secrets.push(['generated signer.key', made.signerKey.toString('base64')]);
+    secrets.push(['generated signer.key (hex)', made.signerKey.toString('hex')]);
 
     // Wait for the failing delivery to be retried and given up (the project's only key is revoked
     // now, so look in the database).

@@ -65,14 +65,22 @@ export async function startApiApp(
   });
   const app = await createApp(config, opts);
   const repos = app.get(Repositories);
+  let boot: Awaited<ReturnType<typeof ensureDefaultProject>>;
+  try {
+    boot = await ensureDefaultProject(repos, config);
+    await app.listen(0, '127.0.0.1');
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const generator = new IdentityGeneratorService(
     repos,
     new IdentityVault(repos, app.get<Buffer>(MASTER_KEY)),
     app.get(LifecycleQueue),
   );
   generator.onApplicationBootstrap();
-  const boot = await ensureDefaultProject(repos, config);
-  await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const api: ApiCall = (path, init = {}) => {
     const headers = new Headers(init.headers);

@@ -350,12 +350,14 @@ export class ValidatorRepository extends Repo {
     );
     return rows[0] ? fromViewRow(rows[0]) : null;
   }
-  /** Whether any validator is waiting for a generated identity (a cheap look, no lock). */
-  async anyAwaitingIdentity(): Promise<boolean> {
+  /** How many validators wait for a generated identity, counted up to `upTo` (a cheap look, no lock). */
+  async countAwaitingIdentity(upTo: number): Promise<number> {
     const rows = (await this.ds.query(
-      `SELECT 1 FROM validators WHERE identity_id IS NULL AND state = 'pending' LIMIT 1`,
-    )) as unknown[];
-    return rows.length > 0;
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM validators
+          WHERE identity_id IS NULL AND state = 'pending' LIMIT $1) w`,
+      [upTo],
+    )) as { n: number }[];
+    return rows[0]!.n;
   }
   /** The oldest pending validator still waiting for a generated identity, locked (SKIP LOCKED). */
   async claimAwaitingIdentity(

@@ -28,7 +28,7 @@ export class IdentityGeneratorService implements OnApplicationBootstrap, OnAppli
   private readonly log = new Logger('identity-generator');
   private threads: IdentityThreads | null = null;
   private stopped = false;
-  private wake: (() => void) | null = null;
+  private readonly sleepers = new Set<() => void>();
   private readonly loops: Promise<void>[] = [];
 
   constructor(
@@ -40,25 +40,28 @@ export class IdentityGeneratorService implements OnApplicationBootstrap, OnAppli
   onApplicationBootstrap(): void {
     this.threads = new IdentityThreads();
     const n = this.threads.threaded ? this.threads.size : 1;
-    for (let i = 0; i < n; i++) this.loops.push(this.loop());
+    for (let i = 0; i < n; i++) this.loops.push(this.loop(i));
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
-    await Promise.all(this.loops);
+    for (const wake of this.sleepers) wake();
+    // Closing the threads first fails a generation under way, so no loop waits for one to finish.
     await this.threads?.close();
+    await Promise.all(this.loops);
   }
 
-  private async loop(): Promise<void> {
+  /** Loop `i` (one per thread) works while more than `i` validators wait: one wait, one identity. */
+  private async loop(i: number): Promise<void> {
     while (!this.stopped) {
       let worked = false;
       let failed = false;
       try {
-        worked = await this.generateOne();
+        worked = await this.generateOne(i);
       } catch (err) {
         failed = true;
-        this.log.warn({ err: (err as Error).message }, 'identity generation failed; retrying');
+        if (!this.stopped)
+          this.log.warn({ err: (err as Error).message }, 'identity generation failed; retrying');
       }
       if (!worked || failed) await this.sleep(failed ? ERROR_BACKOFF_MS : IDLE_POLL_MS);
     }
@@ -67,28 +70,26 @@ export class IdentityGeneratorService implements OnApplicationBootstrap, OnAppli
   private sleep(ms: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const prev = this.wake;
-      function done() {
+      const done = () => {
         clearTimeout(t);
+        this.sleepers.delete(done);
         resolve();
-      }
-      this.wake = () => {
-        prev?.();
-        done();
       };
+      const t = setTimeout(done, ms);
+      this.sleepers.add(done);
     });
   }
 
   /**
-   * Generates and attaches one identity; false when nobody is waiting. The key math runs before the
+   * Generates and attaches one identity; false when no more than `loop` validators are waiting (so
+   * one waiting validator keeps one of this worker's loops busy, not all). The key math runs before the
    * transaction, which then only claims the oldest waiting validator, stores and attaches: a
    * transaction held open across generation (40+ ms, longer on a busy machine) held back every
    * snapshot's horizon, and with it the event feed, SSE and webhooks. If another worker served the
    * last waiting validator meanwhile, the identity is dropped unused.
    */
-  async generateOne(): Promise<boolean> {
-    if (!(await this.repos.validators.anyAwaitingIdentity())) return false;
+  async generateOne(loop = 0): Promise<boolean> {
+    if ((await this.repos.validators.countAwaitingIdentity(loop + 1)) <= loop) return false;
     const threads = this.threads ?? new IdentityThreads(0);
     const identity = await threads.generate();
     let done: string | null;

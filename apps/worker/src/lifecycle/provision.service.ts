@@ -46,7 +46,7 @@ export class ProvisionService {
   private async provision(validatorId: string): Promise<void> {
     let v = await this.repos.validators.findById(validatorId);
     if (!v) return;
-    // A generated identity is still being made; the API enqueues provision once it is attached.
+    // A generated identity is still being made; the generator enqueues provision once it is attached.
     if (v.state === 'pending' && !v.identityId) return;
     if (v.state === 'pending') {
       await this.repos.transaction(async (tx) => {
