@@ -261,7 +261,7 @@ async function main() {
           cpuUs: a.requests ? Math.round((a.cpu * 1000) / a.requests) : null,
         };
         log(
-          `${a.name} (peak, ${connections} connections, ${slices} slices): ${peak.rps} rps, ` +
+          `${a.name} (peak, ${connections} connections, ${a.p99s.length} slices): ${peak.rps} rps, ` +
             `p99 ${peak.p99} ms (median of slices), API CPU ${peak.cpuUs ?? 0} µs/request`,
         );
         return peak;
