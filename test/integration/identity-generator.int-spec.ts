@@ -123,6 +123,16 @@ describe('identity generator (worker)', () => {
     expect(await svc.generateOne()).toBe(false);
   }, 30_000);
 
+  it('should keep one loop busy per waiting validator, not every loop', async () => {
+    const svc = new IdentityGeneratorService(repos, vault, queue);
+    const v = await waiting('one-waiting');
+    // Loop 1 works only while two or more wait; loop 0 makes the one identity needed.
+    expect(await svc.generateOne(1)).toBe(false);
+    expect((await repos.validators.findById(v.id))!.identityId).toBeNull();
+    expect(await svc.generateOne(0)).toBe(true);
+    expect((await repos.validators.findById(v.id))!.identityId).not.toBeNull();
+  }, 30_000);
+
   it('should find a new waiting validator by itself while running, and stop cleanly', async () => {
     const svc = new IdentityGeneratorService(repos, vault, queue);
     svc.onApplicationBootstrap();
@@ -138,6 +148,10 @@ describe('identity generator (worker)', () => {
       }
       expect(nodeId).toMatch(/^NodeID-/);
       expect(await provisionJob(v.id)).toBeDefined();
+      // Idle again for a few polls: each sleep is forgotten when it ends (no chain of wakers grows).
+      await new Promise((s) => setTimeout(s, 3 * IDLE_POLL_MS));
+      const sleepers = (svc as unknown as { sleepers: Set<unknown> }).sleepers;
+      expect(sleepers.size).toBeLessThanOrEqual(1);
     } finally {
       await svc.onApplicationShutdown();
     }
