@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { loadConfigOrExit } from '@snowline/config';
 import { preflight } from '../../../scripts/preflight';
 import { WorkerModule } from './worker.module';
@@ -11,10 +12,10 @@ async function main() {
   const log = new Logger('worker');
   const app = await NestFactory.createApplicationContext(
     WorkerModule.forRoot(config, (m) => log.warn(m)),
-    {
-      logger: config.logLevel === 'silent' ? false : ['error', 'warn', 'log'],
-    },
+    { bufferLogs: true },
   );
+  app.useLogger(app.get(PinoLogger)); // JSON lines (pino), as the API's
+  app.flushLogs();
   app.enableShutdownHooks();
   log.log(`Snowline worker started (cloud: ${config.cloud.provider} at ${config.cloud.endpoint})`);
 }

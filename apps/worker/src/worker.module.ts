@@ -2,6 +2,7 @@ import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/co
 import { CloudProvider, createCloudProvider } from '@snowline/cloud';
 import { ConfigModule, deriveKey, loadOrCreateMasterKey, type AppConfig } from '@snowline/config';
 import { IdentityVault, PersistenceModule, Repositories } from '@snowline/persistence';
+import { LoggerModule } from 'nestjs-pino';
 import { createRedis, LifecycleQueue } from '@snowline/queue';
 import { IdentityGeneratorService } from './identities/identity-generator.service';
 import { LifecycleProcessor } from './lifecycle/lifecycle.processor';
@@ -22,7 +23,17 @@ export class WorkerModule implements OnApplicationShutdown {
     const master = () => (masterKey ??= loadOrCreateMasterKey(config, warn));
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), PersistenceModule.forRoot({ poolSize: 20 })],
+      imports: [
+        ConfigModule.forRoot(config),
+        PersistenceModule.forRoot({ poolSize: 20 }),
+        // Structured JSON lines, as the API's: `log.warn({ err }, 'message')` keeps its fields.
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            redact: { paths: ['*.authorization', '*.secret', '*.key'], censor: '[redacted]' },
+          },
+        }),
+      ],
       providers: [
         { provide: CloudProvider, useFactory: () => createCloudProvider(config) },
         {
