@@ -2,8 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { generateIdentity } from '@snowline/avalanche';
-import { IdentityVault } from '@snowline/persistence';
-import { MASTER_KEY } from '../../apps/api/src/identities/identity.service';
+import { IdentityService } from '../../apps/api/src/identities/identity.service';
 import { startApiApp, type ApiApp } from '../support/api-app';
 
 type Json = Record<string, unknown>;
@@ -125,8 +124,7 @@ describe('API logs never hold a secret', () => {
       identityId = (await h.repos.validators.findById(genId))!.identityId;
     }
     expect(identityId).not.toBeNull();
-    const vault = new IdentityVault(h.repos, h.app.get<Buffer>(MASTER_KEY));
-    const made = vault.open((await h.repos.identities.findById(identityId!))!);
+    const made = h.app.get(IdentityService).open((await h.repos.identities.findById(identityId!))!);
     secrets.push(['generated staker.key', pemBody(made.stakerKey)]);
     secrets.push(['generated signer.key', made.signerKey.toString('base64')]);
     secrets.push(['generated signer.key (hex)', made.signerKey.toString('hex')]);

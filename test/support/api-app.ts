@@ -65,14 +65,22 @@ export async function startApiApp(
   });
   const app = await createApp(config, opts);
   const repos = app.get(Repositories);
+  /** Closes the app and removes everything this harness made (also when the start fails). */
+  const teardown = async () => {
+    await app.close();
+    const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await db.drop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   let boot: Awaited<ReturnType<typeof ensureDefaultProject>>;
   try {
     boot = await ensureDefaultProject(repos, config);
     await app.listen(0, '127.0.0.1');
   } catch (err) {
-    await app.close().catch(() => undefined);
-    await db.drop().catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
+    await teardown().catch(() => undefined);
     throw err;
   }
   const generator = new IdentityGeneratorService(
@@ -106,13 +114,7 @@ export async function startApiApp(
   };
   const stop = async () => {
     await generator.onApplicationShutdown();
-    await app.close();
-    const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    await db.drop().catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
+    await teardown();
   };
   return {
     app,

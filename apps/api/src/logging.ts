@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import type { AppConfig } from '@snowline/config';
+import { LOG_SECRET_PATHS, type AppConfig } from '@snowline/config';
 
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -25,7 +25,7 @@ export function loggerParams(config: AppConfig, stream?: DestinationStream): Par
       res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
     },
     redact: {
-      paths: ['req.headers', 'res.headers', '*.authorization', '*.secret', '*.key'],
+      paths: ['req.headers', 'res.headers', ...LOG_SECRET_PATHS],
       censor: '[redacted]',
     },
     autoLogging: {

@@ -14,8 +14,7 @@ async function main() {
     WorkerModule.forRoot(config, (m) => log.warn(m)),
     { bufferLogs: true },
   );
-  app.useLogger(app.get(PinoLogger)); // JSON lines (pino), as the API's
-  app.flushLogs();
+  app.useLogger(app.get(PinoLogger)); // JSON lines (pino), as the API's; flushes what was buffered
   app.enableShutdownHooks();
   log.log(`Snowline worker started (cloud: ${config.cloud.provider} at ${config.cloud.endpoint})`);
 }

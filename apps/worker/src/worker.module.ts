@@ -1,6 +1,12 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { CloudProvider, createCloudProvider } from '@snowline/cloud';
-import { ConfigModule, deriveKey, loadOrCreateMasterKey, type AppConfig } from '@snowline/config';
+import {
+  ConfigModule,
+  deriveKey,
+  loadOrCreateMasterKey,
+  LOG_SECRET_PATHS,
+  type AppConfig,
+} from '@snowline/config';
 import { IdentityVault, PersistenceModule, Repositories } from '@snowline/persistence';
 import { LoggerModule } from 'nestjs-pino';
 import { createRedis, LifecycleQueue } from '@snowline/queue';
@@ -14,13 +20,14 @@ import { SweeperService } from './health/sweeper.service';
 import { ReaperService } from './standby/reaper.service';
 import { StandbyPoolService } from './standby/standby-pool.service';
 
+/** The master key, read (or created) once for every provider that needs it. */
+const MASTER_KEY = Symbol('MASTER_KEY');
+
 @Module({})
 export class WorkerModule implements OnApplicationShutdown {
   constructor(@Inject(LifecycleQueue) private readonly queue: LifecycleQueue) {}
 
   static forRoot(config: AppConfig, warn: (m: string) => void = () => {}): DynamicModule {
-    let masterKey: Buffer | undefined;
-    const master = () => (masterKey ??= loadOrCreateMasterKey(config, warn));
     return {
       module: WorkerModule,
       imports: [
@@ -30,15 +37,17 @@ export class WorkerModule implements OnApplicationShutdown {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
-            redact: { paths: ['*.authorization', '*.secret', '*.key'], censor: '[redacted]' },
+            redact: { paths: LOG_SECRET_PATHS, censor: '[redacted]' },
           },
         }),
       ],
       providers: [
         { provide: CloudProvider, useFactory: () => createCloudProvider(config) },
+        { provide: MASTER_KEY, useFactory: () => loadOrCreateMasterKey(config, warn) },
         {
           provide: BOOTSTRAP_KEY,
-          useFactory: () => deriveKey(master(), 'bootstrap-token'),
+          inject: [MASTER_KEY],
+          useFactory: (master: Buffer) => deriveKey(master, 'bootstrap-token'),
         },
         {
           provide: LifecycleQueue,
@@ -46,8 +55,8 @@ export class WorkerModule implements OnApplicationShutdown {
         },
         {
           provide: IdentityVault,
-          inject: [Repositories],
-          useFactory: (repos: Repositories) => new IdentityVault(repos, master()),
+          inject: [Repositories, MASTER_KEY],
+          useFactory: (repos: Repositories, master: Buffer) => new IdentityVault(repos, master),
         },
         IdentityGeneratorService,
         ProvisionService,

@@ -42,6 +42,9 @@ export function loadOrCreateMasterKey(
   return read();
 }
 
+/** Log fields that may hold a secret: every process's logger (pino) censors them. */
+export const LOG_SECRET_PATHS = ['*.authorization', '*.secret', '*.key'];
+
 /** A purpose-bound key derived from the master key (HMAC), so the master key itself is used only to wrap. */
 export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
   return createHmac('sha256', masterKey).update(`snowline:${purpose}`).digest();

@@ -76,5 +76,7 @@ describe('timestamptz parser', () => {
     expect(PG_TYPES.getTypeParser(1184, 'text')).toBe(parseTimestamptz);
     expect(PG_TYPES.getTypeParser(1184, 'binary')).toBe(types.getTypeParser(1184, 'binary'));
     expect(PG_TYPES.getTypeParser(3802)).toBe(types.getTypeParser(3802));
+    const textArray = 1009 as Parameters<typeof types.getTypeParser>[0]; // text[], not in pg's TypeId
+    expect(PG_TYPES.getTypeParser(textArray)).toBe(types.getTypeParser(textArray));
   });
 });

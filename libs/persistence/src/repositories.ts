@@ -35,14 +35,6 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } | 
 
 /** Statement names by SQL text: one hash per distinct text, not per call. */
 const statementNames = new Map<string, string>();
-function statementName(text: string): string {
-  let name = statementNames.get(text);
-  if (!name) {
-    name = `sl_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-    statementNames.set(text, name);
-  }
-  return name;
-}
 
 abstract class Repo {
   constructor(protected readonly ds: DataSource) {}
@@ -54,23 +46,22 @@ abstract class Repo {
    * per pooled connection instead of on every call (the list query's parse and plan cost more than
    * running it). Inside a transaction (`tx`) it runs on the transaction's connection, unprepared.
    * The name is a hash of the text, so each distinct text (filters vary it) is its own statement.
+   * Each row is an array of its columns in order (`rowMode: 'array'`, no keyed object per row); in a
+   * transaction (rare: an import) TypeORM gives objects, whose values keep column order.
    */
-  protected async prepared<T>(text: string, values: unknown[], tx?: EntityManager): Promise<T[]> {
-    if (tx) return (await tx.query(text, values)) as T[];
-    const pool = (this.ds.driver as PostgresDriver).master as Pool;
-    return (await pool.query({ name: statementName(text), text, values })).rows as T[];
-  }
-  /** `prepared`, each row an array of its columns in order (no keyed object per row). */
-  protected async preparedArrays<T extends unknown[]>(
+  protected async prepared<T extends unknown[]>(
     text: string,
     values: unknown[],
     tx?: EntityManager,
   ): Promise<T[]> {
-    // In a transaction (rare: an import) TypeORM gives objects, whose values keep column order.
     if (tx) return ((await tx.query(text, values)) as object[]).map((r) => Object.values(r) as T);
+    let name = statementNames.get(text);
+    if (!name) {
+      name = `sl_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+      statementNames.set(text, name);
+    }
     const pool = (this.ds.driver as PostgresDriver).master as Pool;
-    return (await pool.query({ name: statementName(text), text, values, rowMode: 'array' }))
-      .rows as T[];
+    return (await pool.query({ name, text, values, rowMode: 'array' })).rows as T[];
   }
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.ds.transaction(fn);
@@ -285,7 +276,7 @@ export class ValidatorRepository extends Repo {
     event: { type: string; message: string; data: Record<string, unknown> },
     tx?: EntityManager,
   ): Promise<ValidatorWithIdentity> {
-    const rows = await this.preparedArrays<ValidatorViewRow>(
+    const rows = await this.prepared<ValidatorViewRow>(
       `WITH v AS (
          INSERT INTO validators (project_id, name, network, instance_type, zones, labels, protected,
                                  state, identity_id, node_id)
@@ -329,7 +320,7 @@ export class ValidatorRepository extends Repo {
       where.push(`v.labels @> ${arg(JSON.stringify(q.labels))}::jsonb`);
     if (q.cursor)
       where.push(`(v.created_at, v.id) < (${arg(q.cursor.createdAt)}, ${arg(q.cursor.id)}::uuid)`);
-    const rows = await this.preparedArrays<ValidatorListRow>(
+    const rows = await this.prepared<ValidatorListRow>(
       `SELECT ${VALIDATOR_LIST_COLUMNS} FROM validators v
          LEFT JOIN staking_identities i ON i.id = v.identity_id
         WHERE ${where.join(' AND ')}
@@ -342,7 +333,7 @@ export class ValidatorRepository extends Repo {
     projectId: string,
     id: string,
   ): Promise<ValidatorWithIdentity | null> {
-    const rows = await this.preparedArrays<ValidatorViewRow>(
+    const rows = await this.prepared<ValidatorViewRow>(
       `SELECT ${VALIDATOR_VIEW_COLUMNS} FROM validators v
          LEFT JOIN staking_identities i ON i.id = v.identity_id
         WHERE v.project_id = $1 AND v.id = $2`,
