@@ -12,6 +12,13 @@ describe(loadConfig.name, () => {
     expect(c.cloud.zones).toEqual(['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d']);
     expect(c.cloud.vswitches['cn-hongkong-c']).toBe('vsw-sim-c');
     expect(c.agent.controlPlaneUrl).toBe('http://127.0.0.1:3000');
+    expect(c.agent.stopBudgetSeconds).toBe(10);
+    expect(c.failover).toMatchObject({ deadlineSeconds: 180, maxAttempts: 3 });
+  });
+
+  it('should scale the default stop budget with a short TTL', () => {
+    const c = loadConfig({ LEASE_TTL_SECONDS: '8', LEASE_RENEW_SECONDS: '2' });
+    expect(c.agent.stopBudgetSeconds).toBe(2);
   });
 
   it.each([
@@ -22,6 +29,9 @@ describe(loadConfig.name, () => {
     [{ CLOUD_PROVIDER: 'aws' }, 'CLOUD_PROVIDER'],
     [{ CLOUD_PROVIDER: 'alibaba' }, 'ALIBABA_CLOUD_ACCESS_KEY_ID'],
     [{ ECS_VSWITCHES: 'nonsense' }, 'ECS_VSWITCHES'],
+    [{ LEASE_TTL_SECONDS: '10', LEASE_RENEW_SECONDS: '10' }, 'LEASE_RENEW_SECONDS'],
+    [{ LEASE_TTL_SECONDS: '30', AGENT_STOP_BUDGET_SECONDS: '20' }, 'AGENT_STOP_BUDGET_SECONDS'],
+    [{ FAILOVER_MAX_ATTEMPTS: '0' }, 'FAILOVER_MAX_ATTEMPTS'],
   ])('should refuse %j naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(name));

@@ -45,6 +45,8 @@ export interface AppConfig {
     leaseTtlSeconds: number;
     renewSeconds: number;
     skewMarginSeconds: number;
+    /** SIGTERM this long before the lease ends on the agent's clock, SIGKILL at its end. */
+    stopBudgetSeconds: number;
   };
   provisionTimeoutSeconds: number;
   reconcileIntervalSeconds: number;
@@ -61,6 +63,8 @@ export interface AppConfig {
     ratePerMinute: number;
     maxUnhealthyPercent: number;
     dailyBudget: number;
+    deadlineSeconds: number;
+    maxAttempts: number;
   };
   /** Warm standbys per zone, by network. */
   standbyPool: Record<string, number>;
@@ -140,6 +144,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!m) problems.push(`STANDBY_POOL: "${pair}" must look like fuji=1 (network=count per zone)`);
     else standbyPool[m[1]!] = Number(m[2]);
   }
+  const stopBudget = e.AGENT_STOP_BUDGET_SECONDS ?? Math.min(10, e.LEASE_TTL_SECONDS / 4);
+  if (e.LEASE_RENEW_SECONDS >= e.LEASE_TTL_SECONDS)
+    problems.push(
+      `LEASE_RENEW_SECONDS: ${e.LEASE_RENEW_SECONDS} must be shorter than LEASE_TTL_SECONDS (${e.LEASE_TTL_SECONDS}), or every lease runs out between renewals`,
+    );
+  else if (stopBudget >= e.LEASE_TTL_SECONDS - e.LEASE_RENEW_SECONDS)
+    problems.push(
+      `AGENT_STOP_BUDGET_SECONDS: ${stopBudget} must be shorter than LEASE_TTL_SECONDS − LEASE_RENEW_SECONDS (${e.LEASE_TTL_SECONDS - e.LEASE_RENEW_SECONDS}), so that one missed renewal never stops a node`,
+    );
   if (problems.length) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
@@ -179,6 +192,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       leaseTtlSeconds: e.LEASE_TTL_SECONDS,
       renewSeconds: e.LEASE_RENEW_SECONDS,
       skewMarginSeconds: e.CLOCK_SKEW_MARGIN_SECONDS,
+      stopBudgetSeconds: stopBudget,
     },
     provisionTimeoutSeconds: e.PROVISION_TIMEOUT_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
@@ -195,6 +209,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       ratePerMinute: e.FAILOVER_RATE_PER_MINUTE,
       maxUnhealthyPercent: e.FAILOVER_MAX_UNHEALTHY_PERCENT,
       dailyBudget: e.FAILOVER_DAILY_BUDGET,
+      deadlineSeconds: e.FAILOVER_DEADLINE_SECONDS,
+      maxAttempts: e.FAILOVER_MAX_ATTEMPTS,
     },
     standbyPool,
     publicApi: {

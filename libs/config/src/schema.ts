@@ -58,6 +58,11 @@ export const envSchema = z.object({
   LEASE_TTL_SECONDS: seconds.default(45),
   LEASE_RENEW_SECONDS: seconds.default(10),
   CLOCK_SKEW_MARGIN_SECONDS: z.coerce.number().min(0).default(5),
+  /**
+   * How long before its lease ends an agent that cannot renew starts stopping its node: SIGTERM at
+   * lease end − budget, SIGKILL at lease end. Unset: a quarter of the TTL, at most 10 s.
+   */
+  AGENT_STOP_BUDGET_SECONDS: seconds.optional(),
   PROVISION_TIMEOUT_SECONDS: seconds.default(600),
   RECONCILE_INTERVAL_SECONDS: seconds.default(15),
   SWEEP_INTERVAL_SECONDS: seconds.default(5),
@@ -70,6 +75,10 @@ export const envSchema = z.object({
   FAILOVER_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   FAILOVER_MAX_UNHEALTHY_PERCENT: z.coerce.number().min(0).max(100).default(60),
   FAILOVER_DAILY_BUDGET: z.coerce.number().int().min(1).default(3),
+  /** A move not done by then is re-planned onto another target (the move watchdog). */
+  FAILOVER_DEADLINE_SECONDS: seconds.default(180),
+  /** Attempts per move before the validator is `failed` with a reason. */
+  FAILOVER_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(3),
   /** Warm standbys kept per zone and network, e.g. `fuji=1,mainnet=2`; `0` or empty for none. */
   STANDBY_POOL: z.string().default('fuji=1'),
   /** Simulator: multiply every lifecycle delay by this factor (0.1 = ten times faster). */

@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CloudProvider, type InstanceFullStatus } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
@@ -20,7 +14,7 @@ import {
 } from '@snowline/domain';
 import { Repositories } from '@snowline/persistence';
 import { FailoverService } from '../failover/failover.service';
-import { LeaderLock } from '../lifecycle/validator-lock';
+import { LeaderLoop } from '../lifecycle/leader-loop';
 import { ReaperService } from '../standby/reaper.service';
 import { StandbyPoolService } from '../standby/standby-pool.service';
 
@@ -71,12 +65,7 @@ const CLOUD_LANES = 4;
  * service, under its caps.
  */
 @Injectable()
-export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly log = new Logger('sweeper');
-  private readonly leader: LeaderLock;
-  private timer?: NodeJS.Timeout;
-  private sweeping = false;
-  private stopped = false;
+export class SweeperService extends LeaderLoop<SweepStats> {
   private rounds = 0;
 
   constructor(
@@ -88,57 +77,31 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     private readonly reaper: ReaperService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.leader = new LeaderLock(ds, 'sweeper');
+    super(ds, 'sweeper');
   }
 
-  onApplicationBootstrap(): void {
-    const loop = async () => {
-      if (this.stopped) return;
-      const t0 = Date.now();
-      await this.tick();
-      const wait = Math.max(
-        250,
-        this.config.health.sweepIntervalSeconds * 1000 - (Date.now() - t0),
-      );
-      if (!this.stopped) this.timer = setTimeout(() => void loop(), wait);
-    };
-    void loop();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.leader.release();
+  protected intervalMs(): number {
+    return this.config.health.sweepIntervalSeconds * 1000;
   }
 
   /** One leader round: sweep, then keep the standby pool and reap stale hosts. */
-  async tick(): Promise<SweepStats | null> {
-    if (this.sweeping) return null;
-    this.sweeping = true;
-    try {
-      if (!(await this.leader.acquire())) return null;
-      const stats = await this.sweep();
-      await this.ds.query(
-        `INSERT INTO control_loops (name, stats, updated_at) VALUES ('sweeper', $1, now())
-         ON CONFLICT (name) DO UPDATE SET stats = EXCLUDED.stats, updated_at = now()`,
-        [JSON.stringify(stats)],
-      );
-      if (!stats.suspectSelf) {
-        const open = Object.entries(stats.zones)
-          .filter(([, s]) => s === 'healthy')
-          .map(([z]) => z);
-        await this.standby.refill(open);
-      }
-      await this.reaper.run();
-      // Orphans by tag: a full listing, so only every twelfth round (~1 min at the default interval).
-      if (this.rounds++ % 12 === 0) await this.reaper.orphans();
-      return stats;
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'sweep failed');
-      return null;
-    } finally {
-      this.sweeping = false;
+  protected async round(): Promise<SweepStats> {
+    const stats = await this.sweep();
+    await this.ds.query(
+      `INSERT INTO control_loops (name, stats, updated_at) VALUES ('sweeper', $1, now())
+       ON CONFLICT (name) DO UPDATE SET stats = EXCLUDED.stats, updated_at = now()`,
+      [JSON.stringify(stats)],
+    );
+    if (!stats.suspectSelf) {
+      const open = Object.entries(stats.zones)
+        .filter(([, s]) => s === 'healthy')
+        .map(([z]) => z);
+      await this.standby.refill(open);
     }
+    await this.reaper.run();
+    // Orphans by tag: a full listing, so only every twelfth round (~1 min at the default interval).
+    if (this.rounds++ % 12 === 0) await this.reaper.orphans();
+    return stats;
   }
 
   async sweep(nowMs = Date.now()): Promise<SweepStats> {
