@@ -4,3 +4,4 @@ export * from './simulated-node-driver';
 export * from './process-node-driver';
 export * from './agent';
 export * from './fencing';
+export * from './lease';

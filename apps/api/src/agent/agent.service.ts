@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import {
   canGrantKeys,
+  decideLease,
   keysRetryAfterMs,
   type KeysRequest,
   type KeysResponse,
@@ -83,78 +84,53 @@ export class AgentService {
   async lease(hostId: string, req: LeaseRequest): Promise<LeaseResponse> {
     const now = new Date();
     const ttl = this.config.agent.leaseTtlSeconds;
-    const result = await this.repos.transaction(async (tx) => {
+    type Outcome =
+      { fenced: string } | { role: LeaseResponse['role']; assignment: LeaseResponse['assignment'] };
+    const result = await this.repos.transaction(async (tx): Promise<Outcome> => {
       const host = await tx.findOne(HostEntity, {
         where: { id: hostId },
         lock: { mode: 'pessimistic_write' },
       });
-      if (!host || host.deletedAt || host.fenced)
-        return { fenced: 'This host has been retired.' } as const;
-      const report = { ...req.node } as Record<string, unknown>;
-      if (host.role === 'standby' || !host.validatorId) {
-        if (req.generation !== null)
-          return this.fence(tx, host, 'This host holds no identity any more.');
-        await this.touch(tx, host, now, ttl, report);
-        return { role: 'standby' as const, assignment: null, host };
-      }
       // FOR UPDATE: a generation bump cannot interleave with this renewal (and a re-arm below may bump).
-      const v = await tx.findOne(ValidatorEntity, {
-        where: { id: host.validatorId },
-        lock: { mode: 'pessimistic_write' },
+      const v =
+        host && !host.deletedAt && !host.fenced && host.role === 'assigned' && host.validatorId
+          ? await tx.findOne(ValidatorEntity, {
+              where: { id: host.validatorId },
+              lock: { mode: 'pessimistic_write' },
+            })
+          : null;
+      const decision = decideLease({
+        hostId,
+        host: {
+          exists: host !== null,
+          deleted: host?.deletedAt != null,
+          fenced: host?.fenced ?? false,
+          role: host?.role ?? 'standby',
+          validatorId: host?.validatorId ?? null,
+          generation: host?.generation ?? null,
+          leaseExpiresAt: host?.leaseExpiresAt?.getTime() ?? null,
+          keysFetchedGeneration: host?.keysFetchedGeneration ?? null,
+        },
+        validator: v ? { state: v.state, hostId: v.hostId, generation: v.generation } : null,
+        requestGeneration: req.generation,
+        now: now.getTime(),
       });
-      if (!v || v.state === 'retiring' || v.state === 'retired' || v.state === 'failed') {
-        return this.fence(tx, host, 'The validator was retired.');
+      if (decision.kind === 'fence') {
+        if (host) await this.fence(tx, host, decision.reason);
+        return { fenced: decision.reason };
       }
-      if (
-        v.hostId === null &&
-        host.generation === v.generation &&
-        (v.state === 'provisioning' || v.state === 'failing_over')
-      ) {
-        // The launch in flight: its agent came up before the worker recorded the instance (the
-        // RunInstances answer was lost or late). No assignment yet; fencing it would strand it.
-        await this.touch(tx, host, now, ttl, report);
-        return { role: 'assigned' as const, assignment: null, host };
-      }
-      if (v.hostId !== host.id || host.generation !== v.generation) {
-        return this.fence(
-          tx,
-          host,
-          `Generation ${host.generation} is stale; the validator moved on to ${v.generation}.`,
-        );
-      }
-      if (
-        host.leaseExpiresAt &&
-        host.leaseExpiresAt <= now &&
-        host.keysFetchedGeneration !== null
-      ) {
-        // Once a lease has run out, its identity may already be elsewhere: it is never renewed.
-        return this.fence(
-          tx,
-          host,
-          `The lease expired at ${host.leaseExpiresAt.toISOString()}; the identity may have moved.`,
-        );
-      }
-      if (req.generation === null && host.keysFetchedGeneration === v.generation) {
-        // The current holder runs nothing although it was given the keys (agent restart, reboot):
-        // keys are served once per generation, so re-arm it under a new one.
-        await this.rearm(tx, v, host);
-      }
-      if (req.generation !== null && req.generation !== v.generation) {
-        return this.fence(
-          tx,
-          host,
-          `The node runs generation ${req.generation}, not ${v.generation}.`,
-        );
-      }
+      const report = { ...req.node } as Record<string, unknown>;
+      await this.touch(tx, host!, now, ttl, report);
+      if (decision.kind === 'standby') return { role: 'standby', assignment: null };
+      if (decision.kind === 'launching') return { role: 'assigned', assignment: null };
+      if (decision.expiredForMs > 0) await this.leaseReturned(tx, v!, host!, decision.expiredForMs);
+      if (decision.rearm) await this.rearm(tx, v!, host!);
       // A host exists only once provisioning started, which needs the identity (a DB check says so).
-      if (v.nodeId === null) throw new Error(`validator ${v.id} has a host but no identity`);
-      const nodeId = v.nodeId;
-      await this.touch(tx, host, now, ttl, report);
-      await this.observeNode(tx, v, host, req);
+      if (v!.nodeId === null) throw new Error(`validator ${v!.id} has a host but no identity`);
+      await this.observeNode(tx, v!, host!, req);
       return {
-        role: 'assigned' as const,
-        assignment: { validatorId: v.id, generation: v.generation, nodeId },
-        host,
+        role: 'assigned',
+        assignment: { validatorId: v!.id, generation: v!.generation, nodeId: v!.nodeId },
       };
     });
     if ('fenced' in result) throw fenced(result.fenced);
@@ -289,6 +265,17 @@ export class AgentService {
     await tx.update(HostEntity, { id: host.id }, { generation: next });
     v.generation = next;
     host.generation = next;
+    // Its node runs nothing until the keys are fetched again: it must not show `active` meanwhile.
+    const reason = `node not running on ${host.instanceId}; re-armed under generation ${next}`;
+    if (
+      await this.repos.validators.transition(
+        v.id,
+        'degraded',
+        { stateReason: reason },
+        { from: ['active'], tx },
+      )
+    )
+      v.state = 'degraded';
     await this.repos.events.append(
       {
         type: 'host.rearmed',
@@ -298,6 +285,28 @@ export class AgentService {
         hostId: host.id,
         zone: host.zone,
         data: { generation: next },
+      },
+      tx,
+    );
+  }
+
+  /** The current holder renews after its lease ran out (a control-plane outage, a long partition). */
+  private async leaseReturned(
+    tx: EntityManager,
+    v: ValidatorEntity,
+    host: HostEntity,
+    expiredForMs: number,
+  ): Promise<void> {
+    const seconds = Math.round(expiredForMs / 100) / 10;
+    await this.repos.events.append(
+      {
+        type: 'host.lease_resumed',
+        message: `Host ${host.instanceId} renewed ${seconds} s after its lease ran out; it still holds ${v.nodeId}, so it is renewed, not fenced`,
+        projectId: v.projectId,
+        validatorId: v.id,
+        hostId: host.id,
+        zone: host.zone,
+        data: { expiredForSeconds: seconds, generation: v.generation },
       },
       tx,
     );
