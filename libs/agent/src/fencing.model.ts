@@ -1,11 +1,14 @@
 import { canGrantKeys } from './fencing';
+import { decideLease } from './lease';
 
 /**
  * A pure, discrete-event model of the fencing protocol: N hosts running the Agent's rules (lease renewals,
- * keys once per generation, stop on 409/standby/reassignment, self-fence after a TTL on the host's own,
- * drifting clock), and a control plane that moves one identity between hosts and grants keys only when
- * `canGrantKeys` allows it for every former holder. It mirrors Agent (agent.ts) decision for decision;
- * the property test drives it with random partitions, deaths, duplicates, delays and clock drift.
+ * keys once per generation, stop on 409/standby/reassignment, self-fence a stop budget before the lease
+ * ends on the host's own, drifting clock, SIGKILL at its end), and a control plane that decides every
+ * renewal with production's own `decideLease` (fence, renew, re-arm), moves one identity onto standbys
+ * only, and grants keys only when `canGrantKeys` allows it for every former holder. The property test
+ * drives it with random partitions, deaths, duplicates, delays, clock drift, control-plane outages and
+ * cloud stops that take effect (and are reported) late.
  */
 
 export interface FencingModelConfig {
@@ -22,10 +25,21 @@ export interface FencingModelConfig {
   /** retryAfterMs the control plane puts in a 425. */
   retryAfterMs: number;
   /**
+   * The agent's stop budget: it sends SIGTERM this long before its lease ends on its own clock and
+   * SIGKILL at the end, so a node is dead when its lease is (0: stop at the TTL, taking up to stopMs).
+   */
+  stopBudgetMs?: number;
+  /** A cloud stop call returns at once; the instance goes down this long after it (ECS: not at once). */
+  stopEffectMs?: number;
+  /** The cloud reports an instance `Stopped` this long after it really stopped. */
+  stoppedReportLagMs?: number;
+  /**
    * Deliberately wrong control plane for a negative test: check only the immediate predecessor's lease
    * instead of every former holder's.
    */
   onlyImmediatePredecessor?: boolean;
+  /** Deliberately wrong control plane for a negative test: a sent stop call counts as a confirmed stop. */
+  trustStopCall?: boolean;
 }
 
 /** What the environment does; the agents and the control plane react on their own (timers, messages). */
@@ -36,6 +50,11 @@ export type FencingAction =
   | { k: 'revive'; h: number }
   | { k: 'failover'; to: number }
   | { k: 'confirmStopped'; h: number }
+  /** The control plane asks the cloud to force-stop host h's instance (cloud-confirmed fencing). */
+  | { k: 'cloudStop'; h: number }
+  /** The control plane (api + worker) is frozen: it answers nothing and moves nothing until cpUp. */
+  | { k: 'cpDown' }
+  | { k: 'cpUp' }
   | { k: 'advance'; dt: number };
 
 interface Host {
@@ -82,13 +101,22 @@ type Msg =
       epoch: number;
       gen: number;
       status: 200 | 409 | 410 | 425;
-    };
+    }
+  /** The cloud's stop takes effect: the instance (and its node) is down. */
+  | { at: number; kind: 'cloudStopped'; h: number; epoch: number }
+  /** The cloud's API now reports the instance Stopped; the control plane records the confirmation. */
+  | { at: number; kind: 'cloudReportsStopped'; h: number; epoch: number };
 
 type LeaseReply = { status: 200; gen: number | null } | { status: 409 };
 
 export interface FencingModelResult {
   violation: string | null;
   starts: number;
+  /** Generation the control plane ended at, and whether the current holder ran it at the end. */
+  generation: number;
+  holderRuns: boolean;
+  /** Hosts the control plane fenced for good. */
+  fenced: number[];
 }
 
 /** Network behaviour, consumed cyclically: per-message delays and whether a lease request is duplicated. */
@@ -122,15 +150,30 @@ export function runFencingModel(
     nextKeysLocal: Infinity,
     epoch: 0,
   }));
+  // The control plane's rows, as production keeps them: the validator, and a row per host.
+  interface Row {
+    role: 'assigned' | 'standby';
+    generation: number | null;
+    fenced: boolean;
+    leaseExpires: number | null;
+    keysFetched: number | null;
+  }
+  const rows: Row[] = hosts.map((_, i) => ({
+    role: i === 0 ? 'assigned' : 'standby',
+    generation: i === 0 ? 0 : null,
+    fenced: false,
+    leaseExpires: null,
+    keysFetched: null,
+  }));
   const cp = {
     generation: 0,
     holder: 0 as number,
-    leaseExpires: new Map<number, number>(),
+    up: true,
     formerHolders: new Set<number>(),
     immediatePredecessor: null as number | null,
-    granted: new Set<string>(),
     confirmedStopped: new Set<number>(),
   };
+  const stopBudget = cfg.stopBudgetMs ?? 0;
   const queue: Msg[] = [];
   let violation: string | null = null;
 
@@ -138,15 +181,23 @@ export function runFencingModel(
   const reachable = (h: number, epoch: number) =>
     hosts[h].alive && !hosts[h].partitioned && hosts[h].epoch === epoch;
 
+  /** True time at which the host's lease ends on its own clock. */
+  const leaseEnd = (h: Host): number =>
+    h.lastRenewLocal === null ? Infinity : (h.lastRenewLocal + cfg.ttlMs) / h.rate;
+
   const stopNode = (h: Host) => {
-    if (h.runningGen !== null) h.stopsAt = Math.max(h.stopsAt, now + cfg.stopMs);
+    if (h.runningGen !== null) {
+      // SIGTERM now, SIGKILL after stopMs — and with a stop budget never later than the lease end.
+      const dead = stopBudget > 0 ? Math.min(now + cfg.stopMs, leaseEnd(h)) : now + cfg.stopMs;
+      h.stopsAt = Math.max(h.stopsAt, dead);
+    }
     h.runningGen = null;
     h.pendingGen = null;
   };
 
   const selfFenceDue = (h: Host): number =>
     h.alive && h.lastRenewLocal !== null && (h.runningGen !== null || h.pendingGen !== null)
-      ? (h.lastRenewLocal + cfg.ttlMs) / h.rate
+      ? (h.lastRenewLocal + cfg.ttlMs - stopBudget) / h.rate
       : Infinity;
 
   const cpMayGrant = (to: number): boolean => {
@@ -158,7 +209,7 @@ export function runFencingModel(
     return others.every((h) =>
       canGrantKeys({
         now,
-        previousLeaseExpiresAt: cp.leaseExpires.get(h) ?? null,
+        previousLeaseExpiresAt: rows[h].leaseExpires,
         skewMarginMs: cfg.skewMarginMs,
         previousInstanceStopped: cp.confirmedStopped.has(h),
       }),
@@ -169,14 +220,35 @@ export function runFencingModel(
     const h = hosts[m.h];
     switch (m.kind) {
       case 'cpLease': {
+        if (!cp.up) return; // a frozen control plane answers nothing
+        const row = rows[m.h];
+        const d = decideLease({
+          hostId: String(m.h),
+          host: {
+            exists: true,
+            deleted: false,
+            fenced: row.fenced,
+            role: row.role,
+            validatorId: row.role === 'assigned' ? 'v' : null,
+            generation: row.generation,
+            leaseExpiresAt: row.leaseExpires,
+            keysFetchedGeneration: row.keysFetched,
+          },
+          validator: { state: 'active', hostId: String(cp.holder), generation: cp.generation },
+          requestGeneration: m.gen,
+          now,
+        });
         let reply: LeaseReply;
-        if (m.h === cp.holder && (m.gen === null || m.gen === cp.generation)) {
-          cp.leaseExpires.set(m.h, Math.max(cp.leaseExpires.get(m.h) ?? 0, now + cfg.ttlMs));
-          reply = { status: 200, gen: cp.generation };
-        } else if (m.gen !== null) {
-          reply = { status: 409 }; // stale generation: refused, lease not extended
+        if (d.kind === 'fence') {
+          row.fenced = true; // refused, lease not extended
+          reply = { status: 409 };
         } else {
-          reply = { status: 200, gen: null }; // standby
+          row.leaseExpires = Math.max(row.leaseExpires ?? 0, now + cfg.ttlMs);
+          if (d.kind === 'renew' && d.rearm) {
+            cp.generation++;
+            row.generation = cp.generation;
+          }
+          reply = { status: 200, gen: d.kind === 'renew' ? cp.generation : null };
         }
         queue.push({
           at: now + m.d2,
@@ -201,12 +273,15 @@ export function runFencingModel(
         return;
       }
       case 'cpKeys': {
+        if (!cp.up) return;
+        const row = rows[m.h];
         let status: 200 | 409 | 410 | 425;
-        if (m.h !== cp.holder || m.gen !== cp.generation) status = 409;
-        else if (cp.granted.has(`${m.h}:${m.gen}`)) status = 410;
+        if (row.fenced || m.h !== cp.holder || m.gen !== cp.generation || row.generation !== m.gen)
+          status = 409;
+        else if (row.keysFetched === m.gen) status = 410;
         else if (!cpMayGrant(m.h)) status = 425;
         else {
-          cp.granted.add(`${m.h}:${m.gen}`);
+          row.keysFetched = m.gen;
           status = 200;
         }
         queue.push({
@@ -243,7 +318,31 @@ export function runFencingModel(
         starts++;
         return;
       }
+      case 'cloudStopped': {
+        if (h.epoch !== m.epoch || !h.alive) return;
+        kill(m.h);
+        queue.push({
+          at: now + (cfg.stoppedReportLagMs ?? 0),
+          kind: 'cloudReportsStopped',
+          h: m.h,
+          epoch: h.epoch,
+        });
+        return;
+      }
+      case 'cloudReportsStopped':
+        // The cloud tells the truth, late; the control plane only believes what it reports.
+        if (h.epoch === m.epoch && !h.alive) cp.confirmedStopped.add(m.h);
+        return;
     }
+  };
+
+  const kill = (i: number) => {
+    const h = hosts[i];
+    h.alive = false;
+    h.runningGen = null; // the machine is gone, and its node with it
+    h.pendingGen = null;
+    h.stopsAt = Math.min(h.stopsAt, now);
+    h.epoch++;
   };
 
   const sendRenew = (i: number) => {
@@ -311,40 +410,63 @@ export function runFencingModel(
       case 'heal':
         hosts[a.h].partitioned = false;
         break;
-      case 'kill': {
-        const h = hosts[a.h];
-        h.alive = false;
-        h.runningGen = null; // the machine is gone, and its node with it
-        h.pendingGen = null;
-        h.stopsAt = Math.min(h.stopsAt, now);
-        h.epoch++;
+      case 'kill':
+        if (hosts[a.h].alive) kill(a.h);
         break;
-      }
       case 'revive': {
         const h = hosts[a.h];
         if (h.alive) break;
+        // A rebooted instance: its agent starts over with no lease and no keys. A confirmed stop stays
+        // confirmed (production never clears it): the host is a former holder and gets fenced.
         Object.assign(h, {
           alive: true,
           lastRenewLocal: null,
           refused: new Set(),
           epoch: h.epoch + 1,
         });
-        cp.confirmedStopped.delete(a.h);
         break;
       }
+      case 'cloudStop': {
+        const h = hosts[a.h];
+        if (cfg.trustStopCall) cp.confirmedStopped.add(a.h);
+        if (h.alive)
+          queue.push({
+            at: now + (cfg.stopEffectMs ?? 0),
+            kind: 'cloudStopped',
+            h: a.h,
+            epoch: h.epoch,
+          });
+        break;
+      }
+      case 'cpDown':
+        cp.up = false;
+        break;
+      case 'cpUp':
+        cp.up = true;
+        break;
       case 'confirmStopped':
         if (!hosts[a.h].alive) cp.confirmedStopped.add(a.h); // the cloud API tells the truth
         break;
-      case 'failover':
-        if (a.to === cp.holder) break;
+      case 'failover': {
+        // As FailoverService: only a running control plane moves, and only onto an unfenced standby.
+        const to = rows[a.to];
+        if (!cp.up || to.role !== 'standby' || to.fenced) break;
         cp.formerHolders.add(cp.holder);
         cp.immediatePredecessor = cp.holder;
         cp.holder = a.to;
         cp.generation++;
+        Object.assign(to, { role: 'assigned', generation: cp.generation, keysFetched: null });
         break;
+      }
     }
     const live = hosts.filter((h) => h.runningGen !== null).length;
     if (!violation && live > 1) violation = `t=${now}: ${live} hosts run the identity`;
   }
-  return { violation, starts };
+  return {
+    violation,
+    starts,
+    generation: cp.generation,
+    holderRuns: hosts[cp.holder].runningGen === cp.generation,
+    fenced: rows.flatMap((r, i) => (r.fenced ? [i] : [])),
+  };
 }

@@ -42,7 +42,7 @@ describe(canGrantKeys.name, () => {
 });
 
 const CFG: FencingModelConfig = {
-  hosts: 3,
+  hosts: 5,
   ttlMs: 45_000,
   renewMs: 10_000,
   keysTimeoutMs: 5_000,
@@ -52,6 +52,20 @@ const CFG: FencingModelConfig = {
   stopMs: 5_000,
 };
 // Margin ≥ TTL·drift/(1−drift) + stop time: 45 s · 1 % ≈ 455 ms, + 5 s.
+
+/**
+ * With the agent's stop budget the node is dead when its lease ends on the agent's clock, so the
+ * margin only covers drift (≈ 455 ms here); cloud stops take effect 3 s after the call and are
+ * reported 4 s after that.
+ */
+const BUDGET: FencingModelConfig = {
+  ...CFG,
+  skewMarginMs: 1_000,
+  stopBudgetMs: 10_000,
+  stopMs: 30_000, // a node that ignores SIGTERM: only the SIGKILL at the lease end stops it
+  stopEffectMs: 3_000,
+  stoppedReportLagMs: 4_000,
+};
 
 const actionArb = (hosts: number): fc.Arbitrary<FencingAction> => {
   const h = fc.integer({ min: 0, max: hosts - 1 });
@@ -69,6 +83,9 @@ const actionArb = (hosts: number): fc.Arbitrary<FencingAction> => {
     { weight: 1, arbitrary: fc.record({ k: fc.constant('revive' as const), h }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('failover' as const), to: h }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('confirmStopped' as const), h }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('cloudStop' as const), h }) },
+    { weight: 1, arbitrary: fc.constant({ k: 'cpDown' as const }) },
+    { weight: 1, arbitrary: fc.constant({ k: 'cpUp' as const }) },
   );
 };
 
@@ -100,6 +117,45 @@ describe('fencing model (property)', () => {
     expect(totalStarts).toBeGreaterThan(500);
   });
 
+  it('should never let two hosts run one identity with a stop budget and a drift-only margin', () => {
+    let totalStarts = 0;
+    fc.assert(
+      fc.property(scenario(BUDGET), ([rates, actions, net]) => {
+        const r = runFencingModel(BUDGET, rates, actions, net);
+        totalStarts += r.starts;
+        return r.violation === null;
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(totalStarts).toBeGreaterThan(500);
+  });
+
+  it('should find a double run when a sent stop call counts as a confirmed stop', () => {
+    const trusting = { ...BUDGET, trustStopCall: true, stopEffectMs: 30_000 };
+    const r = fc.check(
+      fc.property(
+        scenario(trusting),
+        ([rates, actions, net]) =>
+          runFencingModel(trusting, rates, actions, net).violation === null,
+      ),
+      { numRuns: 20_000, seed: 11 },
+    );
+    expect(r.failed).toBe(true);
+  });
+
+  it('should find a double run with a stop budget but no margin for drift', () => {
+    // 5 % drift: an agent's slow clock ends its lease up to 2.25 s after the control plane's.
+    const weak = { ...BUDGET, skewMarginMs: 0, maxDrift: 0.05, stopEffectMs: 60_000 };
+    const r = fc.check(
+      fc.property(
+        scenario(weak),
+        ([rates, actions, net]) => runFencingModel(weak, rates, actions, net).violation === null,
+      ),
+      { numRuns: 20_000, seed: 1 },
+    );
+    expect(r.failed).toBe(true);
+  });
+
   it('should find a double run when the margin does not cover the stop time (the test can fail)', () => {
     const weak = { ...CFG, skewMarginMs: 0 };
     const r = fc.check(
@@ -113,13 +169,14 @@ describe('fencing model (property)', () => {
   });
 
   it('should find a double run when the control plane checks only the immediate predecessor', () => {
-    const naive = { ...CFG, onlyImmediatePredecessor: true };
+    // Four hosts: failovers go to standbys only, and a quick double move needs two of them.
+    const naive = { ...CFG, hosts: 4, onlyImmediatePredecessor: true };
     const r = fc.check(
       fc.property(
         scenario(naive),
         ([rates, actions, net]) => runFencingModel(naive, rates, actions, net).violation === null,
       ),
-      { numRuns: 20_000, seed: 7 },
+      { numRuns: 20_000, seed: 42 },
     );
     expect(r.failed).toBe(true);
   });
@@ -136,6 +193,61 @@ describe('fencing model (property)', () => {
         { k: 'advance', dt: 20_000 },
       ],
     );
-    expect(r).toEqual({ violation: null, starts: 2 });
+    expect(r).toMatchObject({ violation: null, starts: 2, generation: 1, holderRuns: true });
+  });
+
+  it('should bring the holder back after a control-plane outage longer than the TTL', () => {
+    const r = runFencingModel(
+      BUDGET,
+      [1, 1.01, 0.99, 1, 1],
+      [
+        { k: 'advance', dt: 5_000 },
+        { k: 'cpDown' },
+        { k: 'advance', dt: 90_000 }, // twice the TTL: the holder self-fences
+        { k: 'cpUp' },
+        { k: 'advance', dt: 30_000 },
+      ],
+    );
+    // Started, self-fenced, re-armed under a new generation, running again; nobody fenced for good.
+    expect(r).toMatchObject({ violation: null, starts: 2, generation: 1, holderRuns: true });
+    expect(r.fenced).toEqual([]);
+  });
+
+  it('should keep a holder running through an outage shorter than its lease', () => {
+    const r = runFencingModel(
+      BUDGET,
+      [1, 1, 1, 1, 1],
+      [
+        { k: 'advance', dt: 5_000 },
+        { k: 'cpDown' },
+        { k: 'advance', dt: 20_000 },
+        { k: 'cpUp' },
+        { k: 'advance', dt: 30_000 },
+      ],
+    );
+    expect(r).toMatchObject({ violation: null, starts: 1, generation: 0, holderRuns: true });
+  });
+
+  it('should wait for the cloud to report the stop, not for the stop call to return', () => {
+    // The stop takes effect 15 s after the call and is reported 4 s after that.
+    const slow = { ...BUDGET, stopEffectMs: 15_000 };
+    const moves: FencingAction[] = [
+      { k: 'advance', dt: 5_000 },
+      { k: 'cloudStop', h: 0 },
+      { k: 'failover', to: 1 },
+    ];
+    const run = (cfg: FencingModelConfig, dt: number) =>
+      runFencingModel(cfg, [1, 1, 1, 1, 1], [...moves, { k: 'advance', dt }]);
+    // Trusting the call: host 1 starts at its next renewal (10 s) while host 0 still runs.
+    expect(run({ ...slow, trustStopCall: true }, 25_000).violation).not.toBeNull();
+    // Trusting the report: host 1 waits for it (19 s after the call), long before host 0's lease
+    // (renewed at 0 s and 10 s until fenced) would allow it.
+    expect(run(slow, 12_000)).toMatchObject({ violation: null, holderRuns: false });
+    expect(run(slow, 25_000)).toMatchObject({
+      violation: null,
+      starts: 2,
+      generation: 1,
+      holderRuns: true,
+    });
   });
 });
