@@ -9,6 +9,7 @@ describe('validator state table', () => {
     ['provisioning', 'syncing', true],
     ['syncing', 'active', true],
     ['active', 'failing_over', true],
+    ['syncing', 'failing_over', true],
     ['failing_over', 'active', true],
     ['active', 'retiring', true],
     ['retiring', 'retired', true],

@@ -20,7 +20,8 @@ export type HostRole = 'assigned' | 'standby';
 export const VALIDATOR_TRANSITIONS: Record<ValidatorState, readonly ValidatorState[]> = {
   pending: ['provisioning', 'retiring', 'failed'],
   provisioning: ['syncing', 'active', 'retiring', 'failed', 'pending'],
-  syncing: ['active', 'retiring', 'failed', 'degraded'],
+  // A syncing validator whose host dies is moved like an active one (FailoverService takes it).
+  syncing: ['active', 'retiring', 'failed', 'degraded', 'failing_over'],
   active: ['degraded', 'failing_over', 'retiring'],
   degraded: ['active', 'failing_over', 'retiring'],
   failing_over: ['syncing', 'active', 'retiring', 'failed'],
