@@ -1,6 +1,8 @@
 import {
   aggregateZone,
+  type BlindnessInput,
   type CloudObservation,
+  controlPlaneBlindUntil,
   controlPlaneSuspect,
   decideRemediation,
   evaluateHealth,
@@ -20,6 +22,61 @@ import {
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 const ago = (ms: number) => NOW - ms;
 const ahead = (ms: number) => NOW + ms;
+
+describe(controlPlaneBlindUntil.name, () => {
+  const base: BlindnessInput = {
+    now: NOW,
+    previousSweepAt: ago(5_000),
+    sweepIntervalMs: 5_000,
+    renewIntervalMs: 10_000,
+    leaseTtlMs: 45_000,
+    leasedHosts: 10,
+    newestRenewalAt: ago(1_000),
+    minHosts: 3,
+    previousBlindUntil: null,
+  };
+  it.each<[string, Partial<BlindnessInput>, number | null, RegExp | null]>([
+    ['sweeps on time, renewals arriving', {}, null, null],
+    ['the first sweep ever', { previousSweepAt: null }, null, null],
+    [
+      'a gap in the sweeps (worker frozen 60 s)',
+      { previousSweepAt: ago(60_000) },
+      ahead(45_000),
+      /did not run for 60 s/,
+    ],
+    ['a late sweep inside the gap tolerance', { previousSweepAt: ago(15_000) }, null, null],
+    [
+      'no renewal from anywhere (API away)',
+      { newestRenewalAt: ago(30_000) },
+      ahead(45_000),
+      /no renewal arrived from any of 10 hosts for 30 s/,
+    ],
+    [
+      'silence of one or two hosts says nothing',
+      { leasedHosts: 2, newestRenewalAt: ago(30_000) },
+      null,
+      null,
+    ],
+    [
+      'back: agents get the rest of the lease interval',
+      { previousBlindUntil: ahead(20_000) },
+      ahead(20_000),
+      /coming back/,
+    ],
+    ['back for a whole lease interval: judged again', { previousBlindUntil: ago(1) }, null, null],
+    [
+      'still silent: the window rolls on',
+      { newestRenewalAt: ago(30_000), previousBlindUntil: ahead(5_000) },
+      ahead(45_000),
+      /no renewal/,
+    ],
+  ])('%s', (_label, over, blindUntil, reason) => {
+    const r = controlPlaneBlindUntil({ ...base, ...over });
+    expect(r.blindUntil).toBe(blindUntil);
+    if (reason) expect(r.reason).toMatch(reason);
+    else expect(r.reason).toBeNull();
+  });
+});
 
 describe(evaluateHealth.name, () => {
   const settings: HealthSettings = { renewIntervalMs: 10_000, startupTimeoutMs: 600_000 };
@@ -250,6 +307,50 @@ describe(evaluateHealth.name, () => {
   it('should rank a silent agent above the node report', () => {
     const host = { ...nodeReport({ healthy: false }), lastReportAt: ago(30_000) };
     expect(evaluateHealth(host, running, NOW, settings).reason).toBe('no lease renewal for 30 s');
+  });
+
+  it.each<[string, HostFacts, CloudObservation, HealthState, string | RegExp]>([
+    [
+      'an expired lease',
+      { ...fresh, leaseExpiresAt: ago(30_000), lastReportAt: ago(75_000) },
+      running,
+      'unknown',
+      "no renewal while Snowline's control plane was away; waiting 20 s more for the agent",
+    ],
+    [
+      'a silent agent under a valid lease',
+      { ...fresh, leaseExpiresAt: ahead(1_000), lastReportAt: ago(40_000) },
+      running,
+      'unknown',
+      /control plane was away/,
+    ],
+    ['a fresh lease', fresh, running, 'healthy', 'lease fresh, instance running'],
+    // Positive evidence from the cloud is judged even while Snowline could not hear the agents.
+    [
+      'a vanished instance',
+      { ...fresh, leaseExpiresAt: ago(30_000) },
+      'missing',
+      'unhealthy',
+      /no longer exists/,
+    ],
+    [
+      'a Stopped instance',
+      { ...fresh, leaseExpiresAt: ago(30_000) },
+      { status: 'Stopped', health: 'NotApplicable', events: [] },
+      'unhealthy',
+      /Stopped/,
+    ],
+  ])('should not judge leases while Snowline was away: %s', (_what, host, cloud, state, reason) => {
+    const v = evaluateHealth(host, cloud, NOW, { ...settings, blindUntil: ahead(20_000) });
+    expect(v.state).toBe(state);
+    expect(v.reason).toMatch(reason);
+  });
+
+  it('should judge leases again once the window has passed', () => {
+    const host = { ...fresh, leaseExpiresAt: ago(30_000) };
+    expect(evaluateHealth(host, running, NOW, { ...settings, blindUntil: NOW }).state).toBe(
+      'unhealthy',
+    );
   });
 
   it('should move with the injected clock, not the wall clock', () => {

@@ -27,6 +27,57 @@ export interface HealthSettings {
   renewIntervalMs: number;
   /** How long a new host may take to register before it counts as failed. */
   startupTimeoutMs: number;
+  /**
+   * Until this moment a stale lease proves nothing: Snowline itself was away (a gap in the sweeps, or
+   * no renewal arriving from any host) and agents get one lease interval to come back (see
+   * `controlPlaneBlindUntil`). Null or past: leases are judged as usual.
+   */
+  blindUntil?: number | null;
+}
+
+export interface BlindnessInput {
+  now: number;
+  /** When the previous sweep started (this leader's, or the last one recorded); null if never. */
+  previousSweepAt: number | null;
+  sweepIntervalMs: number;
+  renewIntervalMs: number;
+  leaseTtlMs: number;
+  /** Hosts that hold a lease, and the newest renewal any of them made. */
+  leasedHosts: number;
+  newestRenewalAt: number | null;
+  /** Fewer leased hosts than this and fleet-wide silence says nothing (one host may just be dead). */
+  minHosts: number;
+  /** What the previous sweep concluded. */
+  previousBlindUntil: number | null;
+}
+
+/**
+ * The health loop's knowledge of its own outages. A gap in its sweeps (worker frozen, restarted, its
+ * database away) or renewals missing fleet-wide at once (the API, or its path to the database, is
+ * down) means lease expiry was Snowline's silence, not the agents': leases are not judged until one
+ * lease TTL after Snowline can hear again. Positive evidence from the cloud is judged meanwhile.
+ */
+export function controlPlaneBlindUntil(b: BlindnessInput): {
+  blindUntil: number | null;
+  reason: string | null;
+} {
+  const gap = b.previousSweepAt === null ? 0 : b.now - b.previousSweepAt;
+  const gapped = gap > Math.max(3 * b.sweepIntervalMs, 2 * b.renewIntervalMs);
+  const silent =
+    b.leasedHosts >= b.minHosts &&
+    (b.newestRenewalAt === null || b.now - b.newestRenewalAt > 2.5 * b.renewIntervalMs);
+  if (gapped || silent) {
+    const reason = gapped
+      ? `the health loop did not run for ${secs(gap)}`
+      : `no renewal arrived from any of ${b.leasedHosts} hosts for ${secs(b.now - (b.newestRenewalAt ?? b.now))}`;
+    return { blindUntil: Math.max(b.previousBlindUntil ?? 0, b.now + b.leaseTtlMs), reason };
+  }
+  if (b.previousBlindUntil !== null && b.previousBlindUntil > b.now)
+    return {
+      blindUntil: b.previousBlindUntil,
+      reason: 'Snowline was away; agents are coming back',
+    };
+  return { blindUntil: null, reason: null };
 }
 
 export function evaluateHealth(
@@ -58,13 +109,20 @@ export function evaluateHealth(
     }
     return { state: 'unknown', reason: `starting: the agent has not ${step} yet` };
   }
+  const blind = s.blindUntil != null && now < s.blindUntil;
+  const silentFor = host.lastReportAt === null ? null : now - host.lastReportAt;
+  if (blind && (host.leaseExpiresAt <= now || (silentFor ?? 0) > 2.5 * s.renewIntervalMs)) {
+    return {
+      state: 'unknown',
+      reason: `no renewal while Snowline's control plane was away; waiting ${secs(s.blindUntil! - now)} more for the agent`,
+    };
+  }
   if (host.leaseExpiresAt <= now) {
     return {
       state: 'unhealthy',
       reason: `lease expired ${secs(now - host.leaseExpiresAt)} ago: the agent is silent`,
     };
   }
-  const silentFor = host.lastReportAt === null ? null : now - host.lastReportAt;
   if (silentFor !== null && silentFor > 2.5 * s.renewIntervalMs) {
     return { state: 'suspect', reason: `no lease renewal for ${secs(silentFor)}` };
   }

@@ -4,6 +4,7 @@ import { CloudProvider, type InstanceFullStatus } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import {
   aggregateZone,
+  controlPlaneBlindUntil,
   controlPlaneSuspect,
   decideRemediation,
   evaluateHealth,
@@ -30,6 +31,9 @@ export interface SweepStats {
   zones: Record<string, ZoneStatus>;
   failoversStarted: number;
   suspectSelf: boolean;
+  /** Until when stale leases are not judged because Snowline itself was away (ISO), and why. */
+  blindUntil: string | null;
+  blindReason: string | null;
 }
 
 interface HostRow {
@@ -67,6 +71,8 @@ const CLOUD_LANES = 4;
 @Injectable()
 export class SweeperService extends LeaderLoop<SweepStats> {
   private rounds = 0;
+  /** When the previous sweep started and what it concluded about Snowline's own blindness. */
+  private previous?: { at: number; blindUntil: number | null };
 
   constructor(
     private readonly ds: DataSource,
@@ -145,10 +151,38 @@ export class SweeperService extends LeaderLoop<SweepStats> {
     };
     await Promise.all(Array.from({ length: Math.min(CLOUD_LANES, batches.length) }, lane));
 
-    // 2. Verdicts (pure).
+    // 2. Verdicts (pure), knowing Snowline's own outages: a gap in the sweeps or renewals missing
+    // fleet-wide give every agent one lease interval to come back before its lease is judged.
+    const previous = this.previous ?? (await this.previousSweep());
+    let leasedHosts = 0;
+    let newestRenewalAt: number | null = null;
+    for (const h of hosts) {
+      if (h.lease_expires_at === null) continue;
+      leasedHosts++;
+      const t = h.last_report_at?.getTime() ?? null;
+      if (t !== null && (newestRenewalAt === null || t > newestRenewalAt)) newestRenewalAt = t;
+    }
+    const blind = controlPlaneBlindUntil({
+      now: nowMs,
+      previousSweepAt: previous?.at ?? null,
+      sweepIntervalMs: this.config.health.sweepIntervalSeconds * 1000,
+      renewIntervalMs: this.config.agent.renewSeconds * 1000,
+      leaseTtlMs: this.config.agent.leaseTtlSeconds * 1000,
+      leasedHosts,
+      newestRenewalAt,
+      minHosts: this.config.health.zoneMinHosts,
+      previousBlindUntil: previous?.blindUntil ?? null,
+    });
+    this.previous = { at: nowMs, blindUntil: blind.blindUntil };
+    if (blind.blindUntil !== null && blind.blindUntil !== previous?.blindUntil)
+      this.log.warn(
+        { until: new Date(blind.blindUntil).toISOString(), why: blind.reason },
+        'Snowline was away: leases are not judged until agents have had one lease interval to renew',
+      );
     const settings = {
       renewIntervalMs: this.config.agent.renewSeconds * 1000,
       startupTimeoutMs: this.config.health.hostStartupTimeoutSeconds * 1000,
+      blindUntil: blind.blindUntil,
     };
     const verdicts = hosts.map((h) => {
       const s = observed.get(h.instance_id);
@@ -270,6 +304,21 @@ export class SweeperService extends LeaderLoop<SweepStats> {
       zones: Object.fromEntries(zones.map((z) => [z.zone, z.status])),
       failoversStarted,
       suspectSelf,
+      blindUntil: blind.blindUntil === null ? null : new Date(blind.blindUntil).toISOString(),
+      blindReason: blind.reason,
+    };
+  }
+
+  /** The last sweep any leader recorded (a restarted or new leader must see the gap too). */
+  private async previousSweep(): Promise<{ at: number; blindUntil: number | null } | undefined> {
+    const [row] = (await this.ds.query(
+      `SELECT stats->>'startedAt' AS started_at, stats->>'blindUntil' AS blind_until
+         FROM control_loops WHERE name = 'sweeper'`,
+    )) as { started_at: string | null; blind_until: string | null }[];
+    if (!row?.started_at) return undefined;
+    return {
+      at: Date.parse(row.started_at),
+      blindUntil: row.blind_until ? Date.parse(row.blind_until) : null,
     };
   }
 
