@@ -157,6 +157,55 @@ describe('failover end to end', () => {
     expect(Date.now() - flushedAt).toBeLessThan(3_000 + 20_000);
   });
 
+  it('should replace every validator whose instance the cloud says is gone, past the max-unhealthy cap', async () => {
+    // As after a restart that lost the simulator's instances: the cloud's own word, not silence.
+    stack = await startStack('failover-gone', {
+      ...FAST,
+      STANDBY_POOL: '0',
+      ZONE_MIN_HOSTS: '2',
+      FAILOVER_GRACE_SECONDS: '2',
+      FAILOVER_MAX_UNHEALTHY_PERCENT: '50',
+    });
+    const vs = [
+      await launchActive(stack, 'gone-0'),
+      await launchActive(stack, 'gone-1'),
+      await launchActive(stack, 'gone-2'),
+    ];
+    const watch = watchDuplicates(stack.simUrl, 250);
+    const ecs = new AlibabaEcsProvider(loadConfig({ ...stack.env }).cloud);
+    await ecs.delete(vs.map((v) => v.instanceId!));
+    // Never `active` on a host the cloud says is gone: degraded first, then moved.
+    await waitFor(
+      'every validator off active on its gone instance',
+      async () => {
+        const cur = await Promise.all(vs.map((v) => get(stack!, v.id)));
+        return cur.every((c, i) => c.state !== 'active' || c.generation > vs[i]!.generation);
+      },
+      10_000,
+      100,
+    );
+    const moved = await waitFor(
+      'every validator active on a new instance',
+      async () => {
+        const cur = await Promise.all(vs.map((v) => get(stack!, v.id)));
+        return cur.every((c, i) => c.state === 'active' && c.generation > vs[i]!.generation)
+          ? cur
+          : undefined;
+      },
+      120_000,
+      500,
+    );
+    watch.stop();
+    expect([...watch.duplicated]).toEqual([]);
+    for (const [i, v] of vs.entries()) {
+      expect(moved[i]!.instanceId).not.toBe(v.instanceId);
+      const types = await eventTypes(stack, v.id);
+      expect(types).toEqual(expect.arrayContaining(['validator.degraded', 'failover.started']));
+      // Events come in commit order: degraded before the move started.
+      expect(types.indexOf('validator.degraded')).toBeLessThan(types.indexOf('failover.started'));
+    }
+  });
+
   it('should not remediate and should open a critical incident when every zone goes dark', async () => {
     stack = await startStack('failover-dark', {
       ...FAST,
@@ -196,6 +245,9 @@ describe('failover end to end', () => {
     );
     expect(incident.severity).toBe('critical');
     expect(incident.summary).toMatch(/paused/);
+    // It names exactly the zones it is about: every one of them, none as healthy.
+    for (const z of zones) expect(incident.summary).toContain(`${z}: `);
+    expect(incident.summary).not.toMatch(/: healthy/);
     await new Promise((r) => setTimeout(r, 8_000)); // well past the grace period and several sweeps
     for (const v of vs) {
       const cur = await get(stack, v.id);

@@ -1,6 +1,7 @@
 import {
   aggregateZone,
   type BlindnessInput,
+  cloudEvidence,
   type CloudObservation,
   controlPlaneBlindUntil,
   controlPlaneSuspect,
@@ -75,6 +76,37 @@ describe(controlPlaneBlindUntil.name, () => {
     expect(r.blindUntil).toBe(blindUntil);
     if (reason) expect(r.reason).toMatch(reason);
     else expect(r.reason).toBeNull();
+  });
+});
+
+describe(cloudEvidence.name, () => {
+  it.each<[string, CloudObservation, string | null]>([
+    ['gone', 'missing', 'the instance no longer exists'],
+    ['not asked (call failed)', null, null],
+    ['Running, Ok', { status: 'Running', health: 'Ok', events: [] }, null],
+    ['Starting', { status: 'Starting', health: 'Initializing', events: [] }, null],
+    [
+      'Stopped',
+      { status: 'Stopped', health: 'Ok', events: [] },
+      'ECS reports the instance Stopped',
+    ],
+    [
+      'Stopping',
+      { status: 'Stopping', health: 'Ok', events: [] },
+      'ECS reports the instance Stopping',
+    ],
+    [
+      'Impaired with a system event',
+      { status: 'Running', health: 'Impaired', events: [{ type: 'SystemFailure.Reboot' }] },
+      'ECS reports the instance Impaired (SystemFailure.Reboot)',
+    ],
+    [
+      'Impaired, no event',
+      { status: 'Running', health: 'impaired', events: [] },
+      'ECS reports the instance Impaired',
+    ],
+  ])('should read %s', (_w, cloud, want) => {
+    expect(cloudEvidence(cloud)).toBe(want);
   });
 });
 
@@ -622,6 +654,69 @@ describe(decideRemediation.name, () => {
       settings,
     );
     expect(d.held[0]?.reason).toMatch(/suspecting the control plane/);
+  });
+
+  it.each<[string, Partial<RemediationContext>]>([
+    ['suspecting itself', { suspectSelf: true }],
+    ['above the max-unhealthy cap', { unhealthyAssigned: 30, totalAssigned: 30 }],
+    ['both', { suspectSelf: true, unhealthyAssigned: 30, totalAssigned: 30 }],
+  ])('should replace what the cloud confirms down even when %s', (_w, over) => {
+    const d = decideRemediation(
+      [{ ...cand('gone', 60_000), cloudConfirmed: true }, cand('silent', 60_000)],
+      ctx(over),
+      settings,
+    );
+    expect(d.start).toEqual(['gone']);
+    expect(Object.keys(heldReasons(d))).toEqual(['silent']);
+  });
+
+  it.each<[string, RemediationCandidate, Partial<RemediationContext>, string]>([
+    [
+      'inside its grace',
+      { ...cand('v1', 1_000), cloudConfirmed: true },
+      {},
+      'within the grace period',
+    ],
+    [
+      'past its daily budget',
+      { ...cand('v1', 60_000), cloudConfirmed: true },
+      { movesToday: new Map([['v1', 3]]) },
+      'moved 3 times in 24 h: flapping budget spent',
+    ],
+    [
+      'with every slot taken',
+      { ...cand('v1', 60_000), cloudConfirmed: true },
+      { running: 2, suspectSelf: true },
+      'max concurrent failovers reached',
+    ],
+    [
+      'past the rate',
+      { ...cand('v1', 60_000), cloudConfirmed: true },
+      { recentStarts: [ago(1_000), ago(2_000), ago(3_000)], unhealthyAssigned: 30 },
+      'failover rate limit reached',
+    ],
+  ])('should still hold a cloud-confirmed candidate %s', (_w, c, over, reason) => {
+    const d = decideRemediation([c], ctx(over), settings);
+    expect(d.start).toEqual([]);
+    expect(heldReasons(d)).toEqual({ v1: reason });
+  });
+
+  it('should replace every cloud-confirmed validator of a fleet whose instances are all gone, at the concurrency cap', () => {
+    const all = Array.from({ length: 5 }, (_, i) => ({
+      ...cand(`v${i}`, 60_000 + i),
+      cloudConfirmed: true,
+    }));
+    const d = decideRemediation(
+      all,
+      ctx({ unhealthyAssigned: 0, totalAssigned: 5, suspectSelf: true }),
+      settings,
+    );
+    expect(d.start).toHaveLength(2);
+    expect(d.held.map((h) => h.reason)).toEqual([
+      'max concurrent failovers reached',
+      'max concurrent failovers reached',
+      'max concurrent failovers reached',
+    ]);
   });
 
   it.each<[string, number, number, boolean]>([

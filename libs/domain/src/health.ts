@@ -80,25 +80,31 @@ export function controlPlaneBlindUntil(b: BlindnessInput): {
   return { blindUntil: null, reason: null };
 }
 
+/**
+ * Positive evidence from the cloud that the instance is down: gone, stopping or stopped, or impaired
+ * by a system event. Null when the cloud said nothing of the kind, or could not be asked. This is
+ * what the remediation caps must not hold back: they guard against Snowline's own blindness.
+ */
+export function cloudEvidence(cloud: CloudObservation): string | null {
+  if (cloud === 'missing') return 'the instance no longer exists';
+  if (!cloud) return null;
+  if (cloud.status === 'Stopped' || cloud.status === 'Stopping')
+    return `ECS reports the instance ${cloud.status}`;
+  if (cloud.health.toLowerCase() === 'impaired') {
+    const ev = cloud.events[0]?.type;
+    return `ECS reports the instance Impaired${ev ? ` (${ev})` : ''}`;
+  }
+  return null;
+}
+
 export function evaluateHealth(
   host: HostFacts,
   cloud: CloudObservation,
   now: number,
   s: HealthSettings,
 ): Verdict {
-  if (cloud === 'missing') return { state: 'unhealthy', reason: 'the instance no longer exists' };
-  if (cloud) {
-    if (cloud.status === 'Stopped' || cloud.status === 'Stopping') {
-      return { state: 'unhealthy', reason: `ECS reports the instance ${cloud.status}` };
-    }
-    if (cloud.health.toLowerCase() === 'impaired') {
-      const ev = cloud.events[0]?.type;
-      return {
-        state: 'unhealthy',
-        reason: `ECS reports the instance Impaired${ev ? ` (${ev})` : ''}`,
-      };
-    }
-  }
+  const evidence = cloudEvidence(cloud);
+  if (evidence) return { state: 'unhealthy', reason: evidence };
   // Registered but never leased (e.g. the agent died right after registering) is still starting: no
   // lease is no evidence of health, and without this it would read as "lease fresh" forever.
   if (host.registeredAt === null || host.leaseExpiresAt === null) {
@@ -211,6 +217,12 @@ export function controlPlaneSuspect(zones: ZoneAssessment[], s: ZoneSettings): b
 export interface RemediationCandidate {
   validatorId: string;
   unhealthySince: number;
+  /**
+   * The cloud itself says the instance is down (`cloudEvidence`). Such a candidate is not held by
+   * "suspect myself" or the max-unhealthy cap — those guard against Snowline's blindness, and this
+   * is not blindness — but grace, the daily budget, concurrency and the rate still apply.
+   */
+  cloudConfirmed?: boolean;
 }
 
 export interface RemediationSettings {
@@ -233,6 +245,7 @@ export interface RemediationContext {
   recentStarts: number[];
   /** Moves of each candidate in the last 24 h. */
   movesToday: ReadonlyMap<string, number>;
+  /** Assigned hosts unhealthy on Snowline's own word only (silence), not on the cloud's. */
   unhealthyAssigned: number;
   totalAssigned: number;
   suspectSelf: boolean;
@@ -249,19 +262,19 @@ export function decideRemediation(
   s: RemediationSettings,
 ): RemediationDecision {
   const held: RemediationDecision['held'] = [];
-  const holdAll = (reason: string) => ({
-    start: [],
-    held: candidates.map((c) => ({ validatorId: c.validatorId, reason })),
-  });
+  // The fleet-wide holds apply to what only Snowline's silence says; the cloud's word passes them.
+  let hold: string | null = null;
   if (ctx.suspectSelf)
-    return holdAll('every zone looks down: suspecting the control plane, not remediating');
-  if (
+    hold = 'every zone looks down: suspecting the control plane, not remediating';
+  else if (
     ctx.totalAssigned >= Math.max(1, s.capMinHosts ?? 1) &&
     ctx.unhealthyAssigned / ctx.totalAssigned > s.maxUnhealthyFraction
-  ) {
-    return holdAll(
-      `${ctx.unhealthyAssigned} of ${ctx.totalAssigned} hosts unhealthy, above the max-unhealthy cap of ${Math.round(100 * s.maxUnhealthyFraction)} %`,
-    );
+  )
+    hold = `${ctx.unhealthyAssigned} of ${ctx.totalAssigned} hosts unhealthy, above the max-unhealthy cap of ${Math.round(100 * s.maxUnhealthyFraction)} %`;
+  const eligible: RemediationCandidate[] = [];
+  for (const c of candidates) {
+    if (hold !== null && !c.cloudConfirmed) held.push({ validatorId: c.validatorId, reason: hold });
+    else eligible.push(c);
   }
   let slots = Math.max(0, s.maxConcurrent - ctx.running);
   let tokens = Math.max(
@@ -269,7 +282,7 @@ export function decideRemediation(
     s.ratePerMinute - ctx.recentStarts.filter((t) => ctx.now - t < 60_000).length,
   );
   const start: string[] = [];
-  for (const c of [...candidates].sort((a, b) => a.unhealthySince - b.unhealthySince)) {
+  for (const c of eligible.sort((a, b) => a.unhealthySince - b.unhealthySince)) {
     if (ctx.now - c.unhealthySince < s.graceMs) {
       held.push({ validatorId: c.validatorId, reason: 'within the grace period' });
     } else if ((ctx.movesToday.get(c.validatorId) ?? 0) >= s.dailyBudget) {

@@ -47,6 +47,14 @@ export class FailoverService {
         allowed: v.zones,
         blocked: [...blocked, ...(fromZone ? [fromZone] : [])],
       });
+      if (!zones.length) {
+        // Nowhere to go: every zone it may use is closed to placement (or is the one it is leaving).
+        // Fencing it now would only take the identity off a host that may come back; hold, and say so.
+        const held = `failover held: no zone it may use is open to placement (${req.reason})`;
+        if (v.stateReason !== held)
+          await tx.update(ValidatorEntity, { id: v.id }, { stateReason: held });
+        return null;
+      }
       const generation = v.generation + 1;
       const [standby] = zones.length
         ? ((await tx.query(

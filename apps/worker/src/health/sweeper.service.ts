@@ -4,6 +4,7 @@ import { CloudProvider, type InstanceFullStatus } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import {
   aggregateZone,
+  cloudEvidence,
   controlPlaneBlindUntil,
   controlPlaneSuspect,
   decideRemediation,
@@ -204,7 +205,7 @@ export class SweeperService extends LeaderLoop<SweepStats> {
         nowMs,
         settings,
       );
-      return { host: h, verdict: v, cloud: s };
+      return { host: h, verdict: v, cloud: s, cloudConfirmed: cloudEvidence(cloud) !== null };
     });
 
     // 3. Record what changed (one statement), with an event per transition.
@@ -430,7 +431,9 @@ export class SweeperService extends LeaderLoop<SweepStats> {
   private async recordSelfSuspicion(suspect: boolean, zones: ZoneAssessment[]): Promise<void> {
     if (!suspect)
       return this.closeIncident('control-plane-suspect', null, 'zones look healthy again');
-    const summary = `Every zone looks down (${zones.map((z) => `${z.zone}: ${z.status}`).join(', ')}): suspecting Snowline's own network or clock; automatic failover is paused`;
+    // Name exactly the zones this is about: the ones judged down (controlPlaneSuspect's own view).
+    const down = zones.filter((z) => z.status !== 'healthy');
+    const summary = `${down.length === zones.length ? 'Every zone' : 'Every zone with enough hosts to judge'} looks down (${down.map((z) => `${z.zone}: ${z.status}`).join(', ')}): suspecting Snowline's own network or clock; failover on Snowline's word alone is paused (instances the cloud reports gone or stopped are still replaced)`;
     const opened = (await this.ds.query(
       `INSERT INTO incidents (zone, kind, severity, summary) VALUES (NULL, 'control-plane-suspect', 'critical', $1)
        ON CONFLICT (kind, coalesce(zone, '')) WHERE status = 'open' DO NOTHING RETURNING id`,
@@ -447,16 +450,25 @@ export class SweeperService extends LeaderLoop<SweepStats> {
   }
 
   private async remediate(
-    verdicts: { host: HostRow; verdict: { state: HealthState; reason: string } }[],
+    verdicts: {
+      host: HostRow;
+      verdict: { state: HealthState; reason: string };
+      cloudConfirmed: boolean;
+    }[],
     suspectSelf: boolean,
     nowMs: number,
   ): Promise<number> {
     const current = verdicts.filter(
       (x) => x.host.role === 'assigned' && x.host.validator_id && x.host.v_host_id === x.host.id,
     );
-    // Degraded while the node or agent looks wrong but the identity need not move (one statement each way).
+    // Degraded while the node or agent looks wrong (one statement each way): a validator whose host
+    // is suspect or unhealthy never shows `active`, held or not.
     await this.moveStates(
-      current.filter((x) => x.verdict.state === 'suspect' && x.host.v_state === 'active'),
+      current.filter(
+        (x) =>
+          (x.verdict.state === 'suspect' || x.verdict.state === 'unhealthy') &&
+          x.host.v_state === 'active',
+      ),
       'degraded',
       'active',
     );
@@ -481,7 +493,10 @@ export class SweeperService extends LeaderLoop<SweepStats> {
         WHERE started_at > now() - interval '1 day' AND validator_id = ANY($1) GROUP BY validator_id`,
       [candidates.map((c) => c.host.validator_id)],
     )) as { validator_id: string; n: number }[];
-    const unhealthyAssigned = current.filter((x) => x.verdict.state === 'unhealthy').length;
+    // The max-unhealthy cap weighs Snowline's own word (silence) only, never the cloud's.
+    const unhealthyAssigned = current.filter(
+      (x) => x.verdict.state === 'unhealthy' && !x.cloudConfirmed,
+    ).length;
     const decision = decideRemediation(
       candidates.map((c) => ({
         validatorId: c.host.validator_id!,
@@ -489,6 +504,7 @@ export class SweeperService extends LeaderLoop<SweepStats> {
           c.host.health === 'unhealthy' && c.host.health_since
             ? c.host.health_since.getTime()
             : nowMs,
+        cloudConfirmed: c.cloudConfirmed,
       })),
       {
         now: nowMs,
