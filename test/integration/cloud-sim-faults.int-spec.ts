@@ -1,4 +1,4 @@
-import { AlibabaEcsProvider, Transient, type EcsCloudConfig } from '@snowline/cloud';
+import { AlibabaEcsProvider, InvalidConfig, Transient, type EcsCloudConfig } from '@snowline/cloud';
 import { startEcsSim, type EcsSim } from '../../apps/ecs-sim/src/sim';
 import type { SimHostContext } from '../../apps/ecs-sim/src/state';
 
@@ -18,6 +18,7 @@ async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 5000): P
 describe('ecs-sim fault API', () => {
   let sim: EcsSim;
   let cloud: AlibabaEcsProvider;
+  let config: EcsCloudConfig;
   const contexts = new Map<string, SimHostContext>();
   let seq = 0;
 
@@ -40,7 +41,7 @@ describe('ecs-sim fault API', () => {
       },
     });
     const zones = ['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d'];
-    const config: EcsCloudConfig = {
+    config = {
       provider: 'sim',
       region: 'cn-hongkong',
       zones,
@@ -193,5 +194,60 @@ describe('ecs-sim fault API', () => {
     // Replaying the ClientToken finds the instance the lost answer created.
     await expect(cloud.launch(req)).resolves.toBe(tagged[0]!.instanceId);
     expect(await cloud.listByTag('faults:case', 'after')).toHaveLength(1);
+  });
+
+  it('should let about `availability` of calls through a degraded region and refuse custom images', async () => {
+    const res = await post({ kind: 'region-degraded', availability: 0.2, seed: 2022 });
+    expect(res.status).toBe(201);
+    const fault = (await res.json()) as { id: string; code: string; customImageCode: string };
+    expect(fault).toMatchObject({
+      code: 'ServiceUnavailable',
+      customImageCode: 'InvalidImageId.NotFound',
+    });
+    let ok = 0;
+    const codes = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      try {
+        await cloud.zones();
+        ok++;
+      } catch (err) {
+        expect(err).toBeInstanceOf(Transient);
+        codes.add((err as Transient).code ?? '');
+      }
+    }
+    // Binomial(200, 0.2): 40 ± 11 at two standard deviations.
+    expect(ok).toBeGreaterThanOrEqual(29);
+    expect(ok).toBeLessThanOrEqual(51);
+    expect([...codes]).toEqual(['ServiceUnavailable']);
+    const listed = (await (await fetch(`${sim.url}/_sim/faults`)).json()) as { hits: number }[];
+    expect(listed[0]!.hits).toBe(200 - ok);
+    await fetch(`${sim.url}/_sim/faults/${fault.id}`, { method: 'DELETE' });
+
+    // Only DescribeZones degraded: launches are not rolled, yet a custom image still fails every time.
+    await post({ kind: 'region-degraded', availability: 0, actions: ['DescribeZones'] });
+    await expect(cloud.zones()).rejects.toBeInstanceOf(Transient);
+    const custom = new AlibabaEcsProvider({ ...config, imageId: 'm-j6csimsnowline0001' });
+    const launch = (p: AlibabaEcsProvider) =>
+      p.launch({
+        clientToken: `faults-${++seq}`,
+        zoneId: 'cn-hongkong-d',
+        instanceType: 'ecs.g7.2xlarge',
+        tags: {},
+      });
+    for (let i = 0; i < 3; i++) {
+      await expect(launch(custom)).rejects.toMatchObject({
+        name: InvalidConfig.name,
+        code: 'InvalidImageId.NotFound',
+      });
+    }
+    const fromPublic = await launch(cloud);
+    await fetch(`${sim.url}/_sim/faults`, { method: 'DELETE' });
+    const fromCustom = await launch(custom);
+    await expect(cloud.zones()).resolves.toHaveLength(3);
+    await waitFor(async () => {
+      const all = await cloud.describe([fromPublic, fromCustom]);
+      return all.length === 2 && all.every((i) => i.status === 'Running') ? true : undefined;
+    });
+    await cloud.delete([fromPublic, fromCustom]);
   });
 });

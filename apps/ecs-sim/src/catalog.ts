@@ -4,6 +4,8 @@ export const SIM_ZONES = ['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d'];
 export const SIM_SECURITY_GROUP = 'sg-sim-default';
 export const SIM_VPC = 'vpc-sim-default';
 export const SIM_IMAGE = 'ubuntu_24_04_x64_20G_alibase_20250101.vhd';
+/** Custom images (ECS names them `m-…`): what a region-degraded fault refuses to launch from. */
+export const SIM_CUSTOM_IMAGES = ['m-j6csimsnowline0001'];
 
 export interface InstanceTypeSpec {
   cpu: number;

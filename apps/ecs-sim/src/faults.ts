@@ -38,10 +38,46 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
     /** `after`: the action takes effect, then its answer is the error (a response lost in flight). */
     when: z.enum(['before', 'after']).default('before'),
   }),
+  /**
+   * The regional control plane is degraded, as ECS in cn-hongkong on 2022-12-18 (~20 % of API
+   * calls succeeded; launches from custom images failed outright).
+   */
+  z.object({
+    kind: z.literal('region-degraded'),
+    /** Fraction of calls that succeed. */
+    availability: z.number().min(0).max(1).default(0.2),
+    /** Actions affected; all when omitted. */
+    actions: z.array(z.string().min(1)).min(1).optional(),
+    code: z.string().min(1).default('ServiceUnavailable'),
+    status: z.number().int().min(400).max(599).optional(),
+    message: z.string().optional(),
+    /** Added to every affected call, failed or not. */
+    latencyMs: z.number().int().min(0).max(120_000).default(0),
+    /**
+     * What RunInstances from a custom image (`m-…`) answers, whatever `availability` and `actions`
+     * say; null lets them through. The outage report names no code: an image service that cannot
+     * read the image says it does not exist.
+     */
+    customImageCode: z.string().min(1).nullable().default('InvalidImageId.NotFound'),
+    /** Seeds this fault's own PRNG, so a run fails the same calls every time. */
+    seed: z.number().int().optional(),
+  }),
 ]);
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
 export type FaultSpecInput = z.input<typeof faultSpecSchema>;
 export type Fault = FaultSpec & { id: string; createdAt: string; hits: number };
+
+/** mulberry32: small, fast and good enough to pick which calls fail. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
 
 /** Default HTTP status for well-known codes, so a fault only needs `code`. */
 const DEFAULT_STATUS: Record<string, number> = {
@@ -72,6 +108,8 @@ export function defaultStatusFor(code: string): number {
 
 export class FaultRegistry {
   private readonly faults = new Map<string, Fault>();
+  /** Per-fault PRNGs for faults that carry a `seed`. */
+  private readonly rngs = new Map<string, () => number>();
 
   constructor(
     private readonly state: SimState,
@@ -86,6 +124,19 @@ export class FaultRegistry {
             (f.zone === undefined || f.zone === zone) &&
             (f.instanceType === undefined || f.instanceType === type)),
       );
+    state.imageUnavailable = (imageId) => {
+      if (!imageId.startsWith('m-')) return null;
+      for (const f of this.faults.values()) {
+        if (f.kind !== 'region-degraded' || f.customImageCode === null) continue;
+        f.hits++;
+        return new SimApiError(
+          defaultStatusFor(f.customImageCode),
+          f.customImageCode,
+          `The specified ImageId ${imageId} does not exist.`,
+        );
+      }
+      return null;
+    };
   }
 
   private has(pred: (f: Fault) => boolean): boolean {
@@ -125,6 +176,8 @@ export class FaultRegistry {
       hits: 0,
     };
     this.faults.set(fault.id, fault);
+    if (spec.kind === 'region-degraded' && spec.seed !== undefined)
+      this.rngs.set(fault.id, seededRandom(spec.seed));
     if (spec.kind === 'zone-power-loss') this.state.powerOff(spec.zone);
     if (spec.kind === 'instance-failure') {
       for (const id of spec.instanceIds) if (this.state.instances.has(id)) this.state.fail(id);
@@ -136,6 +189,7 @@ export class FaultRegistry {
     const fault = this.faults.get(id);
     if (!fault) return false;
     this.faults.delete(id);
+    this.rngs.delete(id);
     if (
       fault.kind === 'zone-power-loss' &&
       !this.has((f) => f.kind === 'zone-power-loss' && f.zone === fault.zone)
@@ -157,16 +211,36 @@ export class FaultRegistry {
   forAction(
     action: string,
   ): { latencyMs: number; error?: SimApiError; when?: 'before' | 'after' } | null {
+    // A degraded region slows every call it touches; that latency adds to whatever fires after it.
+    let latencyMs = 0;
+    let touched = false;
     for (const f of this.faults.values()) {
+      if (f.kind === 'region-degraded') {
+        if (f.actions && !f.actions.includes(action)) continue;
+        touched = true;
+        latencyMs += f.latencyMs;
+        if ((this.rngs.get(f.id) ?? this.random)() < f.availability) continue;
+        f.hits++;
+        return {
+          latencyMs,
+          when: 'before',
+          error: new SimApiError(
+            f.status ?? defaultStatusFor(f.code),
+            f.code,
+            f.message ?? `The request has failed due to a temporary failure of the server.`,
+          ),
+        };
+      }
       if (f.kind !== 'api-error' || (f.action !== '*' && f.action !== action)) continue;
       if (this.random() >= f.probability) continue;
       f.hits++;
       if (f.count !== undefined && f.hits >= f.count) this.faults.delete(f.id);
-      if (!f.code) return { latencyMs: f.latencyMs };
+      latencyMs += f.latencyMs;
+      if (!f.code) return { latencyMs };
       const headers: Record<string, string> = {};
       if (f.retryAfterMs !== undefined) headers['x-acs-retry-after'] = String(f.retryAfterMs);
       return {
-        latencyMs: f.latencyMs,
+        latencyMs,
         when: f.when,
         error: new SimApiError(
           f.status ?? defaultStatusFor(f.code),
@@ -176,6 +250,6 @@ export class FaultRegistry {
         ),
       };
     }
-    return null;
+    return touched ? { latencyMs } : null;
   }
 }

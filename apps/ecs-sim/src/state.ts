@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  SIM_CUSTOM_IMAGES,
   SIM_IMAGE,
   SIM_INSTANCE_TYPES,
   SIM_REGION,
@@ -122,6 +123,8 @@ export interface SimStateOptions {
   isPartitioned?: (zoneId: string) => boolean;
   /** Whether a zone/type has no stock (no-stock fault). */
   isOutOfStock?: (zoneId: string, instanceType: string) => boolean;
+  /** The error a launch from this image fails with now, if any (region-degraded fault). */
+  imageUnavailable?: (imageId: string) => SimApiError | null;
   /** How hosts reach the control plane (default: the global fetch). */
   fetch?: typeof fetch;
 }
@@ -162,6 +165,7 @@ export class SimState {
   hostFactory?: HostFactory;
   isPartitioned: (zoneId: string) => boolean;
   isOutOfStock: (zoneId: string, instanceType: string) => boolean;
+  imageUnavailable: (imageId: string) => SimApiError | null;
 
   constructor(opts: SimStateOptions = {}) {
     this.region = opts.region ?? SIM_REGION;
@@ -179,6 +183,7 @@ export class SimState {
     this.hostFactory = opts.hostFactory;
     this.isPartitioned = opts.isPartitioned ?? (() => false);
     this.isOutOfStock = opts.isOutOfStock ?? (() => false);
+    this.imageUnavailable = opts.imageUnavailable ?? (() => null);
     this.baseFetch = opts.fetch ?? fetch;
   }
 
@@ -252,13 +257,15 @@ export class SimState {
         `The specified SecurityGroupId ${spec.securityGroupId} does not exist.`,
       );
     }
-    if (spec.imageId !== SIM_IMAGE) {
+    if (spec.imageId !== SIM_IMAGE && !SIM_CUSTOM_IMAGES.includes(spec.imageId)) {
       throw new SimApiError(
         404,
         'InvalidImageId.NotFound',
         `The specified ImageId ${spec.imageId} does not exist.`,
       );
     }
+    const imageError = this.imageUnavailable(spec.imageId);
+    if (imageError) throw imageError;
     if (!SIM_INSTANCE_TYPES[spec.instanceType]) {
       throw new SimApiError(
         400,
