@@ -76,6 +76,25 @@ describe('ecs-sim fault API', () => {
   };
   const post = (body: unknown): Promise<Response> =>
     fetch(`${sim.url}/_sim/faults`, { method: 'POST', body: JSON.stringify(body) });
+  const addFault = async (body: unknown): Promise<string> => {
+    const res = await post(body);
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { id: string }).id;
+  };
+  const endFault = (id: string): Promise<Response> =>
+    fetch(`${sim.url}/_sim/faults/${id}`, { method: 'DELETE' });
+  /** Ground truth, from the hosts rather than from ECS. */
+  const node = async (
+    instanceId: string,
+  ): Promise<{ status: string; running: boolean; hosted: boolean } | undefined> => {
+    const all = (await (await fetch(`${sim.url}/_sim/nodes`)).json()) as {
+      instanceId: string;
+      status: string;
+      running: boolean;
+      hosted: boolean;
+    }[];
+    return all.find((n) => n.instanceId === instanceId);
+  };
 
   it('should add, list and end faults, and refuse a malformed one', async () => {
     const res = await post({
@@ -249,5 +268,43 @@ describe('ecs-sim fault API', () => {
       return all.length === 2 && all.every((i) => i.status === 'Running') ? true : undefined;
     });
     await cloud.delete([fromPublic, fromCustom]);
+  });
+
+  it('should report Stopped only delayMs after an instance really stopped (stopped-late)', async () => {
+    const stopped = await launchRunning('cn-hongkong-b');
+    const dark = await launchRunning('cn-hongkong-c');
+    await addFault({ kind: 'stopped-late', zone: 'cn-hongkong-b', delayMs: 1000 });
+    const darkLate = await addFault({ kind: 'stopped-late', instanceId: dark, delayMs: 60_000 });
+
+    await cloud.stop([stopped]);
+    const reallyStoppedAt = await waitFor(async () =>
+      (await node(stopped))?.status === 'Stopped' ? Date.now() : undefined,
+    );
+    expect(await node(stopped)).toMatchObject({ running: false, hosted: false });
+    expect((await cloud.describe([stopped]))[0]?.status).toBe('Stopping');
+    expect((await cloud.fullStatus([stopped]))[0]).toMatchObject({ status: 'Stopping' });
+    const seenStoppedAt = await waitFor(async () =>
+      (await cloud.describe([stopped]))[0]?.status === 'Stopped' ? Date.now() : undefined,
+    );
+    // The lag runs from the real stop; polling every 20 ms blurs both ends a little.
+    expect(seenStoppedAt - reallyStoppedAt).toBeGreaterThanOrEqual(900);
+    expect(seenStoppedAt - reallyStoppedAt).toBeLessThan(1500);
+
+    // After a power loss the lagging answer is the status before it: Running.
+    const power = await addFault({ kind: 'zone-power-loss', zone: 'cn-hongkong-c' });
+    expect(await node(dark)).toMatchObject({ status: 'Stopped', running: false });
+    expect((await cloud.describe([dark]))[0]?.status).toBe('Running');
+    expect((await cloud.fullStatus([dark]))[0]).toMatchObject({
+      status: 'Running',
+      health: 'Impaired',
+    });
+    await endFault(darkLate);
+    expect((await cloud.describe([dark]))[0]?.status).toBe('Stopped');
+
+    await endFault(power);
+    await waitFor(async () =>
+      (await cloud.describe([dark]))[0]?.status === 'Running' ? true : undefined,
+    );
+    await cloud.delete([stopped, dark]);
   });
 });

@@ -225,7 +225,7 @@ function selectInstances(state: SimState, q: Query, idsParam: string | undefined
   return base.filter(
     (i) =>
       (zoneId === undefined || i.zoneId === zoneId) &&
-      (status === undefined || i.status === status) &&
+      (status === undefined || state.reportedStatus(i) === status) &&
       (vsw === undefined || i.vSwitchId === vsw) &&
       (type === undefined || i.instanceType === type) &&
       (name === undefined || i.instanceName === name) &&
@@ -237,13 +237,14 @@ function selectInstances(state: SimState, q: Query, idsParam: string | undefined
 
 function instanceView(state: SimState, i: SimInstance): Record<string, unknown> {
   const spec = SIM_INSTANCE_TYPES[i.instanceType];
+  const status = state.reportedStatus(i);
   return {
     InstanceId: i.instanceId,
     InstanceName: i.instanceName,
     HostName: i.instanceId,
     RegionId: i.regionId,
     ZoneId: i.zoneId,
-    Status: i.status,
+    Status: status,
     InstanceType: i.instanceType,
     InstanceTypeFamily: i.instanceType.split('.').slice(0, 2).join('.'),
     Cpu: spec?.cpu ?? 0,
@@ -257,7 +258,7 @@ function instanceView(state: SimState, i: SimInstance): Record<string, unknown> 
     CreationTime: minuteTime(i.createdAt),
     StartTime: i.startedAt ? minuteTime(i.startedAt) : '',
     ExpiredTime: '2099-12-31T15:59Z',
-    StoppedMode: i.status === 'Stopped' ? 'KeepCharging' : 'Not-applicable',
+    StoppedMode: status === 'Stopped' ? 'KeepCharging' : 'Not-applicable',
     SecurityGroupIds: { SecurityGroupId: [i.securityGroupId] },
     VpcAttributes: {
       VpcId: SIM_VPC,
@@ -267,7 +268,7 @@ function instanceView(state: SimState, i: SimInstance): Record<string, unknown> 
     PublicIpAddress: { IpAddress: [] },
     Tags: { Tag: [...i.tags].map(([TagKey, TagValue]) => ({ TagKey, TagValue })) },
     OperationLocks: { LockReason: [] },
-    HealthStatus: state.health(i),
+    HealthStatus: state.health(i, status),
   };
 }
 
@@ -400,7 +401,10 @@ const DescribeInstanceStatus: ActionHandler = (state, q) => {
   const p = page(items, { ...q, PageNumber: q.PageNumber ?? '1' }, 'PageSize', 50, 10);
   return {
     InstanceStatuses: {
-      InstanceStatus: p.items.map((i) => ({ InstanceId: i.instanceId, Status: i.status })),
+      InstanceStatus: p.items.map((i) => ({
+        InstanceId: i.instanceId,
+        Status: state.reportedStatus(i),
+      })),
     },
     TotalCount: p.total,
     PageNumber: p.pageNumber,
@@ -421,18 +425,23 @@ const DescribeInstancesFullStatus: ActionHandler = (state, q) => {
     ? ids.map((id) => state.instances.get(id)).filter((i): i is SimInstance => !!i)
     : [...state.instances.values()];
   const health = optional(q, 'HealthStatus');
-  if (health) items = items.filter((i) => state.health(i).toLowerCase() === health.toLowerCase());
+  if (health) {
+    items = items.filter(
+      (i) => state.health(i, state.reportedStatus(i)).toLowerCase() === health.toLowerCase(),
+    );
+  }
   const status = optional(q, 'Status');
-  if (status) items = items.filter((i) => i.status === status);
+  if (status) items = items.filter((i) => state.reportedStatus(i) === status);
   items.sort((a, b) => a.seq - b.seq);
   const p = page(items, { ...q, PageNumber: q.PageNumber ?? '1' }, 'PageSize', 100, 10);
   return {
     InstanceFullStatusSet: {
       InstanceFullStatusType: p.items.map((i) => {
-        const h = state.health(i);
+        const shown = state.reportedStatus(i);
+        const h = state.health(i, shown);
         return {
           InstanceId: i.instanceId,
-          Status: { Name: i.status, Code: STATUS_CODES[i.status] },
+          Status: { Name: shown, Code: STATUS_CODES[shown] },
           HealthStatus: { Name: h, Code: HEALTH_CODES[h] },
           ScheduledSystemEventSet: {
             ScheduledSystemEventType: i.events

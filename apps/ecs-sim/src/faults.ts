@@ -7,6 +7,13 @@ import type { SimState } from './state';
  * The fault API (`POST/GET/DELETE /_sim/faults`), modelled on LocalStack's chaos API: faults per
  * zone, instance or API action, with a probability, a status code and a latency.
  */
+/** Which instances a fault hits: a zone's, the listed ones, or both. At least one must be given. */
+const targetFields = {
+  zone: z.string().min(1).optional(),
+  instanceIds: z.array(z.string().min(1)).min(1).max(1000).optional(),
+};
+const delayMs = z.number().int().min(1).max(3_600_000);
+
 export const faultSpecSchema = z.discriminatedUnion('kind', [
   /** Every instance in the zone loses power: Stopped + Impaired, hosts die; launches there fail NoStock. */
   z.object({ kind: z.literal('zone-power-loss'), zone: z.string().min(1) }),
@@ -62,6 +69,17 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
     /** Seeds this fault's own PRNG, so a run fails the same calls every time. */
     seed: z.number().int().optional(),
   }),
+  /**
+   * Describe* keep answering Running (or Stopping) for `delayMs` of wall time after an instance
+   * really became Stopped, as a lagging status cache would; mutations and /_sim/nodes see the truth.
+   */
+  z.object({
+    kind: z.literal('stopped-late'),
+    ...targetFields,
+    delayMs,
+    /** Default: the status it had before it stopped (Stopping after a stop, Running after power loss). */
+    reportAs: z.enum(['Running', 'Stopping']).optional(),
+  }),
 ]);
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
 export type FaultSpecInput = z.input<typeof faultSpecSchema>;
@@ -106,10 +124,19 @@ export function defaultStatusFor(code: string): number {
   return 400;
 }
 
+function targets(
+  f: { zone?: string; instanceIds?: string[] },
+  inst: { zoneId: string; instanceId: string },
+): boolean {
+  return f.zone === inst.zoneId || (f.instanceIds?.includes(inst.instanceId) ?? false);
+}
+
 export class FaultRegistry {
   private readonly faults = new Map<string, Fault>();
   /** Per-fault PRNGs for faults that carry a `seed`. */
   private readonly rngs = new Map<string, () => number>();
+  /** When each fault began, on the state's clock: a stopped-late fault hides only later stops. */
+  private readonly since = new Map<string, number>();
 
   constructor(
     private readonly state: SimState,
@@ -124,6 +151,18 @@ export class FaultRegistry {
             (f.zone === undefined || f.zone === zone) &&
             (f.instanceType === undefined || f.instanceType === type)),
       );
+    state.lateStatus = (inst) => {
+      const at = inst.stoppedAt;
+      if (at === undefined) return null;
+      const now = state.now();
+      for (const f of this.faults.values()) {
+        if (f.kind !== 'stopped-late' || !targets(f, inst)) continue;
+        if (at < (this.since.get(f.id) ?? Infinity) || now - at >= f.delayMs) continue;
+        f.hits++;
+        return f.reportAs ?? (inst.stoppedFrom === 'Stopping' ? 'Stopping' : 'Running');
+      }
+      return null;
+    };
     state.imageUnavailable = (imageId) => {
       if (!imageId.startsWith('m-')) return null;
       for (const f of this.faults.values()) {
@@ -161,12 +200,25 @@ export class FaultRegistry {
       input = { ...rest, instanceIds: [instanceId] };
     }
     const spec = faultSpecSchema.parse(input);
+    // no-stock has never checked its zone; left as it was.
     if (
-      (spec.kind === 'zone-power-loss' || spec.kind === 'zone-partition') &&
+      spec.kind !== 'no-stock' &&
+      'zone' in spec &&
+      spec.zone !== undefined &&
       !this.state.zones.includes(spec.zone)
     ) {
       throw new z.ZodError([
         { code: 'custom', path: ['zone'], message: `unknown zone ${spec.zone}`, input: spec.zone },
+      ]);
+    }
+    if (spec.kind === 'stopped-late' && !spec.zone && !spec.instanceIds) {
+      throw new z.ZodError([
+        {
+          code: 'custom',
+          path: ['zone'],
+          message: 'give zone, instanceIds (or instanceId), or both',
+          input,
+        },
       ]);
     }
     const fault: Fault = {
@@ -176,6 +228,7 @@ export class FaultRegistry {
       hits: 0,
     };
     this.faults.set(fault.id, fault);
+    this.since.set(fault.id, this.state.now());
     if (spec.kind === 'region-degraded' && spec.seed !== undefined)
       this.rngs.set(fault.id, seededRandom(spec.seed));
     if (spec.kind === 'zone-power-loss') this.state.powerOff(spec.zone);
@@ -190,6 +243,7 @@ export class FaultRegistry {
     if (!fault) return false;
     this.faults.delete(id);
     this.rngs.delete(id);
+    this.since.delete(id);
     if (
       fault.kind === 'zone-power-loss' &&
       !this.has((f) => f.kind === 'zone-power-loss' && f.zone === fault.zone)

@@ -89,6 +89,9 @@ export interface SimInstance {
   /** Set by faults; while set, the instance has no power / is failed. */
   powerLost: boolean;
   failed: boolean;
+  /** When the instance last became Stopped, and from what: a stopped-late fault reports that instead. */
+  stoppedAt?: number;
+  stoppedFrom?: SimStatus;
   events: SimEvent[];
   /** Status steps still to come, e.g. a reboot's Starting → Running. */
   plan: { to: SimStatus; inMs: number }[];
@@ -125,6 +128,8 @@ export interface SimStateOptions {
   isOutOfStock?: (zoneId: string, instanceType: string) => boolean;
   /** The error a launch from this image fails with now, if any (region-degraded fault). */
   imageUnavailable?: (imageId: string) => SimApiError | null;
+  /** What Describe* should say instead of Stopped for a while (stopped-late fault). */
+  lateStatus?: (inst: SimInstance) => SimStatus | null;
   /** How hosts reach the control plane (default: the global fetch). */
   fetch?: typeof fetch;
 }
@@ -155,7 +160,7 @@ export class SimState {
   private readonly opts: Required<
     Pick<SimStateOptions, 'pendingMs' | 'startingMs' | 'stoppingMs' | 'maxInstances' | 'timeScale'>
   >;
-  private readonly now: () => number;
+  readonly now: () => number;
   private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
   private seq = 0;
   private ipCounter = 10;
@@ -166,6 +171,7 @@ export class SimState {
   isPartitioned: (zoneId: string) => boolean;
   isOutOfStock: (zoneId: string, instanceType: string) => boolean;
   imageUnavailable: (imageId: string) => SimApiError | null;
+  lateStatus: (inst: SimInstance) => SimStatus | null;
 
   constructor(opts: SimStateOptions = {}) {
     this.region = opts.region ?? SIM_REGION;
@@ -184,6 +190,7 @@ export class SimState {
     this.isPartitioned = opts.isPartitioned ?? (() => false);
     this.isOutOfStock = opts.isOutOfStock ?? (() => false);
     this.imageUnavailable = opts.imageUnavailable ?? (() => null);
+    this.lateStatus = opts.lateStatus ?? (() => null);
     this.baseFetch = opts.fetch ?? fetch;
   }
 
@@ -343,6 +350,10 @@ export class SimState {
     inst.gen++;
     inst.status = to;
     inst.plan = plan;
+    if (to === 'Stopped' && from !== 'Stopped') {
+      inst.stoppedAt = at;
+      inst.stoppedFrom = from;
+    }
     if (from === 'Running' && to !== 'Running') this.detachHost(inst);
     if (to === 'Running' && from !== 'Running') {
       inst.startedAt = this.now();
@@ -489,9 +500,15 @@ export class SimState {
     return inst;
   }
 
-  health(inst: SimInstance): SimHealth {
+  /** The status Describe* answers with: the real one unless a stopped-late fault holds it back. */
+  reportedStatus(inst: SimInstance): SimStatus {
+    if (inst.status !== 'Stopped') return inst.status;
+    return this.lateStatus(inst) ?? inst.status;
+  }
+
+  health(inst: SimInstance, status: SimStatus = inst.status): SimHealth {
     if (inst.powerLost || inst.failed) return 'Impaired';
-    switch (inst.status) {
+    switch (status) {
       case 'Running':
         return 'OK';
       case 'Pending':

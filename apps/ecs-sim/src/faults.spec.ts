@@ -1,0 +1,122 @@
+import { ACTIONS } from './actions';
+import { FaultRegistry } from './faults';
+import { SimState, type SimHost } from './state';
+
+const REGION = { RegionId: 'cn-hongkong' };
+
+function setup() {
+  let now = 1_000_000;
+  const alive = new Set<string>();
+  const state = new SimState({
+    now: () => now,
+    hostFactory: (ctx) => {
+      alive.add(ctx.instanceId);
+      const host: SimHost = {
+        stop: () => alive.delete(ctx.instanceId),
+        handle: () => Promise.resolve({ status: 200, body: {} }),
+      };
+      return host;
+    },
+  });
+  const faults = new FaultRegistry(state);
+  const advance = (ms: number): void => {
+    now += ms;
+    state.tick();
+  };
+  const launch = (zone = 'cn-hongkong-c'): string => {
+    const [id] = state.run({
+      regionId: 'cn-hongkong',
+      zoneId: zone,
+      instanceType: 'ecs.g7.2xlarge',
+      imageId: 'ubuntu_24_04_x64_20G_alibase_20250101.vhd',
+      vSwitchId: `vsw-sim-${zone.slice(-1)}`,
+      securityGroupId: 'sg-sim-default',
+      amount: 1,
+      tags: [],
+      userData: '',
+    });
+    advance(1000);
+    expect(state.get(id!).status).toBe('Running');
+    return id!;
+  };
+  /** What each of the three Describe actions says about one instance. */
+  const described = (id: string): string[] => {
+    const q = { ...REGION, 'InstanceId.1': id };
+    const di = ACTIONS.DescribeInstances!(state, { ...REGION, InstanceIds: JSON.stringify([id]) });
+    const ds = ACTIONS.DescribeInstanceStatus!(state, q);
+    const fs = ACTIONS.DescribeInstancesFullStatus!(state, q);
+    const pick = (v: unknown, path: string[]): string =>
+      String(path.reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], v) ?? 'absent');
+    return [
+      pick(di, ['Instances', 'Instance', '0', 'Status']),
+      pick(ds, ['InstanceStatuses', 'InstanceStatus', '0', 'Status']),
+      pick(fs, ['InstanceFullStatusSet', 'InstanceFullStatusType', '0', 'Status', 'Name']),
+    ];
+  };
+  return { state, faults, advance, launch, described, alive };
+}
+
+describe(FaultRegistry.name, () => {
+  describe('stopped-late', () => {
+    it('should hold every Describe action at Stopping for exactly delayMs after the stop', () => {
+      const { state, faults, advance, launch, described, alive } = setup();
+      const id = launch();
+      faults.add({ kind: 'stopped-late', zone: 'cn-hongkong-c', delayMs: 5000 });
+      state.stop(id);
+      advance(500);
+      expect(state.get(id).status).toBe('Stopped');
+      expect(alive.has(id)).toBe(false);
+      expect(described(id)).toEqual(['Stopping', 'Stopping', 'Stopping']);
+      const filtered = ACTIONS.DescribeInstances!(state, { ...REGION, Status: 'Stopped' });
+      expect(filtered).toMatchObject({ TotalCount: 0 });
+      advance(4999);
+      expect(described(id)).toEqual(['Stopping', 'Stopping', 'Stopping']);
+      advance(1);
+      expect(described(id)).toEqual(['Stopped', 'Stopped', 'Stopped']);
+    });
+
+    it('should say Running after a power loss, and only for its targets', () => {
+      const { faults, launch, described } = setup();
+      const a = launch('cn-hongkong-c');
+      const b = launch('cn-hongkong-c');
+      faults.add({ kind: 'stopped-late', instanceIds: [a], delayMs: 5000 });
+      faults.add({ kind: 'zone-power-loss', zone: 'cn-hongkong-c' });
+      expect(described(a)).toEqual(['Running', 'Running', 'Running']);
+      expect(described(b)).toEqual(['Stopped', 'Stopped', 'Stopped']);
+    });
+
+    it('should answer reportAs when given', () => {
+      const { state, faults, advance, launch, described } = setup();
+      const id = launch();
+      faults.add({ kind: 'stopped-late', instanceId: id, delayMs: 5000, reportAs: 'Running' });
+      state.stop(id);
+      advance(500);
+      expect(described(id)).toEqual(['Running', 'Running', 'Running']);
+    });
+
+    it('should not hide a stop that happened before the fault, and end when removed', () => {
+      const { state, faults, advance, launch, described } = setup();
+      const id = launch();
+      state.stop(id);
+      // The stop is a millisecond older than the fault.
+      advance(501);
+      const f = faults.add({ kind: 'stopped-late', instanceId: id, delayMs: 5000 });
+      expect(described(id)).toEqual(['Stopped', 'Stopped', 'Stopped']);
+      state.start(id);
+      advance(1000);
+      state.stop(id);
+      advance(500);
+      expect(described(id)).toEqual(['Stopping', 'Stopping', 'Stopping']);
+      faults.remove(f.id);
+      expect(described(id)).toEqual(['Stopped', 'Stopped', 'Stopped']);
+    });
+
+    it('should refuse a fault with neither zone nor instanceIds, or an unknown zone', () => {
+      const { faults } = setup();
+      expect(() => faults.add({ kind: 'stopped-late', delayMs: 1000 })).toThrow('instanceIds');
+      expect(() =>
+        faults.add({ kind: 'stopped-late', zone: 'cn-hongkong-x', delayMs: 1000 }),
+      ).toThrow('unknown zone');
+    });
+  });
+});
