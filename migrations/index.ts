@@ -7,6 +7,7 @@ import { ControlLoops1795700000100 } from './1795700000100-ControlLoops';
 import { PlanSerialLog1795700000200 } from './1795700000200-PlanSerialLog';
 import { DeclarativeWebhooksAndPools1795700000400 } from './1795700000400-DeclarativeWebhooksAndPools';
 import { MillisecondCursors1795700000500 } from './1795700000500-MillisecondCursors';
+import { MoveWatchdog1795700000600 } from './1795700000600-MoveWatchdog';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   PlanSerialLog1795700000200,
   DeclarativeWebhooksAndPools1795700000400,
   MillisecondCursors1795700000500,
+  MoveWatchdog1795700000600,
 ];

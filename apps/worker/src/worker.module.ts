@@ -17,6 +17,7 @@ import { RetireService } from './lifecycle/retire.service';
 import { ReconcilerService } from './reconciler/reconciler.service';
 import { FailoverService } from './failover/failover.service';
 import { SweeperService } from './health/sweeper.service';
+import { MoveWatchdogService } from './failover/move-watchdog.service';
 import { ReaperService } from './standby/reaper.service';
 import { StandbyPoolService } from './standby/standby-pool.service';
 
@@ -67,6 +68,7 @@ export class WorkerModule implements OnApplicationShutdown {
         StandbyPoolService,
         ReaperService,
         SweeperService,
+        MoveWatchdogService,
       ],
     };
   }

@@ -4,3 +4,4 @@ export * from './envelope';
 export * from './health';
 export * from './plan';
 export * from './host-checks';
+export * from './moves';

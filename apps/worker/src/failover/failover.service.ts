@@ -1,8 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
-import { placementOrder } from '@snowline/domain';
-import { FailoverEntity, HostEntity, Repositories, ValidatorEntity } from '@snowline/persistence';
+import { placementOrder, type MoveKind } from '@snowline/domain';
+import {
+  FailoverEntity,
+  HostEntity,
+  Repositories,
+  ValidatorEntity,
+  type EntityManager,
+} from '@snowline/persistence';
 import { LifecycleQueue } from '@snowline/queue';
 
 export interface FailoverRequest {
@@ -12,11 +18,24 @@ export interface FailoverRequest {
   detectedAt: Date;
 }
 
+/** A live move the watchdog acts on (a `running` failovers row). */
+export interface LiveMove {
+  id: string;
+  validatorId: string;
+  generation: number;
+  attempt: number;
+  kind: MoveKind;
+}
+
+type Method = 'standby' | 'launch';
+
 /**
  * Moves a validator's identity off a failed host: in one transaction, bump the generation (which
  * fences the old host: its next renewal is refused, and keys for the new generation are served only
- * once the old lease has run out plus the skew margin, or the old instance is confirmed deleted),
- * and hand the identity to a synced standby in another healthy zone — or, without one, launch anew.
+ * once every earlier holder's lease has run out plus the skew margin, or its instance is confirmed
+ * stopped), and hand the identity to a synced standby in another healthy zone — or, without one,
+ * launch anew. The move watchdog re-plans a move whose target fails, and gives up after the last
+ * attempt; both go through here so every attempt is placed by the same rule.
  */
 @Injectable()
 export class FailoverService {
@@ -29,109 +48,282 @@ export class FailoverService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async start(req: FailoverRequest): Promise<'standby' | 'launch' | null> {
-    const blocked = (
-      (await this.ds.query(`SELECT id FROM zones WHERE NOT placement_allowed`)) as { id: string }[]
-    ).map((z) => z.id);
+  async start(req: FailoverRequest): Promise<Method | null> {
+    const blocked = await this.blockedZones();
     const method = await this.repos.transaction(async (tx) => {
-      const v = await tx.findOne(ValidatorEntity, {
-        where: { id: req.validatorId },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const v = await this.lockValidator(tx, req.validatorId);
       if (!v || v.hostId !== req.fromHostId) return null;
       if (!['active', 'degraded', 'syncing'].includes(v.state)) return null;
       const from = await tx.findOneBy(HostEntity, { id: req.fromHostId });
-      const fromZone = from?.zone ?? null;
-      const zones = placementOrder({
-        configured: this.config.cloud.zones,
-        allowed: v.zones,
-        blocked: [...blocked, ...(fromZone ? [fromZone] : [])],
+      return this.place(tx, v, {
+        from,
+        reason: req.reason,
+        detectedAt: req.detectedAt,
+        attempt: 1,
+        blocked,
       });
-      if (!zones.length) {
-        // Nowhere to go: every zone it may use is closed to placement (or is the one it is leaving).
-        // Fencing it now would only take the identity off a host that may come back; hold, and say so.
-        const held = `failover held: no zone it may use is open to placement (${req.reason})`;
-        if (v.stateReason !== held)
-          await tx.update(ValidatorEntity, { id: v.id }, { stateReason: held });
-        return null;
-      }
-      const generation = v.generation + 1;
-      const [standby] = zones.length
-        ? ((await tx.query(
-            `SELECT id, zone, instance_id FROM hosts
-              WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health = 'healthy'
-                AND network = $1 AND zone = ANY($2) AND instance_id IS NOT NULL
-                AND (last_report->>'bootstrapped')::boolean IS TRUE
-              ORDER BY array_position($2, zone), created_at
-              LIMIT 1 FOR UPDATE SKIP LOCKED`,
-            [v.network, zones],
-          )) as { id: string; zone: string; instance_id: string }[])
-        : [];
-      const base = {
-        generation,
-        state: 'failing_over' as const,
-        stateReason: `moving off ${from?.instanceId ?? 'its host'} in ${fromZone ?? '?'}: ${req.reason}`,
-      };
-      if (standby) {
-        await tx.update(
-          HostEntity,
-          { id: standby.id },
-          {
-            role: 'assigned',
-            validatorId: v.id,
-            projectId: v.projectId,
-            generation,
-            keysFetchedGeneration: null,
-          },
-        );
-        await tx.update(
-          ValidatorEntity,
-          { id: v.id },
-          { ...base, hostId: standby.id, zone: standby.zone, instanceId: standby.instance_id },
-        );
-      } else {
-        await tx.update(
-          ValidatorEntity,
-          { id: v.id },
-          { ...base, hostId: null, zone: null, instanceId: null },
-        );
-      }
-      const method = standby ? ('standby' as const) : ('launch' as const);
-      await tx.save(
-        FailoverEntity,
-        tx.create(FailoverEntity, {
-          validatorId: v.id,
-          projectId: v.projectId,
-          fromHostId: req.fromHostId,
-          toHostId: standby?.id ?? null,
-          fromZone,
-          toZone: standby?.zone ?? null,
-          generation,
-          reason: req.reason,
-          method,
-          status: 'running',
-          startedAt: new Date(),
-          detectedAt: req.detectedAt,
-        }),
-      );
-      await this.repos.events.append(
-        {
-          type: 'failover.started',
-          message: standby
-            ? `Moving ${v.name} (${v.nodeId}) from ${fromZone} to a synced standby ${standby.instance_id} in ${standby.zone}: ${req.reason}`
-            : `Moving ${v.name} (${v.nodeId}) off ${fromZone}: no synced standby available, launching a new instance (slower): ${req.reason}`,
-          projectId: v.projectId,
-          validatorId: v.id,
-          hostId: req.fromHostId,
-          zone: fromZone,
-          data: { generation, method, toZone: standby?.zone ?? null, fromZone },
-        },
-        tx,
-      );
-      return method;
     });
     if (method === 'launch') await this.queue.provision(req.validatorId, 1).catch(() => undefined);
     if (method) this.log.log({ validatorId: req.validatorId, method }, 'failover started');
     return method;
+  }
+
+  /**
+   * The watchdog's re-plan: the move's target failed or made no progress by the deadline. The
+   * attempt is closed as `replanned` and the next one placed under a new generation, which fences
+   * the failed target as it fenced the first host (it keeps its row, so keys wait for it too).
+   */
+  async replan(move: LiveMove, why: string): Promise<Method | null> {
+    const blocked = await this.blockedZones();
+    const method = await this.repos.transaction(async (tx) => {
+      const v = await this.lockValidator(tx, move.validatorId);
+      if (!v || v.state !== 'failing_over' || v.generation !== move.generation) return null;
+      const row = await this.closeMove(tx, move.id, 'replanned', why);
+      if (!row) return null;
+      const from = row.fromHostId ? await tx.findOneBy(HostEntity, { id: row.fromHostId }) : null;
+      // Host rows of the abandoned attempt that never got an instance: a late launch of theirs is an
+      // orphan for the reaper, not a candidate to record.
+      await tx.update(
+        HostEntity,
+        { validatorId: v.id, generation: v.generation, instanceId: IsNull(), deletedAt: IsNull() },
+        { deletedAt: new Date(), fenced: true, cloudStatus: 'NotLaunched' },
+      );
+      await this.repos.events.append(
+        {
+          type: 'failover.replanned',
+          message: `Move ${move.attempt} of ${v.name} (${v.nodeId}) abandoned: ${why}; trying another target`,
+          projectId: v.projectId,
+          validatorId: v.id,
+          hostId: v.hostId,
+          zone: v.zone,
+          data: { attempt: move.attempt, reason: why, generation: v.generation },
+        },
+        tx,
+      );
+      return this.place(tx, v, {
+        from,
+        reason: row.reason,
+        detectedAt: row.detectedAt ?? row.startedAt,
+        attempt: move.attempt + 1,
+        blocked,
+        avoidZone: v.zone,
+      });
+    });
+    if (method === 'launch') await this.queue.provision(move.validatorId, 1).catch(() => undefined);
+    if (method) this.log.log({ validatorId: move.validatorId, method, why }, 'failover re-planned');
+    return method;
+  }
+
+  /**
+   * The last attempt failed: the validator is `failed`, fenced (a new generation, no host), with a
+   * reason a person can act on. No node may run its identity until someone decides.
+   */
+  async giveUp(move: LiveMove, why: string): Promise<boolean> {
+    return this.repos.transaction(async (tx) => {
+      const v = await this.lockValidator(tx, move.validatorId);
+      if (!v || v.state !== 'failing_over' || v.generation !== move.generation) return false;
+      if (!(await this.closeMove(tx, move.id, 'failed', why))) return false;
+      const reason = `${why}. Its identity is fenced and no node runs it: check the zones and the standby pool (GET /v1/zones), then retire it or launch it again elsewhere.`;
+      const moved = await this.repos.validators.transition(
+        v.id,
+        'failed',
+        {
+          generation: v.generation + 1,
+          hostId: null,
+          zone: null,
+          instanceId: null,
+          stateReason: reason,
+        },
+        { from: ['failing_over'], tx },
+      );
+      if (!moved) return false;
+      await this.repos.events.append(
+        {
+          type: 'failover.failed',
+          message: `Failover of ${v.name} (${v.nodeId}) failed: ${why}`,
+          projectId: v.projectId,
+          validatorId: v.id,
+          hostId: v.hostId,
+          zone: v.zone,
+          data: { attempts: move.attempt, reason: why },
+        },
+        tx,
+      );
+      await this.repos.events.append(
+        {
+          type: 'validator.failed',
+          message: `Validator ${v.name} failed: ${reason}`,
+          projectId: v.projectId,
+          validatorId: v.id,
+        },
+        tx,
+      );
+      this.log.error({ validatorId: v.id, why }, 'failover gave up');
+      return true;
+    });
+  }
+
+  /** Ends a move that no longer applies (retired, superseded) or whose end was not recorded. */
+  async end(move: LiveMove, status: 'done' | 'cancelled', why: string): Promise<boolean> {
+    return this.repos.transaction(async (tx) => {
+      const row = await this.closeMove(tx, move.id, status, why);
+      if (!row) return false;
+      await this.repos.events.append(
+        {
+          type: status === 'done' ? 'failover.completed' : 'failover.cancelled',
+          message: `Move of validator ${move.validatorId} ${status === 'done' ? 'completed' : 'cancelled'}: ${why}`,
+          projectId: row.projectId,
+          validatorId: row.validatorId,
+          data: { attempt: move.attempt, reason: why },
+        },
+        tx,
+      );
+      return true;
+    });
+  }
+
+  private async place(
+    tx: EntityManager,
+    v: ValidatorEntity,
+    o: {
+      from: HostEntity | null;
+      reason: string;
+      detectedAt: Date;
+      attempt: number;
+      blocked: string[];
+      avoidZone?: string | null;
+    },
+  ): Promise<Method | null> {
+    const fromZone = o.from?.zone ?? null;
+    const avoid = [fromZone, o.avoidZone].filter((z): z is string => !!z);
+    let zones = placementOrder({
+      configured: this.config.cloud.zones,
+      allowed: v.zones,
+      blocked: [...o.blocked, ...avoid],
+    });
+    // A re-plan prefers another zone than the failed target's, but will use that zone again before
+    // giving up altogether (a single host failed, not its zone).
+    if (!zones.length && o.avoidZone)
+      zones = placementOrder({
+        configured: this.config.cloud.zones,
+        allowed: v.zones,
+        blocked: [...o.blocked, ...(fromZone ? [fromZone] : [])],
+      });
+    if (!zones.length) {
+      // Nowhere to go: every zone it may use is closed to placement (or is the one it is leaving).
+      // Fencing it now would only take the identity off a host that may come back; hold, and say so.
+      if (o.attempt === 1) {
+        const held = `failover held: no zone it may use is open to placement (${o.reason})`;
+        if (v.stateReason !== held)
+          await tx.update(ValidatorEntity, { id: v.id }, { stateReason: held });
+        return null;
+      }
+    }
+    const generation = v.generation + 1;
+    const [standby] = zones.length
+      ? ((await tx.query(
+          `SELECT id, zone, instance_id FROM hosts
+            WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health = 'healthy'
+              AND network = $1 AND zone = ANY($2) AND instance_id IS NOT NULL
+              AND (last_report->>'bootstrapped')::boolean IS TRUE
+            ORDER BY array_position($2, zone), created_at
+            LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          [v.network, zones],
+        )) as { id: string; zone: string; instance_id: string }[])
+      : [];
+    const base = {
+      generation,
+      state: 'failing_over' as const,
+      stateReason: `${o.attempt > 1 ? `attempt ${o.attempt}: ` : ''}moving off ${o.from?.instanceId ?? 'its host'} in ${fromZone ?? '?'}: ${o.reason}`,
+    };
+    if (standby) {
+      await tx.update(
+        HostEntity,
+        { id: standby.id },
+        {
+          role: 'assigned',
+          validatorId: v.id,
+          projectId: v.projectId,
+          generation,
+          keysFetchedGeneration: null,
+        },
+      );
+      await tx.update(
+        ValidatorEntity,
+        { id: v.id },
+        { ...base, hostId: standby.id, zone: standby.zone, instanceId: standby.instance_id },
+      );
+    } else {
+      await tx.update(
+        ValidatorEntity,
+        { id: v.id },
+        { ...base, hostId: null, zone: null, instanceId: null },
+      );
+    }
+    const method: Method = standby ? 'standby' : 'launch';
+    const now = new Date();
+    await tx.save(
+      FailoverEntity,
+      tx.create(FailoverEntity, {
+        validatorId: v.id,
+        projectId: v.projectId,
+        fromHostId: o.from?.id ?? null,
+        toHostId: standby?.id ?? null,
+        fromZone,
+        toZone: standby?.zone ?? null,
+        generation,
+        reason: o.reason,
+        method,
+        kind: 'failover',
+        attempt: o.attempt,
+        status: 'running',
+        startedAt: now,
+        deadlineAt: new Date(now.getTime() + this.config.failover.deadlineSeconds * 1000),
+        detectedAt: o.detectedAt,
+      }),
+    );
+    const attempt =
+      o.attempt > 1 ? ` (attempt ${o.attempt} of ${this.config.failover.maxAttempts})` : '';
+    await this.repos.events.append(
+      {
+        type: 'failover.started',
+        message: standby
+          ? `Moving ${v.name} (${v.nodeId}) from ${fromZone} to a synced standby ${standby.instance_id} in ${standby.zone}${attempt}: ${o.reason}`
+          : `Moving ${v.name} (${v.nodeId}) off ${fromZone}: no synced standby available, launching a new instance (slower)${attempt}: ${o.reason}`,
+        projectId: v.projectId,
+        validatorId: v.id,
+        hostId: o.from?.id ?? null,
+        zone: fromZone,
+        data: { generation, method, toZone: standby?.zone ?? null, fromZone, attempt: o.attempt },
+      },
+      tx,
+    );
+    return method;
+  }
+
+  private lockValidator(tx: EntityManager, id: string) {
+    return tx.findOne(ValidatorEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /** Closes a running attempt; null if it was already closed (another round or process got there). */
+  private async closeMove(
+    tx: EntityManager,
+    id: string,
+    status: 'done' | 'replanned' | 'failed' | 'cancelled',
+    outcome: string,
+  ): Promise<FailoverEntity | null> {
+    const [rows] = (await tx.query(
+      `UPDATE failovers SET status = $2, outcome = $3, finished_at = now()
+        WHERE id = $1 AND status = 'running' RETURNING id`,
+      [id, status, outcome],
+    )) as [{ id: string }[], number];
+    if (!rows.length) return null;
+    return tx.findOneBy(FailoverEntity, { id });
+  }
+
+  private async blockedZones(): Promise<string[]> {
+    return (
+      (await this.ds.query(`SELECT id FROM zones WHERE NOT placement_allowed`)) as { id: string }[]
+    ).map((z) => z.id);
   }
 }

@@ -483,14 +483,18 @@ export class SweeperService extends LeaderLoop<SweepStats> {
         ['active', 'degraded', 'syncing'].includes(x.host.v_state ?? ''),
     );
     if (!candidates.length) return 0;
+    // Live moves only: the watchdog ends every move, so a `running` row is a move under way.
     const [{ running, recent }] = (await this.ds.query(
       `SELECT count(*) FILTER (WHERE status = 'running')::int AS running,
               coalesce(array_agg(extract(epoch FROM started_at) * 1000) FILTER (WHERE started_at > now() - interval '1 minute'), '{}') AS recent
          FROM failovers WHERE started_at > now() - interval '1 day' OR status = 'running'`,
     )) as [{ running: number; recent: number[] }];
     const moves = (await this.ds.query(
+      // The flapping budget counts failovers, not the watchdog's re-plans of one, nor upgrades.
       `SELECT validator_id, count(*)::int AS n FROM failovers
-        WHERE started_at > now() - interval '1 day' AND validator_id = ANY($1) GROUP BY validator_id`,
+        WHERE started_at > now() - interval '1 day' AND validator_id = ANY($1)
+          AND kind = 'failover' AND attempt = 1
+        GROUP BY validator_id`,
       [candidates.map((c) => c.host.validator_id)],
     )) as { validator_id: string; n: number }[];
     // The max-unhealthy cap weighs Snowline's own word (silence) only, never the cloud's.

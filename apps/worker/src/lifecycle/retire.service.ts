@@ -40,6 +40,12 @@ export class RetireService {
       throw new RetryableError(`deleting instances of ${v.id}: ${(err as Error).message}`);
     }
     await this.repos.transaction(async (tx) => {
+      // Retiring ends any move under way: its row must not hold a concurrency slot.
+      await tx.query(
+        `UPDATE failovers SET status = 'cancelled', outcome = 'retired during the move', finished_at = now()
+          WHERE validator_id = $1 AND status = 'running'`,
+        [v.id],
+      );
       await tx.update(
         HostEntity,
         { validatorId: v.id, deletedAt: IsNull() },
