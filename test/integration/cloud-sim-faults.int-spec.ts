@@ -307,4 +307,34 @@ describe('ecs-sim fault API', () => {
     );
     await cloud.delete([stopped, dark]);
   });
+
+  it('should keep a stopped or deleted instance running for delayMs (stop-lag)', async () => {
+    const stopped = await launchRunning('cn-hongkong-d');
+    const deleted = await launchRunning('cn-hongkong-d');
+    await addFault({ kind: 'stop-lag', zone: 'cn-hongkong-d', delayMs: 1000 });
+
+    const t0 = Date.now();
+    await cloud.stop([stopped]);
+    await cloud.delete([deleted]);
+    // The cloud said yes to both; the guests did not notice.
+    expect((await cloud.describe([stopped]))[0]?.status).toBe('Stopping');
+    expect(await cloud.describe([deleted])).toEqual([]);
+    expect(await node(stopped)).toMatchObject({ status: 'Stopping', hosted: true, running: true });
+    expect(await node(deleted)).toMatchObject({ status: 'Deleted', hosted: true, running: true });
+    expect((await fetch(`${sim.url}/_nodes/${deleted}/ext/health`)).status).toBe(200);
+
+    const stoppedDiedAt = waitFor(async () =>
+      (await node(stopped))?.running === false ? Date.now() : undefined,
+    );
+    const deletedDiedAt = waitFor(async () =>
+      (await node(deleted)) === undefined ? Date.now() : undefined,
+    );
+    for (const diedAt of await Promise.all([stoppedDiedAt, deletedDiedAt])) {
+      expect(diedAt - t0).toBeGreaterThanOrEqual(1000);
+      expect(diedAt - t0).toBeLessThan(1600);
+    }
+    expect((await cloud.describe([stopped]))[0]?.status).toBe('Stopped');
+    expect((await fetch(`${sim.url}/_nodes/${deleted}/ext/health`)).status).toBe(404);
+    await cloud.delete([stopped]);
+  });
 });

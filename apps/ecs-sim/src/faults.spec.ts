@@ -119,4 +119,67 @@ describe(FaultRegistry.name, () => {
       ).toThrow('unknown zone');
     });
   });
+
+  describe('stop-lag', () => {
+    it('should answer a stop at once and keep the host running for delayMs', () => {
+      const { state, faults, advance, launch, described, alive } = setup();
+      const id = launch();
+      faults.add({ kind: 'stop-lag', zone: 'cn-hongkong-c', delayMs: 5000 });
+      expect(state.stop(id)).toEqual({ previous: 'Running', current: 'Stopping' });
+      advance(4999);
+      expect(alive.has(id)).toBe(true);
+      expect(state.get(id).host).not.toBeNull();
+      expect(described(id)).toEqual(['Stopping', 'Stopping', 'Stopping']);
+      advance(1);
+      expect(alive.has(id)).toBe(false);
+      expect(described(id)).toEqual(['Stopped', 'Stopped', 'Stopped']);
+    });
+
+    it('should never make a stop faster than the normal Stopping time', () => {
+      const { state, faults, advance, launch } = setup();
+      const id = launch();
+      faults.add({ kind: 'stop-lag', instanceId: id, delayMs: 1 });
+      state.stop(id);
+      advance(499);
+      expect(state.get(id).status).toBe('Stopping');
+      advance(1);
+      expect(state.get(id).status).toBe('Stopped');
+    });
+
+    it('should forget a deleted instance at once while its host runs on for delayMs', () => {
+      const { state, faults, advance, launch, described, alive } = setup();
+      const id = launch();
+      const other = launch('cn-hongkong-b');
+      const f = faults.add({ kind: 'stop-lag', instanceIds: [id], delayMs: 5000 });
+      state.delete([id, other], true);
+      expect(described(id)).toEqual(['absent', 'absent', 'absent']);
+      expect(alive.has(id)).toBe(true);
+      expect(alive.has(other)).toBe(false);
+      expect([...state.lingering.keys()]).toEqual([id]);
+      // Removing the fault does not cut short a lag already under way.
+      faults.remove(f.id);
+      advance(4999);
+      expect(alive.has(id)).toBe(true);
+      advance(1);
+      expect(alive.has(id)).toBe(false);
+      expect(state.lingering.size).toBe(0);
+    });
+
+    it('should let a power loss or closing the simulator end lagging hosts', () => {
+      const { state, faults, launch, alive } = setup();
+      const stopping = launch('cn-hongkong-c');
+      const deleted = launch('cn-hongkong-c');
+      const elsewhere = launch('cn-hongkong-d');
+      faults.add({ kind: 'stop-lag', zone: 'cn-hongkong-c', delayMs: 60_000 });
+      faults.add({ kind: 'stop-lag', zone: 'cn-hongkong-d', delayMs: 60_000 });
+      state.stop(stopping);
+      state.delete([deleted, elsewhere], true);
+      expect([...alive].sort()).toEqual([stopping, deleted, elsewhere].sort());
+      faults.add({ kind: 'zone-power-loss', zone: 'cn-hongkong-c' });
+      expect([...alive]).toEqual([elsewhere]);
+      state.stopAllHosts();
+      expect(alive.size).toBe(0);
+      expect(state.lingering.size).toBe(0);
+    });
+  });
 });

@@ -80,6 +80,11 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
     /** Default: the status it had before it stopped (Stopping after a stop, Running after power loss). */
     reportAs: z.enum(['Running', 'Stopping']).optional(),
   }),
+  /**
+   * StopInstance(s) (ForceStop or not) and DeleteInstance(s) answer success at once, but the guest
+   * runs on for `delayMs` of wall time: a delete call is not a confirmed stop.
+   */
+  z.object({ kind: z.literal('stop-lag'), ...targetFields, delayMs }),
 ]);
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
 export type FaultSpecInput = z.input<typeof faultSpecSchema>;
@@ -163,6 +168,14 @@ export class FaultRegistry {
       }
       return null;
     };
+    state.stopLag = (inst) => {
+      for (const f of this.faults.values()) {
+        if (f.kind !== 'stop-lag' || !targets(f, inst)) continue;
+        f.hits++;
+        return f.delayMs;
+      }
+      return null;
+    };
     state.imageUnavailable = (imageId) => {
       if (!imageId.startsWith('m-')) return null;
       for (const f of this.faults.values()) {
@@ -211,7 +224,11 @@ export class FaultRegistry {
         { code: 'custom', path: ['zone'], message: `unknown zone ${spec.zone}`, input: spec.zone },
       ]);
     }
-    if (spec.kind === 'stopped-late' && !spec.zone && !spec.instanceIds) {
+    if (
+      (spec.kind === 'stopped-late' || spec.kind === 'stop-lag') &&
+      !spec.zone &&
+      !spec.instanceIds
+    ) {
       throw new z.ZodError([
         {
           code: 'custom',

@@ -215,17 +215,21 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     const instanceId = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash));
     const path = (slash < 0 ? '/' : rest.slice(slash)) + (rawQuery ? `?${rawQuery}` : '');
     const inst = state.instances.get(instanceId);
-    if (!inst) {
+    const lingering = inst ? undefined : state.lingering.get(instanceId);
+    if (!inst && !lingering) {
       sendJson(res, 404, { error: `no instance ${instanceId}` });
       return;
     }
-    if (state.isPartitioned(inst.zoneId) || inst.powerLost) {
+    const zoneId = inst?.zoneId ?? lingering!.zoneId;
+    if (state.isPartitioned(zoneId) || inst?.powerLost) {
       // As a network would: no answer at all.
       req.socket.destroy();
       return;
     }
-    if (!inst.host) {
-      sendJson(res, 502, { error: `instance ${instanceId} runs no host (status ${inst.status})` });
+    // A deleted instance whose guest is still up answers, as its address would until it dies.
+    const host = inst ? inst.host : lingering!.host;
+    if (!host) {
+      sendJson(res, 502, { error: `instance ${instanceId} runs no host (status ${inst?.status})` });
       return;
     }
     const raw = await readBody(req);
@@ -238,7 +242,7 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
         return;
       }
     }
-    const out = await inst.host.handle(req.method ?? 'GET', path, body);
+    const out = await host.handle(req.method ?? 'GET', path, body);
     sendJson(res, out.status, out.body ?? null);
   }
 
@@ -253,8 +257,19 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       return;
     }
     if (pathname === '/_sim/nodes' && method === 'GET') {
+      // Deleted instances whose guests still run (stop-lag) are listed as `Deleted`: ECS no longer
+      // knows them, but their nodes are real.
+      const entries = [
+        ...[...state.instances.values()].map((i) => ({
+          instanceId: i.instanceId,
+          zoneId: i.zoneId,
+          status: i.status as string,
+          host: i.host,
+        })),
+        ...[...state.lingering.values()].map((l) => ({ ...l, status: 'Deleted' })),
+      ];
       const nodes = await Promise.all(
-        [...state.instances.values()].map(async (inst) => {
+        entries.map(async (inst) => {
           const host = inst.host;
           // No host means no node: that is known, not unknown.
           let report: HostReport = { nodeId: null, running: false, bootstrapped: false };
@@ -287,6 +302,7 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       for (const i of state.instances.values()) byStatus[i.status] = (byStatus[i.status] ?? 0) + 1;
       sendJson(res, 200, {
         instances: state.instances.size,
+        lingering: state.lingering.size,
         byStatus,
         timers: state.pendingTimers,
         faults: faults.list().length,

@@ -94,7 +94,18 @@ export interface SimInstance {
   stoppedFrom?: SimStatus;
   events: SimEvent[];
   /** Status steps still to come, e.g. a reboot's Starting → Running. */
-  plan: { to: SimStatus; inMs: number }[];
+  plan: PlanStep[];
+}
+
+/** A status step still to come; `wallMs` steps (fault delays) are not multiplied by timeScale. */
+export type PlanStep = { to: SimStatus; inMs: number; wallMs?: boolean };
+
+/** A deleted instance whose guest is still up (stop-lag fault): ECS has forgotten it, the host has not. */
+export interface LingeringHost {
+  instanceId: string;
+  zoneId: string;
+  host: SimHost;
+  diesAt: number;
 }
 
 export interface RunSpec {
@@ -130,6 +141,8 @@ export interface SimStateOptions {
   imageUnavailable?: (imageId: string) => SimApiError | null;
   /** What Describe* should say instead of Stopped for a while (stopped-late fault). */
   lateStatus?: (inst: SimInstance) => SimStatus | null;
+  /** How long (wall ms) a stop or delete of this instance leaves its host running (stop-lag fault). */
+  stopLag?: (inst: SimInstance) => number | null;
   /** How hosts reach the control plane (default: the global fetch). */
   fetch?: typeof fetch;
 }
@@ -172,6 +185,9 @@ export class SimState {
   isOutOfStock: (zoneId: string, instanceType: string) => boolean;
   imageUnavailable: (imageId: string) => SimApiError | null;
   lateStatus: (inst: SimInstance) => SimStatus | null;
+  stopLag: (inst: SimInstance) => number | null;
+  /** Deleted instances whose hosts still run, by instance id. */
+  readonly lingering = new Map<string, LingeringHost>();
 
   constructor(opts: SimStateOptions = {}) {
     this.region = opts.region ?? SIM_REGION;
@@ -191,6 +207,7 @@ export class SimState {
     this.isOutOfStock = opts.isOutOfStock ?? (() => false);
     this.imageUnavailable = opts.imageUnavailable ?? (() => null);
     this.lateStatus = opts.lateStatus ?? (() => null);
+    this.stopLag = opts.stopLag ?? (() => null);
     this.baseFetch = opts.fetch ?? fetch;
   }
 
@@ -330,9 +347,15 @@ export class SimState {
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
-  private schedule(inst: SimInstance, to: SimStatus, baseMs: number, from = this.now()): void {
+  private schedule(
+    inst: SimInstance,
+    to: SimStatus,
+    baseMs: number,
+    from = this.now(),
+    wallMs = false,
+  ): void {
     this.timers.push({
-      at: from + this.scaled(baseMs),
+      at: from + (wallMs ? baseMs : this.scaled(baseMs)),
       instanceId: inst.instanceId,
       gen: inst.gen,
       to,
@@ -343,8 +366,10 @@ export class SimState {
   private transition(
     inst: SimInstance,
     to: SimStatus,
-    plan: { to: SimStatus; inMs: number }[] = [],
+    plan: PlanStep[] = [],
     at = this.now(),
+    /** The guest outlives the API's word (stop-lag): the host goes when a later step leaves Running. */
+    keepHost = false,
   ): void {
     const from = inst.status;
     inst.gen++;
@@ -354,14 +379,15 @@ export class SimState {
       inst.stoppedAt = at;
       inst.stoppedFrom = from;
     }
-    if (from === 'Running' && to !== 'Running') this.detachHost(inst);
+    // Not only from Running: a stop-lagged Stopping instance still has its host.
+    if (to !== 'Running' && !keepHost) this.detachHost(inst);
     if (to === 'Running' && from !== 'Running') {
       inst.startedAt = this.now();
       this.attachHost(inst);
     }
     const next = inst.plan.shift();
     // Counted from when this step was due, so a late tick does not stretch the lifecycle.
-    if (next) this.schedule(inst, next.to, next.inMs, at);
+    if (next) this.schedule(inst, next.to, next.inMs, at, next.wallMs);
   }
 
   /** Applies every status change that is due. The server calls it from one interval timer. */
@@ -375,6 +401,12 @@ export class SimState {
       if (!inst || inst.gen !== t.gen) continue;
       this.transition(inst, t.to, inst.plan, t.at);
       applied++;
+    }
+    for (const l of this.lingering.values()) {
+      if (l.diesAt > now) continue;
+      this.lingering.delete(l.instanceId);
+      safeStop(l.host);
+      this.log('lingering host died', { instanceId: l.instanceId });
     }
     return applied;
   }
@@ -531,6 +563,16 @@ export class SimState {
     }
     for (const inst of targets) {
       inst.gen++;
+      const lag = inst.host ? this.stopLag(inst) : null;
+      if (lag !== null && inst.host) {
+        this.lingering.set(inst.instanceId, {
+          instanceId: inst.instanceId,
+          zoneId: inst.zoneId,
+          host: inst.host,
+          diesAt: this.now() + lag,
+        });
+        inst.host = null;
+      }
       this.destroyHosts(inst);
       this.instances.delete(inst.instanceId);
     }
@@ -546,7 +588,14 @@ export class SimState {
     }
     if (previous === 'Stopped' || previous === 'Stopping')
       throw incorrectStatus(instanceId, previous);
-    this.transition(inst, 'Stopping', [{ to: 'Stopped', inMs: this.opts.stoppingMs }]);
+    const lag = this.stopLag(inst);
+    if (lag === null) {
+      this.transition(inst, 'Stopping', [{ to: 'Stopped', inMs: this.opts.stoppingMs }]);
+    } else {
+      // A lag shorter than a normal stop would make the stop faster than without the fault.
+      const inMs = Math.max(lag, this.scaled(this.opts.stoppingMs));
+      this.transition(inst, 'Stopping', [{ to: 'Stopped', inMs, wallMs: true }], this.now(), true);
+    }
     return { previous, current: inst.status };
   }
 
@@ -615,6 +664,7 @@ export class SimState {
       this.addEvent(inst, 'SystemFailure.Reboot', 'Executing', 'Zone power failure');
       n++;
     }
+    this.killLingering((l) => l.zoneId === zoneId);
     return n;
   }
 
@@ -654,6 +704,15 @@ export class SimState {
   /** Stops every host (used on close). */
   stopAllHosts(): void {
     for (const inst of this.instances.values()) this.destroyHosts(inst);
+    this.killLingering(() => true);
+  }
+
+  private killLingering(pred: (l: LingeringHost) => boolean): void {
+    for (const l of [...this.lingering.values()]) {
+      if (!pred(l)) continue;
+      this.lingering.delete(l.instanceId);
+      safeStop(l.host);
+    }
   }
 
   newRequestId(): string {
