@@ -27,7 +27,9 @@ export class MoveWatchdog1795700000600 implements MigrationInterface {
     await q.query(
       `UPDATE failovers SET deadline_at = started_at + interval '180 seconds' WHERE deadline_at IS NULL`,
     );
-    await q.query(`ALTER TABLE failovers ALTER COLUMN deadline_at SET NOT NULL`);
+    // Rows written without one (older code, hand-written fixes) get the default deadline.
+    await q.query(`ALTER TABLE failovers ALTER COLUMN deadline_at SET DEFAULT now() + interval '180 seconds',
+      ALTER COLUMN deadline_at SET NOT NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {
