@@ -138,6 +138,13 @@ describe(MoveWatchdogService.name, () => {
       `UPDATE failovers SET deadline_at = now() - interval '1 second' WHERE validator_id = $1 AND status = 'running'`,
       [validatorId],
     );
+  /** Live moves fleet-wide: what the concurrency cap counts. */
+  const runningMoves = async () =>
+    (
+      (await ds.query(
+        `SELECT count(*)::int AS running FROM failovers WHERE status = 'running'`,
+      )) as [{ running: number }]
+    )[0].running;
   const eventTypes = async (validatorId: string) =>
     (
       (await ds.query(`SELECT type FROM events WHERE validator_id = $1 ORDER BY id`, [
@@ -232,10 +239,7 @@ describe(MoveWatchdogService.name, () => {
       'validator.failed',
     ]);
     // Nothing of it holds a concurrency slot.
-    const [{ running }] = (await ds.query(
-      `SELECT count(*)::int AS running FROM failovers WHERE status = 'running'`,
-    )) as [{ running: number }];
-    expect(running).toBe(0);
+    expect(await runningMoves()).toBe(0);
   });
 
   it('should leave a bootstrapping target alone past its deadline (keys, node running, healthy)', async () => {
@@ -275,10 +279,7 @@ describe(MoveWatchdogService.name, () => {
       expect.objectContaining({ status: 'cancelled', outcome: 'retired during the move' }),
     ]);
     expect(await eventTypes(v.id)).toContain('failover.cancelled');
-    const [{ running }] = (await ds.query(
-      `SELECT count(*)::int AS running FROM failovers WHERE status = 'running'`,
-    )) as [{ running: number }];
-    expect(running).toBe(0);
+    expect(await runningMoves()).toBe(0);
   });
 
   it('should refuse a second live move of one validator', async () => {
