@@ -223,6 +223,7 @@ async function main() {
       target_failed_mid_move: midMove,
       replanned,
       recovered_s: round(recoveredS),
+      hit_recovered_s: round(movedAt.get(hit.id) ?? null),
       stuck: stuck.length,
       duplicates: watch.duplicated.size,
       later_failover_ok: laterOk,
