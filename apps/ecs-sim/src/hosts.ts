@@ -12,10 +12,10 @@ class DiskBackedDriver extends SimulatedNodeDriver {
     await super.start(keys);
   }
 
-  override async stop(): Promise<void> {
+  override async stop(timeoutMs?: number): Promise<void> {
     // The agent stopping its node deletes the keys; losing power does not.
     if (!this.powerCut) this.disk = null;
-    await super.stop();
+    await super.stop(timeoutMs);
   }
 }
 

@@ -1,5 +1,7 @@
 import { generateIdentity } from '@snowline/avalanche';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +9,41 @@ import { describeNodeDriverContract } from './node-driver.contract';
 import { ProcessNodeDriver } from './process-node-driver';
 
 const FAKE_AVALANCHEGO = join(__dirname, '__fixtures__', 'avalanchego');
+/** Ignores SIGTERM, starts a grandchild, writes both pids to the file named by its first arg. */
+const STUBBORN_NODE = join(__dirname, '__fixtures__', 'stubborn-node');
+/** Starts a ProcessNodeDriver with STUBBORN_NODE and idles, to be SIGKILLed. */
+const AGENT_HOST = join(__dirname, '__fixtures__', 'agent-host');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A zombie counts as dead: in a container nobody may reap an orphan. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor<T>(fn: () => Promise<T | null> | T | null, ms: number): Promise<T | null> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== null || Date.now() > deadline) return v;
+    await sleep(25);
+  }
+}
+
+async function readPids(pidfile: string, ms = 5_000): Promise<number[]> {
+  const pids = await waitFor(
+    async () =>
+      existsSync(pidfile) ? (await readFile(pidfile, 'utf8')).trim().split(' ').map(Number) : null,
+    ms,
+  );
+  if (!pids) throw new Error('the stubborn node never wrote its pids');
+  return pids;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -109,4 +146,69 @@ describe(ProcessNodeDriver.name, () => {
     });
     await driver.stop();
   });
+});
+
+describe(`${ProcessNodeDriver.name} process group`, () => {
+  let dataDir: string;
+  let pids: number[] = [];
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'snowline-agent-'));
+    pids = [];
+  });
+  afterEach(async () => {
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['with setpriv', undefined],
+    ['without setpriv', null],
+  ] as const)('should SIGKILL the whole group at stop(timeoutMs), %s', async (_name, setpriv) => {
+    const pidfile = join(dataDir, 'pids');
+    const driver = new ProcessNodeDriver({
+      binary: STUBBORN_NODE,
+      dataDir,
+      httpPort: await freePort(),
+      args: [pidfile],
+      stopTimeoutMs: 10_000,
+      setpriv,
+    });
+    await driver.start(await generateIdentity());
+    pids = await readPids(pidfile);
+    expect(pids[0]).toBe(driver.pid);
+    expect(pids.every(alive)).toBe(true);
+    const t0 = Date.now();
+    await driver.stop(300); // shorter than the driver's own 10 s
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(2_000);
+    // The grandchild ignored SIGTERM too; only the group's SIGKILL ends it.
+    expect(await waitFor(() => (pids.some(alive) ? null : true), 500)).toBe(true);
+  });
+
+  it.each([
+    ['setpriv + watchdog', ''],
+    ['watchdog only', 'no-setpriv'],
+  ] as const)(
+    'should leave no node running when the agent is SIGKILLed (%s)',
+    async (_name, mode) => {
+      if (!mode && !existsSync('/usr/bin/setpriv')) return;
+      const pidfile = join(dataDir, 'pids');
+      const agent = spawn(process.execPath, [AGENT_HOST, pidfile, dataDir, mode], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      const agentExited = new Promise((r) => agent.once('exit', r));
+      try {
+        pids = await readPids(pidfile, 15_000);
+        expect(pids.every(alive)).toBe(true);
+      } finally {
+        agent.kill('SIGKILL');
+        await agentExited;
+      }
+      const t0 = Date.now();
+      const dead = await waitFor(() => (pids.some(alive) ? null : Date.now() - t0), 2_000);
+      expect(dead).not.toBeNull();
+    },
+    20_000,
+  );
 });

@@ -1,4 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AvalancheNodeClient, nodeIdFromCertPem, StakingKeyMaterial } from '@snowline/avalanche';
@@ -13,8 +15,13 @@ export interface ProcessNodeDriverOptions {
   /** Extra flags (network id, data dir, bootstrap IPs…). */
   args?: string[];
   httpPort: number;
-  /** SIGTERM, then SIGKILL after this long. */
+  /** SIGTERM, then SIGKILL after this long (stop(timeoutMs) may ask for less, never more). */
   stopTimeoutMs?: number;
+  /**
+   * Launch through `setpriv --pdeathsig KILL` so the kernel kills the node if the agent dies
+   * (default: `/usr/bin/setpriv` when it exists; `null` to never use it).
+   */
+  setpriv?: string | null;
   /** Timeout of each call to the node's HTTP API in report(). */
   requestTimeoutMs?: number;
   log?: (msg: string, fields?: object) => void;
@@ -22,6 +29,40 @@ export interface ProcessNodeDriverOptions {
 
 const errorText = (err: unknown): string =>
   (err instanceof Error ? err.message : String(err)).slice(0, 200);
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/** Signals the child's whole process group; falls back to the child alone if the group is gone. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/**
+ * A `sh` that reads the agent's end of a pipe and SIGKILLs the node's group when it closes, i.e. when
+ * the agent dies, however it dies. Unlike the parent-death signal it also reaches the node's own
+ * children. It leads its own group, so it outlives the agent; the driver kills it with the node.
+ */
+function startWatchdog(pgid: number): ChildProcess | null {
+  try {
+    const dog = spawn('/bin/sh', ['-c', 'read _ignored; kill -KILL "-$0"', String(pgid)], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    });
+    dog.on('error', () => undefined);
+    dog.stdin?.on('error', () => undefined);
+    // Neither the pipe nor the process keeps the agent's event loop alive.
+    dog.unref();
+    (dog.stdin as Socket | null)?.unref();
+    return dog;
+  } catch {
+    return null;
+  }
+}
 
 /** Runs the real avalanchego as a child process with the identity's three key files. */
 export class ProcessNodeDriver extends NodeDriver {
@@ -53,8 +94,13 @@ export class ProcessNodeDriver extends NodeDriver {
     return this.serial(() => this.doStart(keys));
   }
 
-  stop(): Promise<void> {
-    return this.serial(() => this.doStop());
+  stop(timeoutMs?: number): Promise<void> {
+    return this.serial(() => this.doStop(timeoutMs));
+  }
+
+  /** The node's process group (its pid: it leads its own group); null when not running. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
   }
 
   async report(): Promise<NodeReport> {
@@ -117,12 +163,16 @@ export class ProcessNodeDriver extends NodeDriver {
       `--staking-signer-key-file=${f.signer}`,
       `--http-port=${this.opts.httpPort}`,
     ];
-    const child = spawn(this.opts.binary, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = this.launch(args);
     this.child = child;
     this.nodeId = nodeId;
     this.lastExit = null;
+    const watchdog = child.pid === undefined ? null : startWatchdog(child.pid);
     this.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
+        // Whatever the node left behind in its group (plugin VMs) goes with it, and so does its watchdog.
+        killGroup(child, 'SIGKILL');
+        watchdog?.kill('SIGKILL');
         if (this.child === child) {
           this.child = null;
           this.nodeId = null;
@@ -132,6 +182,7 @@ export class ProcessNodeDriver extends NodeDriver {
         resolve();
       });
       child.once('error', (err) => {
+        watchdog?.kill('SIGKILL');
         if (this.child === child) {
           this.child = null;
           this.nodeId = null;
@@ -142,22 +193,41 @@ export class ProcessNodeDriver extends NodeDriver {
     });
   }
 
-  private async doStop(): Promise<void> {
+  /**
+   * Own process group (detached), so that a stop reaches every process the node started; and a
+   * parent-death signal, so that a node never outlives a crashed agent (setpriv execs the binary: the
+   * pid is the node's).
+   */
+  private launch(args: string[]): ChildProcess {
+    const setpriv =
+      this.opts.setpriv === undefined ? (existsSync(SETPRIV) ? SETPRIV : null) : this.opts.setpriv;
+    const [cmd, argv] = setpriv
+      ? [setpriv, ['--pdeathsig', 'KILL', '--', this.opts.binary, ...args]]
+      : [this.opts.binary, args];
+    return spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  }
+
+  private async doStop(timeoutMs?: number): Promise<void> {
     const child = this.child;
     const exited = this.exited;
     if (child && exited && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
+      const deadline = Math.max(
+        0,
+        Math.min(timeoutMs ?? Infinity, this.opts.stopTimeoutMs ?? 30_000),
+      );
+      killGroup(child, 'SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         exited.then(() => false),
-        new Promise<boolean>(
-          (r) => (timer = setTimeout(() => r(true), this.opts.stopTimeoutMs ?? 30_000)),
-        ),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), deadline))),
       ]);
       clearTimeout(timer);
       if (timedOut) {
-        this.opts.log?.('node ignored SIGTERM, sending SIGKILL', { pid: child.pid });
-        child.kill('SIGKILL');
+        this.opts.log?.('node did not stop on SIGTERM in time, sending SIGKILL', {
+          pid: child.pid,
+          deadlineMs: deadline,
+        });
+        killGroup(child, 'SIGKILL');
         await exited;
       }
     }

@@ -77,7 +77,8 @@ export class SimulatedNodeDriver extends NodeDriver {
     };
   }
 
-  async stop(): Promise<void> {
+  /** A simulated node stops at once, within any deadline. */
+  async stop(_timeoutMs?: number): Promise<void> {
     if (this.node && this.isBootstrapped()) this.synced = true;
     this.node?.signerKey.fill(0);
     this.node = null;
