@@ -21,6 +21,8 @@ class DiskBackedDriver extends SimulatedNodeDriver {
 
 export interface AgentHostOptions {
   bootstrapMs: number;
+  /** The agents' stop budget (config.agent.stopBudgetSeconds); default: the agent's own. */
+  stopBudgetMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -58,6 +60,7 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
         driver,
         fetch: hostFetch,
         log: agentLog,
+        stopBudgetMs: opts.stopBudgetMs,
         // A standby keeps a synced node running under a throwaway identity.
         standbyKeys: () => generateIdentity(),
       });

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     zones: config.cloud.zones,
     timeScale: config.sim.timeScale,
     bootstrapMs: config.sim.bootstrapSeconds * 1000,
+    agentStopBudgetMs: config.agent.stopBudgetSeconds * 1000,
     rateLimits: config.sim.rateLimits,
     log: (msg, fields) => {
       if (quiet) return;

@@ -27,6 +27,8 @@ export interface EcsSimOptions {
   timeScale?: number;
   /** How long a simulated node takes to bootstrap (passed to the default host factory). */
   bootstrapMs?: number;
+  /** The hosts' agents self-fence this long before their lease ends (passed to the default host factory). */
+  agentStopBudgetMs?: number;
   /** Runs each Running instance's host; defaults to the real agent with a simulated AvalancheGo. */
   hostFactory?: HostFactory;
   /** true = DEFAULT_RATE_LIMITS; or per-action limits (`'*'` for the rest). Off by default. */
@@ -112,7 +114,11 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
   if (!hostFactory) {
     // Loaded lazily: the default hosts pull in the agent, which tests with their own factory don't need.
     const { createAgentHostFactory } = await import('./hosts');
-    hostFactory = createAgentHostFactory({ bootstrapMs: opts.bootstrapMs ?? 3000, log });
+    hostFactory = createAgentHostFactory({
+      bootstrapMs: opts.bootstrapMs ?? 3000,
+      stopBudgetMs: opts.agentStopBudgetMs,
+      log,
+    });
   }
   const state = new SimState({
     region: opts.region,

@@ -1,5 +1,5 @@
 import { generateIdentity, GeneratedIdentity } from '@snowline/avalanche';
-import { Agent } from './agent';
+import { Agent, AgentOptions, effectiveStopBudgetMs } from './agent';
 import { SimulatedNodeDriver } from './simulated-node-driver';
 import { LeaseRequest, LeaseResponse, UserData } from './protocol';
 
@@ -99,6 +99,19 @@ const keysBody = (id: GeneratedIdentity, generation: number) => ({
   stakerCrt: id.stakerCrt,
   stakerKey: id.stakerKey,
   signerKey: id.signerKey.toString('base64'),
+});
+
+describe(effectiveStopBudgetMs.name, () => {
+  it.each([
+    [45_000, 10_000, undefined, 10_000], // config's default: a quarter of the TTL, at most 10 s
+    [8_000, 2_000, undefined, 2_000],
+    [45_000, 10_000, 5_000, 5_000],
+    [45_000, 10_000, 0, 0],
+    [45_000, 10_000, 35_000, 17_500], // must be shorter than TTL − renew: half of it instead
+    [10_000, 12_000, 1_000, 0], // nonsense TTL: no budget rather than a negative one
+  ])('should give TTL %i, renew %i, configured %p → %i', (ttl, renew, configured, expected) => {
+    expect(effectiveStopBudgetMs(ttl, renew, configured)).toBe(expected);
+  });
 });
 
 describe(Agent.name, () => {
@@ -286,9 +299,33 @@ describe(Agent.name, () => {
     expect(await running()).toBe(true);
   });
 
-  it('should self-fence when no renewal succeeded for leaseTtlSeconds since the last good request start', async () => {
+  /** Records every driver.stop: when (agent clock) and with what deadline. */
+  const recordStops = () => {
+    const stops: { at: number; timeoutMs: number | undefined }[] = [];
+    const stop = driver.stop.bind(driver);
+    driver.stop = async (timeoutMs?: number) => {
+      stops.push({ at: clock.now(), timeoutMs });
+      return stop(timeoutMs);
+    };
+    return stops;
+  };
+  const withOptions = (extra: Partial<AgentOptions>) =>
+    new Agent({
+      userData,
+      instanceId: 'i-abc',
+      driver,
+      fetch: cp.fetch,
+      now: clock.now,
+      timers: clock.timers,
+      log: (msg, fields) => logs.push({ msg, fields }),
+      random: () => 0.5,
+      ...extra,
+    });
+
+  it('should self-fence at TTL − stop budget after the last good request start (default budget 10 s)', async () => {
     cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
     cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    const stops = recordStops();
     agent.start();
     await clock.advance(20_000); // renewals succeed (a quick one right after the node starts)
     const last = agent.state().lastRenewalAt!;
@@ -298,12 +335,56 @@ describe(Agent.name, () => {
     cp.lease = () => (mode === 'error' ? 'network-error' : { status: 500, body: {} });
     await clock.advance(20_000); // t = 40 s
     mode = '500';
-    await clock.advance(last + 45_000 - 1 - 40_000); // still within 45 s of the last good renewal
+    await clock.advance(last + 35_000 - 1 - 40_000); // not yet TTL (45 s) − budget (10 s)
     expect(await running()).toBe(true);
-    await clock.advance(1); // exactly 45 s after it
+    expect(stops).toEqual([]);
+    await clock.advance(1); // exactly 35 s after it
     expect(await running()).toBe(false);
+    // SIGTERM now, SIGKILL when the lease ends on this clock: 10 s later, not the driver's default.
+    expect(stops).toEqual([{ at: last + 35_000, timeoutMs: 10_000 }]);
     expect(agent.state().fenced).toBe(true);
     expect(logs.some((l) => /self-fence/.test(l.msg))).toBe(true);
+  });
+
+  it.each([
+    { stopBudgetMs: 5_000, stopAt: 40_000 },
+    { stopBudgetMs: 0, stopAt: 45_000 },
+    // Does not fit TTL − renew interval (35 s): half of that instead, so one missed renewal never stops a node.
+    { stopBudgetMs: 40_000, stopAt: 45_000 - 17_500 },
+  ])(
+    'should begin the stop at TTL − budget with a deadline ≤ budget (stopBudgetMs $stopBudgetMs)',
+    async ({ stopBudgetMs, stopAt }) => {
+      await agent.stop();
+      agent = withOptions({ stopBudgetMs });
+      cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
+      cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+      agent.start();
+      await clock.advance(0); // renewal at 0 starts the node, a quick one follows at 0.5 s
+      const last = agent.state().lastRenewalAt!;
+      cp.lease = () => 'network-error';
+      const stops = recordStops();
+      await clock.advance(last + stopAt - 1);
+      expect(await running()).toBe(true);
+      await clock.advance(1);
+      expect(await running()).toBe(false);
+      expect(stops).toHaveLength(1);
+      expect(stops[0].at).toBe(last + stopAt);
+      expect(stops[0].timeoutMs).toBe(last + 45_000 - stops[0].at);
+      expect(stops[0].timeoutMs).toBeLessThanOrEqual(Math.min(stopBudgetMs, 17_500));
+    },
+  );
+
+  it('should give every stop a deadline no later than the lease end, a 409 fence included', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(1, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    agent.start();
+    await clock.advance(10_000);
+    const last = agent.state().lastRenewalAt!;
+    const stops = recordStops();
+    cp.lease = () => ({ status: 409, body: { fenced: true, reason: 'generation moved' } });
+    await clock.advance(10_000);
+    expect(stops).toHaveLength(1);
+    expect(stops[0].timeoutMs).toBe(last + 45_000 - stops[0].at);
   });
 
   it('should self-fence even when the renewal request hangs', async () => {
@@ -324,7 +405,7 @@ describe(Agent.name, () => {
     await clock.advance(0);
     expect(await running()).toBe(true);
     hang = true;
-    await clock.advance(44_999);
+    await clock.advance(34_999); // the last good renewal started at 0 (a quick one follows, hanging)
     expect(await running()).toBe(true);
     await clock.advance(1);
     expect(await running()).toBe(false);

@@ -36,6 +36,24 @@ export interface AgentOptions {
    * it, so that taking over a validator is a restart, not a sync from scratch.
    */
   standbyKeys?: () => Promise<import('@snowline/avalanche').StakingKeyMaterial>;
+  /**
+   * Self-fence this long before the lease ends on this agent's clock (SIGTERM), so that the node is
+   * dead (SIGKILL) when the lease is: config.agent.stopBudgetSeconds. Default, as in libs/config:
+   * a quarter of the TTL, at most 10 s. Never more than half of TTL − renew interval, whatever the
+   * control plane's TTL turns out to be: one missed renewal must never stop a node.
+   */
+  stopBudgetMs?: number;
+}
+
+/** The stop budget for a TTL and renew interval the control plane announced (see stopBudgetMs). */
+export function effectiveStopBudgetMs(
+  leaseTtlMs: number,
+  renewIntervalMs: number,
+  configuredMs?: number,
+): number {
+  const wanted = configuredMs ?? Math.min(10_000, leaseTtlMs / 4);
+  const slack = leaseTtlMs - renewIntervalMs;
+  return Math.max(0, wanted < slack ? wanted : slack / 2);
 }
 
 export interface AgentState {
@@ -52,7 +70,8 @@ type Http = { status: number; body: unknown };
 
 /**
  * The host agent: register, renew the lease, fetch keys once per generation, supervise the node and
- * stop it when fenced or when it cannot renew for a whole lease TTL (self-fencing).
+ * stop it when fenced or when it cannot renew (self-fencing): SIGTERM a stop budget before the lease
+ * ends on this agent's clock, SIGKILL at its end, so the node is dead when the lease is.
  */
 export class Agent {
   private readonly fetchImpl: typeof fetch;
@@ -315,7 +334,7 @@ export class Agent {
     }
     await this.serialDriver(async () => {
       // Re-check under the driver lock: a fence or a newer assignment may have landed meanwhile.
-      if (!this.running || this.pending !== a || this.leaseExpired()) {
+      if (!this.running || this.pending !== a || this.mustFence()) {
         this.log('not starting: lease no longer held', { generation: a.generation });
         return;
       }
@@ -329,7 +348,7 @@ export class Agent {
         this.log('node started', { generation: a.generation, nodeId });
       } catch (err) {
         this.log('node failed to start', { generation: a.generation, error: errText(err) });
-        await this.opts.driver.stop().catch(() => undefined);
+        await this.opts.driver.stop(this.leaseLeftMs()).catch(() => undefined);
         this.refused.add(a.generation);
         this.pending = null;
         this.generation = null;
@@ -343,14 +362,28 @@ export class Agent {
     if (this.generation === a.generation && !this.nodeRunning) this.generation = null;
   }
 
-  private leaseExpired(): boolean {
-    return this.lastRenewalAt === null || this.now() - this.lastRenewalAt >= this.leaseTtlMs;
+  private stopBudgetMs(): number {
+    return effectiveStopBudgetMs(this.leaseTtlMs, this.renewIntervalMs, this.opts.stopBudgetMs);
+  }
+
+  /** The stop budget has begun: the node must be stopping, and nothing may start. */
+  private mustFence(): boolean {
+    return (
+      this.lastRenewalAt === null ||
+      this.now() - this.lastRenewalAt >= this.leaseTtlMs - this.stopBudgetMs()
+    );
+  }
+
+  /** How long until the lease ends on this agent's clock (0 once it has); undefined before one. */
+  private leaseLeftMs(): number | undefined {
+    if (this.lastRenewalAt === null) return undefined;
+    return Math.max(0, this.lastRenewalAt + this.leaseTtlMs - this.now());
   }
 
   private armSelfFence(): void {
     this.clear('fenceTimer');
     if (!this.running || this.lastRenewalAt === null) return;
-    const due = this.lastRenewalAt + this.leaseTtlMs - this.now();
+    const due = this.lastRenewalAt + this.leaseTtlMs - this.stopBudgetMs() - this.now();
     this.fenceTimer = this.timers.setTimeout(
       () => {
         this.fenceTimer = null;
@@ -362,11 +395,12 @@ export class Agent {
 
   private async selfFenceIfExpired(): Promise<void> {
     if (!this.running) return;
-    if (!this.leaseExpired()) return this.armSelfFence();
+    if (!this.mustFence()) return this.armSelfFence();
     if (this.generation === null && !this.nodeRunning) return;
-    this.log('no lease renewal for a whole TTL, stopping node (self-fence)', {
+    this.log('no lease renewal for TTL − stop budget, stopping node (self-fence)', {
       generation: this.generation,
       sinceLastRenewalMs: this.lastRenewalAt === null ? null : this.now() - this.lastRenewalAt,
+      leaseLeftMs: this.leaseLeftMs() ?? null,
     });
     this.fenced = true;
     await this.stopNode('self-fenced');
@@ -393,7 +427,8 @@ export class Agent {
     this.throwaway = false;
     await this.serialDriver(async () => {
       try {
-        await this.opts.driver.stop();
+        // Whatever the reason, the node is dead (SIGKILL) by the time the lease ends.
+        await this.opts.driver.stop(this.leaseLeftMs());
         if (this.nodeRunning) this.log('node stopped', { reason });
       } catch (err) {
         this.log('node stop failed', { reason, error: errText(err) });
