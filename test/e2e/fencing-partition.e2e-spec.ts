@@ -5,6 +5,7 @@ jest.setTimeout(180_000);
 const LEASE_TTL_S = 8;
 const RENEW_S = 1;
 const SKEW_S = 2;
+const STOP_BUDGET_S = 2;
 
 interface SimNode {
   instanceId: string;
@@ -41,6 +42,7 @@ describe('acceptance 3: a partitioned zone fences its host; one NodeID never run
       LEASE_TTL_SECONDS: String(LEASE_TTL_S),
       LEASE_RENEW_SECONDS: String(RENEW_S),
       CLOCK_SKEW_MARGIN_SECONDS: String(SKEW_S),
+      AGENT_STOP_BUDGET_SECONDS: String(STOP_BUDGET_S),
       // Fencing alone: no failover (and so no reaping of the partitioned instance) during this
       // test, so the heal shows the agent's renewal being refused. Failover during outages is
       // covered by failover.e2e-spec.ts and `npm run chaos:zone`.
@@ -108,7 +110,7 @@ describe('acceptance 3: a partitioned zone fences its host; one NodeID never run
     const faultId = ((await fault.json()) as { id: string }).id;
     const partitionedAt = Date.now();
 
-    // The agent cannot renew: it stops its node within the TTL (plus a renewal period and a sample).
+    // The agent cannot renew: it stops its node a stop budget before its lease ends (plus a sample).
     const stoppedAt = await waitFor(
       'the partitioned node to stop',
       async () => {
@@ -119,9 +121,11 @@ describe('acceptance 3: a partitioned zone fences its host; one NodeID never run
       100,
     );
     const stopAfterMs = stoppedAt - partitionedAt;
-    expect(stopAfterMs).toBeLessThanOrEqual((LEASE_TTL_S + RENEW_S) * 1000 + 1_500);
-    // And not before its lease could have run out: nothing told it to stop.
-    expect(stopAfterMs).toBeGreaterThanOrEqual((LEASE_TTL_S - RENEW_S) * 1000 - 1_500);
+    expect(stopAfterMs).toBeLessThanOrEqual((LEASE_TTL_S - STOP_BUDGET_S) * 1000 + 1_500);
+    // And not before its stop budget could have begun: nothing told it to stop.
+    expect(stopAfterMs).toBeGreaterThanOrEqual(
+      (LEASE_TTL_S - STOP_BUDGET_S - RENEW_S) * 1000 - 1_500,
+    );
     const agentLog = stack.logs['ecs-sim']!.join('\n');
     expect(agentLog).toMatch(/self-fence/);
 
