@@ -16,6 +16,8 @@ const MOVE_DEADLINE_S = Number(process.env.CHAOS_FAILOVER_DEADLINE_SECONDS ?? 30
 const TTL_S = Number(process.env.CHAOS_LEASE_TTL_SECONDS ?? 15);
 const RENEW_S = Number(process.env.CHAOS_LEASE_RENEW_SECONDS ?? 3);
 const SKEW_S = 2;
+// When the target fails: as soon as the move picked it (`picked`), or once it holds the keys (`keys`).
+const HIT = process.env.CHAOS_HIT === 'keys' ? 'keys' : 'picked';
 const MAX_ATTEMPTS = 3;
 // The whole wait for recovery: two moves' fences and a deadline's worth of slack.
 const BOUND_S = Number(process.env.CHAOS_BOUND_SECONDS ?? MOVE_DEADLINE_S + 4 * (TTL_S + SKEW_S));
@@ -56,17 +58,19 @@ async function fault(stack: Stack, spec: object): Promise<{ id: string }> {
   return (await res.json()) as { id: string };
 }
 
-async function eventsOf(stack: Stack, types: string): Promise<{ validatorId: string | null }[]> {
-  const out: { validatorId: string | null }[] = [];
+interface E {
+  validatorId: string | null;
+  data: { generation?: number } | null;
+}
+
+async function eventsOf(stack: Stack, types: string): Promise<E[]> {
+  const out: E[] = [];
   let after: string | null = null;
   do {
     const res = await stack.api(
       `/v1/events?types=${types}&limit=100${after ? `&after=${after}` : ''}`,
     );
-    const body = (await res.json()) as {
-      items: { validatorId: string | null }[];
-      nextCursor: string | null;
-    };
+    const body = (await res.json()) as { items: E[]; nextCursor: string | null };
     out.push(...body.items);
     after = body.items.length ? body.nextCursor : null;
   } while (after);
@@ -136,17 +140,28 @@ async function main() {
     const since = () => (Date.now() - t0) / 1000;
     log(`power cut in ${dark} (${affected.size} validators)`);
 
-    // The first move of the dark zone to pick a standby: fail that standby's hardware at once.
+    // The first move of the dark zone to pick a standby (or, with CHAOS_HIT=keys, whose standby got
+    // the keys): fail that standby's hardware at once.
     const hit = await waitFor(
-      'a move of the dark zone to pick its target',
-      async () =>
-        (await listValidators(stack)).find(
+      `a move of the dark zone to ${HIT === 'keys' ? 'hand its target the keys' : 'pick its target'}`,
+      async () => {
+        const keyed =
+          HIT === 'keys'
+            ? new Set(
+                (await eventsOf(stack, 'host.keys_delivered')).map(
+                  (e) => `${e.validatorId}/${e.data?.generation}`,
+                ),
+              )
+            : null;
+        return (await listValidators(stack)).find(
           (v) =>
             affected.has(v.id) &&
             v.state === 'failing_over' &&
             v.instanceId !== null &&
-            v.zone !== dark,
-        ),
+            v.zone !== dark &&
+            (!keyed || keyed.has(`${v.id}/${v.generation}`)),
+        );
+      },
       60_000,
       100,
     );
@@ -187,6 +202,16 @@ async function main() {
       `moved ${movedAt.size}/${affected.size} in ${round(recoveredS)} s; ${hit.name} on ${hitNow.instanceId} in ${hitNow.zone}, ${replanned} re-plan(s)`,
     );
 
+    // The hit validator's timeline, for whoever reads the run's stderr.
+    const timeline = (await (
+      await stack.api(`/v1/validators/${hit.id}/events?limit=100`)
+    ).json()) as {
+      items: { type: string; message: string; createdAt: string }[];
+    };
+    for (const e of timeline.items)
+      if (Date.parse(e.createdAt) >= t0)
+        log(`  +${round((Date.parse(e.createdAt) - t0) / 1000)} s ${e.type}: ${e.message}`);
+
     // Later failovers still start: the hit validator's new host fails too, and it must move again.
     let laterOk = false;
     let laterS: number | null = null;
@@ -219,6 +244,7 @@ async function main() {
     const result = {
       validators: VALIDATORS,
       dark_zone_validators: affected.size,
+      target_failed_when: HIT,
       target_failed_at_s: round(hitAtS),
       target_failed_mid_move: midMove,
       replanned,
