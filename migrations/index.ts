@@ -8,6 +8,7 @@ import { PlanSerialLog1795700000200 } from './1795700000200-PlanSerialLog';
 import { DeclarativeWebhooksAndPools1795700000400 } from './1795700000400-DeclarativeWebhooksAndPools';
 import { MillisecondCursors1795700000500 } from './1795700000500-MillisecondCursors';
 import { MoveWatchdog1795700000600 } from './1795700000600-MoveWatchdog';
+import { StopConfirmed1795700000700 } from './1795700000700-StopConfirmed';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   DeclarativeWebhooksAndPools1795700000400,
   MillisecondCursors1795700000500,
   MoveWatchdog1795700000600,
+  StopConfirmed1795700000700,
 ];

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import type { CloudProvider } from '@snowline/cloud';
 import { loadConfig, type AppConfig } from '@snowline/config';
 import {
   createDataSource,
@@ -25,6 +26,7 @@ describe(MoveWatchdogService.name, () => {
   let failover: FailoverService;
   let watchdog: MoveWatchdogService;
   const provisioned: string[] = [];
+  const stopped: string[] = [];
   const ZONES = ['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d'];
   let projectId: string;
 
@@ -49,7 +51,14 @@ describe(MoveWatchdogService.name, () => {
         return Promise.resolve();
       },
     } as unknown as LifecycleQueue;
-    failover = new FailoverService(repos, ds, queue, config);
+    // And the cloud port records the force-stops a move sends (their effect is the e2e's business).
+    const cloud = {
+      stop: (ids: string[]) => {
+        stopped.push(...ids);
+        return Promise.resolve();
+      },
+    } as unknown as CloudProvider;
+    failover = new FailoverService(repos, ds, queue, config, cloud);
     watchdog = new MoveWatchdogService(ds, failover, config);
     projectId = (await repos.projects.create('default', true)).id;
   });
@@ -202,6 +211,8 @@ describe(MoveWatchdogService.name, () => {
     expect(await repos.hosts.findById(s1.id)).toEqual(
       expect.objectContaining({ validatorId: v.id, generation: 2 }),
     );
+    // Both instances the identity left were asked to force-stop (cloud-confirmed fencing).
+    expect(stopped).toEqual([from.instanceId, s1.instanceId]);
 
     // 2. The second target never gets its keys by the deadline; no standby is left: launch.
     await expireDeadline(v.id);

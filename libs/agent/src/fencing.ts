@@ -1,9 +1,10 @@
 /**
  * The control plane's rule for handing an identity's keys to a new host (reliability.md, "Fencing"):
  * only once the previous holder's lease has expired by the control plane's own clock plus a clock-skew
- * margin, or once the cloud confirms the previous instance stopped. The margin must cover the agents'
- * clock-rate drift over one TTL plus the time an agent needs to stop its node (ProcessNodeDriver's
- * SIGTERM→SIGKILL timeout).
+ * margin, or once the cloud confirms the previous instance stopped (a Describe showed it Stopped or
+ * gone: `hosts.stop_confirmed_at`, never a stop or delete call having been sent). The agent's stop is
+ * bounded by its lease end (a stop budget inside the TTL, SIGKILL at its end), so the margin only
+ * has to cover the agents' clock-rate drift over one TTL.
  *
  * Returns a boolean on purpose: an object would be truthy and invite `if (canGrantKeys(...))` bugs.
  */

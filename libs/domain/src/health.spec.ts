@@ -2,6 +2,7 @@ import {
   aggregateZone,
   type BlindnessInput,
   cloudEvidence,
+  cloudShowsStopped,
   type CloudObservation,
   controlPlaneBlindUntil,
   controlPlaneSuspect,
@@ -107,6 +108,26 @@ describe(cloudEvidence.name, () => {
     ],
   ])('should read %s', (_w, cloud, want) => {
     expect(cloudEvidence(cloud)).toBe(want);
+  });
+});
+
+describe(cloudShowsStopped.name, () => {
+  it.each<[string, CloudObservation, boolean]>([
+    ['gone (not by our delete: the sweeper sees only hosts not deleted)', 'missing', true],
+    ['Stopped', { status: 'Stopped', health: 'NotApplicable', events: [] }, true],
+    [
+      'Stopped by a power loss, Impaired',
+      { status: 'Stopped', health: 'Impaired', events: [] },
+      true,
+    ],
+    // A stop call accepted but not yet done: the guest may still run.
+    ['Stopping', { status: 'Stopping', health: 'NotApplicable', events: [] }, false],
+    // A dead host under a Running instance is evidence for failover, not proof the node is off.
+    ['Running but Impaired', { status: 'Running', health: 'Impaired', events: [] }, false],
+    ['Running', { status: 'Running', health: 'OK', events: [] }, false],
+    ['not asked (the call failed)', null, false],
+  ])('should read %s as %s', (_w, cloud, want) => {
+    expect(cloudShowsStopped(cloud)).toBe(want);
   });
 });
 

@@ -97,6 +97,18 @@ export function cloudEvidence(cloud: CloudObservation): string | null {
   return null;
 }
 
+/**
+ * Whether an observation proves the instance's guest is off: ECS says `Stopped`, or the instance is
+ * gone. Not `Stopping` (the guest may still run), not Impaired-while-Running, not an unanswered call.
+ * "Gone" counts only for instances Snowline did not delete itself: a delete call returns before the
+ * guest is off, so the reaper deletes a former holder only once its stop was confirmed or its lease
+ * ran out (and the sweeper observes only hosts not deleted).
+ */
+export function cloudShowsStopped(cloud: CloudObservation): boolean {
+  if (cloud === 'missing') return true;
+  return cloud !== null && cloud.status === 'Stopped';
+}
+
 export function evaluateHealth(
   host: HostFacts,
   cloud: CloudObservation,

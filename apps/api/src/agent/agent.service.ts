@@ -115,6 +115,9 @@ export class AgentService {
         requestGeneration: req.generation,
         now: now.getTime(),
       });
+      // An agent that talks runs: whatever the cloud last said, its instance is not stopped.
+      if (host?.stopConfirmedAt)
+        await tx.update(HostEntity, { id: host.id }, { stopConfirmedAt: null });
       if (decision.kind === 'fence') {
         if (host) await this.fence(tx, host, decision.reason);
         return { fenced: decision.reason };
@@ -185,11 +188,17 @@ export class AgentService {
           now,
           previousLeaseExpiresAt: prev.leaseExpiresAt,
           skewMarginMs: this.config.agent.skewMarginSeconds * 1000,
-          previousInstanceStopped: prev.deletedAt !== null,
+          // Confirmed by a Describe, never by a stop or delete call having been sent.
+          previousInstanceStopped: prev.stopConfirmedAt !== null,
         };
         if (!canGrantKeys(input)) retryAfterMs = Math.max(retryAfterMs, keysRetryAfterMs(input));
       }
       if (retryAfterMs > 0) {
+        // The cloud may confirm the stop before time alone would: ask again after one sweep.
+        retryAfterMs = Math.min(
+          retryAfterMs,
+          Math.max(1_000, this.config.health.sweepIntervalSeconds * 1000),
+        );
         return {
           err: new Problem(
             425,

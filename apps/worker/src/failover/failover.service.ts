@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, IsNull } from 'typeorm';
+import { CloudProvider } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { placementOrder, type MoveKind } from '@snowline/domain';
 import {
@@ -46,15 +47,18 @@ export class FailoverService {
     private readonly ds: DataSource,
     private readonly queue: LifecycleQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly cloud: CloudProvider,
   ) {}
 
   async start(req: FailoverRequest): Promise<Method | null> {
     const blocked = await this.blockedZones();
+    let stop: string | null = null;
     const method = await this.repos.transaction(async (tx) => {
       const v = await this.lockValidator(tx, req.validatorId);
       if (!v || v.hostId !== req.fromHostId) return null;
       if (!['active', 'degraded', 'syncing'].includes(v.state)) return null;
       const from = await tx.findOneBy(HostEntity, { id: req.fromHostId });
+      stop = from?.instanceId ?? null;
       return this.place(tx, v, {
         from,
         reason: req.reason,
@@ -63,6 +67,7 @@ export class FailoverService {
         blocked,
       });
     });
+    if (method) this.forceStop(stop, req.validatorId);
     if (method === 'launch') await this.queue.provision(req.validatorId, 1).catch(() => undefined);
     if (method) this.log.log({ validatorId: req.validatorId, method }, 'failover started');
     return method;
@@ -75,9 +80,11 @@ export class FailoverService {
    */
   async replan(move: LiveMove, why: string): Promise<Method | null> {
     const blocked = await this.blockedZones();
+    let stop: string | null = null;
     const method = await this.repos.transaction(async (tx) => {
       const v = await this.lockValidator(tx, move.validatorId);
       if (!v || v.state !== 'failing_over' || v.generation !== move.generation) return null;
+      stop = v.instanceId;
       const row = await this.closeMove(tx, move.id, 'replanned', why);
       if (!row) return null;
       const from = row.fromHostId ? await tx.findOneBy(HostEntity, { id: row.fromHostId }) : null;
@@ -109,6 +116,7 @@ export class FailoverService {
         avoidZone: v.zone,
       });
     });
+    if (method) this.forceStop(stop, move.validatorId);
     if (method === 'launch') await this.queue.provision(move.validatorId, 1).catch(() => undefined);
     if (method) this.log.log({ validatorId: move.validatorId, method, why }, 'failover re-planned');
     return method;
@@ -119,9 +127,11 @@ export class FailoverService {
    * reason a person can act on. No node may run its identity until someone decides.
    */
   async giveUp(move: LiveMove, why: string): Promise<boolean> {
-    return this.repos.transaction(async (tx) => {
+    let stop: string | null = null;
+    const gaveUp = await this.repos.transaction(async (tx) => {
       const v = await this.lockValidator(tx, move.validatorId);
       if (!v || v.state !== 'failing_over' || v.generation !== move.generation) return false;
+      stop = v.instanceId;
       if (!(await this.closeMove(tx, move.id, 'failed', why))) return false;
       const reason = `${why}. Its identity is fenced and no node runs it: check the zones and the standby pool (GET /v1/zones), then retire it or launch it again elsewhere.`;
       const moved = await this.repos.validators.transition(
@@ -161,6 +171,26 @@ export class FailoverService {
       this.log.error({ validatorId: v.id, why }, 'failover gave up');
       return true;
     });
+    if (gaveUp) this.forceStop(stop, move.validatorId);
+    return gaveUp;
+  }
+
+  /**
+   * Cloud-confirmed fencing, the fast path: ask the cloud to force-stop the instance the identity
+   * left. The call proves nothing; keys move once a Describe shows it Stopped or gone (the sweeper
+   * records that as `stop_confirmed_at`), or when its lease has run out plus the skew margin. Not
+   * awaited: a degraded cloud API must not slow the failovers behind this one.
+   */
+  private forceStop(instanceId: string | null, validatorId: string): void {
+    if (!instanceId) return;
+    this.cloud
+      .stop([instanceId])
+      .catch((err: unknown) =>
+        this.log.warn(
+          { validatorId, instanceId, err: (err as Error).message },
+          'force-stop refused; fencing waits for the lease to run out or the cloud to show it stopped',
+        ),
+      );
   }
 
   /** Ends a move that no longer applies (retired, superseded) or whose end was not recorded. */

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import {
   aggregateZone,
   cloudEvidence,
+  cloudShowsStopped,
   controlPlaneBlindUntil,
   controlPlaneSuspect,
   decideRemediation,
@@ -55,6 +56,7 @@ interface HostRow {
   health_since: Date | null;
   cloud_status: string | null;
   cloud_health: string | null;
+  stop_confirmed_at: Date | null;
   v_host_id: string | null;
   v_state: string | null;
   v_generation: number | null;
@@ -111,6 +113,28 @@ export class SweeperService extends LeaderLoop<SweepStats> {
     return stats;
   }
 
+  /**
+   * Cloud-confirmed stops, the fast path of fencing: a host whose instance the cloud shows Stopped or
+   * gone gets `stop_confirmed_at` — unless its agent renewed after the Describe began, which proves
+   * it alive (a lagging status cache). Seen running again, the confirmation is withdrawn.
+   */
+  private async recordStops(
+    verdicts: { host: HostRow; stopped: boolean | null }[],
+    describedFrom: Date,
+  ): Promise<void> {
+    const flips = verdicts.filter(
+      (x) => x.stopped !== null && x.stopped === (x.host.stop_confirmed_at === null),
+    );
+    if (!flips.length) return;
+    await this.ds.query(
+      `UPDATE hosts h SET stop_confirmed_at = CASE WHEN c.stopped THEN $3::timestamptz END
+         FROM unnest($1::uuid[], $2::bool[]) AS c(id, stopped)
+        WHERE h.id = c.id
+          AND (NOT c.stopped OR h.last_report_at IS NULL OR h.last_report_at < $3::timestamptz)`,
+      [flips.map((x) => x.host.id), flips.map((x) => x.stopped), describedFrom],
+    );
+  }
+
   async sweep(nowMs = Date.now()): Promise<SweepStats> {
     const t0 = performance.now();
     const now = new Date(nowMs);
@@ -118,13 +142,15 @@ export class SweeperService extends LeaderLoop<SweepStats> {
       `SELECT h.id, h.role, h.zone, h.instance_id, h.validator_id, h.project_id, h.generation,
               h.created_at, h.registered_at, h.lease_expires_at, h.last_report_at, h.last_report,
               h.health, h.health_reason, h.health_since, h.cloud_status, h.cloud_health,
-              v.host_id AS v_host_id, v.state AS v_state, v.generation AS v_generation
+              h.stop_confirmed_at, v.host_id AS v_host_id, v.state AS v_state, v.generation AS v_generation
          FROM hosts h LEFT JOIN validators v ON v.id = h.validator_id
         WHERE h.deleted_at IS NULL AND h.instance_id IS NOT NULL`,
     )) as HostRow[];
 
     // 1. Observe the cloud, ≤ 100 ids a call; a failed batch leaves its hosts "unknown", never "ok".
     const observed = new Map<string, InstanceFullStatus>();
+    // Every Describe below begins after this moment: a stop it shows is a stop at (or after) it.
+    const describedFrom = new Date();
     const failedBatch = new Set<string>();
     let cloudCalls = 0;
     let cloudFailedCalls = 0;
@@ -205,8 +231,15 @@ export class SweeperService extends LeaderLoop<SweepStats> {
         nowMs,
         settings,
       );
-      return { host: h, verdict: v, cloud: s, cloudConfirmed: cloudEvidence(cloud) !== null };
+      return {
+        host: h,
+        verdict: v,
+        cloud: s,
+        cloudConfirmed: cloudEvidence(cloud) !== null,
+        stopped: cloud === null ? null : cloudShowsStopped(cloud),
+      };
     });
+    await this.recordStops(verdicts, describedFrom);
 
     // 3. Record what changed (one statement), with an event per transition.
     const changed = verdicts.filter(

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CloudProvider, TAG_HOST } from '@snowline/cloud';
+import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { Repositories } from '@snowline/persistence';
 
 interface Doomed {
@@ -25,6 +26,7 @@ export class ReaperService {
     private readonly repos: Repositories,
     private readonly ds: DataSource,
     private readonly cloud: CloudProvider,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -90,12 +92,17 @@ export class ReaperService {
          FROM hosts h JOIN validators v ON v.id = h.validator_id
         WHERE h.deleted_at IS NULL AND h.instance_id IS NOT NULL AND h.role = 'assigned'
           AND h.generation < v.generation
+          -- A delete returns before the guest is off: delete a former holder only once its stop is
+          -- confirmed or its lease has run out (plus the skew margin), so "gone" stays a proof.
+          AND (h.stop_confirmed_at IS NOT NULL OR h.lease_expires_at IS NULL
+               OR h.lease_expires_at < now() - make_interval(secs => $1))
        UNION ALL
        SELECT id, instance_id, zone, NULL, NULL, 'standby unhealthy: ' || coalesce(health_reason, '')
          FROM hosts
         WHERE deleted_at IS NULL AND instance_id IS NOT NULL AND role = 'standby'
           AND health = 'unhealthy' AND health_since < now() - interval '60 seconds'
        LIMIT 500`,
+      [this.config.agent.skewMarginSeconds],
     )) as Doomed[];
     const byZone = new Map<string, Doomed[]>();
     for (const d of doomed) byZone.set(d.zone, [...(byZone.get(d.zone) ?? []), d]);

@@ -36,6 +36,11 @@ export class HostEntity {
   @Column({ type: 'timestamptz', nullable: true }) healthSince!: Date | null;
   @Column({ type: 'text', nullable: true }) cloudHealth!: string | null;
   @Column({ type: 'timestamptz', nullable: true }) cloudObservedAt!: Date | null;
+  /**
+   * A DescribeInstances that began then showed the instance Stopped (or gone, not by our delete) and
+   * the agent has not renewed since: the fast proof that its node is off (keys may move on it).
+   */
+  @Column({ type: 'timestamptz', nullable: true }) stopConfirmedAt!: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
