@@ -4,6 +4,7 @@ export * from './repositories';
 export * from './public-api.repositories';
 export * from './plan.repositories';
 export * from './declarative.repositories';
+export * from './health.repositories';
 export { SnakeNamingStrategy } from './naming';
 export type { EntityManager } from 'typeorm';
 export * from './persistence.module';

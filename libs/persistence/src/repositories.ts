@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { DataSource, EntityManager, In, IsNull, LessThan, Not } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { statesLeadingTo, type ValidatorState } from '@snowline/domain';
+import {
+  statesLeadingTo,
+  type HealthState,
+  type HostRole,
+  type ValidatorState,
+} from '@snowline/domain';
 import {
   ApiKeyEntity,
   EventEntity,
@@ -17,6 +22,13 @@ import {
   TenancyRepository,
   WebhookRepository,
 } from './public-api.repositories';
+import {
+  ControlLoopRepository,
+  FailoverRepository,
+  IncidentRepository,
+  ZoneRepository,
+} from './health.repositories';
+import { StandbyPoolRepository } from './declarative.repositories';
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -419,6 +431,25 @@ export class ValidatorRepository extends Repo {
   update(id: string, patch: Partial<ValidatorEntity>, tx?: EntityManager) {
     return this.em(tx).update(ValidatorEntity, { id }, patch);
   }
+  /**
+   * `from` → `to` (active ⇄ degraded) for many validators in one conditional statement; a degraded
+   * one keeps its reason. Returns the ids that moved.
+   */
+  async moveHealthStates(
+    reasons: Map<string, string>,
+    to: 'active' | 'degraded',
+    from: 'active' | 'degraded',
+  ): Promise<string[]> {
+    if (!reasons.size) return [];
+    const moved = (await this.ds.query(
+      `UPDATE validators v SET state = $2, state_reason = CASE WHEN $2 = 'degraded' THEN r.reason ELSE NULL END, updated_at = now()
+         FROM unnest($1::uuid[], $4::text[]) AS r(id, reason)
+        WHERE v.id = r.id AND v.state = $3
+        RETURNING v.id`,
+      [[...reasons.keys()], to, from, [...reasons.values()]],
+    )) as [{ id: string }[], number];
+    return moved[0].map((r) => r.id);
+  }
 }
 
 export class HostRepository extends Repo {
@@ -452,6 +483,198 @@ export class HostRepository extends Repo {
       where: { deletedAt: IsNull(), leaseExpiresAt: LessThan(now) },
     });
   }
+
+  /** Every live host with an instance, and its validator's pointer (the health sweep's input). */
+  forSweep(): Promise<SweepHost[]> {
+    return this.ds.query(
+      `SELECT h.id, h.role, h.zone, h.instance_id AS "instanceId", h.validator_id AS "validatorId",
+              h.project_id AS "projectId", h.generation, h.created_at AS "createdAt",
+              h.registered_at AS "registeredAt", h.lease_expires_at AS "leaseExpiresAt",
+              h.last_report_at AS "lastReportAt", h.last_report AS "lastReport",
+              h.health, h.health_reason AS "healthReason", h.health_since AS "healthSince",
+              h.cloud_status AS "cloudStatus", h.cloud_health AS "cloudHealth",
+              h.stop_confirmed_at AS "stopConfirmedAt", v.host_id AS "validatorHostId",
+              v.state AS "validatorState", v.generation AS "validatorGeneration"
+         FROM hosts h LEFT JOIN validators v ON v.id = h.validator_id
+        WHERE h.deleted_at IS NULL AND h.instance_id IS NOT NULL`,
+    ) as Promise<SweepHost[]>;
+  }
+  /**
+   * Cloud-confirmed stops: `stop_confirmed_at = describedFrom` for a host seen stopped, unless its
+   * agent renewed after the Describe began (proof it is alive); cleared for a host seen running.
+   */
+  async recordStops(flips: { id: string; stopped: boolean }[], describedFrom: Date): Promise<void> {
+    if (!flips.length) return;
+    await this.ds.query(
+      `UPDATE hosts h SET stop_confirmed_at = CASE WHEN c.stopped THEN $3::timestamptz END
+         FROM unnest($1::uuid[], $2::bool[]) AS c(id, stopped)
+        WHERE h.id = c.id
+          AND (NOT c.stopped OR h.last_report_at IS NULL OR h.last_report_at < $3::timestamptz)`,
+      [flips.map((x) => x.id), flips.map((x) => x.stopped), describedFrom],
+    );
+  }
+  /** Verdicts and cloud status in one statement; `health_since` moves only when the state does. */
+  async recordVerdicts(verdicts: HostVerdict[], at: Date): Promise<void> {
+    if (!verdicts.length) return;
+    await this.ds.query(
+      `UPDATE hosts h SET
+          health = c.health,
+          health_reason = c.reason,
+          health_since = CASE WHEN h.health = c.health THEN h.health_since ELSE $5::timestamptz END,
+          cloud_status = coalesce(c.cloud_status, h.cloud_status),
+          cloud_health = coalesce(c.cloud_health, h.cloud_health),
+          cloud_observed_at = CASE WHEN c.cloud_status IS NULL THEN h.cloud_observed_at ELSE $5::timestamptz END
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $6::text[])
+           AS c(id, health, reason, cloud_status, cloud_health)
+        WHERE h.id = c.id`,
+      [
+        verdicts.map((x) => x.id),
+        verdicts.map((x) => x.health),
+        verdicts.map((x) => x.reason),
+        verdicts.map((x) => x.cloudStatus),
+        at,
+        verdicts.map((x) => x.cloudHealth),
+      ],
+    );
+  }
+  /** Validators placed in a zone (assigned hosts, live or deleted within the hour): an incident's list. */
+  async validatorsPlacedIn(zone: string): Promise<string[]> {
+    const rows = (await this.ds.query(
+      `SELECT DISTINCT validator_id AS id FROM hosts
+        WHERE zone = $1 AND role = 'assigned' AND validator_id IS NOT NULL
+          AND (deleted_at IS NULL OR deleted_at > now() - interval '1 hour')`,
+      [zone],
+    )) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+  /** Usable standbys (live, not fenced, not unhealthy) per zone and network. */
+  async standbyCounts(): Promise<{ zone: string; network: string; n: number }[]> {
+    return (await this.ds.query(
+      `SELECT zone, network, count(*)::int AS n FROM hosts
+        WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
+        GROUP BY zone, network`,
+    )) as { zone: string; network: string; n: number }[];
+  }
+  /**
+   * Takes up to `count` usable standbys of one pool, newest and least ready first, under FOR UPDATE
+   * SKIP LOCKED and only while still a standby (a failover claiming one wins), and marks them deleted.
+   */
+  async takeSurplusStandbys(
+    network: string,
+    zone: string,
+    count: number,
+    tx: EntityManager,
+  ): Promise<{ id: string; instanceId: string | null }[]> {
+    const rows = (await tx.query(
+      `SELECT id, instance_id AS "instanceId" FROM hosts
+        WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
+          AND network = $1 AND zone = $2
+        ORDER BY (last_report->>'bootstrapped')::boolean IS TRUE, created_at DESC
+        LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      [network, zone, count],
+    )) as { id: string; instanceId: string | null }[];
+    if (!rows.length) return rows;
+    await tx.query(
+      `UPDATE hosts SET deleted_at = now(), fenced = true, cloud_status = 'Deleted', updated_at = now()
+        WHERE id = ANY($1) AND role = 'standby'`,
+      [rows.map((r) => r.id)],
+    );
+    return rows;
+  }
+  /**
+   * What the reaper deletes: former holders superseded by a newer generation whose stop is confirmed
+   * or whose lease ran out past the skew margin, and standbys unhealthy for 60 s (≤ 500).
+   */
+  reapable(skewMarginSeconds: number): Promise<ReapableHost[]> {
+    return this.ds.query(
+      `SELECT h.id, h.instance_id AS "instanceId", h.zone, h.project_id AS "projectId",
+              h.validator_id AS "validatorId", 'superseded by generation ' || v.generation AS why
+         FROM hosts h JOIN validators v ON v.id = h.validator_id
+        WHERE h.deleted_at IS NULL AND h.instance_id IS NOT NULL AND h.role = 'assigned'
+          AND h.generation < v.generation
+          -- A delete returns before the guest is off: delete a former holder only once its stop is
+          -- confirmed or its lease has run out (plus the skew margin), so "gone" stays a proof.
+          AND (h.stop_confirmed_at IS NOT NULL OR h.lease_expires_at IS NULL
+               OR h.lease_expires_at < now() - make_interval(secs => $1))
+       UNION ALL
+       SELECT id, instance_id, zone, NULL, NULL, 'standby unhealthy: ' || coalesce(health_reason, '')
+         FROM hosts
+        WHERE deleted_at IS NULL AND instance_id IS NOT NULL AND role = 'standby'
+          AND health = 'unhealthy' AND health_since < now() - interval '60 seconds'
+       LIMIT 500`,
+      [skewMarginSeconds],
+    ) as Promise<ReapableHost[]>;
+  }
+  /** Hosts whose instances were deleted: gone, fenced, `Deleted`. */
+  async markReaped(ids: string[], tx?: EntityManager): Promise<void> {
+    await this.em(tx).query(
+      `UPDATE hosts SET deleted_at = now(), fenced = true, cloud_status = 'Deleted', updated_at = now()
+        WHERE id = ANY($1)`,
+      [ids],
+    );
+  }
+  /** Host rows (live or deleted) by id or by instance id: who owns the tagged instances. */
+  ownersOf(
+    hostIds: string[],
+    instanceIds: string[],
+  ): Promise<{ id: string; instanceId: string | null; deletedAt: Date | null }[]> {
+    return this.ds.query(
+      `SELECT id, instance_id AS "instanceId", deleted_at AS "deletedAt" FROM hosts
+        WHERE id = ANY($1::uuid[]) OR instance_id = ANY($2)`,
+      [hostIds, instanceIds],
+    ) as Promise<{ id: string; instanceId: string | null; deletedAt: Date | null }[]>;
+  }
+  /** Records an orphan instance on the host row that launched it and never recorded it. */
+  async adoptInstance(id: string, instanceId: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE hosts SET instance_id = $2, updated_at = now() WHERE id = $1 AND instance_id IS NULL`,
+      [id, instanceId],
+    );
+  }
+}
+
+/** A live host as the health sweep reads it, with its validator's pointer and state. */
+export interface SweepHost {
+  id: string;
+  role: HostRole;
+  zone: string;
+  instanceId: string;
+  validatorId: string | null;
+  projectId: string | null;
+  generation: number | null;
+  createdAt: Date;
+  registeredAt: Date | null;
+  leaseExpiresAt: Date | null;
+  lastReportAt: Date | null;
+  lastReport: { running: boolean; healthy: boolean | null; bootstrapped: boolean | null } | null;
+  health: HealthState;
+  healthReason: string | null;
+  healthSince: Date | null;
+  cloudStatus: string | null;
+  cloudHealth: string | null;
+  stopConfirmedAt: Date | null;
+  /** The validator's current host: this host holds the identity when it equals `id`. */
+  validatorHostId: string | null;
+  validatorState: ValidatorState | null;
+  validatorGeneration: number | null;
+}
+
+/** One host's new verdict; null cloud fields keep the recorded cloud status. */
+export interface HostVerdict {
+  id: string;
+  health: HealthState;
+  reason: string;
+  cloudStatus: string | null;
+  cloudHealth: string | null;
+}
+
+export interface ReapableHost {
+  id: string;
+  instanceId: string;
+  zone: string;
+  projectId: string | null;
+  validatorId: string | null;
+  why: string;
 }
 
 export interface NewEvent {
@@ -521,6 +744,11 @@ export class Repositories {
   readonly idempotency: IdempotencyRepository;
   readonly webhooks: WebhookRepository;
   readonly tenancy: TenancyRepository;
+  readonly zones: ZoneRepository;
+  readonly incidents: IncidentRepository;
+  readonly failovers: FailoverRepository;
+  readonly controlLoops: ControlLoopRepository;
+  readonly standbyPools: StandbyPoolRepository;
   constructor(readonly ds: DataSource) {
     this.projects = new ProjectRepository(ds);
     this.apiKeys = new ApiKeyRepository(ds);
@@ -532,6 +760,11 @@ export class Repositories {
     this.idempotency = new IdempotencyRepository(ds);
     this.webhooks = new WebhookRepository(ds);
     this.tenancy = new TenancyRepository(ds);
+    this.zones = new ZoneRepository(ds);
+    this.incidents = new IncidentRepository(ds);
+    this.failovers = new FailoverRepository(ds);
+    this.controlLoops = new ControlLoopRepository(ds);
+    this.standbyPools = new StandbyPoolRepository(ds);
   }
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.ds.transaction(fn);
