@@ -18,6 +18,7 @@ import { ReconcilerService } from './reconciler/reconciler.service';
 import { FailoverService } from './failover/failover.service';
 import { SweeperService } from './health/sweeper.service';
 import { MoveWatchdogService } from './failover/move-watchdog.service';
+import { RemediationService } from './failover/remediation.service';
 import { ReaperService } from './standby/reaper.service';
 import { StandbyPoolService } from './standby/standby-pool.service';
 
@@ -67,6 +68,7 @@ export class WorkerModule implements OnApplicationShutdown {
         FailoverService,
         StandbyPoolService,
         ReaperService,
+        RemediationService,
         SweeperService,
         MoveWatchdogService,
       ],
