@@ -20,7 +20,9 @@ import { SweeperService } from './health/sweeper.service';
 import { MoveWatchdogService } from './failover/move-watchdog.service';
 import { RemediationService } from './failover/remediation.service';
 import { ReaperService } from './standby/reaper.service';
+import { ReaperLoop } from './standby/reaper-loop.service';
 import { StandbyPoolService } from './standby/standby-pool.service';
+import { StandbyRefillLoop } from './standby/standby-refill-loop.service';
 
 /** The master key, read (or created) once for every provider that needs it. */
 const MASTER_KEY = Symbol('MASTER_KEY');
@@ -71,6 +73,8 @@ export class WorkerModule implements OnApplicationShutdown {
         RemediationService,
         SweeperService,
         MoveWatchdogService,
+        StandbyRefillLoop,
+        ReaperLoop,
       ],
     };
   }

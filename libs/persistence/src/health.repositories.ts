@@ -205,6 +205,14 @@ export class ControlLoopRepository {
     );
   }
 
+  /** When the loop last recorded its figures; null when it never has. */
+  async updatedAt(name: string): Promise<Date | null> {
+    const [row] = (await this.ds.query(`SELECT updated_at FROM control_loops WHERE name = $1`, [
+      name,
+    ])) as { updated_at: Date }[];
+    return row?.updated_at ?? null;
+  }
+
   /** Two fields of a loop's last stats, as text (null when the loop or the field is absent). */
   async fields(
     name: string,

@@ -16,8 +16,6 @@ import {
 import { Repositories, type SweepHost } from '@snowline/persistence';
 import { RemediationService } from '../failover/remediation.service';
 import { LeaderLoop } from '../lifecycle/leader-loop';
-import { ReaperService } from '../standby/reaper.service';
-import { StandbyPoolService } from '../standby/standby-pool.service';
 
 export interface SweepStats {
   /** When this sweep observed the fleet: the age of every verdict it recorded (ISO). */
@@ -44,10 +42,10 @@ const CLOUD_LANES = 4;
  * DescribeInstancesFullStatus, lease freshness, the agents' node reports), records verdicts and
  * cloud-confirmed stops, judges zones, opens and closes incidents — and then hands that sweep's
  * verdicts to remediation (failover/remediation.service.ts), which acts on them under its caps.
+ * Standby refill and the reaper are loops of their own (standby/).
  */
 @Injectable()
 export class SweeperService extends LeaderLoop<SweepStats> {
-  private rounds = 0;
   /** When the previous sweep started and what it concluded about Snowline's own blindness. */
   private previous?: { at: number; blindUntil: number | null };
 
@@ -55,8 +53,6 @@ export class SweeperService extends LeaderLoop<SweepStats> {
     private readonly repos: Repositories,
     private readonly cloud: CloudProvider,
     private readonly remediation: RemediationService,
-    private readonly standby: StandbyPoolService,
-    private readonly reaper: ReaperService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super(repos.ds, 'sweeper');
@@ -70,15 +66,6 @@ export class SweeperService extends LeaderLoop<SweepStats> {
   protected async round(): Promise<SweepStats> {
     const stats = await this.sweep();
     await this.repos.controlLoops.record('sweeper', stats);
-    if (!stats.suspectSelf) {
-      const open = Object.entries(stats.zones)
-        .filter(([, s]) => s === 'healthy')
-        .map(([z]) => z);
-      await this.standby.refill(open);
-    }
-    await this.reaper.run();
-    // Orphans by tag: a full listing, so only every twelfth round (~1 min at the default interval).
-    if (this.rounds++ % 12 === 0) await this.reaper.orphans();
     return stats;
   }
 
