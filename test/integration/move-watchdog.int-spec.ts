@@ -59,7 +59,7 @@ describe(MoveWatchdogService.name, () => {
       },
     } as unknown as CloudProvider;
     failover = new FailoverService(repos, ds, queue, config, cloud);
-    watchdog = new MoveWatchdogService(ds, failover, config);
+    watchdog = new MoveWatchdogService(repos, failover, config);
     projectId = (await repos.projects.create('default', true)).id;
   });
   afterAll(async () => {

@@ -60,7 +60,7 @@ describe(StandbyPoolService.name, () => {
       },
     } as unknown as LifecycleQueue;
     const provision = { bootstrapToken: (id: string) => `token-${id}` } as ProvisionService;
-    pool = new StandbyPoolService(new Repositories(ds), ds, cloud, queue, provision, config);
+    pool = new StandbyPoolService(new Repositories(ds), cloud, queue, provision, config);
     settings = new StandbyPoolRepository(ds);
   });
   afterAll(async () => {

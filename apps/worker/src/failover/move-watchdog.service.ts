@@ -1,13 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
-import {
-  judgeMove,
-  type HealthState,
-  type MoveKind,
-  type MoveVerdict,
-  type ValidatorState,
-} from '@snowline/domain';
+import { judgeMove, type MoveVerdict } from '@snowline/domain';
+import { Repositories, type LiveMove } from '@snowline/persistence';
 import { LeaderLoop } from '../lifecycle/leader-loop';
 import { FailoverService } from './failover.service';
 
@@ -17,25 +11,6 @@ export interface WatchdogStats {
   cancelled: number;
   replanned: number;
   failed: number;
-}
-
-interface MoveRow {
-  id: string;
-  validator_id: string;
-  kind: MoveKind;
-  attempt: number;
-  generation: number;
-  deadline_at: Date;
-  v_state: ValidatorState | null;
-  v_generation: number | null;
-  t_instance_id: string | null;
-  t_zone: string | null;
-  t_health: HealthState | null;
-  t_health_reason: string | null;
-  t_deleted: boolean | null;
-  t_registered: boolean | null;
-  t_keys: boolean | null;
-  t_running: boolean | null;
 }
 
 /**
@@ -48,11 +23,11 @@ interface MoveRow {
 @Injectable()
 export class MoveWatchdogService extends LeaderLoop<WatchdogStats> {
   constructor(
-    private readonly ds: DataSource,
+    private readonly repos: Repositories,
     private readonly failover: FailoverService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(ds, 'move-watchdog');
+    super(repos.ds, 'move-watchdog');
   }
 
   protected intervalMs(): number {
@@ -61,21 +36,7 @@ export class MoveWatchdogService extends LeaderLoop<WatchdogStats> {
 
   protected async round(): Promise<WatchdogStats> {
     const nowMs = Date.now();
-    const rows = (await this.ds.query(
-      `SELECT f.id, f.validator_id, f.kind, f.attempt, f.generation, f.deadline_at,
-              v.state AS v_state, v.generation AS v_generation,
-              t.instance_id AS t_instance_id, t.zone AS t_zone, t.health AS t_health,
-              t.health_reason AS t_health_reason, (t.deleted_at IS NOT NULL) AS t_deleted,
-              (t.registered_at IS NOT NULL) AS t_registered,
-              (t.keys_fetched_generation = f.generation) AS t_keys,
-              coalesce((t.last_report->>'running')::boolean, false) AS t_running
-         FROM failovers f
-         LEFT JOIN validators v ON v.id = f.validator_id
-         LEFT JOIN hosts t ON t.id = v.host_id AND t.generation = f.generation
-        WHERE f.status = 'running'
-        ORDER BY f.started_at
-        LIMIT 1000`,
-    )) as MoveRow[];
+    const rows = await this.repos.failovers.live();
     const stats: WatchdogStats = {
       live: rows.length,
       done: 0,
@@ -88,7 +49,7 @@ export class MoveWatchdogService extends LeaderLoop<WatchdogStats> {
       if (verdict.action === 'wait') continue;
       const move = {
         id: r.id,
-        validatorId: r.validator_id,
+        validatorId: r.validatorId,
         generation: r.generation,
         attempt: r.attempt,
         kind: r.kind,
@@ -113,26 +74,28 @@ export class MoveWatchdogService extends LeaderLoop<WatchdogStats> {
     return stats;
   }
 
-  private judge(r: MoveRow, nowMs: number): MoveVerdict {
+  private judge(r: LiveMove, nowMs: number): MoveVerdict {
     return judgeMove(
       {
         kind: r.kind,
         attempt: r.attempt,
         generation: r.generation,
-        deadlineAt: r.deadline_at.getTime(),
+        deadlineAt: r.deadlineAt.getTime(),
       },
-      r.v_state === null ? null : { state: r.v_state, generation: r.v_generation! },
-      r.t_zone === null
+      r.validatorState === null
+        ? null
+        : { state: r.validatorState, generation: r.validatorGeneration! },
+      r.targetZone === null
         ? null
         : {
-            instanceId: r.t_instance_id,
-            zone: r.t_zone,
-            health: r.t_health ?? 'unknown',
-            healthReason: r.t_health_reason,
-            gone: r.t_deleted === true,
-            registered: r.t_registered === true,
-            keysDelivered: r.t_keys === true,
-            nodeRunning: r.t_running === true,
+            instanceId: r.targetInstanceId,
+            zone: r.targetZone,
+            health: r.targetHealth ?? 'unknown',
+            healthReason: r.targetHealthReason,
+            gone: r.targetDeleted === true,
+            registered: r.targetRegistered === true,
+            keysDelivered: r.targetKeys === true,
+            nodeRunning: r.targetRunning === true,
           },
       nowMs,
       { maxAttempts: this.config.failover.maxAttempts },

@@ -317,7 +317,12 @@ export class SweeperService extends LeaderLoop<SweepStats> {
     const severity = z.status === 'dark' ? 'critical' : 'major';
     const summary = `Zone ${z.zone} ${z.status}: ${z.reason ?? ''}; no new placement there`;
     const affected = await this.repos.hosts.validatorsPlacedIn(z.zone);
-    const opened = await this.repos.incidents.openOrRefreshZone(z.zone, severity, summary, affected);
+    const opened = await this.repos.incidents.openOrRefreshZone(
+      z.zone,
+      severity,
+      summary,
+      affected,
+    );
     if (opened?.inserted) {
       await this.repos.events.append({
         type: 'incident.opened',

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import {
   CloudError,
   CloudProvider,
@@ -9,7 +8,7 @@ import {
   TAG_VALIDATOR,
 } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
-import { Repositories, sha256Hex, StandbyPoolRepository } from '@snowline/persistence';
+import { Repositories, sha256Hex } from '@snowline/persistence';
 import { LifecycleQueue, PermanentError, RetryableError } from '@snowline/queue';
 import { ProvisionService } from '../lifecycle/provision.service';
 
@@ -23,22 +22,18 @@ import { ProvisionService } from '../lifecycle/provision.service';
 @Injectable()
 export class StandbyPoolService {
   private readonly log = new Logger('standby');
-  private readonly pools: StandbyPoolRepository;
 
   constructor(
     private readonly repos: Repositories,
-    private readonly ds: DataSource,
     private readonly cloud: CloudProvider,
     private readonly queue: LifecycleQueue,
     private readonly provision: ProvisionService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.pools = new StandbyPoolRepository(ds);
-  }
+  ) {}
 
   /** The size to keep per network and zone (all configured zones). */
   sizes(): Promise<Map<string, Map<string, number>>> {
-    return this.pools.effective(this.config.standbyPool, this.config.cloud.zones);
+    return this.repos.standbyPools.effective(this.config.standbyPool, this.config.cloud.zones);
   }
 
   /**
@@ -46,11 +41,7 @@ export class StandbyPoolService {
    * surplus idle standbys of a pool that was made smaller.
    */
   async refill(openZones: string[]): Promise<number> {
-    const rows = (await this.ds.query(
-      `SELECT zone, network, count(*)::int AS n FROM hosts
-        WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
-        GROUP BY zone, network`,
-    )) as { zone: string; network: string; n: number }[];
+    const rows = await this.repos.hosts.standbyCounts();
     const have = new Map(rows.map((r) => [`${r.zone}/${r.network}`, r.n]));
     const created: string[] = [];
     const sizes = await this.sizes();
@@ -88,24 +79,12 @@ export class StandbyPoolService {
    */
   private async trim(network: string, zone: string, count: number): Promise<void> {
     const gone = await this.repos.transaction(async (tx) => {
-      const rows = (await tx.query(
-        `SELECT id, instance_id FROM hosts
-          WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
-            AND network = $1 AND zone = $2
-          ORDER BY (last_report->>'bootstrapped')::boolean IS TRUE, created_at DESC
-          LIMIT $3 FOR UPDATE SKIP LOCKED`,
-        [network, zone, count],
-      )) as { id: string; instance_id: string | null }[];
+      const rows = await this.repos.hosts.takeSurplusStandbys(network, zone, count, tx);
       if (!rows.length) return rows;
-      await tx.query(
-        `UPDATE hosts SET deleted_at = now(), fenced = true, cloud_status = 'Deleted', updated_at = now()
-          WHERE id = ANY($1) AND role = 'standby'`,
-        [rows.map((r) => r.id)],
-      );
       await this.repos.events.appendMany(
         rows.map((r) => ({
           type: 'standby.trimmed',
-          message: `Deleted surplus standby ${r.instance_id ?? r.id} (${network}) in ${zone}: the pool was made smaller`,
+          message: `Deleted surplus standby ${r.instanceId ?? r.id} (${network}) in ${zone}: the pool was made smaller`,
           hostId: r.id,
           zone,
         })),
@@ -113,7 +92,7 @@ export class StandbyPoolService {
       );
       return rows;
     });
-    const instances = gone.map((r) => r.instance_id).filter((x): x is string => !!x);
+    const instances = gone.map((r) => r.instanceId).filter((x): x is string => !!x);
     // A refused delete is not lost: the reaper deletes tagged instances whose host row is gone.
     if (instances.length)
       await this.cloud
