@@ -3,11 +3,12 @@ import type { DataSource } from 'typeorm';
 import { LeaderLock } from './validator-lock';
 
 /**
- * The one primitive every background loop runs on (health detection, remediation, the move
- * watchdog, standby refill, the reaper, the reconciler), as Cluster API runs each controller on one
- * manager: a round every `intervalMs()` (measured from the start of the previous round, never
- * overlapping), only while this process holds the loop's Postgres advisory lock. A loop has its own
- * lock, so two workers may lead different loops; a dead worker's locks die with its sessions.
+ * The one primitive every background loop runs on (health detection, with remediation in its
+ * round; the move watchdog; standby refill; the reaper; the reconciler), as Cluster API runs each
+ * controller on one manager: a round every `intervalMs()` (measured from the start of the previous
+ * round, never overlapping), only while this process holds the loop's Postgres advisory lock. A
+ * loop has its own lock, so two workers may lead different loops; a dead worker's locks die with
+ * its sessions.
  */
 export abstract class LeaderLoop<T = unknown>
   implements OnApplicationBootstrap, OnApplicationShutdown

@@ -36,7 +36,7 @@ export async function withValidatorLock<T>(
 }
 
 /**
- * Leadership for single-runner loops (sweeper, reconciler): a session advisory lock held on a
+ * Leadership for single-runner loops (every LeaderLoop): a session advisory lock held on a
  * dedicated connection. If this process dies, Postgres drops the session and another worker takes over
  * at its next attempt.
  */
