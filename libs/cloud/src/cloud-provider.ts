@@ -1,3 +1,5 @@
+import { CloudError } from './errors';
+
 /** The port to the outside cloud. Alibaba ECS is the first implementation; tests use it against apps/ecs-sim. */
 export type InstanceStatus = 'Pending' | 'Starting' | 'Running' | 'Stopping' | 'Stopped';
 export type HealthStatusName =
@@ -59,6 +61,12 @@ export interface ZoneInfo {
   localName?: string;
 }
 
+/** What `deleteReachable` did: deleted, or refused as unreachable and left for the reaper. */
+export interface DeleteOutcome {
+  deleted: string[];
+  pending: { instanceId: string; zoneId: string; reason: string }[];
+}
+
 export abstract class CloudProvider {
   /** Launches one instance; returns its id. Replaying the same clientToken returns the same id. */
   abstract launch(req: LaunchRequest): Promise<string>;
@@ -71,4 +79,48 @@ export abstract class CloudProvider {
   abstract stock(instanceType?: string): Promise<StockHint[]>;
   abstract listByTag(key: string, value?: string): Promise<CloudInstance[]>;
   abstract zones(): Promise<ZoneInfo[]>;
+
+  /**
+   * Deletes zone by zone, so one unreachable zone (ECS refuses every call on a powered-off zone's
+   * instances, and a batch deletes all or none) cannot hold back the others. A zone's batch that
+   * keeps failing with a retryable error after `attempts` tries is `pending` — but only while the
+   * API answers a Describe: a degraded API is not an unreachable zone, and then this throws so the
+   * caller retries the whole. Non-retryable errors throw.
+   */
+  async deleteReachable(
+    instances: { instanceId: string; zoneId: string }[],
+    opts: { attempts?: number; backoffMs?: number } = {},
+  ): Promise<DeleteOutcome> {
+    const attempts = opts.attempts ?? 3;
+    const byZone = new Map<string, string[]>();
+    for (const i of instances) {
+      const ids = byZone.get(i.zoneId) ?? [];
+      if (!ids.includes(i.instanceId)) ids.push(i.instanceId);
+      byZone.set(i.zoneId, ids);
+    }
+    const out: DeleteOutcome = { deleted: [], pending: [] };
+    const failed: { zoneId: string; ids: string[]; err: Error }[] = [];
+    for (const [zoneId, ids] of byZone) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.delete(ids);
+          out.deleted.push(...ids);
+          break;
+        } catch (err) {
+          if (!(err instanceof CloudError) || !err.retryable) throw err;
+          if (attempt >= attempts) {
+            failed.push({ zoneId, ids, err });
+            break;
+          }
+          await new Promise((r) => setTimeout(r, (opts.backoffMs ?? 500) * attempt));
+        }
+      }
+    }
+    // Throws when the API itself does not answer: then nothing is known to be unreachable.
+    if (failed.length) await this.describe(failed.flatMap((f) => f.ids));
+    for (const f of failed)
+      for (const instanceId of f.ids)
+        out.pending.push({ instanceId, zoneId: f.zoneId, reason: f.err.message });
+    return out;
+  }
 }

@@ -60,6 +60,7 @@ const EXAMPLE = {
       endedAt: null,
       endReason: null,
       deletedAt: null,
+      deletionPending: false,
       fenced: false,
       lastVerdict: {
         state: 'healthy',
@@ -81,6 +82,7 @@ const EXAMPLE = {
       endedAt: '2025-11-26T10:02:11.000Z',
       endReason: 'failed over to cn-hongkong-c: ECS reports the instance Stopped',
       deletedAt: '2025-11-26T10:40:02.000Z',
+      deletionPending: false,
       fenced: true,
       lastVerdict: {
         state: 'unhealthy',
@@ -104,7 +106,7 @@ export class ValidatorHostsController {
   @ApiOperation({
     summary: 'The hosts a validator has run on, newest first, and its current host’s health checks',
     description:
-      'Each host: zone, instance, role, generation, when it took the identity (`startedAt`) and when and why it stopped holding it (`endedAt`, `endReason`; null when the record does not say). `status` is `current`, `starting` (a launch in flight), `replaced` (a failover moved the identity off it), `retired` or `ended`. ' +
+      'Each host: zone, instance, role, generation, when it took the identity (`startedAt`) and when and why it stopped holding it (`endedAt`, `endReason`; null when the record does not say). `status` is `current`, `starting` (a launch in flight), `replaced` (a failover moved the identity off it), `retired` or `ended`; `deletionPending`: its tenure ended but its instance is not deleted yet (the reaper deletes it, e.g. when an unreachable zone returns). ' +
       '`health` (null without a current host) lists the checks of the current host — the health loop’s verdict, the cloud instance status, the agent’s lease, and the node’s running / healthy / bootstrapped report — each with `observedAt` and `ageSeconds`. A check whose observation is older than `staleAfterSeconds`, or was never made, has `status: "unknown"` and `value: null`, with the last value in `lastKnown` — never a stale value dressed up as current.',
   })
   @ApiQuery({ name: 'limit', required: false, description: '1–100, default 50' })

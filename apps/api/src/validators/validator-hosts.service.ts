@@ -96,6 +96,10 @@ function hostView(h: HostHistoryRow, v: HostHistoryValidator) {
     endedAt: iso(t.endedAt),
     endReason: t.endReason,
     deletedAt: iso(h.deletedAt),
+    // Its tenure ended but its instance is not deleted yet (the reaper's work, e.g. a zone the
+    // cloud cannot reach): it may still cost money, and Snowline still owes its deletion.
+    deletionPending:
+      !!h.instanceId && !h.deletedAt && t.status !== 'current' && t.status !== 'starting',
     fenced: h.fenced,
     lastVerdict: {
       state: h.health,

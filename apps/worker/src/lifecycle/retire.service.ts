@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, IsNull } from 'typeorm';
-import { CloudError, CloudProvider, TAG_VALIDATOR } from '@snowline/cloud';
+import { CloudError, CloudProvider, TAG_VALIDATOR, type DeleteOutcome } from '@snowline/cloud';
 import { HostEntity, Repositories } from '@snowline/persistence';
 import { RetryableError } from '@snowline/queue';
 import { withValidatorLock } from './validator-lock';
@@ -29,16 +29,24 @@ export class RetireService {
       [v.id],
     );
     const hosts = await this.repos.hosts.liveForValidator(v.id);
+    let outcome: DeleteOutcome;
     try {
       const tagged = await this.cloud.listByTag(TAG_VALIDATOR, v.id);
-      const ids = [
-        ...new Set([...hosts.map((h) => h.instanceId), ...tagged.map((i) => i.instanceId)]),
-      ].filter((x): x is string => !!x);
-      if (ids.length) await this.cloud.delete(ids);
+      const known = new Set(hosts.map((h) => h.instanceId));
+      outcome = await this.cloud.deleteReachable([
+        ...hosts
+          .filter((h): h is HostEntity & { instanceId: string } => !!h.instanceId)
+          .map((h) => ({ instanceId: h.instanceId, zoneId: h.zone })),
+        ...tagged.filter((i) => !known.has(i.instanceId)),
+      ]);
     } catch (err) {
       if (err instanceof CloudError && !err.retryable) throw err;
       throw new RetryableError(`deleting instances of ${v.id}: ${(err as Error).message}`);
     }
+    // The identity is fenced and every reachable instance is gone: the retire is done. An instance
+    // in a zone the cloud cannot reach stays a fenced host row; the reaper deletes it on the zone's
+    // return (its stop is confirmed or its lease has run out long before).
+    const pending = outcome.pending.map((p) => p.instanceId);
     await this.repos.transaction(async (tx) => {
       // Retiring ends any move under way: its row must not hold a concurrency slot.
       await tx.query(
@@ -46,10 +54,12 @@ export class RetireService {
           WHERE validator_id = $1 AND status = 'running'`,
         [v.id],
       );
-      await tx.update(
-        HostEntity,
-        { validatorId: v.id, deletedAt: IsNull() },
-        { deletedAt: new Date(), fenced: true, cloudStatus: 'Deleted' },
+      await tx.update(HostEntity, { validatorId: v.id, deletedAt: IsNull() }, { fenced: true });
+      await tx.query(
+        `UPDATE hosts SET deleted_at = now(), cloud_status = 'Deleted', updated_at = now()
+          WHERE validator_id = $1 AND deleted_at IS NULL
+            AND (instance_id IS NULL OR NOT (instance_id = ANY($2)))`,
+        [v.id, pending],
       );
       if (
         await this.repos.validators.transition(
@@ -62,14 +72,17 @@ export class RetireService {
         await this.repos.events.append(
           {
             type: 'validator.retired',
-            message: `Validator ${v.name} retired; its instances are deleted`,
+            message: pending.length
+              ? `Validator ${v.name} retired; its identity is fenced. Deletion pending for ${outcome.pending.map((p) => `${p.instanceId} (${p.zoneId})`).join(', ')}: the cloud cannot reach ${pending.length === 1 ? 'it' : 'them'} now; the reaper deletes ${pending.length === 1 ? 'it' : 'them'} when the zone returns`
+              : `Validator ${v.name} retired; its instances are deleted`,
             projectId: v.projectId,
             validatorId: v.id,
+            data: { deleted: outcome.deleted, pendingDeletion: outcome.pending },
           },
           tx,
         );
       }
     });
-    this.log.log({ validatorId: v.id }, 'validator retired');
+    this.log.log({ validatorId: v.id, pendingDeletion: pending }, 'validator retired');
   }
 }
