@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -6,11 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SIGNATURE_HEADER, verifySignature } from '../../apps/api/src/webhooks/signature';
+import { runCli, type CliRun } from '../support/cli';
 import { startStack, waitFor, type Stack } from '../support/stack';
 
 jest.setTimeout(300_000);
-
-const CLI = join(__dirname, '..', '..', 'dist', 'apps', 'cli', 'src', 'main.js');
 
 interface Plan {
   changes: boolean;
@@ -26,11 +24,7 @@ const shape = (p: Plan) => ({
   standbyPools: p.standbyPools,
 });
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
+type Run = CliRun;
 
 describe('snowline CLI against the running stack', () => {
   let stack: Stack;
@@ -39,19 +33,7 @@ describe('snowline CLI against the running stack', () => {
   let env: Record<string, string>;
 
   const cli = (args: string[], extraEnv: Record<string, string> = {}): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        cwd: dir,
-        env: { ...env, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-      child.once('error', reject);
-      child.once('exit', (code) => resolve({ code, out, err }));
-    });
+    runCli(args, dir, { ...env, ...extraEnv });
   const write = (text: string) => writeFileSync(file, text);
   const validators = async () =>
     (

@@ -21,12 +21,15 @@ export interface Io {
   readLine: (prompt: string) => Promise<string>;
 }
 
+/** How long apply and destroy wait for a plan to settle, by default (seconds). */
+const DEFAULT_TIMEOUT_S = 300;
+
 const USAGE = `snowline — declarative Avalanche validators on Snowline
 
 Usage:
   snowline plan    [-f snowline.yaml|snowline.hcl] [--json] [--detailed-exitcode]
-  snowline apply   [-f snowline.yaml | --plan ID] [--auto-approve] [--json]
-  snowline destroy [-f snowline.yaml] [--auto-approve] [--json]
+  snowline apply   [-f snowline.yaml | --plan ID] [--auto-approve] [--timeout S] [--json]
+  snowline destroy [-f snowline.yaml] [--auto-approve] [--timeout S] [--json]
   snowline status  [--json]
   snowline validators ls [--json]
   snowline events  [--follow] [--after ID] [--limit N] [--json]
@@ -35,6 +38,8 @@ Usage:
   snowline force-unlock PLAN_ID
   snowline schema                            (JSON Schema of snowline.yaml)
 
+apply and destroy wait at most --timeout seconds (default ${DEFAULT_TIMEOUT_S}) for the plan to settle; past
+it they say what is still in progress and exit 1 (the apply goes on).
 Exit codes: 0 success / no changes, 1 error, 2 changes present (plan --detailed-exitcode).
 Environment: SNOWLINE_URL and SNOWLINE_API_KEY override \`snowline login\`; NO_COLOR turns colour off.
 `;
@@ -205,6 +210,9 @@ async function plan(ctx: Ctx): Promise<number> {
 
 async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
   const { io, flags, style } = ctx;
+  const timeoutS = flags.timeout === undefined ? DEFAULT_TIMEOUT_S : Number(flags.timeout);
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0)
+    throw new UsageError(`--timeout: a number of seconds > 0, got "${flags.timeout}".`);
   const client = ctx.client();
   let f: LoadedFile | null = null;
   let p: PlanBody;
@@ -279,12 +287,16 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
     if (!ids.size) ids.add('(none)');
     if (!flags.json) io.out(style.bold(`Applying plan ${p.id.slice(0, 8)}…\n`));
     seen.splice(0).forEach(show);
-    const deadline = Date.now() + Number(flags.timeout ?? 1800) * 1000;
+    const deadline = Date.now() + timeoutS * 1000;
     while (applied.status === 'applying') {
-      if (Date.now() > deadline)
+      if (Date.now() > deadline) {
+        const open = applied.results
+          .filter((r) => r.outcome === 'pending')
+          .map((r) => `${r.name} (${r.action}${r.state ? `, now ${r.state}` : ''})`);
         throw new UsageError(
-          `Gave up waiting after ${flags.timeout ?? 1800} s; the apply goes on (snowline status).`,
+          `Gave up waiting after ${timeoutS} s; still in progress: ${open.join(', ') || 'the plan'}. The apply goes on: follow it with snowline status, or wait longer with --timeout.`,
         );
+      }
       await new Promise((r) => setTimeout(r, 1000));
       applied = await client.get<PlanBody>(`/v1/plans/${p.id}`);
     }
@@ -301,6 +313,23 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
   }
   if (flags.json) io.out(JSON.stringify(applied, null, 2) + '\n');
   else io.out(renderResults(applied, style));
+  // A retire is done once the identity is fenced; an instance in a zone the cloud cannot reach is
+  // deleted later by the reaper. Say which, so nobody thinks it is gone (or forgets it costs).
+  const retired = applied.results.filter(
+    (r) => (r.action === 'delete' || r.action === 'replace') && r.validatorId,
+  );
+  for (const r of retired) {
+    const hosts = await client
+      .get<{ items: { instanceId: string | null; zone: string; deletionPending?: boolean }[] }>(
+        `/v1/validators/${r.validatorId}/hosts?limit=100`,
+      )
+      .catch(() => null);
+    const pending = (hosts?.items ?? []).filter((h) => h.deletionPending && h.instanceId);
+    if (pending.length)
+      io.err(
+        `${style.yellow('Warning:')} ${r.name} is retired, but deletion is pending for ${pending.map((h) => `${h.instanceId} (${h.zone})`).join(', ')}; Snowline deletes ${pending.length === 1 ? 'it' : 'them'} when the cloud can reach ${pending.length === 1 ? 'it' : 'them'} again.\n`,
+      );
+  }
   return applied.status === 'applied' ? EXIT.ok : EXIT.error;
 }
 
