@@ -588,10 +588,13 @@ export class HostRepository extends Repo {
   reapable(skewMarginSeconds: number): Promise<ReapableHost[]> {
     return this.ds.query(
       `SELECT h.id, h.instance_id AS "instanceId", h.zone, h.project_id AS "projectId",
-              h.validator_id AS "validatorId", 'superseded by generation ' || v.generation AS why
+              h.validator_id AS "validatorId",
+              CASE WHEN v.state = 'retired' THEN 'the validator was retired'
+                   ELSE 'superseded by generation ' || v.generation END AS why
          FROM hosts h JOIN validators v ON v.id = h.validator_id
         WHERE h.deleted_at IS NULL AND h.instance_id IS NOT NULL AND h.role = 'assigned'
-          AND h.generation < v.generation
+          -- Superseded, or left pending deletion by a retire (a zone the cloud could not reach).
+          AND (h.generation < v.generation OR v.state = 'retired')
           -- A delete returns before the guest is off: delete a former holder only once its stop is
           -- confirmed or its lease has run out (plus the skew margin), so "gone" stays a proof.
           AND (h.stop_confirmed_at IS NOT NULL OR h.lease_expires_at IS NULL
