@@ -1,4 +1,5 @@
 import { watchDuplicates } from '../../scripts/support/ground-truth';
+import { getValidator, injectFault, validatorEvents, type ValidatorView } from '../support/e2e';
 import { startStack, waitFor, type Stack } from '../support/stack';
 
 jest.setTimeout(180_000);
@@ -8,14 +9,6 @@ jest.setTimeout(180_000);
 const LEASE_TTL_S = 20;
 const SKEW_S = 2;
 const STOP_LAG_MS = 5_000;
-
-interface V {
-  id: string;
-  state: string;
-  zone: string | null;
-  instanceId: string | null;
-  nodeId: string;
-}
 
 /**
  * Cloud-confirmed fencing (issue 16, point 3): at failover the old instance is force-stopped and the
@@ -42,20 +35,13 @@ describe('cloud-confirmed fencing', () => {
     await stack?.stop();
   });
 
-  const get = async (id: string) => (await (await stack.api(`/v1/validators/${id}`)).json()) as V;
-  const fault = async (body: object) => {
-    const res = await fetch(`${stack.simUrl}/_sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(res.status).toBe(201);
-  };
+  const get = (id: string) => getValidator(stack, id);
+  const fault = (body: object) => injectFault(stack, body);
 
   it('should move the keys once the cloud shows the old instance Stopped, well inside its lease, with no duplicate', async () => {
     const res = await stack.api('/v1/validators', { method: 'POST', json: { network: 'fuji' } });
     expect(res.status).toBe(202);
-    const { id } = (await res.json()) as V;
+    const { id } = (await res.json()) as ValidatorView;
     const v = await waitFor(
       'the validator active',
       async () => {
@@ -107,11 +93,7 @@ describe('cloud-confirmed fencing', () => {
       // grant before TTL + margin − 1 s after it. Only the cloud's confirmation explains this.
       expect(movedAfterMs).toBeLessThan((LEASE_TTL_S + SKEW_S - 1) * 1000);
 
-      const events = (
-        (await (await stack.api(`/v1/validators/${id}/events?limit=100`)).json()) as {
-          items: { type: string; createdAt: string }[];
-        }
-      ).items;
+      const events = await validatorEvents(stack, id);
       const at = (type: string) => {
         const e = [...events].reverse().find((x) => x.type === type);
         expect(e).toBeDefined();

@@ -1,49 +1,28 @@
 import { watchDuplicates } from '../../scripts/support/ground-truth';
+import {
+  FAST_CLOCKS,
+  getValidator,
+  injectFault,
+  validatorEvents,
+  type ValidatorView,
+} from '../support/e2e';
 import { startStack, waitFor, type Stack } from '../support/stack';
 
 jest.setTimeout(120_000);
 
 /** Short clocks so the suite runs in well under a minute; the fuller run is `npm run chaos:double-fault`. */
 const FAST = {
-  LEASE_TTL_SECONDS: '6',
-  LEASE_RENEW_SECONDS: '1',
-  CLOCK_SKEW_MARGIN_SECONDS: '1',
-  SWEEP_INTERVAL_SECONDS: '1',
-  FAILOVER_GRACE_SECONDS: '1',
+  ...FAST_CLOCKS,
   FAILOVER_DEADLINE_SECONDS: '15',
   FAILOVER_MAX_ATTEMPTS: '3',
-  RECONCILE_INTERVAL_SECONDS: '3',
   ZONE_MIN_HOSTS: '2',
-  SIM_BOOTSTRAP_SECONDS: '1',
-  SIM_TIME_SCALE: '0.3',
   STANDBY_POOL: 'fuji=2', // room for the dark zone's validators and one re-plan
 };
 
-interface V {
-  id: string;
-  state: string;
-  zone: string | null;
-  instanceId: string | null;
-  nodeId: string;
-  generation: number;
-}
-
-const get = async (stack: Stack, id: string) =>
-  (await (await stack.api(`/v1/validators/${id}`)).json()) as V;
-const fault = async (stack: Stack, body: object) => {
-  const res = await fetch(`${stack.simUrl}/_sim/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(201);
-};
+const get = getValidator;
+const fault = injectFault;
 const eventTypes = async (stack: Stack, id: string) =>
-  (
-    (await (await stack.api(`/v1/validators/${id}/events?limit=100`)).json()) as {
-      items: { type: string }[];
-    }
-  ).items.map((e) => e.type);
+  (await validatorEvents(stack, id)).map((e) => e.type);
 
 describe('double fault end to end', () => {
   let stack: Stack | undefined;
@@ -61,7 +40,7 @@ describe('double fault end to end', () => {
         json: { network: 'fuji', name: `df-${i}` },
       });
       expect(res.status).toBe(202);
-      ids.push(((await res.json()) as V).id);
+      ids.push(((await res.json()) as ValidatorView).id);
     }
     const vs = await waitFor(
       'every validator active and the standby pools full',
@@ -78,7 +57,7 @@ describe('double fault end to end', () => {
       60_000,
       300,
     );
-    const [v] = vs as [V];
+    const [v] = vs as [ValidatorView];
     const dark = v.zone!;
     const others = vs.filter((o) => o.id !== v.id && o.zone === dark); // placement may pair them
     const watch = watchDuplicates(stack.simUrl, 250);

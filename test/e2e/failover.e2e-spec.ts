@@ -2,48 +2,25 @@ import IORedis from 'ioredis';
 import { AlibabaEcsProvider } from '@snowline/cloud';
 import { loadConfig } from '@snowline/config';
 import { watchDuplicates } from '../../scripts/support/ground-truth';
+import {
+  FAST_CLOCKS,
+  getValidator,
+  injectFault,
+  validatorEvents,
+  type ValidatorView,
+} from '../support/e2e';
 import { startStack, waitFor, type Stack } from '../support/stack';
 
 jest.setTimeout(240_000);
 
 /** Short clocks so the suite runs in seconds; the default-clock run is `npm run chaos:zone`. */
-const FAST = {
-  LEASE_TTL_SECONDS: '6',
-  LEASE_RENEW_SECONDS: '1',
-  CLOCK_SKEW_MARGIN_SECONDS: '1',
-  SWEEP_INTERVAL_SECONDS: '1',
-  FAILOVER_GRACE_SECONDS: '1',
-  RECONCILE_INTERVAL_SECONDS: '3',
-  ZONE_RECOVERY_SWEEPS: '2',
-  SIM_BOOTSTRAP_SECONDS: '1',
-  SIM_TIME_SCALE: '0.3',
-};
+const FAST = { ...FAST_CLOCKS, ZONE_RECOVERY_SWEEPS: '2' };
 
-interface V {
-  id: string;
-  state: string;
-  zone: string | null;
-  instanceId: string | null;
-  nodeId: string;
-  generation: number;
-}
-
-const get = async (stack: Stack, id: string) =>
-  (await (await stack.api(`/v1/validators/${id}`)).json()) as V;
-const fault = async (stack: Stack, body: object) =>
-  (await (
-    await fetch(`${stack.simUrl}/_sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-  ).json()) as { id: string };
+type V = ValidatorView;
+const get = getValidator;
+const fault = injectFault;
 const eventTypes = async (stack: Stack, id: string) =>
-  (
-    (await (await stack.api(`/v1/validators/${id}/events?limit=100`)).json()) as {
-      items: { type: string }[];
-    }
-  ).items.map((e) => e.type);
+  (await validatorEvents(stack, id)).map((e) => e.type);
 
 async function launchActive(stack: Stack, name: string): Promise<V> {
   const res = await stack.api('/v1/validators', {

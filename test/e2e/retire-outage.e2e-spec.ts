@@ -3,30 +3,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { watchDuplicates } from '../../scripts/support/ground-truth';
 import { runCli } from '../support/cli';
+import {
+  FAST_CLOCKS,
+  getValidator,
+  injectFault,
+  validatorEvents,
+  type ValidatorView,
+} from '../support/e2e';
 import { startStack, waitFor, type Stack } from '../support/stack';
 
 jest.setTimeout(300_000);
 
 const RECONCILE_S = 3;
 const FAST = {
-  LEASE_TTL_SECONDS: '6',
-  LEASE_RENEW_SECONDS: '1',
-  CLOCK_SKEW_MARGIN_SECONDS: '1',
-  SWEEP_INTERVAL_SECONDS: '1',
-  FAILOVER_GRACE_SECONDS: '1',
+  ...FAST_CLOCKS,
   RECONCILE_INTERVAL_SECONDS: String(RECONCILE_S),
-  SIM_BOOTSTRAP_SECONDS: '1',
-  SIM_TIME_SCALE: '0.3',
   STANDBY_POOL: 'fuji=0',
 };
 
-interface V {
-  id: string;
-  name: string;
-  state: string;
-  zone: string | null;
-  instanceId: string | null;
-}
+type V = ValidatorView;
 interface HostRow {
   instanceId: string | null;
   zone: string;
@@ -34,12 +29,6 @@ interface HostRow {
   deletedAt: string | null;
   deletionPending: boolean;
 }
-interface Ev {
-  type: string;
-  message: string;
-  data?: Record<string, unknown> | null;
-}
-
 /**
  * Issue 17: retiring a validator while the zone of one of its old instances is dark completes once
  * the identity is fenced and every reachable instance is deleted; the unreachable one is "deletion
@@ -66,12 +55,10 @@ describe('retire during a zone outage', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const get = async (id: string) => (await (await stack.api(`/v1/validators/${id}`)).json()) as V;
+  const get = (id: string) => getValidator(stack, id);
   const hosts = async (id: string) =>
     ((await (await stack.api(`/v1/validators/${id}/hosts`)).json()) as { items: HostRow[] }).items;
-  const events = async (id: string) =>
-    ((await (await stack.api(`/v1/validators/${id}/events?limit=100`)).json()) as { items: Ev[] })
-      .items;
+  const events = (id: string) => validatorEvents(stack, id);
   const byName = async (name: string) =>
     ((await (await stack.api('/v1/validators?limit=100')).json()) as { items: V[] }).items.find(
       (v) => v.name === name && v.state !== 'retired',
@@ -91,15 +78,7 @@ describe('retire during a zone outage', () => {
     ).catch((err: Error) => {
       throw new Error(`${err.message}; last seen ${JSON.stringify(last)}`);
     });
-  const fault = async (body: object) => {
-    const res = await fetch(`${stack.simUrl}/_sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { id: string }).id;
-  };
+  const fault = (body: object) => injectFault(stack, body);
 
   it('should retire at once with the dark instance pending deletion, then reap it when the zone returns', async () => {
     const dup = watchDuplicates(stack.simUrl, 250);
