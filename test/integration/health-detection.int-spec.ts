@@ -1,14 +1,14 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { CloudProvider, InstanceFullStatus } from '@snowline/cloud';
-import { loadConfig, type AppConfig } from '@snowline/config';
-import { createDataSource, HostEntity, Repositories, runMigrations } from '@snowline/persistence';
+import type { AppConfig } from '@snowline/config';
+import { HostEntity, Repositories } from '@snowline/persistence';
 import type {
   JudgedHost,
   RemediationService,
 } from '../../apps/worker/src/failover/remediation.service';
 import { SweeperService } from '../../apps/worker/src/health/sweeper.service';
-import { createTestDatabase } from '../support/db';
+import { migratedDatabase } from '../support/db';
 
 /**
  * Health detection against Postgres: one sweep observes the cloud (a fake of our CloudProvider
@@ -27,16 +27,8 @@ describe(SweeperService.name, () => {
   let handed: { verdicts: JudgedHost[]; suspectSelf: boolean }[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase('health-detection');
-    ds = createDataSource(db.url);
-    await ds.initialize();
-    await runMigrations(ds);
-    const config: AppConfig = loadConfig({
-      NODE_ENV: 'test',
-      DATABASE_URL: db.url,
-      SNOWLINE_MASTER_KEY: randomBytes(32).toString('base64'),
-      CLOUD_ZONES: ZONES.join(','),
-    });
+    let config: AppConfig;
+    ({ db, ds, config } = await migratedDatabase('health-detection'));
     repos = new Repositories(ds);
     const cloud = {
       fullStatus: (ids: string[]): Promise<InstanceFullStatus[]> =>

@@ -1,18 +1,12 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { CloudProvider } from '@snowline/cloud';
-import { loadConfig, type AppConfig } from '@snowline/config';
-import {
-  createDataSource,
-  HostEntity,
-  Repositories,
-  runMigrations,
-  type ValidatorEntity,
-} from '@snowline/persistence';
+import type { AppConfig } from '@snowline/config';
+import { HostEntity, Repositories, type ValidatorEntity } from '@snowline/persistence';
 import type { LifecycleQueue } from '@snowline/queue';
 import { FailoverService } from '../../apps/worker/src/failover/failover.service';
 import { MoveWatchdogService } from '../../apps/worker/src/failover/move-watchdog.service';
-import { createTestDatabase } from '../support/db';
+import { migratedDatabase } from '../support/db';
 
 /**
  * The move watchdog against Postgres, with the production FailoverService: a move whose target
@@ -31,18 +25,11 @@ describe(MoveWatchdogService.name, () => {
   let projectId: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('move-watchdog');
-    ds = createDataSource(db.url);
-    await ds.initialize();
-    await runMigrations(ds);
-    const config: AppConfig = loadConfig({
-      NODE_ENV: 'test',
-      DATABASE_URL: db.url,
-      SNOWLINE_MASTER_KEY: randomBytes(32).toString('base64'),
-      CLOUD_ZONES: ZONES.join(','),
+    let config: AppConfig;
+    ({ db, ds, config } = await migratedDatabase('move-watchdog', {
       FAILOVER_DEADLINE_SECONDS: '180',
       FAILOVER_MAX_ATTEMPTS: '3',
-    });
+    }));
     repos = new Repositories(ds);
     // A fake of our own port: the queue records the launches a move asks for.
     const queue = {

@@ -1,20 +1,14 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { loadConfig, type AppConfig } from '@snowline/config';
+import type { AppConfig } from '@snowline/config';
 import type { HealthState } from '@snowline/domain';
-import {
-  createDataSource,
-  HostEntity,
-  Repositories,
-  runMigrations,
-  type ValidatorEntity,
-} from '@snowline/persistence';
+import { HostEntity, Repositories, type ValidatorEntity } from '@snowline/persistence';
 import type { FailoverService } from '../../apps/worker/src/failover/failover.service';
 import {
   RemediationService,
   type JudgedHost,
 } from '../../apps/worker/src/failover/remediation.service';
-import { createTestDatabase } from '../support/db';
+import { migratedDatabase } from '../support/db';
 
 /**
  * Remediation against Postgres: it acts on one sweep's verdicts (hosts as `hosts.forSweep()` reads
@@ -32,19 +26,12 @@ describe(RemediationService.name, () => {
   const ZONES = ['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d'];
 
   beforeAll(async () => {
-    db = await createTestDatabase('remediation');
-    ds = createDataSource(db.url);
-    await ds.initialize();
-    await runMigrations(ds);
-    const config: AppConfig = loadConfig({
-      NODE_ENV: 'test',
-      DATABASE_URL: db.url,
-      SNOWLINE_MASTER_KEY: randomBytes(32).toString('base64'),
-      CLOUD_ZONES: ZONES.join(','),
+    let config: AppConfig;
+    ({ db, ds, config } = await migratedDatabase('remediation', {
       FAILOVER_GRACE_SECONDS: '5',
       FAILOVER_MAX_CONCURRENT: '2',
       FAILOVER_DAILY_BUDGET: '3',
-    });
+    }));
     repos = new Repositories(ds);
     const failover = {
       start: (req: (typeof started)[number]) => {
