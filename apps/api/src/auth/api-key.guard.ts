@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { Repositories, sha256Hex } from '@snowline/persistence';
 import { Problem } from '../common/problem';
 import { ApiKeyCache } from './api-key-cache';
-import { PUBLIC_ROUTE, REQUIRED_SCOPE, type Principal, type Scope } from './principal';
+import { hasScope, PUBLIC_ROUTE, REQUIRED_SCOPE, type Principal, type Scope } from './principal';
 
 /** `Authorization: Bearer <key>` → the caller's project and scopes. 401 without a valid key, 403 without the scope. */
 @Injectable()
@@ -29,7 +29,7 @@ export class ApiKeyGuard implements CanActivate {
     if (!key) throw new Problem(401, 'Unauthorized', 'The API key is unknown or revoked.');
     req.principal = { projectId: key.projectId, keyId: key.keyId, scopes: key.scopes };
     const needed = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets);
-    if (needed && !key.scopes.includes(needed) && !key.scopes.includes('admin')) {
+    if (needed && !hasScope(key.scopes, needed)) {
       throw new Problem(403, 'Forbidden', `This API key lacks the \`${needed}\` scope.`);
     }
     return true;

@@ -58,7 +58,7 @@ export class PlansController {
   @RequireScope('validators:read')
   @ApiOperation({ summary: 'A plan, with the progress of its apply' })
   get(@CurrentPrincipal() p: Principal, @Param('id', uuid('id')) id: string) {
-    return this.plans.get(p.projectId, id);
+    return this.plans.get(p, id);
   }
 
   @IdempotentPost(':id/apply')

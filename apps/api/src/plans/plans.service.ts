@@ -30,7 +30,7 @@ import {
   type PlanConfigActions,
   type PlanEntity,
 } from '@snowline/persistence';
-import type { Principal } from '../auth/principal';
+import { hasScope, type Principal } from '../auth/principal';
 import { badRequest, conflict, notFound, Problem } from '../common/problem';
 import type { IdentityImport } from '../identities/identity.service';
 import { adminNeeded, StandbyPoolsService } from '../standby-pools/standby-pools.service';
@@ -83,6 +83,13 @@ export class PlansService {
   async create(p: Principal, dto: CreatePlanDto) {
     const mode: PlanMode = dto.mode ?? 'apply';
     const desired = this.desired(dto);
+    // A plan over webhooks shows their URLs (and those of webhooks the file does not name).
+    if (dto.webhooks && !hasScope(p.scopes, 'webhooks:read'))
+      throw new Problem(
+        403,
+        'Forbidden',
+        'This plan covers webhooks, which shows their URLs: the API key needs the `webhooks:read` scope (or `webhooks:write`). Plan without `webhooks` to plan validators only.',
+      );
     const desiredWebhooks = dto.webhooks ? await this.desiredWebhooks(dto.webhooks) : null;
     const desiredPools =
       dto.standbyPools !== undefined ? this.pools.validate(dto.standbyPools, 'standbyPools') : null;
@@ -135,7 +142,7 @@ export class PlansService {
         await this.declarative.savePlanConfig(row.id, extras, tx);
       return row;
     });
-    return this.view(plan, extras);
+    return this.view(plan, p, extras);
   }
 
   /**
@@ -212,9 +219,9 @@ export class PlansService {
     return out;
   }
 
-  async get(projectId: string, id: string) {
-    const plan = await this.find(projectId, id);
-    return this.view(await this.settle(plan));
+  async get(p: Principal, id: string) {
+    const plan = await this.find(p.projectId, id);
+    return this.view(await this.settle(plan), p);
   }
 
   /** The plan's desired webhooks and pools, as recorded in its actions (for the stale check). */
@@ -279,6 +286,15 @@ export class PlansService {
     const extras = await this.declarative.planConfig(plan.id);
     if (extras.poolActions?.some((a) => a.action !== 'no-op') && !(await this.pools.isOperator(p)))
       throw adminNeeded('Applying a plan that changes standby_pools');
+    if (
+      extras.webhookActions?.some((a) => a.action !== 'no-op') &&
+      !hasScope(p.scopes, 'webhooks:write')
+    )
+      throw new Problem(
+        403,
+        'Forbidden',
+        'This plan creates, changes or deletes webhooks: applying it needs the `webhooks:write` scope.',
+      );
     const secrets = this.webhookSecrets(extras.webhookActions ?? [], dto.webhookSecrets);
     const holder = `${dto.holder?.trim() || 'api'} (key ${p.keyId.slice(0, 8)})`;
 
@@ -362,7 +378,7 @@ export class PlansService {
     }
     await this.plans.update(plan.id, { results, appliedAt: new Date() });
     const done = await this.plans.findById(plan.id);
-    return this.view(await this.settle(done!));
+    return this.view(await this.settle(done!), p);
   }
 
   private async run(
@@ -645,9 +661,13 @@ export class PlansService {
     return { planId: lock.planId, holder: lock.holder, since: lock.since.toISOString() };
   }
 
-  private async view(plan: PlanEntity, known?: PlanConfigActions) {
+  private async view(plan: PlanEntity, p: Principal, known?: PlanConfigActions) {
     const actions = plan.actions as PlanAction[];
     const extras = known ?? (await this.declarative.planConfig(plan.id));
+    // Without `webhooks:read` a plan's webhooks (and their URLs) are not shown: `webhooks` reads as
+    // "not planned", and `webhooksHidden` says why.
+    const hidden = extras.webhookActions !== null && !hasScope(p.scopes, 'webhooks:read');
+    if (hidden) extras.webhookActions = null;
     const webhooks = extras.webhookActions ?? [];
     const pools = extras.poolActions ?? [];
     return {
@@ -661,6 +681,7 @@ export class PlansService {
       /** null: the request did not plan webhooks (or standby pools) at all. */
       webhooks: extras.webhookActions,
       unmanagedWebhooks: extras.webhookActions ? extras.unmanagedWebhooks : [],
+      webhooksHidden: hidden,
       standbyPools: extras.poolActions,
       configSummary: summarizeConfig(webhooks, pools),
       results: plan.results as ActionResult[],

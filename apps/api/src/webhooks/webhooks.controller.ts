@@ -57,6 +57,7 @@ export class WebhooksController {
   }
 
   @Get()
+  @RequireScope('webhooks:read')
   @ApiOperation({ summary: 'List the project’s webhooks' })
   @ApiResponse({ status: 200, example: { items: [WEBHOOK_EXAMPLE], nextCursor: null } })
   list(@CurrentPrincipal() p: Principal) {
@@ -64,6 +65,7 @@ export class WebhooksController {
   }
 
   @Get(':id')
+  @RequireScope('webhooks:read')
   @ApiOperation({ summary: 'Get a webhook' })
   @ApiResponse({ status: 200, example: WEBHOOK_EXAMPLE })
   get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
@@ -86,6 +88,7 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries')
+  @RequireScope('webhooks:read')
   @ApiOperation({ summary: 'The webhook’s delivery log, newest first, with every attempt' })
   @ApiQuery({ name: 'cursor', required: false })
   @ApiQuery({ name: 'limit', required: false })
