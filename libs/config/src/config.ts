@@ -75,6 +75,7 @@ export interface AppConfig {
     idempotencyTtlHours: number;
     eventsPollMs: number;
     sseHeartbeatSeconds: number;
+    sseMaxStreamsPerKey: number;
   };
   webhooks: {
     timeoutMs: number;
@@ -220,6 +221,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
       eventsPollMs: e.EVENTS_POLL_MS,
       sseHeartbeatSeconds: e.SSE_HEARTBEAT_SECONDS,
+      sseMaxStreamsPerKey: e.SSE_MAX_STREAMS_PER_KEY,
     },
     webhooks: {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

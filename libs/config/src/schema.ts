@@ -95,6 +95,8 @@ export const envSchema = z.object({
   /** How often the event feed (SSE and webhook fan-out) reads new events. */
   EVENTS_POLL_MS: z.coerce.number().int().min(50).default(500),
   SSE_HEARTBEAT_SECONDS: seconds.default(15),
+  /** Open SSE streams one API key may hold on one API replica; more get 429 with Retry-After. */
+  SSE_MAX_STREAMS_PER_KEY: z.coerce.number().int().min(1).default(10),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   /** First retry delay; doubles per attempt (exponential back-off). */

@@ -81,6 +81,6 @@ export class EventsController {
     @Query('lastEventId') query?: string,
     @Query('types') types?: string,
   ): Promise<void> {
-    await this.events.stream(p.projectId, header ?? query, parseTypes(types), req, res);
+    await this.events.stream(p, header ?? query, parseTypes(types), req, res);
   }
 }

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { Repositories, type FeedEvent, type FeedPosition } from '@snowline/persistence';
-import { badRequest } from '../common/problem';
+import type { Principal } from '../auth/principal';
+import { badRequest, Problem } from '../common/problem';
 import { EventFeedService, type FeedSubscriber } from './event-feed.service';
 import { eventView } from './event.view';
 import { MetricsService } from '../metrics/metrics.service';
@@ -62,17 +63,48 @@ export class EventsService {
    * SSE: replays what the client missed after `Last-Event-ID` (header or `lastEventId` query), then
    * streams live. Each message's `id:` is the event id, so a reconnecting EventSource resumes by itself.
    */
+  /** Open streams per API key on this replica (SSE_MAX_STREAMS_PER_KEY caps them). */
+  private readonly streamsByKey = new Map<string, number>();
+
   async stream(
-    projectId: string,
+    p: Principal,
     lastEventId: unknown,
     types: string[] | undefined,
     req: Request,
     res: Response,
   ): Promise<void> {
-    let from =
-      lastEventId !== undefined && lastEventId !== ''
-        ? await this.resumeFrom(projectId, lastEventId, 'Last-Event-ID')
-        : null;
+    const projectId = p.projectId;
+    const max = this.config.publicApi.sseMaxStreamsPerKey;
+    const open = this.streamsByKey.get(p.keyId) ?? 0;
+    if (open >= max) {
+      res.setHeader('Retry-After', '10');
+      throw new Problem(
+        429,
+        'Too Many Requests',
+        `This API key already holds ${open} open event streams here (SSE_MAX_STREAMS_PER_KEY is ${max}); close one, or resume later with Last-Event-ID.`,
+        { retryAfterSeconds: 10 },
+      );
+    }
+    // Counted before the first await, so concurrent opens cannot all pass the check.
+    this.streamsByKey.set(p.keyId, open + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (this.streamsByKey.get(p.keyId) ?? 1) - 1;
+      if (left > 0) this.streamsByKey.set(p.keyId, left);
+      else this.streamsByKey.delete(p.keyId);
+    };
+    let from: FeedPosition | null;
+    try {
+      from =
+        lastEventId !== undefined && lastEventId !== ''
+          ? await this.resumeFrom(projectId, lastEventId, 'Last-Event-ID')
+          : null;
+    } catch (err) {
+      release();
+      throw err;
+    }
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -92,7 +124,13 @@ export class EventsService {
     };
     // A new stream starts now: events that had committed when it connected are not replayed, even
     // those the feed has not passed yet (held back behind a transaction that was still running).
-    const before = from ? null : await this.repos.eventFeed.committedNow();
+    const before = from
+      ? null
+      : await this.repos.eventFeed.committedNow().catch((err: unknown) => {
+          release();
+          res.end();
+          throw err;
+        });
     const sub: FeedSubscriber = {
       projectId,
       types: types ? new Set(types) : undefined,
@@ -110,6 +148,7 @@ export class EventsService {
     const close = () => {
       if (closed) return;
       closed = true;
+      release();
       clearInterval(heartbeat);
       this.feed.unsubscribe(sub);
       this.metrics.sseClients.set(this.feed.size);
