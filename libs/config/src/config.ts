@@ -76,6 +76,7 @@ export interface AppConfig {
     eventsPollMs: number;
     sseHeartbeatSeconds: number;
     sseMaxStreamsPerKey: number;
+    agentAuthFailuresPerMinute: number;
   };
   webhooks: {
     timeoutMs: number;
@@ -222,6 +223,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       eventsPollMs: e.EVENTS_POLL_MS,
       sseHeartbeatSeconds: e.SSE_HEARTBEAT_SECONDS,
       sseMaxStreamsPerKey: e.SSE_MAX_STREAMS_PER_KEY,
+      agentAuthFailuresPerMinute: e.AGENT_AUTH_FAILURES_PER_MINUTE,
     },
     webhooks: {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

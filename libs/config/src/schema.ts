@@ -96,6 +96,8 @@ export const envSchema = z.object({
   EVENTS_POLL_MS: z.coerce.number().int().min(50).default(500),
   SSE_HEARTBEAT_SECONDS: seconds.default(15),
   /** Open SSE streams one API key may hold on one API replica; more get 429 with Retry-After. */
+  /** Failed agent authentications one client address may make a minute before it gets 429. */
+  AGENT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   SSE_MAX_STREAMS_PER_KEY: z.coerce.number().int().min(1).default(10),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),

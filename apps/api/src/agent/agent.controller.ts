@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Ip } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { ZodType } from 'zod';
 import { keysRequestSchema, leaseRequestSchema, registerRequestSchema } from '@snowline/agent';
@@ -27,24 +27,36 @@ export class AgentController {
 
   @IdempotentPost('register')
   @HttpCode(200)
-  async register(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
+  async register(
+    @Headers('authorization') auth: string | undefined,
+    @Body() body: unknown,
+    @Ip() ip: string,
+  ) {
     const req = parse(registerRequestSchema, body);
-    return this.agent.register(await this.agent.authenticate(bearer(auth), req.hostId), req);
+    return this.agent.register(await this.agent.authenticate(bearer(auth), req.hostId, ip), req);
   }
 
   @IdempotentPost('lease')
   @HttpCode(200)
-  async lease(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
+  async lease(
+    @Headers('authorization') auth: string | undefined,
+    @Body() body: unknown,
+    @Ip() ip: string,
+  ) {
     const req = parse(leaseRequestSchema, body);
-    await this.agent.authenticate(bearer(auth), req.hostId);
+    await this.agent.authenticate(bearer(auth), req.hostId, ip);
     return this.agent.lease(req.hostId, req);
   }
 
   @IdempotentPost('keys')
   @HttpCode(200)
-  async keys(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
+  async keys(
+    @Headers('authorization') auth: string | undefined,
+    @Body() body: unknown,
+    @Ip() ip: string,
+  ) {
     const req = parse(keysRequestSchema, body);
-    await this.agent.authenticate(bearer(auth), req.hostId);
+    await this.agent.authenticate(bearer(auth), req.hostId, ip);
     return this.agent.keys(req.hostId, req);
   }
 }

@@ -18,6 +18,7 @@ import {
   ValidatorEntity,
   type EntityManager,
 } from '@snowline/persistence';
+import { TokenBuckets } from '../auth/token-bucket';
 import { Problem } from '../common/problem';
 import { IdentityService } from '../identities/identity.service';
 import { HealthMetrics } from '../zones/health-metrics';
@@ -39,18 +40,45 @@ export class AgentService {
     private readonly identities: IdentityService,
     private readonly healthMetrics: HealthMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    const perMinute = config.publicApi.agentAuthFailuresPerMinute;
+    this.authFailures = new TokenBuckets(perMinute / 60, perMinute);
+  }
 
-  async authenticate(token: string | undefined, hostId: string): Promise<HostEntity> {
-    if (!token)
+  /** Failed authentications by client address (see `authenticate`). */
+  private readonly authFailures: TokenBuckets;
+
+  /**
+   * The host a request speaks for. Failed attempts are counted per client address: past
+   * AGENT_AUTH_FAILURES_PER_MINUTE the address gets 429 before any lookup, so nobody can guess
+   * tokens or load the database through the unauthenticated door at will.
+   */
+  async authenticate(
+    token: string | undefined,
+    hostId: string,
+    client = 'unknown',
+  ): Promise<HostEntity> {
+    const wait = this.authFailures.wait(client);
+    if (wait > 0) {
+      const seconds = Math.max(1, Math.ceil(wait / 1000));
+      throw new Problem(
+        429,
+        'Too Many Requests',
+        `Too many failed agent authentications from ${client}; retry after ${seconds} s.`,
+        { retryAfterSeconds: seconds },
+      );
+    }
+    const host = token ? await this.repos.hosts.findByTokenHash(sha256Hex(token)) : null;
+    if (!host || host.id !== hostId) {
+      this.authFailures.take(client);
       throw new Problem(
         401,
         'Unauthorized',
-        'Send the bootstrap token as `Authorization: Bearer <token>`.',
+        token
+          ? 'Unknown host or token.'
+          : 'Send the bootstrap token as `Authorization: Bearer <token>`.',
       );
-    const host = await this.repos.hosts.findByTokenHash(sha256Hex(token));
-    if (!host || host.id !== hostId)
-      throw new Problem(401, 'Unauthorized', 'Unknown host or token.');
+    }
     return host;
   }
 

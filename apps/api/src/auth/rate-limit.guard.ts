@@ -3,11 +3,7 @@ import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { Problem } from '../common/problem';
 import type { Principal } from './principal';
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
+import { TokenBuckets } from './token-bucket';
 
 /**
  * Per-API-key token bucket (RATE_LIMIT_RPS sustained, RATE_LIMIT_BURST burst). In-process: with N API
@@ -15,16 +11,15 @@ interface Bucket {
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  private readonly buckets = new Map<string, Bucket>();
   private readonly rps: number;
-  private readonly burst: number;
+  private readonly buckets: TokenBuckets;
 
   /** Injected clock (tests replace it). */
   now: () => number = () => Date.now();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.rps = config.publicApi.rateLimitRps;
-    this.burst = config.publicApi.rateLimitBurst;
+    this.buckets = new TokenBuckets(this.rps, config.publicApi.rateLimitBurst, () => this.now());
   }
 
   canActivate(ctx: ExecutionContext): boolean {
@@ -48,16 +43,6 @@ export class RateLimitGuard implements CanActivate {
 
   /** Takes a token; returns 0 when allowed, else the milliseconds until one is available. */
   take(key: string): number {
-    const now = this.now();
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rps);
-    b.at = now;
-    this.buckets.set(key, b);
-    if (this.buckets.size > 100_000) this.buckets.clear(); // bounded memory under key churn
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return ((1 - b.tokens) / this.rps) * 1000;
+    return this.buckets.take(key);
   }
 }

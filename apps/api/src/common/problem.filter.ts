@@ -70,6 +70,13 @@ export class ProblemFilter implements ExceptionFilter {
       };
     }
     if (res.headersSent) return;
+    // A 429 says when to come back in the header clients and proxies read, not only in the body.
+    if (
+      status === 429 &&
+      typeof body.retryAfterSeconds === 'number' &&
+      !res.getHeader('retry-after')
+    )
+      res.setHeader('Retry-After', String(body.retryAfterSeconds));
     res
       .status(status)
       .type('application/problem+json')

@@ -77,7 +77,6 @@ export class EventsService {
     const max = this.config.publicApi.sseMaxStreamsPerKey;
     const open = this.streamsByKey.get(p.keyId) ?? 0;
     if (open >= max) {
-      res.setHeader('Retry-After', '10');
       throw new Problem(
         429,
         'Too Many Requests',
