@@ -772,4 +772,14 @@ export class Repositories {
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.ds.transaction(fn);
   }
+  /**
+   * The database's clock, now (`clock_timestamp()`, not the transaction's start). Leases, key grants
+   * and verdicts are timed by it, so API replicas and workers on different machines share one clock.
+   */
+  async clock(tx?: EntityManager): Promise<Date> {
+    const [row] = (await (tx ?? this.ds.manager).query(
+      `SELECT clock_timestamp() AS now`,
+    )) as { now: Date }[];
+    return row!.now;
+  }
 }

@@ -110,7 +110,8 @@ export class AgentService {
   }
 
   async lease(hostId: string, req: LeaseRequest): Promise<LeaseResponse> {
-    const now = new Date();
+    // Timed by the database's clock, read once the rows are locked (see Repositories.clock).
+    let now = new Date(NaN);
     const ttl = this.config.agent.leaseTtlSeconds;
     type Outcome =
       { fenced: string } | { role: LeaseResponse['role']; assignment: LeaseResponse['assignment'] };
@@ -119,6 +120,7 @@ export class AgentService {
         where: { id: hostId },
         lock: { mode: 'pessimistic_write' },
       });
+      now = await this.repos.clock(tx);
       // FOR UPDATE: a generation bump cannot interleave with this renewal (and a re-arm below may bump).
       const v =
         host && !host.deletedAt && !host.fenced && host.role === 'assigned' && host.validatorId
@@ -174,12 +176,13 @@ export class AgentService {
   }
 
   async keys(hostId: string, req: KeysRequest): Promise<KeysResponse> {
-    const now = Date.now();
     const out = await this.repos.transaction(async (tx) => {
       const host = await tx.findOne(HostEntity, {
         where: { id: hostId },
         lock: { mode: 'pessimistic_write' },
       });
+      // The previous holders' lease expiries were written by the database's clock: judge by it.
+      const now = (await this.repos.clock(tx)).getTime();
       if (!host || host.deletedAt || host.fenced || !host.validatorId)
         return { err: fenced('This host holds no identity.') };
       const v = await tx.findOne(ValidatorEntity, {

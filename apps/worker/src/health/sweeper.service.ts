@@ -64,7 +64,8 @@ export class SweeperService extends LeaderLoop<SweepStats> {
 
   /** One leader round: a sweep, its figures recorded for the API's metrics. */
   protected async round(): Promise<SweepStats> {
-    const stats = await this.sweep();
+    // Verdicts by the database's clock, the one leases are written by.
+    const stats = await this.sweep((await this.repos.clock()).getTime());
     await this.repos.controlLoops.record('sweeper', stats);
     return stats;
   }
@@ -95,7 +96,7 @@ export class SweeperService extends LeaderLoop<SweepStats> {
     // 1. Observe the cloud, ≤ 100 ids a call; a failed batch leaves its hosts "unknown", never "ok".
     const observed = new Map<string, InstanceFullStatus>();
     // Every Describe below begins after this moment: a stop it shows is a stop at (or after) it.
-    const describedFrom = new Date();
+    const describedFrom = await this.repos.clock();
     const failedBatch = new Set<string>();
     let cloudCalls = 0;
     let cloudFailedCalls = 0;
