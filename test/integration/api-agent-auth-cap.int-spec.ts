@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { idleNodeReport } from '../support/agent';
 import { startApiApp, type ApiApp } from '../support/api-app';
 
 jest.setTimeout(60_000);
@@ -22,13 +23,7 @@ describe('agent authentication failures per address', () => {
       json: {
         hostId: randomUUID(),
         generation: null,
-        node: {
-          running: false,
-          nodeId: null,
-          healthy: null,
-          bootstrapped: null,
-          observedAt: new Date().toISOString(),
-        },
+        node: idleNodeReport(),
       },
     });
 

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { HostEntity, sha256Hex } from '@snowline/persistence';
+import { idleNodeReport } from '../support/agent';
 import { startApiApp, type ApiApp } from '../support/api-app';
 
 jest.setTimeout(60_000);
@@ -55,13 +56,7 @@ describe('leases on the database clock', () => {
       json: {
         hostId: host.id,
         generation: null,
-        node: {
-          running: false,
-          nodeId: null,
-          healthy: null,
-          bootstrapped: null,
-          observedAt: new Date().toISOString(),
-        },
+        node: idleNodeReport(),
       },
     });
     jest.useRealTimers();
