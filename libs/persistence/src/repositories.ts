@@ -777,9 +777,9 @@ export class Repositories {
    * and verdicts are timed by it, so API replicas and workers on different machines share one clock.
    */
   async clock(tx?: EntityManager): Promise<Date> {
-    const [row] = (await (tx ?? this.ds.manager).query(
-      `SELECT clock_timestamp() AS now`,
-    )) as { now: Date }[];
+    const [row] = (await (tx ?? this.ds.manager).query(`SELECT clock_timestamp() AS now`)) as {
+      now: Date;
+    }[];
     return row!.now;
   }
 }
