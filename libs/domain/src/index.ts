@@ -5,3 +5,4 @@ export * from './health';
 export * from './plan';
 export * from './host-checks';
 export * from './moves';
+export * from './response-seal';

@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import {
   ApiKeyEntity,
   IdempotencyKeyEntity,
@@ -185,7 +185,7 @@ export class EventFeedRepository {
 
 export type IdempotencyBegin =
   | { kind: 'acquired' }
-  | { kind: 'replay'; status: number; body: unknown }
+  | { kind: 'replay'; status: number; sealed: Buffer | null }
   | { kind: 'mismatch' }
   | { kind: 'in_flight' };
 
@@ -209,7 +209,7 @@ export class IdempotencyRepository {
          ON CONFLICT (project_id, key) DO UPDATE
             SET request_hash = EXCLUDED.request_hash, method = EXCLUDED.method, path = EXCLUDED.path,
                 state = 'in_flight', locked_until = EXCLUDED.locked_until, response_status = NULL,
-                response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+                response_sealed = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
           WHERE k.expires_at < now()
              OR (k.state = 'in_flight' AND k.locked_until < now() AND k.request_hash = EXCLUDED.request_hash)
          RETURNING 1`,
@@ -231,16 +231,17 @@ export class IdempotencyRepository {
       if (!row) continue; // released between the two statements: try to claim again
       if (row.requestHash !== input.requestHash) return { kind: 'mismatch' };
       if (row.state === 'in_flight') return { kind: 'in_flight' };
-      return { kind: 'replay', status: row.responseStatus ?? 200, body: row.responseBody };
+      return { kind: 'replay', status: row.responseStatus ?? 200, sealed: row.responseSealed };
     }
     return { kind: 'in_flight' };
   }
 
-  async complete(projectId: string, key: string, status: number, body: unknown): Promise<void> {
+  /** Stores the first response; its body arrives sealed (the caller holds the key). */
+  async complete(projectId: string, key: string, status: number, sealed: Buffer): Promise<void> {
     await this.ds.query(
-      `UPDATE idempotency_keys SET state = 'done', locked_until = NULL, response_status = $3, response_body = $4::jsonb
+      `UPDATE idempotency_keys SET state = 'done', locked_until = NULL, response_status = $3, response_sealed = $4
         WHERE project_id = $1 AND key = $2`,
-      [projectId, key, status, JSON.stringify(body ?? null)],
+      [projectId, key, status, sealed],
     );
   }
 
@@ -250,6 +251,24 @@ export class IdempotencyRepository {
       `DELETE FROM idempotency_keys WHERE project_id = $1 AND key = $2 AND state = 'in_flight'`,
       [projectId, key],
     );
+  }
+
+  /** keys:rotate: drops expired rows and returns the stored responses still in their window, locked. */
+  async storedLockedForRotation(tx: EntityManager) {
+    await tx.query('LOCK TABLE idempotency_keys IN EXCLUSIVE MODE');
+    await tx.query(`DELETE FROM idempotency_keys WHERE expires_at < now()`);
+    return tx.find(IdempotencyKeyEntity, {
+      where: { responseSealed: Not(IsNull()) },
+      order: { projectId: 'ASC', key: 'ASC' },
+    });
+  }
+  async updateSealed(
+    projectId: string,
+    key: string,
+    responseSealed: Buffer,
+    tx: EntityManager,
+  ): Promise<void> {
+    await tx.update(IdempotencyKeyEntity, { projectId, key }, { responseSealed });
   }
 
   async purgeExpired(): Promise<number> {
