@@ -12,13 +12,25 @@ import {
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deriveKey, loadConfigOrExit, type AppConfig } from '@snowline/config';
-import { masterKeyId, open, openEnvelope, rewrapDataKey, seal } from '@snowline/domain';
+import {
+  idempotencyResponseKey,
+  masterKeyId,
+  open,
+  openEnvelope,
+  openResponse,
+  rewrapDataKey,
+  seal,
+  sealResponse,
+  type StoredResponseRow,
+} from '@snowline/domain';
 import { createDataSource, Repositories } from '@snowline/persistence';
 
 /**
  * `npm run keys:rotate [-- --new-key-file <path>]`: re-wraps every staking identity's data key (and
- * re-seals every webhook secret, which sits under a key derived from the master key) under a new master
- * key, in one transaction; then swaps the key files. The sealed key files themselves are not touched.
+ * re-seals every webhook secret and every stored Idempotency-Key response, which sit under keys derived
+ * from the master key) under a new master key, in one transaction; then swaps the key files. The sealed
+ * key files themselves are not touched. Stored responses are re-sealed, not dropped: a client's retry
+ * within its window must still replay, not run a create twice.
  */
 
 const USAGE = `Usage: npm run keys:rotate [-- --new-key-file <path>]
@@ -45,6 +57,8 @@ export interface RotateResult {
   /** Identities re-wrapped now (those already under the new key, from an interrupted run, are skipped). */
   identities: number;
   webhooks: number;
+  /** Stored Idempotency-Key responses re-sealed (expired ones are deleted, not counted). */
+  idempotencyResponses: number;
   /** Where the old key file was moved to (`null` when the key came from SNOWLINE_MASTER_KEY). */
   oldKeyBackup: string | null;
   /** The file that now holds the new key. */
@@ -109,12 +123,13 @@ export async function rotateMasterKey(opts: RotateOptions): Promise<RotateResult
 
   const ds = createDataSource(config.databaseUrl, { poolSize: 1 });
   await ds.initialize();
-  let counts: { identities: number; webhooks: number };
+  let counts: { identities: number; webhooks: number; idempotencyResponses: number };
   try {
     const repos = new Repositories(ds);
     counts = await repos.transaction(async (tx) => {
       const identities = await repos.identities.allLockedForRotation(tx);
       const webhooks = await repos.webhooks.allLockedForRotation(tx);
+      const stored = await repos.idempotency.storedLockedForRotation(tx);
       const problems: string[] = [];
       // Verify everything before changing anything: a row the current key cannot open means the
       // operator has the wrong key, and re-wrapping the rest would only hide that.
@@ -155,6 +170,25 @@ export async function rotateMasterKey(opts: RotateOptions): Promise<RotateResult
         problems.push(`webhook ${w.id} (its signing secret)`);
         return false;
       });
+      const rowOf = (r: (typeof stored)[number]): StoredResponseRow => ({
+        ...r,
+        status: r.responseStatus ?? 200,
+      });
+      const opensResponse = (key: Buffer, r: (typeof stored)[number]) => {
+        try {
+          openResponse(key, rowOf(r), r.responseSealed!);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const oldResponseKey = idempotencyResponseKey(current);
+      const storedTodo = stored.filter((r) => {
+        if (opensResponse(oldResponseKey, r)) return true;
+        if (next && opensResponse(idempotencyResponseKey(next), r)) return false;
+        problems.push(`idempotency key ${r.key} of project ${r.projectId} (its stored response)`);
+        return false;
+      });
       if (problems.length) {
         throw new RotationRefused(
           `the current master key (id ${masterKeyId(current)}) does not open ${problems.length} row(s); nothing was changed:\n  ${problems.join('\n  ')}`,
@@ -179,7 +213,17 @@ export async function rotateMasterKey(opts: RotateOptions): Promise<RotateResult
           secret.fill(0);
         }
       }
-      return { identities: todo.length, webhooks: webhookTodo.length };
+      const newResponseKey = idempotencyResponseKey(newKey);
+      for (const r of storedTodo) {
+        const body = openResponse(oldResponseKey, rowOf(r), r.responseSealed!);
+        const sealed = sealResponse(newResponseKey, rowOf(r), body);
+        await repos.idempotency.updateSealed(r.projectId, r.key, sealed, tx);
+      }
+      return {
+        identities: todo.length,
+        webhooks: webhookTodo.length,
+        idempotencyResponses: storedTodo.length,
+      };
     });
   } finally {
     await ds.destroy();
@@ -241,7 +285,7 @@ async function main(): Promise<void> {
     const r = await rotateMasterKey({ config, newKeyFile });
     process.stdout.write(
       [
-        `keys:rotate: master key ${r.oldKeyId} → ${r.newKeyId}: re-wrapped ${r.identities} identit${r.identities === 1 ? 'y' : 'ies'}, re-sealed ${r.webhooks} webhook secret(s), in one transaction.`,
+        `keys:rotate: master key ${r.oldKeyId} → ${r.newKeyId}: re-wrapped ${r.identities} identit${r.identities === 1 ? 'y' : 'ies'}, re-sealed ${r.webhooks} webhook secret(s) and ${r.idempotencyResponses} stored idempotent response(s), in one transaction.`,
         `The new key is in ${r.newKeyPath}.`,
         'Now:',
         ...r.instructions.map((l, i) => `  ${i + 1}. ${l}`),

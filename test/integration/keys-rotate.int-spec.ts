@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { generateIdentity, type GeneratedIdentity } from '@snowline/avalanche';
 import { deriveKey, loadConfig } from '@snowline/config';
-import { masterKeyId, open, seal } from '@snowline/domain';
+import {
+  idempotencyResponseKey,
+  masterKeyId,
+  open,
+  openResponse,
+  seal,
+  sealResponse,
+} from '@snowline/domain';
 import { createDataSource, Repositories, runMigrations } from '@snowline/persistence';
 import { IdentityService } from '../../apps/api/src/identities/identity.service';
 import { rotateMasterKey, RotationRefused } from '../../scripts/keys-rotate';
@@ -41,6 +48,24 @@ describe('keys:rotate (rotateMasterKey)', () => {
       secretPrefix: secret.slice(0, 10),
     });
     return id;
+  };
+
+  /** A stored Idempotency-Key response sealed under `key`, expiring in `hours`. */
+  const addStoredResponse = async (key: Buffer, idem: string, body: unknown, hours: number) => {
+    const row = {
+      projectId,
+      key: idem,
+      method: 'POST',
+      path: '/v1/webhooks',
+      requestHash: 'h',
+      status: 201,
+    };
+    await ds.query(
+      `INSERT INTO idempotency_keys (project_id, key, request_hash, method, path, state, response_status, response_sealed, expires_at)
+       VALUES ($1, $2, 'h', 'POST', '/v1/webhooks', 'done', 201, $3, now() + $4 * interval '1 hour')`,
+      [projectId, idem, sealResponse(idempotencyResponseKey(key), row, body), hours],
+    );
+    return row;
   };
 
   beforeAll(async () => {
@@ -86,6 +111,8 @@ describe('keys:rotate (rotateMasterKey)', () => {
 
   it('should re-wrap every identity under a generated key B, swap the files and keep the sealed key files byte for byte', async () => {
     const webhookId = await addWebhook(keyA, 'whsec_rotation_test_secret');
+    const stored = await addStoredResponse(keyA, 'idem-live', { secret: 'whsec_replay' }, 12);
+    await addStoredResponse(keyA, 'idem-expired', { secret: 'whsec_old' }, -1);
     const before = await snapshot();
     expect(before).toHaveLength(2);
     expect(new Set(before.map((r) => r.keyId))).toEqual(new Set([masterKeyId(keyA)]));
@@ -101,6 +128,7 @@ describe('keys:rotate (rotateMasterKey)', () => {
       newKeyId: masterKeyId(keyB),
       identities: 2,
       webhooks: 1,
+      idempotencyResponses: 1,
       oldKeyBackup: join(dataDir, 'master-key.old.20260301T123456Z'),
     });
     expect(r.instructions.join('\n')).toMatch(/Restart the API and the worker/);
@@ -130,6 +158,16 @@ describe('keys:rotate (rotateMasterKey)', () => {
       'whsec_rotation_test_secret',
     );
     expect(() => open(deriveKey(keyA, 'webhook-secret'), w.secretSealed, w.id)).toThrow();
+    // The live stored response replays under B (re-sealed, same body); the expired one is gone.
+    const idem: { key: string; response_sealed: Buffer }[] = await ds.query(
+      'SELECT key, response_sealed FROM idempotency_keys ORDER BY key',
+    );
+    expect(idem.map((i) => i.key)).toEqual(['idem-live']);
+    const sealedB = idem[0]!.response_sealed;
+    expect(openResponse(idempotencyResponseKey(keyB), stored, sealedB)).toEqual({
+      secret: 'whsec_replay',
+    });
+    expect(() => openResponse(idempotencyResponseKey(keyA), stored, sealedB)).toThrow();
   });
 
   it('should take the new key from --new-key-file and, with SNOWLINE_MASTER_KEY, leave the files in place', async () => {
@@ -153,6 +191,7 @@ describe('keys:rotate (rotateMasterKey)', () => {
     expect(r).toMatchObject({
       identities: 2,
       webhooks: 1,
+      idempotencyResponses: 1,
       oldKeyBackup: null,
       newKeyPath: keyFile,
     });
@@ -164,5 +203,26 @@ describe('keys:rotate (rotateMasterKey)', () => {
       expect(underC.open(row).signerKey).toHaveLength(32);
     }
     expect(existsSync(join(dataDir, 'master-key.new'))).toBe(false);
+  });
+
+  it('should refuse and change nothing when a stored idempotent response does not open', async () => {
+    const keyC = Buffer.from(
+      readFileSync(join(dataDir, 'operator-supplied.key'), 'utf8').trim(),
+      'base64',
+    );
+    await addStoredResponse(randomBytes(32), 'idem-foreign', { x: 1 }, 12);
+    const before = await ds.query('SELECT key, response_sealed FROM idempotency_keys ORDER BY key');
+    const keyFile = join(dataDir, 'never-used.key');
+    writeFileSync(keyFile, b64(randomBytes(32)), { mode: 0o600 });
+    const err = await rotateMasterKey({
+      config: configFor({ SNOWLINE_MASTER_KEY: keyC.toString('base64') }),
+      newKeyFile: keyFile,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RotationRefused);
+    expect((err as Error).message).toMatch(/nothing was changed/);
+    expect((err as Error).message).toContain('idempotency key idem-foreign');
+    expect(
+      await ds.query('SELECT key, response_sealed FROM idempotency_keys ORDER BY key'),
+    ).toEqual(before);
   });
 });
