@@ -58,7 +58,7 @@ describe('snowline CLI against the running stack', () => {
     ].join('\n');
 
   beforeAll(async () => {
-    stack = await startStack('cli');
+    stack = await startStack('cli', { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }); // its webhook receiver is on 127.0.0.1
     dir = mkdtempSync(join(tmpdir(), 'snowline-cli-e2e-'));
     file = join(dir, 'snowline.yaml');
     env = {

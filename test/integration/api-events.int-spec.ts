@@ -201,7 +201,11 @@ describe('Public API: webhooks', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     hookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-    h = await startApiApp('webhooks', { WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_MAX_ATTEMPTS: '3' });
+    h = await startApiApp('webhooks', {
+      WEBHOOK_RETRY_BASE_MS: '100',
+      WEBHOOK_MAX_ATTEMPTS: '3',
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', // the receivers are on 127.0.0.1
+    });
     t = await h.tenant('wh', ['webhooks:write', 'validators:write']);
   }, 60_000);
   afterAll(async () => {

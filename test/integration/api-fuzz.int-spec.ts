@@ -34,7 +34,7 @@ describe('Public API fuzz (fast-check): hostile requests', () => {
   };
 
   beforeAll(async () => {
-    h = await startApiApp('fuzz');
+    h = await startApiApp('fuzz', { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }); // a webhook on 127.0.0.1
     a = await h.tenant('fuzz-a', ['admin']);
     b = await h.tenant('fuzz-b', ['admin']);
     const v = await h.api('/v1/validators', {

@@ -36,7 +36,11 @@ describe('Idempotency-Key responses at rest', () => {
   };
 
   beforeAll(async () => {
-    h = await startApiApp('idem_sealed', { LOG_LEVEL: 'trace' }, { logStream: sink });
+    h = await startApiApp(
+      'idem_sealed',
+      { LOG_LEVEL: 'trace', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }, // its webhook is on 127.0.0.1
+      { logStream: sink },
+    );
   }, 60_000);
   afterAll(async () => h?.stop());
 

@@ -27,7 +27,12 @@ describe('API logs never hold a secret', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     h = await startApiApp(
       'logs',
-      { LOG_LEVEL: 'trace', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_MAX_ATTEMPTS: '2' },
+      {
+        LOG_LEVEL: 'trace',
+        WEBHOOK_RETRY_BASE_MS: '100',
+        WEBHOOK_MAX_ATTEMPTS: '2',
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', // the receiver is on 127.0.0.1
+      },
       { logStream: sink },
     );
   }, 60_000);

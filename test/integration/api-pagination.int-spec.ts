@@ -31,7 +31,7 @@ describe('Public API: cursor pagination over rows that share a timestamp', () =>
   };
 
   beforeAll(async () => {
-    h = await startApiApp('pagination');
+    h = await startApiApp('pagination', { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }); // webhooks on 127.0.0.1
     t = await h.tenant('paging', ['admin']);
   }, 60_000);
   afterAll(async () => h?.stop());

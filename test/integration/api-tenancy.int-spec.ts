@@ -12,7 +12,7 @@ describe('Public API: projects, keys, scopes and isolation', () => {
   let aKeyId: string;
 
   beforeAll(async () => {
-    h = await startApiApp('tenancy');
+    h = await startApiApp('tenancy', { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }); // a webhook on 127.0.0.1
     a = await h.tenant('alpha', ['admin']);
     b = await h.tenant('bravo', ['admin']);
     const v = await h.api('/v1/validators', {

@@ -30,7 +30,11 @@ describe('snowline.yaml beyond validators: webhooks in plans, standby pools (ope
     JSON.stringify(await h.repos.ds.query(sql, [admin.projectId]));
 
   beforeAll(async () => {
-    h = await startApiApp('declarative', { STANDBY_POOL: 'fuji=1' });
+    h = await startApiApp('declarative', {
+      STANDBY_POOL: 'fuji=1',
+      // hooks.example.com need not resolve here (no DNS in CI); the SSRF guard has its own suite
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+    });
     admin = await h.tenant('declarative', ['admin']);
     other = await h.tenant('declarative-other', ['admin']);
     const k = await h.api(`/v1/projects/${admin.projectId}/api-keys`, {

@@ -16,6 +16,20 @@ describe(loadConfig.name, () => {
     expect(c.failover).toMatchObject({ deadlineSeconds: 180, maxAttempts: 3 });
   });
 
+  it.each(['development', 'test', 'production', undefined])(
+    'should keep the webhook SSRF guard on with NODE_ENV=%s unless told otherwise',
+    (nodeEnv) => {
+      const env = nodeEnv ? { NODE_ENV: nodeEnv } : {};
+      expect(loadConfig(env).webhooks.allowPrivateTargets).toBe(false);
+      expect(
+        loadConfig({ ...env, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }).webhooks.allowPrivateTargets,
+      ).toBe(true);
+      expect(
+        loadConfig({ ...env, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' }).webhooks.allowPrivateTargets,
+      ).toBe(false);
+    },
+  );
+
   it('should scale the default stop budget with a short TTL', () => {
     const c = loadConfig({ LEASE_TTL_SECONDS: '8', LEASE_RENEW_SECONDS: '2' });
     expect(c.agent.stopBudgetSeconds).toBe(2);
@@ -32,6 +46,7 @@ describe(loadConfig.name, () => {
     [{ LEASE_TTL_SECONDS: '10', LEASE_RENEW_SECONDS: '10' }, 'LEASE_RENEW_SECONDS'],
     [{ LEASE_TTL_SECONDS: '30', AGENT_STOP_BUDGET_SECONDS: '20' }, 'AGENT_STOP_BUDGET_SECONDS'],
     [{ FAILOVER_MAX_ATTEMPTS: '0' }, 'FAILOVER_MAX_ATTEMPTS'],
+    [{ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'maybe' }, 'WEBHOOK_ALLOW_PRIVATE_TARGETS'],
   ])('should refuse %j naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(name));

@@ -82,7 +82,7 @@ export interface AppConfig {
     timeoutMs: number;
     maxAttempts: number;
     retryBaseMs: number;
-    /** Allow targets on loopback/private/link-local addresses (never in production by default). */
+    /** Allow targets on loopback/private/link-local/reserved addresses; false unless set, in every NODE_ENV. */
     allowPrivateTargets: boolean;
   };
 }
@@ -229,7 +229,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
-      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? e.NODE_ENV !== 'production',
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     },
   };
 }

@@ -103,8 +103,11 @@ export const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   /** First retry delay; doubles per attempt (exponential back-off). */
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().positive().default(2000),
-  /** Webhook URLs may target loopback/private/link-local addresses (SSRF); default: not in production. */
-  WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.optional(),
+  /**
+   * Webhook URLs may target loopback/private/link-local/reserved addresses (SSRF guard off). Off in
+   * every NODE_ENV: a local receiver is an explicit choice, never a side effect of NODE_ENV.
+   */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;
