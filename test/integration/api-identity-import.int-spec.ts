@@ -100,6 +100,38 @@ describe('POST /v1/validators with an imported identity', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('should answer 4 concurrent imports of one identity with one 202 and three 409s, one row', async () => {
+    const fresh = await generateIdentity();
+    const identity = {
+      stakerCrt: fresh.stakerCrt,
+      stakerKey: fresh.stakerKey,
+      signerKey: fresh.signerKey.toString('base64'),
+    };
+    const before = await counts();
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const res = await create(identity);
+        return { status: res.status, body: (await res.json()) as Json };
+      }),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409, 409, 409]);
+    for (const a of answers.filter((x) => x.status === 409)) {
+      expect(a.body.detail).toBe(
+        `The staking identity ${fresh.nodeId} is already held by a validator.`,
+      );
+    }
+    const rows = (await h.repos.ds.query(
+      `SELECT count(*)::int AS n FROM staking_identities WHERE node_id = $1`,
+      [fresh.nodeId],
+    )) as { n: number }[];
+    expect(rows[0]!.n).toBe(1);
+    const after = await counts();
+    expect(after).toMatchObject({
+      validators: (before!.validators as number) + 1,
+      identities: (before!.identities as number) + 1,
+    });
+  });
+
   const garbage: ['stakerCrt' | 'stakerKey' | 'signerKey', string, () => Json][] = [
     ['stakerCrt', 'a cert that is not PEM', () => ({ stakerCrt: 'hello' })],
     [

@@ -21,6 +21,9 @@ export interface IdentityToStore extends SealedKeyFiles {
   proofOfPossession: string;
 }
 
+/** Postgres' name for `staking_identities.node_id UNIQUE` (the initial migration). */
+const NODE_ID_UNIQUE = 'staking_identities_node_id_key';
+
 /** The NodeID is already held by a stored identity (in any project). */
 export class IdentityHeldError extends Error {
   override readonly name = 'IdentityHeldError';
@@ -40,7 +43,7 @@ export class IdentityVault {
     private readonly masterKey: Buffer,
   ) {}
 
-  /** Stores an identity sealed; `IdentityHeldError` when its NodeID is already stored. */
+  /** Stores an identity sealed; `IdentityHeldError` when its NodeID is already (or concurrently) stored. */
   async store(
     projectId: string,
     identity: IdentityToStore,
@@ -75,6 +78,13 @@ export class IdentityVault {
         } as Omit<StakingIdentityEntity, 'createdAt'>,
         tx,
       );
+    } catch (err) {
+      // Two stores of one NodeID at once both pass the look-up above; the unique index decides.
+      const pg = err as { code?: string; constraint?: string };
+      if (pg.code === '23505' && pg.constraint === NODE_ID_UNIQUE) {
+        throw new IdentityHeldError(identity.nodeId);
+      }
+      throw err;
     } finally {
       plain.fill(0);
     }
