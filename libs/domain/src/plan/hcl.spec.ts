@@ -1,4 +1,4 @@
-import { parseConfigHcl, parseConfigText, tokenizeHcl } from './hcl';
+import { MAX_HCL_BYTES, MAX_HCL_DEPTH, parseConfigHcl, parseConfigText, tokenizeHcl } from './hcl';
 import { formatConfigError, parseConfigYaml } from './parse';
 
 const YAML = `version: 1
@@ -246,5 +246,57 @@ describe(tokenizeHcl.name, () => {
       '}@3:5',
       'eof@3:6',
     ]);
+  });
+});
+
+describe('parseConfigHcl limits', () => {
+  const messages = (text: string) => {
+    const r = parseConfigHcl(text);
+    return r.ok ? [] : r.errors.map((e) => `${e.line}:${e.column} ${e.message}`);
+  };
+  const lists = (n: number) => `version = ${'['.repeat(n)}${']'.repeat(n)}\n`;
+
+  it(`should accept nesting exactly ${MAX_HCL_DEPTH} deep`, () => {
+    expect(messages(lists(MAX_HCL_DEPTH)).join('\n')).not.toMatch(/nesting/);
+  });
+
+  it.each([
+    ['lists', lists(MAX_HCL_DEPTH + 1), 1, 11 + MAX_HCL_DEPTH],
+    [
+      'objects',
+      `version = ${'{a = '.repeat(MAX_HCL_DEPTH + 1)}1${'}'.repeat(MAX_HCL_DEPTH + 1)}\n`,
+      1,
+      11 + 5 * MAX_HCL_DEPTH,
+    ],
+    [
+      'blocks',
+      `${Array.from({ length: MAX_HCL_DEPTH + 1 }, (_, k) => `${k ? 'b' : 'validator "x"'} {\n`).join('')}${'}\n'.repeat(MAX_HCL_DEPTH + 1)}`,
+      MAX_HCL_DEPTH + 1,
+      3,
+    ],
+  ])(
+    `should refuse %s nested ${MAX_HCL_DEPTH + 1} deep, naming the limit at the opening token`,
+    (_kind, text, line, column) => {
+      expect(messages(text)).toEqual([
+        `${line}:${column} HCL syntax error: nesting deeper than ${MAX_HCL_DEPTH} levels of blocks, lists and objects (the limit is MAX_HCL_DEPTH = ${MAX_HCL_DEPTH})`,
+      ]);
+    },
+  );
+
+  it('should refuse 100000 levels with the limit, not a stack overflow', () => {
+    expect(() => parseConfigHcl(lists(100_000))).not.toThrow();
+    expect(messages(lists(100_000))[0]).toMatch(/the limit is MAX_HCL_DEPTH = 32/);
+  });
+
+  it(`should refuse a file over ${MAX_HCL_BYTES} bytes before tokenizing it, counting UTF-8 bytes`, () => {
+    const at = (n: number) => `version = 1\n#${'x'.repeat(n - 14)}\n`;
+    expect(Buffer.byteLength(at(MAX_HCL_BYTES))).toBe(MAX_HCL_BYTES);
+    expect(messages(at(MAX_HCL_BYTES)).join('\n')).not.toMatch(/size limit/);
+    const over = `${at(MAX_HCL_BYTES - 2)}#é`; // é is 2 bytes: one over, by bytes not characters
+    expect(over.length).toBe(MAX_HCL_BYTES);
+    expect(messages(over)).toEqual([
+      `1:1 the file is ${MAX_HCL_BYTES + 1} bytes, over the size limit of ${MAX_HCL_BYTES} bytes (MAX_HCL_BYTES, 2 MiB)`,
+    ]);
+    expect(messages(`#${'{'.repeat(MAX_HCL_BYTES)}`)[0]).toMatch(/size limit/);
   });
 });

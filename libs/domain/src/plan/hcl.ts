@@ -49,6 +49,14 @@ class HclSyntaxError extends Error {
   }
 }
 
+/**
+ * Limits that keep a hostile or broken file from exhausting the CLI: the parser recurses per level,
+ * so depth is capped well below the stack; a real file nests 3 deep (validator → identity/labels)
+ * and 1000 validators fit in a few hundred KiB.
+ */
+export const MAX_HCL_DEPTH = 32;
+export const MAX_HCL_BYTES = 2 * 1024 * 1024;
+
 const IDENT_START = /[A-Za-z_]/;
 const IDENT_PART = /[A-Za-z0-9_-]/;
 
@@ -171,7 +179,23 @@ interface Block {
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly toks: Token[]) {}
+
+  /** Runs `inside` one nesting level deeper (a block body, a list, an object), within the limit. */
+  private nested<T>(open: Token, inside: () => T): T {
+    if (this.depth >= MAX_HCL_DEPTH)
+      throw new HclSyntaxError(
+        open,
+        `nesting deeper than ${MAX_HCL_DEPTH} levels of blocks, lists and objects (the limit is MAX_HCL_DEPTH = ${MAX_HCL_DEPTH})`,
+      );
+    this.depth++;
+    try {
+      return inside();
+    } finally {
+      this.depth--;
+    }
+  }
 
   /** The current token (a method, so TypeScript does not narrow it across next()). */
   private peek(): Token {
@@ -230,7 +254,7 @@ class Parser {
           labels.length ? '"{" to open the block' : `"=" or a block after ${name.text}`,
         );
       const open = this.next();
-      const body = this.body('}');
+      const body = this.nested(open, () => this.body('}'));
       this.next(); // }
       if (this.peek().kind !== 'newline' && this.peek().kind !== 'eof' && this.peek().kind !== '}')
         this.fail(this.peek(), 'a new line after "}"');
@@ -259,9 +283,9 @@ class Parser {
         );
       }
       case '[':
-        return this.list();
+        return this.nested(tok, () => this.list());
       case '{':
-        return this.object();
+        return this.nested(tok, () => this.object());
       default:
         return this.fail(tok, 'a value (a "string", a number, true, false, [list] or {object})');
     }
@@ -332,6 +356,12 @@ export function parseConfigHcl(text: string, file = 'snowline.hcl'): ParseResult
     ok: false,
     errors: [{ file, line: pos.line, column: pos.column, path: '', message }],
   });
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_HCL_BYTES)
+    return syntax(
+      { line: 1, column: 1 },
+      `the file is ${bytes} bytes, over the size limit of ${MAX_HCL_BYTES} bytes (MAX_HCL_BYTES, 2 MiB)`,
+    );
   let items: (Attribute | Block)[];
   try {
     items = new Parser(tokenizeHcl(text)).body('eof');
