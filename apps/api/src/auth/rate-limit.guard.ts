@@ -1,5 +1,4 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { Problem } from '../common/problem';
 import type { Principal } from './principal';
@@ -26,11 +25,9 @@ export class RateLimitGuard implements CanActivate {
     if (this.rps <= 0) return true;
     const req = ctx.switchToHttp().getRequest<{ principal?: Principal }>();
     if (!req.principal) return true; // public route
-    const res = ctx.switchToHttp().getResponse<Response>();
     const wait = this.take(req.principal.keyId);
     if (wait > 0) {
       const seconds = Math.max(1, Math.ceil(wait / 1000));
-      res.setHeader('Retry-After', String(seconds));
       throw new Problem(
         429,
         'Too Many Requests',
