@@ -11,6 +11,17 @@ export {
 } from './alibaba-ecs.provider';
 export { mapEcsError } from './alibaba-ecs.errors';
 export { RateLimiter, type BucketLimit, type RateLimits } from './rate-limiter';
+export {
+  InstanceIdentityError,
+  generateIdentitySigner,
+  signInstanceIdentity,
+  verifyInstanceIdentity,
+  withAudience,
+  type IdentitySigner,
+  type InstanceIdentityDocument,
+  type InstanceIdentityFailure,
+  type VerifyInstanceIdentityOptions,
+} from './instance-identity';
 
 /**
  * The one CloudProvider for this process. `sim` and `alibaba` differ only in endpoint, protocol and
