@@ -9,6 +9,7 @@ import { DeclarativeWebhooksAndPools1795700000400 } from './1795700000400-Declar
 import { MillisecondCursors1795700000500 } from './1795700000500-MillisecondCursors';
 import { MoveWatchdog1795700000600 } from './1795700000600-MoveWatchdog';
 import { StopConfirmed1795700000700 } from './1795700000700-StopConfirmed';
+import { HostCredentials1795700001000 } from './1795700001000-HostCredentials';
 import { SealedIdempotencyResponses1795700000900 } from './1795700000900-SealedIdempotencyResponses';
 
 /** Every migration, in order. New ones are appended here. */
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   MoveWatchdog1795700000600,
   StopConfirmed1795700000700,
   SealedIdempotencyResponses1795700000900,
+  HostCredentials1795700001000,
 ];

@@ -59,6 +59,10 @@ export interface RotateResult {
   webhooks: number;
   /** Stored Idempotency-Key responses re-sealed (expired ones are deleted, not counted). */
   idempotencyResponses: number;
+  /** Unspent protocol-2 bootstrap tokens re-sealed. */
+  bootstrapTokens: number;
+  /** Live protocol-1 hosts, whose tokens keys:rotate cannot end (see AGENT_PROTOCOL1_UNTIL). */
+  protocol1Hosts: number;
   /** Where the old key file was moved to (`null` when the key came from SNOWLINE_MASTER_KEY). */
   oldKeyBackup: string | null;
   /** The file that now holds the new key. */
@@ -68,6 +72,8 @@ export interface RotateResult {
 }
 
 const WEBHOOK_PURPOSE = 'webhook-secret';
+/** As the worker derives it (worker.module.ts BOOTSTRAP_KEY). */
+const BOOTSTRAP_PURPOSE = 'bootstrap-token';
 
 function readKey(path: string, what: string): Buffer {
   let text: string;
@@ -123,7 +129,13 @@ export async function rotateMasterKey(opts: RotateOptions): Promise<RotateResult
 
   const ds = createDataSource(config.databaseUrl, { poolSize: 1 });
   await ds.initialize();
-  let counts: { identities: number; webhooks: number; idempotencyResponses: number };
+  let counts: {
+    identities: number;
+    webhooks: number;
+    idempotencyResponses: number;
+    bootstrapTokens: number;
+    protocol1Hosts: number;
+  };
   try {
     const repos = new Repositories(ds);
     counts = await repos.transaction(async (tx) => {
@@ -219,10 +231,24 @@ export async function rotateMasterKey(opts: RotateOptions): Promise<RotateResult
         const sealed = sealResponse(newResponseKey, rowOf(r), body);
         await repos.idempotency.updateSealed(r.projectId, r.key, sealed, tx);
       }
+      // Unspent protocol-2 bootstrap tokens (random, kept sealed for RunInstances replays only).
+      const oldBootstrapKey = deriveKey(current, BOOTSTRAP_PURPOSE);
+      const newBootstrapKey = deriveKey(newKey, BOOTSTRAP_PURPOSE);
+      const bootstrapTokens = await repos.hosts.resealBootstrapTokens((sealed, hostId) => {
+        const aad = `bootstrap-token:${hostId}`;
+        const token = open(oldBootstrapKey, sealed, aad);
+        try {
+          return seal(newBootstrapKey, token, aad);
+        } finally {
+          token.fill(0);
+        }
+      }, tx);
       return {
         identities: todo.length,
         webhooks: webhookTodo.length,
         idempotencyResponses: storedTodo.length,
+        bootstrapTokens,
+        protocol1Hosts: await repos.hosts.countLiveProtocol1(tx),
       };
     });
   } finally {
@@ -285,7 +311,12 @@ async function main(): Promise<void> {
     const r = await rotateMasterKey({ config, newKeyFile });
     process.stdout.write(
       [
-        `keys:rotate: master key ${r.oldKeyId} → ${r.newKeyId}: re-wrapped ${r.identities} identit${r.identities === 1 ? 'y' : 'ies'}, re-sealed ${r.webhooks} webhook secret(s) and ${r.idempotencyResponses} stored idempotent response(s), in one transaction.`,
+        `keys:rotate: master key ${r.oldKeyId} → ${r.newKeyId}: re-wrapped ${r.identities} identit${r.identities === 1 ? 'y' : 'ies'}, re-sealed ${r.webhooks} webhook secret(s), ${r.idempotencyResponses} stored idempotent response(s) and ${r.bootstrapTokens} unspent bootstrap token(s), in one transaction.`,
+        ...(r.protocol1Hosts
+          ? [
+              `Warning: ${r.protocol1Hosts} live host(s) still speak agent protocol 1: their bootstrap tokens (derived from the old key) stay valid until those hosts are replaced or AGENT_PROTOCOL1_UNTIL passes (docs/identities.md, "Host credentials").`,
+            ]
+          : []),
         `The new key is in ${r.newKeyPath}.`,
         'Now:',
         ...r.instructions.map((l, i) => `  ${i + 1}. ${l}`),

@@ -29,6 +29,7 @@ describe('leases on the database clock', () => {
         instanceType: 'ecs.g7.2xlarge',
         clientToken: randomUUID(),
         bootstrapTokenHash: sha256Hex(token),
+        agentProtocol: 1, // a bearer token on every call: what this test needs, not what hosts get now
         instanceId: `i-${randomUUID().slice(0, 12)}`,
         network: 'fuji',
       }),

@@ -113,6 +113,22 @@ describe('keys:rotate (rotateMasterKey)', () => {
     const webhookId = await addWebhook(keyA, 'whsec_rotation_test_secret');
     const stored = await addStoredResponse(keyA, 'idem-live', { secret: 'whsec_replay' }, 12);
     await addStoredResponse(keyA, 'idem-expired', { secret: 'whsec_old' }, -1);
+    // A host not launched yet: its random bootstrap token is kept sealed for RunInstances replays.
+    const hostId = randomUUID();
+    const token = Buffer.from('bootstrap-token-of-a-new-host');
+    await repos.hosts.insert({
+      id: hostId,
+      role: 'standby',
+      zone: 'cn-hongkong-b',
+      instanceType: 'ecs.g7.2xlarge',
+      clientToken: `sl-${hostId}`,
+      bootstrapTokenHash: 'h',
+      bootstrapTokenSealed: seal(
+        deriveKey(keyA, 'bootstrap-token'),
+        token,
+        `bootstrap-token:${hostId}`,
+      ),
+    });
     const before = await snapshot();
     expect(before).toHaveLength(2);
     expect(new Set(before.map((r) => r.keyId))).toEqual(new Set([masterKeyId(keyA)]));
@@ -129,8 +145,17 @@ describe('keys:rotate (rotateMasterKey)', () => {
       identities: 2,
       webhooks: 1,
       idempotencyResponses: 1,
+      bootstrapTokens: 1,
+      protocol1Hosts: 0,
       oldKeyBackup: join(dataDir, 'master-key.old.20260301T123456Z'),
     });
+    const resealed = (await repos.hosts.findById(hostId))!.bootstrapTokenSealed!;
+    expect(open(deriveKey(keyB, 'bootstrap-token'), resealed, `bootstrap-token:${hostId}`)).toEqual(
+      token,
+    );
+    expect(() =>
+      open(deriveKey(keyA, 'bootstrap-token'), resealed, `bootstrap-token:${hostId}`),
+    ).toThrow();
     expect(r.instructions.join('\n')).toMatch(/Restart the API and the worker/);
     expect(readdirSync(dataDir).sort()).toEqual(['master-key', 'master-key.old.20260301T123456Z']);
     expect(readFileSync(r.oldKeyBackup!, 'utf8')).toBe(b64(keyA));

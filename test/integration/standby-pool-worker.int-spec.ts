@@ -59,7 +59,13 @@ describe(StandbyPoolService.name, () => {
         return Promise.resolve();
       },
     } as unknown as LifecycleQueue;
-    const provision = { bootstrapToken: (id: string) => `token-${id}` } as ProvisionService;
+    const provision = {
+      newBootstrapToken: (id: string) => ({
+        bootstrapTokenHash: `hash-${id}`,
+        bootstrapTokenSealed: Buffer.from(id),
+        agentProtocol: 2 as const,
+      }),
+    } as unknown as ProvisionService;
     pool = new StandbyPoolService(new Repositories(ds), cloud, queue, provision, config);
     settings = new StandbyPoolRepository(ds);
   });

@@ -10,6 +10,7 @@ import { createRedis, LifecycleQueue } from '@snowline/queue';
 import { AgentController } from './agent/agent.controller';
 import { ZonesController } from './zones/zones.controller';
 import { AgentService } from './agent/agent.service';
+import { InstanceIdentityVerifier } from './agent/instance-identity.verifier';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { WhoamiController } from './auth/whoami.controller';
 import { ProblemFilter } from './common/problem.filter';
@@ -94,6 +95,7 @@ export class AppModule implements OnApplicationShutdown {
           useFactory: (ds: DataSource) => new HostHistoryRepository(ds),
         },
         AgentService,
+        InstanceIdentityVerifier,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         // Public API (issue 7): guards run in this order, after ApiKeyGuard.

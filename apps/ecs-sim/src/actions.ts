@@ -622,6 +622,19 @@ const DescribeAvailableResource: ActionHandler = (state, q) => {
   };
 };
 
+/** As ECS: the instance's UserData, base64 (what any RAM user allowed ecs:DescribeUserData reads). */
+const DescribeUserData: ActionHandler = (state, q) => {
+  checkRegion(state, q);
+  const id = required(q, 'InstanceId');
+  const inst = state.instances.get(id);
+  if (!inst) throw instanceNotFound(id);
+  return {
+    InstanceId: id,
+    RegionId: state.region,
+    UserData: inst.userData ? Buffer.from(inst.userData, 'utf8').toString('base64') : '',
+  };
+};
+
 const DescribeRegions: ActionHandler = (state) => ({
   Regions: {
     Region: [
@@ -651,4 +664,5 @@ export const ACTIONS: Record<string, ActionHandler> = {
   DescribeZones,
   DescribeAvailableResource,
   DescribeRegions,
+  DescribeUserData,
 };

@@ -1,4 +1,4 @@
-import { Agent, SimulatedNodeDriver, userDataSchema } from '@snowline/agent';
+import { Agent, memoryHostKeyStore, SimulatedNodeDriver, userDataSchema } from '@snowline/agent';
 import { generateIdentity, type StakingKeyMaterial } from '@snowline/avalanche';
 import type { HostFactory, SimHost } from './state';
 
@@ -37,7 +37,7 @@ function settle(result: unknown, onError: (err: unknown) => void): void {
  */
 export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
   const log = opts.log ?? (() => undefined);
-  return ({ instanceId, zoneId, userData, fetch }) => {
+  return ({ instanceId, zoneId, userData, fetch, identity }) => {
     let json: unknown;
     try {
       json = JSON.parse(userData);
@@ -50,6 +50,8 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
       log(msg, { instanceId, zoneId, ...fields });
 
     const driver = new DiskBackedDriver({ bootstrapMs: opts.bootstrapMs });
+    // The host key lives on the instance's disk: it survives a power cut (unlike the staking keys).
+    const keyStore = memoryHostKeyStore();
     const onError = (err: unknown): void =>
       log('agent failed', { instanceId, zoneId, error: String(err) });
     let agent: Agent | null = null;
@@ -61,6 +63,8 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
         fetch: hostFetch,
         log: agentLog,
         stopBudgetMs: opts.stopBudgetMs,
+        keyStore,
+        instanceIdentity: identity ? (audience) => Promise.resolve(identity(audience)) : undefined,
         // A standby keeps a synced node running under a throwaway identity.
         standbyKeys: () => generateIdentity(),
       });

@@ -252,15 +252,50 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     sendJson(res, out.status, out.body ?? null);
   }
 
+  function sendText(res: ServerResponse, status: number, text: string): void {
+    res.writeHead(status, {
+      'content-type': 'text/plain;charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  }
+
+  /**
+   * The metadata service of one instance, as a process on it sees 100.100.100.200: what tests use
+   * to play someone who got onto the instance (or read its UserData).
+   */
+  function handleMetadata(res: ServerResponse, instanceId: string, path: string, rawQuery: string) {
+    const inst = state.instances.get(instanceId);
+    if (!inst || inst.status !== 'Running') return sendText(res, 404, 'Not Found');
+    if (path === '/latest/meta-data/instance-id') return sendText(res, 200, inst.instanceId);
+    if (path === '/latest/meta-data/zone-id') return sendText(res, 200, inst.zoneId);
+    if (path === '/latest/user-data') return sendText(res, 200, inst.userData);
+    if (path === '/latest/dynamic/instance-identity/document')
+      return sendText(res, 200, JSON.stringify(state.identityDocument(inst)));
+    if (path === '/latest/dynamic/instance-identity/pkcs7') {
+      const audience = new URLSearchParams(rawQuery).get('audience') ?? undefined;
+      return sendText(res, 200, state.signIdentity(inst, audience).pkcs7);
+    }
+    return sendText(res, 404, 'Not Found');
+  }
+
   async function handleSim(
     req: IncomingMessage,
     res: ServerResponse,
     pathname: string,
+    rawQuery = '',
   ): Promise<void> {
     const method = req.method ?? 'GET';
     if (pathname === '/_sim/healthz') {
       sendJson(res, 200, { ok: true });
       return;
+    }
+    if (pathname === '/_sim/identity-certificate' && method === 'GET') {
+      return sendText(res, 200, state.identitySigner.certPem);
+    }
+    const meta = /^\/_sim\/instances\/([^/]+)\/metadata(\/.*)$/.exec(pathname);
+    if (meta && method === 'GET') {
+      return handleMetadata(res, decodeURIComponent(meta[1]), meta[2], rawQuery);
     }
     if (pathname === '/_sim/nodes' && method === 'GET') {
       // Deleted instances whose guests still run (stop-lag) are listed as `Deleted`: ECS no longer
@@ -355,7 +390,7 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     const pathname = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
     const work = pathname.startsWith('/_sim/')
-      ? handleSim(req, res, pathname)
+      ? handleSim(req, res, pathname, rawQuery)
       : pathname.startsWith('/_nodes/')
         ? handleNode(req, res, pathname, rawQuery)
         : handleEcs(req, res, pathname, rawQuery);

@@ -8,8 +8,12 @@ import {
   SIM_ZONES,
   vswitchForZone,
 } from './catalog';
+import { generateIdentitySigner, signInstanceIdentity, type IdentitySigner } from '@snowline/cloud';
 import { MinHeap } from './min-heap';
 import { SimApiError, incorrectStatus, instanceNotFound } from './sim-error';
+
+/** The account the simulator's instances belong to (their identity documents name it). */
+export const SIM_ACCOUNT_ID = '1000000000000000';
 
 export type SimStatus = 'Pending' | 'Starting' | 'Running' | 'Stopping' | 'Stopped';
 export type SimHealth =
@@ -49,6 +53,11 @@ export interface SimHostContext {
   userData: string;
   /** Use this fetch to reach the control plane: it fails while the host's zone is partitioned. */
   fetch: typeof fetch;
+  /**
+   * The instance metadata service's signed identity (ECS `/latest/dynamic/instance-identity/`):
+   * the document and its PKCS#7 signature for an audience, by the simulator's certificate.
+   */
+  identity?: (audience: string) => { document: string; pkcs7: string };
 }
 
 /** Returns null when the instance runs nothing the simulator should host (e.g. foreign UserData). */
@@ -209,6 +218,37 @@ export class SimState {
     this.lateStatus = opts.lateStatus ?? (() => null);
     this.stopLag = opts.stopLag ?? (() => null);
     this.baseFetch = opts.fetch ?? fetch;
+  }
+
+  private signer: IdentitySigner | null = null;
+
+  /** The certificate that signs instance identity documents (made at first use: RSA keygen). */
+  get identitySigner(): IdentitySigner {
+    this.signer ??= generateIdentitySigner({ commonName: 'snowline-ecs-sim instance identity' });
+    return this.signer;
+  }
+
+  /** The metadata service's `/latest/dynamic/instance-identity/document`, as ECS lists its fields. */
+  identityDocument(inst: SimInstance): Record<string, string> {
+    return {
+      'owner-account-id': SIM_ACCOUNT_ID,
+      'instance-id': inst.instanceId,
+      'region-id': this.region,
+      'zone-id': inst.zoneId,
+      'instance-type': inst.instanceType,
+      'image-id': inst.imageId,
+      'private-ipv4': inst.privateIp,
+      'serial-number': inst.instanceId.replace(/^i-/, ''),
+    };
+  }
+
+  /** `/pkcs7?audience=…` with the document it signs (detached, as ECS's). */
+  signIdentity(inst: SimInstance, audience?: string): { document: string; pkcs7: string } {
+    const signed = signInstanceIdentity(
+      { document: this.identityDocument(inst), audience },
+      this.identitySigner,
+    );
+    return { document: JSON.stringify(this.identityDocument(inst)), pkcs7: signed.pkcs7 };
   }
 
   private scaled(ms: number): number {
@@ -423,6 +463,7 @@ export class SimState {
       zoneId: inst.zoneId,
       userData: inst.userData,
       fetch: this.hostFetch(inst.zoneId),
+      identity: (audience) => this.signIdentity(inst, audience),
     };
     const dormant = inst.dormantHost;
     if (dormant) {

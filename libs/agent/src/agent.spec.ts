@@ -1,7 +1,18 @@
 import { generateIdentity, GeneratedIdentity } from '@snowline/avalanche';
 import { Agent, AgentOptions, effectiveStopBudgetMs } from './agent';
 import { SimulatedNodeDriver } from './simulated-node-driver';
-import { LeaseRequest, LeaseResponse, UserData } from './protocol';
+import {
+  generateHostKeys,
+  hostPublicKeys,
+  keyFingerprint,
+  keysAad,
+  memoryHostKeyStore,
+  parsePublicKey,
+  parseSignatureHeader,
+  sealToHost,
+  verifyRequestSignature,
+} from './host-credential';
+import { instanceIdentityAudience, LeaseRequest, LeaseResponse, UserData } from './protocol';
 
 /** Manual clock + timers: advance() runs due timers in order, letting promises settle in between. */
 class FakeClock {
@@ -453,5 +464,114 @@ describe(Agent.name, () => {
       expect(text).not.toContain(secret);
     }
     expect(text).not.toContain(userData.bootstrapToken);
+  });
+});
+
+describe(`${Agent.name} on protocol 2 (host credentials)`, () => {
+  let clock: FakeClock;
+  let cp: FakeControlPlane;
+  let driver: SimulatedNodeDriver;
+  let id: GeneratedIdentity;
+  const v2: UserData = { ...userData, snowline: 2 };
+
+  beforeAll(async () => {
+    id = await generateIdentity();
+  });
+  beforeEach(() => {
+    clock = new FakeClock();
+    cp = new FakeControlPlane();
+    driver = new SimulatedNodeDriver({ bootstrapMs: 1_000, now: clock.now });
+  });
+
+  const make = (store = memoryHostKeyStore()) =>
+    new Agent({
+      userData: v2,
+      instanceId: 'i-abc',
+      driver,
+      fetch: cp.fetch,
+      now: clock.now,
+      timers: clock.timers,
+      random: () => 0.5,
+      keyStore: store,
+      instanceIdentity: (audience) => Promise.resolve({ document: '{}', pkcs7: `sig:${audience}` }),
+    });
+
+  it('should register its public keys with the token once, then sign every request with its key', async () => {
+    const store = memoryHostKeyStore();
+    const agent = make(store);
+    cp.lease = () => ({ status: 200, body: assigned(2, id.nodeId) });
+    cp.keys = (req) => {
+      const keys = store.keys!;
+      const plain = Buffer.from(
+        JSON.stringify({
+          stakerCrt: id.stakerCrt,
+          stakerKey: id.stakerKey,
+          signerKey: id.signerKey.toString('base64'),
+        }),
+      );
+      const sealed = sealToHost(
+        hostPublicKeys(keys).encryptionKey,
+        plain,
+        keysAad(HOST, req.generation),
+      );
+      return { status: 200, body: { generation: req.generation, sealed } };
+    };
+    agent.start();
+    await clock.advance(0);
+    const [register, ...rest] = cp.calls;
+    expect(register.auth).toBe(`Bearer ${v2.bootstrapToken}`);
+    const pub = hostPublicKeys(store.keys!);
+    expect(register.body).toMatchObject({ hostId: HOST, instanceId: 'i-abc', ...pub });
+    expect((register.body.instanceIdentity as { pkcs7: string }).pkcs7).toBe(
+      `sig:${instanceIdentityAudience(HOST, keyFingerprint(pub.signingKey))}`,
+    );
+    expect(store.keys!.boundHostId).toBe(HOST);
+    expect(rest.length).toBeGreaterThanOrEqual(2);
+    const key = parsePublicKey(pub.signingKey, 'ed25519');
+    for (const c of rest) {
+      const parsed = parseSignatureHeader(c.auth ?? undefined)!;
+      expect(parsed.hostId).toBe(HOST);
+      expect(
+        verifyRequestSignature(key, parsed, {
+          method: 'POST',
+          path: c.path,
+          body: JSON.stringify(c.body),
+        }),
+      ).toBe(true);
+    }
+    // The sealed keys opened: the node runs under the assignment's identity.
+    expect((await driver.report()).nodeId).toBe(id.nodeId);
+    await agent.stop();
+  });
+
+  it('should re-register a restarted agent with its stored key, not the spent token', async () => {
+    const store = memoryHostKeyStore({ ...generateHostKeys(), boundHostId: HOST });
+    const agent = make(store);
+    agent.start();
+    await clock.advance(0);
+    expect(cp.calls[0].path).toBe('/v1/agent/register');
+    expect(cp.calls[0].auth).toMatch(/^Snowline-Host hostId=/);
+    expect(cp.calls[0].body).toEqual({ hostId: HOST, instanceId: 'i-abc' });
+    await agent.stop();
+  });
+
+  it('should not start a node from keys that do not open with its key', async () => {
+    const agent = make();
+    cp.lease = () => ({ status: 200, body: assigned(2, id.nodeId) });
+    cp.keys = (req) => ({
+      status: 200,
+      body: {
+        generation: req.generation,
+        sealed: sealToHost(
+          hostPublicKeys(generateHostKeys()).encryptionKey,
+          Buffer.from('{}'),
+          keysAad(HOST, req.generation),
+        ),
+      },
+    });
+    agent.start();
+    await clock.advance(3_000);
+    expect((await driver.report()).running).toBe(false);
+    await agent.stop();
   });
 });

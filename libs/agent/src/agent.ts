@@ -1,16 +1,37 @@
 import { nodeIdFromCertPem } from '@snowline/avalanche';
 import { performance } from 'node:perf_hooks';
+import {
+  generateHostKeys,
+  hostPublicKeys,
+  keyFingerprint,
+  keysAad,
+  memoryHostKeyStore,
+  openFromControlPlane,
+  signRequest,
+  type HostKeys,
+  type HostKeyStore,
+} from './host-credential';
 import { NodeDriver } from './node-driver';
 import {
   AGENT_PATHS,
   Assignment,
   fencedResponseSchema,
+  instanceIdentityAudience,
   keysResponseSchema,
   leaseResponseSchema,
+  legacyKeysResponseSchema,
   registerResponseSchema,
+  stakingKeysSchema,
   tooEarlyResponseSchema,
   UserData,
+  type StakingKeysWire,
 } from './protocol';
+
+/** The cloud's signed instance identity document (ECS: `/document` and `/pkcs7?audience=…`). */
+export interface InstanceIdentity {
+  document: string;
+  pkcs7: string;
+}
 
 export interface AgentTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -43,6 +64,16 @@ export interface AgentOptions {
    * control plane's TTL turns out to be: one missed renewal must never stop a node.
    */
   stopBudgetMs?: number;
+  /**
+   * Protocol 2: where the host's own key pairs live (default: memory, i.e. lost with the process).
+   * On a real host, fileHostKeyStore on the instance's disk, so a restarted agent keeps its identity.
+   */
+  keyStore?: HostKeyStore;
+  /**
+   * Protocol 2: the cloud's signed instance identity document for an audience (ECS: the metadata
+   * service's `/latest/dynamic/instance-identity/pkcs7?audience=…`); null where the cloud has none.
+   */
+  instanceIdentity?: (audience: string) => Promise<InstanceIdentity | null>;
 }
 
 /** The stop budget for a TTL and renew interval the control plane announced (see stopBudgetMs). */
@@ -84,6 +115,9 @@ export class Agent {
   private running = false;
   private registered = false;
   private registerAttempts = 0;
+  /** Protocol 2: this host's key pairs, loaded (or made) at the first registration attempt. */
+  private hostKeys: HostKeys | null = null;
+  private readonly keyStore: HostKeyStore;
   private renewIntervalMs = 10_000;
   private leaseTtlMs = 45_000;
   private generation: number | null = null;
@@ -112,6 +146,11 @@ export class Agent {
     };
     this.random = opts.random ?? Math.random;
     this.backoff = opts.registerBackoff ?? { initialMs: 1_000, maxMs: 30_000 };
+    this.keyStore = opts.keyStore ?? memoryHostKeyStore();
+  }
+
+  private get protocol(): 1 | 2 {
+    return this.opts.userData.snowline;
   }
 
   state(): AgentState {
@@ -173,25 +212,36 @@ export class Agent {
     this.schedule(wake - this.now());
   }
 
-  private async post(path: string, body: unknown): Promise<Http | null> {
+  /**
+   * `auth`: 'token' sends the bootstrap token (protocol 1 always; protocol 2 only to register),
+   * 'signed' signs the request with the host's key, 'none' sends neither (a reimaged host's register).
+   */
+  private async post(
+    path: string,
+    body: unknown,
+    auth: 'token' | 'signed' | 'none' = this.protocol === 2 ? 'signed' : 'token',
+  ): Promise<Http | null> {
     const timeoutMs = Math.min(this.opts.requestTimeoutMs ?? 5_000, this.renewIntervalMs);
+    const text = JSON.stringify(body);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (auth === 'token') headers.authorization = `Bearer ${this.opts.userData.bootstrapToken}`;
+    if (auth === 'signed' && this.hostKeys) {
+      headers.authorization = signRequest(this.hostKeys, {
+        method: 'POST',
+        path,
+        hostId: this.opts.userData.hostId,
+        body: text,
+      });
+    }
     try {
       const res = await this.fetchImpl(
         this.opts.userData.controlPlaneUrl.replace(/\/+$/, '') + path,
-        {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${this.opts.userData.bootstrapToken}`,
-          },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(timeoutMs),
-        },
+        { method: 'POST', headers, body: text, signal: AbortSignal.timeout(timeoutMs) },
       );
-      const text = await res.text();
+      const answer = await res.text();
       let parsed: unknown = null;
       try {
-        parsed = text ? JSON.parse(text) : null;
+        parsed = answer ? JSON.parse(answer) : null;
       } catch {
         parsed = null;
       }
@@ -205,8 +255,15 @@ export class Agent {
   /** Returns the delay before the next round. */
   private async register(): Promise<number> {
     const { hostId } = this.opts.userData;
-    const res = await this.post(AGENT_PATHS.register, { hostId, instanceId: this.opts.instanceId });
+    const res =
+      this.protocol === 2
+        ? await this.registerWithHostKey()
+        : await this.post(AGENT_PATHS.register, { hostId, instanceId: this.opts.instanceId });
     const ok = res?.status === 200 ? registerResponseSchema.safeParse(res.body) : null;
+    if (ok?.success && this.protocol === 2 && this.hostKeys!.boundHostId !== hostId) {
+      this.hostKeys = { ...this.hostKeys!, boundHostId: hostId };
+      await this.keyStore.save(this.hostKeys);
+    }
     if (ok?.success) {
       this.registered = true;
       this.registerAttempts = 0;
@@ -223,6 +280,42 @@ export class Agent {
     const delay = Math.round(base / 2 + (this.random() * base) / 2);
     this.log('register failed, retrying', { status: res?.status ?? null, retryInMs: delay });
     return delay;
+  }
+
+  /**
+   * Protocol 2. A key already bound to this host signs its register (an agent restart). Otherwise
+   * the public keys go with the bootstrap token and, where the cloud has one, an identity document
+   * naming the key: the token opens the first registration only; the document lets a reimaged
+   * instance (its key lost with the disk) bind a new key once the old one has gone silent.
+   */
+  private async registerWithHostKey(): Promise<Http | null> {
+    const { hostId } = this.opts.userData;
+    if (!this.hostKeys) {
+      this.hostKeys = await this.keyStore.load();
+      if (!this.hostKeys || (this.hostKeys.boundHostId && this.hostKeys.boundHostId !== hostId)) {
+        this.hostKeys = generateHostKeys();
+        await this.keyStore.save(this.hostKeys);
+      }
+    }
+    const base = { hostId, instanceId: this.opts.instanceId };
+    if (this.hostKeys.boundHostId === hostId) {
+      return this.post(AGENT_PATHS.register, base, 'signed');
+    }
+    const pub = hostPublicKeys(this.hostKeys);
+    let instanceIdentity: InstanceIdentity | null = null;
+    try {
+      instanceIdentity =
+        (await this.opts.instanceIdentity?.(
+          instanceIdentityAudience(hostId, keyFingerprint(pub.signingKey)),
+        )) ?? null;
+    } catch (err) {
+      this.log('instance identity document unavailable', { error: errText(err) });
+    }
+    return this.post(
+      AGENT_PATHS.register,
+      { ...base, ...pub, ...(instanceIdentity ? { instanceIdentity } : {}) },
+      'token',
+    );
   }
 
   private async renew(): Promise<void> {
@@ -308,16 +401,16 @@ export class Agent {
       this.log('keys refused, not starting', { generation: a.generation, status: res.status });
       return this.abandon(a);
     }
-    const keys = res.status === 200 ? keysResponseSchema.safeParse(res.body) : null;
-    if (!keys?.success || keys.data.generation !== a.generation) {
+    const wire = res.status === 200 ? this.openKeys(res.body, a.generation) : null;
+    if (!wire) {
       this.log('unexpected keys response', { status: res.status });
       this.nextKeysAt = this.now() + Math.min(1_000, this.renewIntervalMs);
       return;
     }
     const material = {
-      stakerCrt: keys.data.stakerCrt,
-      stakerKey: keys.data.stakerKey,
-      signerKey: Buffer.from(keys.data.signerKey, 'base64'),
+      stakerCrt: wire.stakerCrt,
+      stakerKey: wire.stakerKey,
+      signerKey: Buffer.from(wire.signerKey, 'base64'),
     };
     let nodeId: string;
     try {
@@ -354,6 +447,29 @@ export class Agent {
         this.generation = null;
       }
     });
+  }
+
+  /** The staking keys of a 200 from `keys`, or null when it does not parse, open or match. */
+  private openKeys(body: unknown, generation: number): StakingKeysWire | null {
+    if (this.protocol === 1) {
+      const clear = legacyKeysResponseSchema.safeParse(body);
+      return clear.success && clear.data.generation === generation ? clear.data : null;
+    }
+    const sealed = keysResponseSchema.safeParse(body);
+    if (!sealed.success || sealed.data.generation !== generation || !this.hostKeys) return null;
+    try {
+      const plain = openFromControlPlane(
+        this.hostKeys,
+        sealed.data.sealed,
+        keysAad(this.opts.userData.hostId, generation),
+      );
+      const parsed = stakingKeysSchema.safeParse(JSON.parse(plain.toString('utf8')));
+      plain.fill(0);
+      return parsed.success ? parsed.data : null;
+    } catch (err) {
+      this.log('sealed keys did not open', { generation, error: errText(err) });
+      return null;
+    }
   }
 
   private abandon(a: Assignment): void {

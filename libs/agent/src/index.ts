@@ -5,3 +5,4 @@ export * from './process-node-driver';
 export * from './agent';
 export * from './fencing';
 export * from './lease';
+export * from './host-credential';

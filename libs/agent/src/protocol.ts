@@ -1,8 +1,20 @@
 import { z } from 'zod';
+import { sealedKeysSchema } from './host-credential';
 
 /**
  * The agent protocol (`/v1/agent/*`). The agent in libs/agent is its only client; apps/api serves it.
- * Every call carries `Authorization: Bearer <bootstrapToken>` (from the instance's UserData).
+ *
+ * Protocol 2 (UserData `snowline: 2`): the bootstrap token from UserData is single-use and
+ * short-lived. `register` presents it (`Authorization: Bearer <token>`) with the public keys the
+ * agent made on the instance (see host-credential.ts) and, where the cloud signs instance identity
+ * documents, one whose audience names the signing key. Every later call — `lease`, `keys`, and a
+ * restarted agent's `register` — is signed by that key (`Authorization: Snowline-Host …`); a
+ * reimaged instance that lost its key registers a new one with a fresh identity document alone.
+ * Keys come encrypted to the host's X25519 key.
+ *
+ * Protocol 1 (UserData `snowline: 1`, hosts launched before protocol 2): the bootstrap token is a
+ * permanent bearer credential and keys come in the clear. Accepted only for hosts created before
+ * the migration that introduced protocol 2 (see docs/identities.md, "Host credentials").
  */
 export const AGENT_PATHS = {
   register: '/v1/agent/register',
@@ -12,7 +24,7 @@ export const AGENT_PATHS = {
 
 /** What the worker puts into an instance's UserData (JSON, plain text before the cloud's base64). */
 export const userDataSchema = z.object({
-  snowline: z.literal(1),
+  snowline: z.union([z.literal(1), z.literal(2)]),
   controlPlaneUrl: z.string().url(),
   hostId: z.string().uuid(),
   bootstrapToken: z.string().min(32),
@@ -21,12 +33,24 @@ export type UserData = z.infer<typeof userDataSchema>;
 
 export const registerRequestSchema = z.object({
   hostId: z.string().uuid(),
-  instanceId: z.string().min(1),
+  instanceId: z.string().min(1).max(100),
+  /** Protocol 2: the host's public keys (SPKI DER, base64). */
+  signingKey: z.string().min(40).max(200).optional(),
+  encryptionKey: z.string().min(40).max(200).optional(),
+  /**
+   * Protocol 2, where the cloud signs instance identity documents: the metadata service's document
+   * and its PKCS#7 signature for the audience `instanceIdentityAudience(hostId, key fingerprint)`.
+   */
+  instanceIdentity: z
+    .object({ document: z.string().min(2).max(8_000), pkcs7: z.string().min(1).max(20_000) })
+    .optional(),
 });
 export type RegisterRequest = z.infer<typeof registerRequestSchema>;
 
 export const registerResponseSchema = z.object({
   hostId: z.string().uuid(),
+  /** 2 once the host's keys are bound (sign every later request); 1 for a protocol-1 host. */
+  protocol: z.union([z.literal(1), z.literal(2)]).default(1),
   leaseTtlSeconds: z.number().positive(),
   renewIntervalSeconds: z.number().positive(),
 });
@@ -83,14 +107,30 @@ export type KeysRequest = z.infer<typeof keysRequestSchema>;
  * 200 once per (host, generation). 409 fenced (generation moved), 410 already fetched,
  * 425 too early (the previous holder's lease has not expired yet; retry after `retryAfterMs`).
  */
-export const keysResponseSchema = z.object({
-  generation: z.number().int().nonnegative(),
+export const stakingKeysSchema = z.object({
   stakerCrt: z.string(),
   stakerKey: z.string(),
   /** base64 of the raw 32-byte BLS secret key */
   signerKey: z.string(),
 });
+export type StakingKeysWire = z.infer<typeof stakingKeysSchema>;
+
+/** Protocol 2: the staking keys (stakingKeysSchema as JSON) sealed to the host, `keysAad(host, generation)`. */
+export const keysResponseSchema = z.object({
+  generation: z.number().int().nonnegative(),
+  sealed: sealedKeysSchema,
+});
 export type KeysResponse = z.infer<typeof keysResponseSchema>;
+
+/** Protocol 1 only: the keys in the clear. */
+export const legacyKeysResponseSchema = stakingKeysSchema.extend({
+  generation: z.number().int().nonnegative(),
+});
+export type LegacyKeysResponse = z.infer<typeof legacyKeysResponseSchema>;
+
+/** The audience of the instance identity document a protocol-2 agent registers with. */
+export const instanceIdentityAudience = (hostId: string, signingKeyFingerprint: string) =>
+  `snowline:${hostId}:${signingKeyFingerprint}`;
 
 export const tooEarlyResponseSchema = z.object({
   retryAfterMs: z.number().int().nonnegative(),

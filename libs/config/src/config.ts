@@ -47,6 +47,12 @@ export interface AppConfig {
     skewMarginSeconds: number;
     /** SIGTERM this long before the lease ends on the agent's clock, SIGKILL at its end. */
     stopBudgetSeconds: number;
+    bootstrapTokenTtlSeconds: number;
+    signatureWindowSeconds: number;
+    /** Epoch ms after which protocol-1 hosts are refused; null: accepted until those hosts are gone. */
+    protocol1UntilMs: number | null;
+    /** PEM file of the certificate that signs instance identity documents (null: the simulator's, or none). */
+    identityCertFile: string | null;
   };
   provisionTimeoutSeconds: number;
   reconcileIntervalSeconds: number;
@@ -195,6 +201,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       renewSeconds: e.LEASE_RENEW_SECONDS,
       skewMarginSeconds: e.CLOCK_SKEW_MARGIN_SECONDS,
       stopBudgetSeconds: stopBudget,
+      bootstrapTokenTtlSeconds: e.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS,
+      signatureWindowSeconds: e.AGENT_SIGNATURE_WINDOW_SECONDS,
+      protocol1UntilMs: e.AGENT_PROTOCOL1_UNTIL ? Date.parse(e.AGENT_PROTOCOL1_UNTIL) : null,
+      identityCertFile: e.ECS_IDENTITY_CERT_FILE ?? null,
     },
     provisionTimeoutSeconds: e.PROVISION_TIMEOUT_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,

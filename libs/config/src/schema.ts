@@ -63,6 +63,14 @@ export const envSchema = z.object({
    * lease end − budget, SIGKILL at lease end. Unset: a quarter of the TTL, at most 10 s.
    */
   AGENT_STOP_BUDGET_SECONDS: seconds.optional(),
+  /** A protocol-2 bootstrap token opens nothing this long after its RunInstances call. */
+  AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS: seconds.default(1800),
+  /** A signed agent request is refused when its timestamp is further than this from the database's clock. */
+  AGENT_SIGNATURE_WINDOW_SECONDS: seconds.default(300),
+  /** Protocol-1 hosts (launched before host credentials) are refused after this instant; unset: until replaced. */
+  AGENT_PROTOCOL1_UNTIL: z.string().datetime({ offset: true }).optional(),
+  /** PEM certificate that signs ECS instance identity documents (real Alibaba Cloud); the simulator publishes its own. */
+  ECS_IDENTITY_CERT_FILE: z.string().min(1).optional(),
   PROVISION_TIMEOUT_SECONDS: seconds.default(600),
   RECONCILE_INTERVAL_SECONDS: seconds.default(15),
   SWEEP_INTERVAL_SECONDS: seconds.default(5),

@@ -459,6 +459,37 @@ export class HostRepository extends Repo {
   findByTokenHash(bootstrapTokenHash: string) {
     return this.ds.manager.findOneBy(HostEntity, { bootstrapTokenHash });
   }
+  /** A RunInstances attempt is about to carry this host's token: it opens nothing after the TTL. */
+  async armBootstrapToken(id: string, ttlSeconds: number): Promise<void> {
+    await this.ds.query(
+      `UPDATE hosts SET bootstrap_expires_at = clock_timestamp() + make_interval(secs => $2)
+        WHERE id = $1 AND bootstrap_token_sealed IS NOT NULL`,
+      [id, ttlSeconds],
+    );
+  }
+  /** Re-seals every unspent bootstrap token (keys:rotate); `reseal` throws if the old key fails. */
+  async resealBootstrapTokens(
+    reseal: (sealed: Buffer, hostId: string) => Buffer,
+    tx: EntityManager,
+  ): Promise<number> {
+    const rows = (await tx.query(
+      `SELECT id, bootstrap_token_sealed FROM hosts WHERE bootstrap_token_sealed IS NOT NULL FOR UPDATE`,
+    )) as { id: string; bootstrap_token_sealed: Buffer }[];
+    for (const r of rows) {
+      await tx.query(`UPDATE hosts SET bootstrap_token_sealed = $2 WHERE id = $1`, [
+        r.id,
+        reseal(r.bootstrap_token_sealed, r.id),
+      ]);
+    }
+    return rows.length;
+  }
+  /** Live protocol-1 hosts (launched before host credentials): what keys:rotate warns about. */
+  async countLiveProtocol1(tx?: EntityManager): Promise<number> {
+    const rows = (await this.em(tx).query(
+      `SELECT count(*)::int AS n FROM hosts WHERE agent_protocol = 1 AND deleted_at IS NULL`,
+    )) as { n: number }[];
+    return rows[0]?.n ?? 0;
+  }
   findByClientToken(clientToken: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(HostEntity, { clientToken });
   }

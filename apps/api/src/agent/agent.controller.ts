@@ -1,11 +1,17 @@
-import { Body, Controller, Headers, HttpCode, Ip } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Ip, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { ZodType } from 'zod';
-import { keysRequestSchema, leaseRequestSchema, registerRequestSchema } from '@snowline/agent';
+import {
+  AGENT_PATHS,
+  keysRequestSchema,
+  leaseRequestSchema,
+  registerRequestSchema,
+} from '@snowline/agent';
 import { Public } from '../auth/principal';
 import { badRequest } from '../common/problem';
 import { IdempotentPost } from '../idempotency/idempotent-post';
-import { AgentService } from './agent.service';
+import { AgentService, type AgentCall } from './agent.service';
 
 function parse<T>(schema: ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
@@ -16,9 +22,17 @@ function parse<T>(schema: ZodType<T>, body: unknown): T {
   }
   return r.data;
 }
-const bearer = (h?: string) => /^Bearer\s+(\S+)$/i.exec(h ?? '')?.[1];
+const call = (path: string, auth: string | undefined, ip: string, req: Request): AgentCall => ({
+  header: auth,
+  path,
+  rawBody: (req as Request & { rawBody?: Buffer }).rawBody,
+  client: ip,
+});
 
-/** `/v1/agent/*`: spoken only by the host agent (libs/agent), authenticated by its bootstrap token. */
+/**
+ * `/v1/agent/*`: spoken only by the host agent (libs/agent). Protocol 2: requests signed by the
+ * host's own key, bound at register with the single-use bootstrap token (see AgentService).
+ */
 @Public()
 @ApiExcludeController()
 @Controller('v1/agent')
@@ -31,9 +45,10 @@ export class AgentController {
     @Headers('authorization') auth: string | undefined,
     @Body() body: unknown,
     @Ip() ip: string,
+    @Req() http: Request,
   ) {
     const req = parse(registerRequestSchema, body);
-    return this.agent.register(await this.agent.authenticate(bearer(auth), req.hostId, ip), req);
+    return this.agent.registerCall(call(AGENT_PATHS.register, auth, ip, http), req);
   }
 
   @IdempotentPost('lease')
@@ -42,9 +57,10 @@ export class AgentController {
     @Headers('authorization') auth: string | undefined,
     @Body() body: unknown,
     @Ip() ip: string,
+    @Req() http: Request,
   ) {
     const req = parse(leaseRequestSchema, body);
-    await this.agent.authenticate(bearer(auth), req.hostId, ip);
+    await this.agent.authenticate(call(AGENT_PATHS.lease, auth, ip, http), req.hostId);
     return this.agent.lease(req.hostId, req);
   }
 
@@ -54,9 +70,10 @@ export class AgentController {
     @Headers('authorization') auth: string | undefined,
     @Body() body: unknown,
     @Ip() ip: string,
+    @Req() http: Request,
   ) {
     const req = parse(keysRequestSchema, body);
-    await this.agent.authenticate(bearer(auth), req.hostId, ip);
+    await this.agent.authenticate(call(AGENT_PATHS.keys, auth, ip, http), req.hostId);
     return this.agent.keys(req.hostId, req);
   }
 }

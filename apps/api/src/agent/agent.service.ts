@@ -1,13 +1,23 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InstanceIdentityError } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import type { KeyObject } from 'node:crypto';
 import {
   canGrantKeys,
   decideLease,
+  instanceIdentityAudience,
+  keyFingerprint,
+  keysAad,
   keysRetryAfterMs,
+  parsePublicKey,
+  parseSignatureHeader,
+  sealToHost,
+  verifyRequestSignature,
   type KeysRequest,
   type KeysResponse,
   type LeaseRequest,
   type LeaseResponse,
+  type LegacyKeysResponse,
   type RegisterRequest,
   type RegisterResponse,
 } from '@snowline/agent';
@@ -22,7 +32,20 @@ import { TokenBuckets } from '../auth/token-bucket';
 import { Problem } from '../common/problem';
 import { IdentityService } from '../identities/identity.service';
 import { HealthMetrics } from '../zones/health-metrics';
+import { InstanceIdentityVerifier } from './instance-identity.verifier';
 
+/** One agent request as it arrived: what authenticates it. */
+export interface AgentCall {
+  /** The `Authorization` header. */
+  header: string | undefined;
+  /** Which route, by its canonical path (what the agent signs, whatever proxy is in front). */
+  path: string;
+  /** The exact body bytes (a signature covers them). */
+  rawBody: Buffer | undefined;
+  client: string;
+}
+
+const bearer = (h?: string) => /^Bearer\s+(\S+)$/i.exec(h ?? '')?.[1];
 const fenced = (reason: string) => new Problem(409, 'Fenced', reason, { fenced: true, reason });
 
 /**
@@ -39,6 +62,7 @@ export class AgentService {
     private readonly repos: Repositories,
     private readonly identities: IdentityService,
     private readonly healthMetrics: HealthMetrics,
+    private readonly identity: InstanceIdentityVerifier,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     const perMinute = config.publicApi.agentAuthFailuresPerMinute;
@@ -48,46 +72,282 @@ export class AgentService {
   /** Failed authentications by client address (see `authenticate`). */
   private readonly authFailures: TokenBuckets;
 
-  /**
-   * The host a request speaks for. Failed attempts are counted per client address: past
-   * AGENT_AUTH_FAILURES_PER_MINUTE the address gets 429 before any lookup, so nobody can guess
-   * tokens or load the database through the unauthenticated door at will.
-   */
-  async authenticate(
-    token: string | undefined,
-    hostId: string,
-    client = 'unknown',
-  ): Promise<HostEntity> {
+  private readonly keyCache = new Map<string, { spki: string; key: KeyObject }>();
+
+  private tooMany(client: string): Problem | null {
     const wait = this.authFailures.wait(client);
-    if (wait > 0) {
-      const seconds = Math.max(1, Math.ceil(wait / 1000));
-      throw new Problem(
-        429,
-        'Too Many Requests',
-        `Too many failed agent authentications from ${client}; retry after ${seconds} s.`,
-        { retryAfterSeconds: seconds },
+    if (wait <= 0) return null;
+    const seconds = Math.max(1, Math.ceil(wait / 1000));
+    return new Problem(
+      429,
+      'Too Many Requests',
+      `Too many failed agent authentications from ${client}; retry after ${seconds} s.`,
+      { retryAfterSeconds: seconds },
+    );
+  }
+
+  private unauthorized(client: string, detail: string): Problem {
+    this.authFailures.take(client);
+    return new Problem(401, 'Unauthorized', detail);
+  }
+
+  /**
+   * The host a request speaks for. A protocol-2 host signs every request with its own key (bound at
+   * register); its bootstrap token only registers, once. A protocol-1 host (launched before host
+   * credentials) still presents its bootstrap token, until AGENT_PROTOCOL1_UNTIL. Failed attempts
+   * are counted per client address: past AGENT_AUTH_FAILURES_PER_MINUTE the address gets 429 before
+   * any lookup, so nobody can guess credentials or load the database through this door at will.
+   */
+  async authenticate(call: AgentCall, hostId: string): Promise<HostEntity> {
+    const limited = this.tooMany(call.client);
+    if (limited) throw limited;
+    const signed = parseSignatureHeader(call.header);
+    if (signed) {
+      const host = signed.hostId === hostId ? await this.repos.hosts.findById(hostId) : null;
+      const problem = host ? this.checkSignature(host, signed, call) : 'Unknown host or signature.';
+      if (problem) throw this.unauthorized(call.client, problem);
+      return host!;
+    }
+    const token = bearer(call.header);
+    if (!token) {
+      throw this.unauthorized(
+        call.client,
+        'Sign the request with the host key (`Authorization: Snowline-Host …`), or send the bootstrap token as `Authorization: Bearer <token>` to register.',
       );
     }
-    const host = token ? await this.repos.hosts.findByTokenHash(sha256Hex(token)) : null;
-    if (!host || host.id !== hostId) {
-      this.authFailures.take(client);
-      throw new Problem(
-        401,
-        'Unauthorized',
-        token
-          ? 'Unknown host or token.'
-          : 'Send the bootstrap token as `Authorization: Bearer <token>`.',
+    const host = await this.repos.hosts.findByTokenHash(sha256Hex(token));
+    if (!host || host.id !== hostId) throw this.unauthorized(call.client, 'Unknown host or token.');
+    if (host.agentProtocol === 2) {
+      throw this.unauthorized(
+        call.client,
+        'This host registered its own key: sign the request with it; the bootstrap token only registers, once.',
       );
     }
+    this.checkProtocol1(host);
     return host;
   }
 
-  async register(host: HostEntity, req: RegisterRequest): Promise<RegisterResponse> {
+  private checkProtocol1(host: HostEntity): void {
+    const until = this.config.agent.protocol1UntilMs;
+    if (until !== null && Date.now() >= until) {
+      throw new Problem(
+        401,
+        'Unauthorized',
+        `Host ${host.id} speaks agent protocol 1, accepted until ${new Date(until).toISOString()} (AGENT_PROTOCOL1_UNTIL); replace it with a host launched now.`,
+      );
+    }
+  }
+
+  /** Null when the signature is this host's over this request and fresh; else what is wrong. */
+  private checkSignature(
+    host: HostEntity,
+    signed: NonNullable<ReturnType<typeof parseSignatureHeader>>,
+    call: AgentCall,
+  ): string | null {
+    if (!host.agentSigningKey) return 'This host has no registered key; register first.';
+    const windowMs = this.config.agent.signatureWindowSeconds * 1000;
+    if (Math.abs(Date.now() - signed.ts) > windowMs) {
+      return `The request's timestamp is more than ${this.config.agent.signatureWindowSeconds} s from the control plane's clock; check the host's time sync.`;
+    }
+    let cached = this.keyCache.get(host.id);
+    if (cached?.spki !== host.agentSigningKey) {
+      cached = { spki: host.agentSigningKey, key: parsePublicKey(host.agentSigningKey, 'ed25519') };
+      if (this.keyCache.size > 50_000) this.keyCache.clear();
+      this.keyCache.set(host.id, cached);
+    }
+    const ok = verifyRequestSignature(cached.key, signed, {
+      method: 'POST',
+      path: call.path,
+      body: (call.rawBody ?? Buffer.alloc(0)).toString('utf8'),
+    });
+    return ok ? null : 'Unknown host or signature.';
+  }
+
+  /**
+   * `POST /v1/agent/register`. Protocol 2: a host binds its public keys with its unspent,
+   * unexpired bootstrap token (and, where the cloud signs them, its instance identity document); a
+   * restarted agent signs its register with the bound key; a reimaged instance binds a new key with a
+   * fresh identity document alone, once the old key has been silent for a lease. Protocol 1: the token.
+   */
+  async registerCall(call: AgentCall, req: RegisterRequest): Promise<RegisterResponse> {
+    const limited = this.tooMany(call.client);
+    if (limited) throw limited;
+    if (parseSignatureHeader(call.header)) {
+      const host = await this.authenticate(call, req.hostId);
+      this.checkUsable(host, req);
+      return this.registered(host, 2);
+    }
+    const token = bearer(call.header);
+    const byToken = token ? await this.repos.hosts.findByTokenHash(sha256Hex(token)) : null;
+    if (byToken && byToken.id === req.hostId && byToken.agentProtocol === 1) {
+      this.checkProtocol1(byToken);
+      return this.register(byToken, req);
+    }
+    const keys = this.requestKeys(req);
+    if (byToken && byToken.id === req.hostId) {
+      const now = await this.repos.clock();
+      if (byToken.bootstrapExpiresAt && byToken.bootstrapExpiresAt > now) {
+        this.checkUsable(byToken, req);
+        if (this.identity.enabled) await this.verifyIdentity(call, req, keys.signingKey);
+        await this.bind(byToken, req, keys, 'host.registered');
+        return this.registered(byToken, 2);
+      }
+      if (!req.instanceIdentity) {
+        throw this.unauthorized(
+          call.client,
+          'The bootstrap token has expired; register with a signed instance identity document.',
+        );
+      }
+    }
+    if (!req.instanceIdentity || !this.identity.enabled) {
+      throw this.unauthorized(
+        call.client,
+        token
+          ? 'Unknown host or token (a bootstrap token opens one registration only).'
+          : 'Send the bootstrap token as `Authorization: Bearer <token>`.',
+      );
+    }
+    // A reimaged instance: its key went with the disk, its token was spent.
+    const host = await this.repos.hosts.findById(req.hostId);
+    if (!host || host.agentProtocol !== 2 || !host.instanceId)
+      throw this.unauthorized(call.client, 'Unknown host.');
+    await this.verifyIdentity(call, req, keys.signingKey);
+    this.checkUsable(host, req);
+    const now = await this.repos.clock();
+    // Silent: no lease renewed by the bound key is still running, and it was bound over a TTL ago.
+    const ttlMs = this.config.agent.leaseTtlSeconds * 1000;
+    const silentFrom = Math.max(
+      host.leaseExpiresAt?.getTime() ?? 0,
+      (host.agentKeyBoundAt?.getTime() ?? -Infinity) + ttlMs,
+    );
+    if (host.agentSigningKey && silentFrom > now.getTime()) {
+      const retryAfterMs = silentFrom - now.getTime();
+      throw new Problem(
+        425,
+        'Too Early',
+        'The key this host registered before still holds a live lease; a new key binds once it has been silent for a lease.',
+        { retryAfterMs, reason: 'waiting for the bound key to go silent' },
+      );
+    }
+    await this.bind(host, req, keys, 'host.rebound');
+    return this.registered(host, 2);
+  }
+
+  private requestKeys(req: RegisterRequest): { signingKey: string; encryptionKey: string } {
+    if (!req.signingKey || !req.encryptionKey) {
+      throw new Problem(
+        400,
+        'Bad Request',
+        'signingKey and encryptionKey: a protocol-2 host registers its Ed25519 and X25519 public keys (SPKI DER, base64).',
+      );
+    }
+    try {
+      parsePublicKey(req.signingKey, 'ed25519');
+    } catch (err) {
+      throw new Problem(400, 'Bad Request', `signingKey: ${(err as Error).message}.`);
+    }
+    try {
+      parsePublicKey(req.encryptionKey, 'x25519');
+    } catch (err) {
+      throw new Problem(400, 'Bad Request', `encryptionKey: ${(err as Error).message}.`);
+    }
+    return { signingKey: req.signingKey, encryptionKey: req.encryptionKey };
+  }
+
+  private async verifyIdentity(call: AgentCall, req: RegisterRequest, signingKey: string) {
+    if (!req.instanceIdentity) {
+      throw new Problem(
+        400,
+        'Bad Request',
+        "instanceIdentity: this cloud signs instance identity documents; send the metadata service's signature for the audience snowline:<hostId>:<key fingerprint>.",
+      );
+    }
+    const audience = instanceIdentityAudience(req.hostId, keyFingerprint(signingKey));
+    let instanceId: string;
+    try {
+      instanceId = (await this.identity.verify(req.instanceIdentity, audience)).instanceId;
+    } catch (err) {
+      if (!(err instanceof InstanceIdentityError)) {
+        this.log.warn({ err: (err as Error).message }, 'instance identity certificate unavailable');
+        throw new Problem(
+          503,
+          'Service Unavailable',
+          'The control plane cannot load the certificate that signs instance identity documents; retry.',
+        );
+      }
+      throw this.unauthorized(
+        call.client,
+        `The instance identity document did not verify: ${(err as Error).message}`,
+      );
+    }
+    if (instanceId !== req.instanceId)
+      throw this.unauthorized(
+        call.client,
+        'The instance identity document names another instance.',
+      );
+  }
+
+  private checkUsable(host: HostEntity, req: RegisterRequest): void {
     if (host.deletedAt || host.fenced)
       throw fenced('This host has been retired; it must not run a node.');
     if (host.instanceId && host.instanceId !== req.instanceId) {
-      throw new Problem(403, 'Forbidden', 'This token belongs to another instance.');
+      throw new Problem(403, 'Forbidden', 'This host belongs to another instance.');
     }
+  }
+
+  /** Binds the host's keys and spends its bootstrap token, in one statement. */
+  private async bind(
+    host: HostEntity,
+    req: RegisterRequest,
+    keys: { signingKey: string; encryptionKey: string },
+    type: 'host.registered' | 'host.rebound',
+  ): Promise<void> {
+    await this.repos.transaction(async (tx) => {
+      const now = await this.repos.clock(tx);
+      await this.repos.hosts.update(
+        host.id,
+        {
+          agentSigningKey: keys.signingKey,
+          agentEncryptionKey: keys.encryptionKey,
+          agentKeyBoundAt: now,
+          bootstrapTokenHash: null,
+          bootstrapTokenSealed: null,
+          registeredAt: host.registeredAt ?? now,
+          instanceId: host.instanceId ?? req.instanceId,
+        },
+        tx,
+      );
+      const fp = keyFingerprint(keys.signingKey);
+      await this.repos.events.append(
+        {
+          type,
+          message:
+            type === 'host.registered'
+              ? `Agent on ${req.instanceId} registered with host key ${fp}`
+              : `Agent on ${req.instanceId} proved its instance and bound a new host key ${fp} (the old one was silent)`,
+          projectId: host.projectId,
+          validatorId: host.validatorId,
+          hostId: host.id,
+          zone: host.zone,
+          data: { keyFingerprint: fp },
+        },
+        tx,
+      );
+    });
+  }
+
+  private registered(host: HostEntity, protocol: 1 | 2): RegisterResponse {
+    return {
+      hostId: host.id,
+      protocol,
+      leaseTtlSeconds: this.config.agent.leaseTtlSeconds,
+      renewIntervalSeconds: this.config.agent.renewSeconds,
+    };
+  }
+
+  /** Protocol 1: the bootstrap token registers (and goes on authenticating) the host. */
+  private async register(host: HostEntity, req: RegisterRequest): Promise<RegisterResponse> {
+    this.checkUsable(host, req);
     if (!host.registeredAt) {
       await this.repos.hosts.update(host.id, {
         registeredAt: new Date(),
@@ -102,11 +362,7 @@ export class AgentService {
         zone: host.zone,
       });
     }
-    return {
-      hostId: host.id,
-      leaseTtlSeconds: this.config.agent.leaseTtlSeconds,
-      renewIntervalSeconds: this.config.agent.renewSeconds,
-    };
+    return this.registered(host, 1);
   }
 
   async lease(hostId: string, req: LeaseRequest): Promise<LeaseResponse> {
@@ -175,7 +431,7 @@ export class AgentService {
     };
   }
 
-  async keys(hostId: string, req: KeysRequest): Promise<KeysResponse> {
+  async keys(hostId: string, req: KeysRequest): Promise<KeysResponse | LegacyKeysResponse> {
     const out = await this.repos.transaction(async (tx) => {
       const host = await tx.findOne(HostEntity, {
         where: { id: hostId },
@@ -257,16 +513,25 @@ export class AgentService {
         },
         tx,
       );
-      return { identity, generation: v.generation };
+      return { identity, generation: v.generation, host };
     });
     if ('err' in out) throw out.err;
     const keys = this.identities.open(out.identity);
-    return {
-      generation: out.generation,
+    const wire = {
       stakerCrt: keys.stakerCrt,
       stakerKey: keys.stakerKey,
       signerKey: keys.signerKey.toString('base64'),
     };
+    if (out.host.agentProtocol === 1) return { generation: out.generation, ...wire };
+    // Encrypted to this host's own key: only the holder of its private half, on the instance, opens it.
+    const plain = Buffer.from(JSON.stringify(wire));
+    const sealed = sealToHost(
+      out.host.agentEncryptionKey!,
+      plain,
+      keysAad(out.host.id, out.generation),
+    );
+    plain.fill(0);
+    return { generation: out.generation, sealed };
   }
 
   /** The moved identity runs healthy on its new host: the failover is done; record how long it took. */

@@ -6,7 +6,14 @@ import { Problem } from './problem';
  * otherwise answer with body-parser's bare message).
  */
 export function jsonBody(limitKb: number) {
-  const parse = json({ limit: `${limitKb}kb` });
+  const parse = json({
+    limit: `${limitKb}kb`,
+    // Agent requests are signed over their exact bytes (libs/agent host-credential.ts).
+    verify: (req, _res, buf) => {
+      if ((req as Request).url?.startsWith('/v1/agent/'))
+        (req as Request & { rawBody?: Buffer }).rawBody = buf;
+    },
+  });
   return (req: Request, res: Response, next: NextFunction): void => {
     parse(req, res, (err?: unknown) => {
       if (!err) return next();

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { UserData } from '@snowline/agent';
@@ -14,7 +14,7 @@ import {
   TAG_VALIDATOR,
 } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
-import { placementOrder } from '@snowline/domain';
+import { open, placementOrder, seal } from '@snowline/domain';
 import { HostEntity, Repositories, sha256Hex, ValidatorEntity } from '@snowline/persistence';
 import { PermanentError, RetryableError } from '@snowline/queue';
 import { withValidatorLock } from './validator-lock';
@@ -34,9 +34,34 @@ export class ProvisionService {
     @Inject(BOOTSTRAP_KEY) private readonly bootstrapKey: Buffer,
   ) {}
 
-  /** Deterministic per host, so a replayed RunInstances carries identical UserData. */
-  bootstrapToken(hostId: string): string {
+  /** Protocol 1 (hosts launched before host credentials): derived from the host id, for ever. */
+  legacyBootstrapToken(hostId: string): string {
     return createHmac('sha256', this.bootstrapKey).update(hostId).digest('base64url');
+  }
+
+  /**
+   * A new host's bootstrap credential (protocol 2): a random token, its hash for the API, and a copy
+   * sealed to the row so that a replayed RunInstances carries identical UserData until it is spent.
+   */
+  newBootstrapToken(
+    hostId: string,
+  ): Pick<HostEntity, 'bootstrapTokenHash' | 'bootstrapTokenSealed' | 'agentProtocol'> {
+    const token = randomBytes(32).toString('base64url');
+    return {
+      bootstrapTokenHash: sha256Hex(token),
+      bootstrapTokenSealed: seal(
+        this.bootstrapKey,
+        Buffer.from(token),
+        `bootstrap-token:${hostId}`,
+      ),
+      agentProtocol: 2,
+    };
+  }
+
+  /** Before each RunInstances attempt: the token in its UserData opens nothing after the TTL. */
+  async armBootstrapToken(host: HostEntity): Promise<void> {
+    if (host.agentProtocol === 2)
+      await this.repos.hosts.armBootstrapToken(host.id, this.config.agent.bootstrapTokenTtlSeconds);
   }
 
   async run(validatorId: string): Promise<void> {
@@ -99,6 +124,7 @@ export class ProvisionService {
     for (const zone of order) {
       const host = inFlight?.zone === zone ? inFlight : await this.newHost(v, zone);
       try {
+        await this.armBootstrapToken(host);
         const instanceId = await this.cloud.launch({
           clientToken: `sl-${host.id}`,
           zoneId: zone,
@@ -144,11 +170,27 @@ export class ProvisionService {
   }
 
   userData(host: HostEntity): UserData {
+    if (host.agentProtocol === 1) {
+      return {
+        snowline: 1,
+        controlPlaneUrl: this.config.agent.controlPlaneUrl,
+        hostId: host.id,
+        bootstrapToken: this.legacyBootstrapToken(host.id),
+      };
+    }
+    if (!host.bootstrapTokenSealed) {
+      // Spent: its agent registered, so the instance exists and is recorded; nothing to launch.
+      throw new PermanentError(`host ${host.id}'s bootstrap token is spent; it cannot be launched`);
+    }
     return {
-      snowline: 1,
+      snowline: 2,
       controlPlaneUrl: this.config.agent.controlPlaneUrl,
       hostId: host.id,
-      bootstrapToken: this.bootstrapToken(host.id),
+      bootstrapToken: open(
+        this.bootstrapKey,
+        host.bootstrapTokenSealed,
+        `bootstrap-token:${host.id}`,
+      ).toString(),
     };
   }
 
@@ -163,7 +205,7 @@ export class ProvisionService {
       instanceType: v.instanceType,
       clientToken: `sl-${id}`,
       generation: v.generation,
-      bootstrapTokenHash: sha256Hex(this.bootstrapToken(id)),
+      ...this.newBootstrapToken(id),
     });
   }
 

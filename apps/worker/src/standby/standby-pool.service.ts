@@ -8,7 +8,7 @@ import {
   TAG_VALIDATOR,
 } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
-import { Repositories, sha256Hex } from '@snowline/persistence';
+import { Repositories } from '@snowline/persistence';
 import { LifecycleQueue, PermanentError, RetryableError } from '@snowline/queue';
 import { ProvisionService } from '../lifecycle/provision.service';
 
@@ -62,7 +62,7 @@ export class StandbyPoolService {
             instanceType: this.config.cloud.defaultInstanceType,
             clientToken: `sl-${id}`,
             generation: null,
-            bootstrapTokenHash: sha256Hex(this.provision.bootstrapToken(id)),
+            ...this.provision.newBootstrapToken(id),
           });
           created.push(id);
         }
@@ -106,6 +106,7 @@ export class StandbyPoolService {
     const host = await this.repos.hosts.findById(hostId);
     if (!host || host.deletedAt || host.instanceId || host.role !== 'standby') return;
     try {
+      await this.provision.armBootstrapToken(host);
       const instanceId = await this.cloud.launch({
         clientToken: host.clientToken,
         zoneId: host.zone,

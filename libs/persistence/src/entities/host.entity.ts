@@ -21,7 +21,21 @@ export class HostEntity {
   /** The generation of the validator this host may run; null for a standby. */
   @Column({ type: 'integer', nullable: true }) generation!: number | null;
   @Column({ type: 'text', nullable: true }) cloudStatus!: string | null;
-  @Column({ type: 'text' }) bootstrapTokenHash!: string;
+  /** SHA-256 of the bootstrap token in UserData; null once spent (protocol 2) or never issued. */
+  @Column({ type: 'text', nullable: true, unique: true }) bootstrapTokenHash!: string | null;
+  /**
+   * Protocol 2: the random bootstrap token sealed under a key derived from the master key (bound to
+   * the row), kept only so that a replayed RunInstances carries identical UserData; cleared when spent.
+   */
+  @Column({ type: 'bytea', nullable: true }) bootstrapTokenSealed!: Buffer | null;
+  /** Protocol 2: the token opens nothing after this (set at each RunInstances attempt). */
+  @Column({ type: 'timestamptz', nullable: true }) bootstrapExpiresAt!: Date | null;
+  /** 1: a host launched before host credentials (bearer token for ever); 2: keys bound at register. */
+  @Column({ type: 'smallint', default: 2 }) agentProtocol!: 1 | 2;
+  /** Protocol 2: the host's Ed25519 and X25519 public keys (SPKI DER, base64), bound at register. */
+  @Column({ type: 'text', nullable: true }) agentSigningKey!: string | null;
+  @Column({ type: 'text', nullable: true }) agentEncryptionKey!: string | null;
+  @Column({ type: 'timestamptz', nullable: true }) agentKeyBoundAt!: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) registeredAt!: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) leaseExpiresAt!: Date | null;
   @Column({ type: 'jsonb', nullable: true }) lastReport!: Record<string, unknown> | null;
