@@ -32,6 +32,9 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'snowline_' });
+    // Gauges named *_total break the naming rules (promtool); sum() of the per-type gauge is the total.
+    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+      this.registry.removeSingleMetric(`snowline_nodejs_${name}`);
   }
 
   /** Express middleware: times every request, labelled by its route pattern (never the raw URL). */
