@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AGENT_PATHS } from '@snowline/agent';
 
 /** Prometheus metrics, all named `snowline_*`, in a registry of this app (tests start several apps). */
 @Injectable()
@@ -30,6 +31,14 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly leaseRenewal = new Histogram({
+    name: 'snowline_agent_lease_renewal_duration_seconds',
+    help: 'Agent lease renewals (POST /v1/agent/lease) as the API served them, by status code',
+    labelNames: ['status'] as const,
+    buckets: [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'snowline_' });
     // Gauges named *_total break the naming rules (promtool); sum() of the per-type gauge is the total.
@@ -37,16 +46,23 @@ export class MetricsService {
       this.registry.removeSingleMetric(`snowline_nodejs_${name}`);
   }
 
+  /** One served lease renewal (the middleware below times every `POST /v1/agent/lease`). */
+  observeLeaseRenewal(seconds: number, status = 200): void {
+    this.leaseRenewal.observe({ status: String(status) }, seconds);
+  }
+
   /** Express middleware: times every request, labelled by its route pattern (never the raw URL). */
   readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
     const end = this.httpDuration.startTimer();
+    const lease = req.method === 'POST' && req.path === AGENT_PATHS.lease;
     res.once('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path;
-      end({
+      const seconds = end({
         method: req.method,
         route: route ? `${req.baseUrl}${route}` : 'unmatched',
         status: String(res.statusCode),
       });
+      if (lease) this.observeLeaseRenewal(seconds, res.statusCode);
     });
     next();
   };
