@@ -30,6 +30,7 @@ import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { ReadinessController } from './health/readiness.controller';
 import { loggerParams } from './logging';
+import { FleetMetrics } from './metrics/fleet-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { HealthMetrics } from './zones/health-metrics';
@@ -109,6 +110,7 @@ export class AppModule implements OnApplicationShutdown {
         IdempotencyService,
         MetricsService,
         HealthMetrics,
+        FleetMetrics,
         ProjectsService,
         EventFeedService,
         EventsService,

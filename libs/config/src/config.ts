@@ -91,6 +91,10 @@ export interface AppConfig {
     /** Allow targets on loopback/private/link-local/reserved addresses; false unless set, in every NODE_ENV. */
     allowPrivateTargets: boolean;
   };
+  metrics: {
+    /** One `snowline_validator_state` series per validator; off by default (cardinality). */
+    perValidator: boolean;
+  };
 }
 
 function parseVswitches(
@@ -241,6 +245,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     },
+    metrics: { perValidator: e.METRICS_PER_VALIDATOR },
   };
 }
 

@@ -116,6 +116,8 @@ export const envSchema = z.object({
    * every NODE_ENV: a local receiver is an explicit choice, never a side effect of NODE_ENV.
    */
   WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.default(false),
+  /** `/metrics` also carries one series per validator (its state); off: fleet-wide counts only. */
+  METRICS_PER_VALIDATOR: bool.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;

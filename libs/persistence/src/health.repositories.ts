@@ -112,6 +112,14 @@ export class IncidentRepository {
     return rows[0]?.id ?? null;
   }
 
+  /** Open incidents per kind and severity (one grouped read, for the metrics scrape). */
+  async openCounts(): Promise<{ kind: string; severity: string; n: number }[]> {
+    return (await this.ds.query(
+      `SELECT kind, severity, count(*)::int AS n FROM incidents WHERE status = 'open'
+        GROUP BY kind, severity`,
+    )) as { kind: string; severity: string; n: number }[];
+  }
+
   /** Whether Snowline currently suspects itself (an open control-plane-suspect incident). */
   async controlPlaneSuspected(): Promise<boolean> {
     const rows = (await this.ds.query(

@@ -268,6 +268,20 @@ function fromViewRow(r: ValidatorViewRow): ValidatorWithIdentity {
 }
 
 export class ValidatorRepository extends Repo {
+  /** Validators per state, for the metrics scrape: one grouped read. */
+  async countByState(): Promise<{ state: ValidatorState; n: number }[]> {
+    return (await this.ds.query(
+      `SELECT state, count(*)::int AS n FROM validators GROUP BY state`,
+    )) as { state: ValidatorState; n: number }[];
+  }
+  /** Every validator not retired, id → state and zone (per-validator metrics, when turned on). */
+  async statesForMetrics(): Promise<
+    { id: string; name: string; state: ValidatorState; zone: string | null }[]
+  > {
+    return (await this.ds.query(
+      `SELECT id, name, state, zone FROM validators WHERE state <> 'retired'`,
+    )) as { id: string; name: string; state: ValidatorState; zone: string | null }[];
+  }
   findById(id: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(ValidatorEntity, { id });
   }
@@ -577,6 +591,23 @@ export class HostRepository extends Repo {
       [zone],
     )) as { id: string }[];
     return rows.map((r) => r.id);
+  }
+  /**
+   * Standbys per zone and network: usable (as refill counts them) and ready (what a failover may
+   * claim now: healthy, launched, node bootstrapped). One grouped read, for the metrics scrape.
+   */
+  async standbyLevels(): Promise<
+    { zone: string; network: string; usable: number; ready: number }[]
+  > {
+    return (await this.ds.query(
+      `SELECT zone, network, count(*)::int AS usable,
+              (count(*) FILTER (WHERE health = 'healthy' AND instance_id IS NOT NULL
+                                  AND (last_report->>'bootstrapped')::boolean IS TRUE))::int AS ready
+         FROM hosts
+        WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
+          AND network IS NOT NULL
+        GROUP BY zone, network`,
+    )) as { zone: string; network: string; usable: number; ready: number }[];
   }
   /** Usable standbys (live, not fenced, not unhealthy) per zone and network. */
   async standbyCounts(): Promise<{ zone: string; network: string; n: number }[]> {
