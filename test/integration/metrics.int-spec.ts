@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startApiApp, type ApiApp } from '../support/api-app';
+
+/**
+ * The operator's `/metrics`: fleet series from Postgres (validators by state, zones by status,
+ * standby pools against target, open incidents), lease renewal latency, the exposition format's
+ * content type, and promtool's verdict on the scrape and on the shipped alert rules.
+ */
+const PROMETHEUS_DIR = join(__dirname, '..', '..', 'deploy', 'prometheus');
+const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** promtool with `args` (stdin: `input`); fails the test with promtool's own words on any problem. */
+function promtool(args: string[], input?: string): string {
+  const r = spawnSync('promtool', args, { input, encoding: 'utf8', cwd: PROMETHEUS_DIR });
+  if (r.error)
+    throw new Error(`promtool not runnable (Debian package prometheus): ${r.error.message}`);
+  const out = `${r.stdout}${r.stderr}`;
+  expect({ args, status: r.status, out }).toEqual({ args, status: 0, out });
+  return out;
+}
+
+/** The value of one series line, `name{labels} value`; undefined when the scrape lacks it. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('Operator metrics', () => {
+  let h: ApiApp;
+  let zones: string[];
+  let leaseStatus = 0;
+  beforeAll(async () => {
+    h = await startApiApp('metrics');
+    zones = h.config.cloud.zones;
+    for (const name of ['m-one', 'm-two', 'm-three']) {
+      const r = await h.api('/v1/validators', { method: 'POST', json: { network: 'fuji', name } });
+      expect(r.status).toBe(202);
+    }
+    await h.repos.ds.query(
+      `UPDATE validators SET state = 'failed' WHERE id = (SELECT id FROM validators WHERE name = 'm-one')`,
+    );
+    const at = new Date();
+    const zone = (z: string, status: 'healthy' | 'impaired' | 'dark') =>
+      h.repos.zones.record(
+        {
+          zone: z,
+          status,
+          placementAllowed: status === 'healthy',
+          reason: status === 'healthy' ? null : 'test',
+          hosts: 3,
+          unhealthy: status === 'healthy' ? 0 : 3,
+          healthySweeps: status === 'healthy' ? 3 : 0,
+        },
+        0,
+        at,
+        at,
+      );
+    await zone(zones[0]!, 'healthy');
+    await zone(zones[1]!, 'dark');
+    // zones[2] is never judged: unknown.
+    await h.repos.incidents.openOrRefreshZone(zones[1]!, 'critical', 'dark in a test', []);
+    const standby = (i: number, ready: boolean) =>
+      h.repos.hosts.insert({
+        id: crypto.randomUUID(),
+        role: 'standby',
+        zone: zones[0]!,
+        network: 'fuji',
+        instanceType: 'ecs.g7.xlarge',
+        clientToken: `sl-metrics-${i}`,
+        bootstrapTokenHash: `hash-${i}`,
+        generation: null,
+        instanceId: ready ? `i-metrics-${i}` : null,
+        health: ready ? 'healthy' : 'unknown',
+        lastReport: ready ? { running: true, healthy: true, bootstrapped: true } : null,
+      });
+    await standby(1, true);
+    await standby(2, false);
+    // A renewal the API refuses (a bad request, no bearer) is still a renewal it served, and timed.
+    leaseStatus = (await h.api('/v1/agent/lease', { method: 'POST', key: null, json: {} })).status;
+    expect(leaseStatus).toBeGreaterThanOrEqual(400);
+  }, 60_000);
+  afterAll(async () => h?.stop());
+
+  it('should serve the exposition format with the fleet series, no per-validator label', async () => {
+    const res = await h.api('/metrics', { key: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe(CONTENT_TYPE);
+    const text = await res.text();
+    expect(sample(text, 'snowline_validators{state="failed"}')).toBe(1);
+    expect(sample(text, 'snowline_validators{state="pending"}')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'snowline_validators{state="failing_over"}')).toBe(0);
+    const all = text
+      .split('\n')
+      .filter((l) => l.startsWith('snowline_validators{'))
+      .reduce((n, l) => n + Number(l.split(' ')[1]), 0);
+    expect(all).toBe(3);
+    expect(sample(text, 'snowline_zones{status="healthy"}')).toBe(1);
+    expect(sample(text, 'snowline_zones{status="dark"}')).toBe(1);
+    expect(sample(text, 'snowline_zones{status="unknown"}')).toBe(1);
+    expect(sample(text, `snowline_zone_status{zone="${zones[1]}",status="dark"}`)).toBe(1);
+    expect(sample(text, `snowline_zone_status{zone="${zones[1]}",status="healthy"}`)).toBe(0);
+    expect(sample(text, `snowline_zone_status{zone="${zones[2]}",status="unknown"}`)).toBe(1);
+    const pool = `{network="fuji",zone="${zones[0]}"}`;
+    expect(sample(text, `snowline_standby_pool_hosts${pool}`)).toBe(2);
+    expect(sample(text, `snowline_standby_pool_ready${pool}`)).toBe(1);
+    expect(sample(text, `snowline_standby_pool_target${pool}`)).toBe(h.config.standbyPool['fuji']);
+    expect(sample(text, `snowline_standby_pool_ready{network="fuji",zone="${zones[1]}"}`)).toBe(0);
+    expect(sample(text, 'snowline_incidents_open{kind="zone-impaired"}')).toBe(1);
+    expect(sample(text, 'snowline_incidents_open{kind="control-plane-suspect"}')).toBe(0);
+    expect(
+      sample(text, `snowline_agent_lease_renewal_duration_seconds_count{status="${leaseStatus}"}`),
+    ).toBe(1);
+    expect(text).not.toContain('snowline_validator_state');
+    expect(text).not.toMatch(/validator(_id)?="/);
+    promtool(['check', 'metrics'], text);
+  });
+
+  it('should add one series per validator only when METRICS_PER_VALIDATOR is on', async () => {
+    const p = await startApiApp('metrics-pv', { METRICS_PER_VALIDATOR: 'true' });
+    try {
+      const r = await p.api('/v1/validators', {
+        method: 'POST',
+        json: { network: 'fuji', name: 'pv-one' },
+      });
+      const { id } = (await r.json()) as { id: string };
+      const text = await (await p.api('/metrics', { key: null })).text();
+      expect(text).toMatch(
+        new RegExp(`^snowline_validator_state\\{validator="${id}",state="\\w+",zone=""\\} 1$`, 'm'),
+      );
+      promtool(['check', 'metrics'], text);
+    } finally {
+      await p.stop();
+    }
+  }, 60_000);
+
+  it('should ship alert rules that promtool checks and their unit tests pass', () => {
+    expect(promtool(['check', 'rules', 'alerts.yml'])).toContain('SUCCESS');
+    expect(promtool(['test', 'rules', 'alerts.test.yml'])).toContain('SUCCESS');
+  });
+});
