@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiApp, type ApiApp } from '../support/api-app';
 
@@ -8,6 +10,7 @@ import { startApiApp, type ApiApp } from '../support/api-app';
  * content type, and promtool's verdict on the scrape and on the shipped alert rules.
  */
 const PROMETHEUS_DIR = join(__dirname, '..', '..', 'deploy', 'prometheus');
+const DASHBOARD = join(__dirname, '..', '..', 'deploy', 'grafana', 'snowline.json');
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** promtool with `args` (stdin: `input`); fails the test with promtool's own words on any problem. */
@@ -25,6 +28,24 @@ function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
+
+/** Every PromQL expression of the dashboard, with Grafana's variables filled in. */
+function dashboardExprs(): string[] {
+  interface Panel {
+    targets?: { expr: string }[];
+    panels?: Panel[];
+  }
+  const walk = (ps: Panel[]): string[] =>
+    ps.flatMap((p) => [...(p.targets ?? []).map((t) => t.expr), ...walk(p.panels ?? [])]);
+  const dash = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Panel[] };
+  return walk(dash.panels).map((e) =>
+    e.replaceAll('$__rate_interval', '5m').replaceAll('$job', 'snowline'),
+  );
+}
+
+/** snowline_* metric names an expression reads (a histogram's _bucket/_count/_sum: its own name). */
+const metricNames = (expr: string) =>
+  [...expr.matchAll(/\bsnowline_\w+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, ''));
 
 describe('Operator metrics', () => {
   let h: ApiApp;
@@ -114,6 +135,12 @@ describe('Operator metrics', () => {
     expect(text).not.toContain('snowline_validator_state');
     expect(text).not.toMatch(/validator(_id)?="/);
     promtool(['check', 'metrics'], text);
+    // The dashboard and the alert rules read only metrics this API exposes.
+    const exposed = new Set([...text.matchAll(/^# TYPE (\w+) /gm)].map((m) => m[1]));
+    const rules = readFileSync(join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8');
+    const read = [...dashboardExprs(), rules].flatMap(metricNames);
+    expect(read.length).toBeGreaterThan(20);
+    expect([...new Set(read)].filter((n) => !exposed.has(n))).toEqual([]);
   });
 
   it('should add one series per validator only when METRICS_PER_VALIDATOR is on', async () => {
@@ -137,5 +164,26 @@ describe('Operator metrics', () => {
   it('should ship alert rules that promtool checks and their unit tests pass', () => {
     expect(promtool(['check', 'rules', 'alerts.yml'])).toContain('SUCCESS');
     expect(promtool(['test', 'rules', 'alerts.test.yml'])).toContain('SUCCESS');
+  });
+
+  it('should ship a dashboard whose every query is valid PromQL', () => {
+    const exprs = dashboardExprs();
+    expect(exprs.length).toBeGreaterThan(15);
+    // promtool parses expressions in rule files only: one recording rule per query.
+    const dir = mkdtempSync(join(tmpdir(), 'snowline-dashboard-'));
+    try {
+      const rules = exprs.map(
+        (e, i) => `      - record: dashboard:q${i}\n        expr: ${JSON.stringify(e)}`,
+      );
+      writeFileSync(
+        join(dir, 'q.yml'),
+        `groups:\n  - name: dashboard\n    rules:\n${rules.join('\n')}\n`,
+      );
+      expect(promtool(['check', 'rules', join(dir, 'q.yml')])).toContain(
+        `${exprs.length} rules found`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
