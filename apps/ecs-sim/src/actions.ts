@@ -635,6 +635,42 @@ const DescribeUserData: ActionHandler = (state, q) => {
   };
 };
 
+/**
+ * The sizes of instance types, as ECS pages them (`MaxResults` ≤ 1600, `NextToken`); `InstanceTypes.N`
+ * and `InstanceTypeFamily` filter. ECS takes no RegionId here: the catalog of sizes is global.
+ */
+const DescribeInstanceTypes: ActionHandler = (_state, q) => {
+  const wanted = list(q, 'InstanceTypes');
+  const family = optional(q, 'InstanceTypeFamily');
+  const max = int(q, 'MaxResults', 1600, 1, 1600);
+  const all = Object.entries(SIM_INSTANCE_TYPES)
+    .map(([id, spec]) => ({ id, family: id.split('.').slice(0, 2).join('.'), spec }))
+    .filter(
+      (t) => (wanted.length === 0 || wanted.includes(t.id)) && (!family || t.family === family),
+    )
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const start = q.NextToken ? Number(q.NextToken) : 0;
+  if (!Number.isInteger(start) || start < 0 || start > all.length) {
+    throw new SimApiError(400, 'InvalidParameter.NextToken', 'The specified NextToken is invalid.');
+  }
+  const page = all.slice(start, start + max);
+  const next = start + page.length < all.length ? String(start + page.length) : '';
+  return {
+    InstanceTypes: {
+      InstanceType: page.map((t) => ({
+        InstanceTypeId: t.id,
+        InstanceTypeFamily: t.family,
+        CpuCoreCount: t.spec.cpu,
+        // ECS gives memory in GiB here (DescribeInstances' `Memory` is MiB).
+        MemorySize: t.spec.memoryMiB / 1024,
+        CpuArchitecture: 'X86',
+        InstanceCategory: 'General-purpose',
+      })),
+    },
+    NextToken: next,
+  };
+};
+
 const DescribeRegions: ActionHandler = (state) => ({
   Regions: {
     Region: [
@@ -663,6 +699,7 @@ export const ACTIONS: Record<string, ActionHandler> = {
   RebootInstance,
   DescribeZones,
   DescribeAvailableResource,
+  DescribeInstanceTypes,
   DescribeRegions,
   DescribeUserData,
 };

@@ -12,10 +12,18 @@ export interface InstanceTypeSpec {
   memoryMiB: number;
 }
 
+/**
+ * The region's instance types, offered in every zone (DescribeAvailableResource) with their sizes
+ * (DescribeInstanceTypes). Figures are real ECS ones; ecs.c7.xlarge and ecs.g7.xlarge sit below
+ * AvalancheGo's minimum hardware on purpose, so the API's check has something to refuse.
+ */
 export const SIM_INSTANCE_TYPES: Record<string, InstanceTypeSpec> = {
   'ecs.g7.2xlarge': { cpu: 8, memoryMiB: 32768 },
+  'ecs.g7.4xlarge': { cpu: 16, memoryMiB: 65536 },
   'ecs.g8i.2xlarge': { cpu: 8, memoryMiB: 32768 },
+  'ecs.c7.2xlarge': { cpu: 8, memoryMiB: 16384 },
   'ecs.c7.xlarge': { cpu: 4, memoryMiB: 8192 },
+  'ecs.g7.xlarge': { cpu: 4, memoryMiB: 16384 },
 };
 
 /** The simulator names its vSwitches after the zone's last letter (vsw-sim-b …), as libs/config assumes. */
