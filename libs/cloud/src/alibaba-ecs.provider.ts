@@ -4,6 +4,7 @@ import type { AppConfig } from '@snowline/config';
 import { mapEcsError } from './alibaba-ecs.errors';
 import {
   CloudProvider,
+  type CatalogEntry,
   type CloudInstance,
   type HealthStatusName,
   type InstanceFullStatus,
@@ -322,5 +323,55 @@ export class AlibabaEcsProvider extends CloudProvider {
     return (res.body?.zones?.zone ?? [])
       .filter((z) => !!z.zoneId)
       .map((z) => ({ zoneId: z.zoneId!, localName: z.localName }));
+  }
+
+  async catalog(): Promise<CatalogEntry[]> {
+    // No InstanceType: ECS answers every type of every zone in one call.
+    const request = new $Ecs.DescribeAvailableResourceRequest({
+      regionId: this.config.region,
+      destinationResource: 'InstanceType',
+      ioOptimized: 'optimized',
+      instanceChargeType: 'PostPaid',
+    });
+    const res = await this.call('DescribeAvailableResource', () =>
+      this.client.describeAvailableResource(request),
+    );
+    const offered: Omit<CatalogEntry, 'vcpu' | 'memoryGiB'>[] = [];
+    for (const z of res.body?.availableZones?.availableZone ?? []) {
+      if (!z.zoneId || !this.config.zones.includes(z.zoneId)) continue;
+      for (const r of z.availableResources?.availableResource ?? []) {
+        if (r.type !== 'InstanceType') continue;
+        for (const t of r.supportedResources?.supportedResource ?? []) {
+          if (!t.value) continue;
+          offered.push({
+            zoneId: z.zoneId,
+            instanceType: t.value,
+            status: t.status ?? 'Available',
+            category: STOCK.find((c) => c === t.statusCategory) ?? 'WithStock',
+          });
+        }
+      }
+    }
+    // DescribeAvailableResource gives no sizes; DescribeInstanceTypes does (MemorySize in GiB).
+    const sizes = new Map<string, { vcpu: number | null; memoryGiB: number | null }>();
+    let nextToken: string | undefined;
+    do {
+      const page = new $Ecs.DescribeInstanceTypesRequest({ maxResults: 1600, nextToken });
+      const types = await this.call('DescribeInstanceTypes', () =>
+        this.client.describeInstanceTypes(page),
+      );
+      for (const t of types.body?.instanceTypes?.instanceType ?? []) {
+        if (t.instanceTypeId)
+          sizes.set(t.instanceTypeId, {
+            vcpu: t.cpuCoreCount ?? null,
+            memoryGiB: t.memorySize ?? null,
+          });
+      }
+      nextToken = types.body?.nextToken || undefined;
+    } while (nextToken);
+    return offered.map((o) => ({
+      ...o,
+      ...(sizes.get(o.instanceType) ?? { vcpu: null, memoryGiB: null }),
+    }));
   }
 }

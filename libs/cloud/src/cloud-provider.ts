@@ -56,6 +56,17 @@ export interface StockHint {
   category: StockCategory;
 }
 
+/** One instance type one zone offers, with its size (null when the cloud did not say). */
+export interface CatalogEntry {
+  zoneId: string;
+  instanceType: string;
+  /** `Available`, or `SoldOut` (still offered: stock comes and goes). */
+  status: string;
+  category: StockCategory;
+  vcpu: number | null;
+  memoryGiB: number | null;
+}
+
 export interface ZoneInfo {
   zoneId: string;
   localName?: string;
@@ -79,6 +90,8 @@ export abstract class CloudProvider {
   abstract stock(instanceType?: string): Promise<StockHint[]>;
   abstract listByTag(key: string, value?: string): Promise<CloudInstance[]>;
   abstract zones(): Promise<ZoneInfo[]>;
+  /** Every instance type the configured zones offer (DescribeAvailableResource), with vCPU and memory. */
+  abstract catalog(): Promise<CatalogEntry[]>;
 
   /**
    * Deletes zone by zone, so one unreachable zone (ECS refuses every call on a powered-off zone's
