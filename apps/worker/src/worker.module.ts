@@ -23,6 +23,7 @@ import { ReaperService } from './standby/reaper.service';
 import { ReaperLoop } from './standby/reaper-loop.service';
 import { StandbyPoolService } from './standby/standby-pool.service';
 import { StandbyRefillLoop } from './standby/standby-refill-loop.service';
+import { CatalogRefreshLoop } from './catalog/catalog-refresh-loop.service';
 
 /** The master key, read (or created) once for every provider that needs it. */
 const MASTER_KEY = Symbol('MASTER_KEY');
@@ -75,6 +76,7 @@ export class WorkerModule implements OnApplicationShutdown {
         MoveWatchdogService,
         StandbyRefillLoop,
         ReaperLoop,
+        CatalogRefreshLoop,
       ],
     };
   }

@@ -56,6 +56,8 @@ export interface AppConfig {
   };
   provisionTimeoutSeconds: number;
   reconcileIntervalSeconds: number;
+  /** Seconds between refreshes of the region's instance-type catalog. */
+  catalogRefreshSeconds: number;
   health: {
     sweepIntervalSeconds: number;
     hostStartupTimeoutSeconds: number;
@@ -212,6 +214,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     provisionTimeoutSeconds: e.PROVISION_TIMEOUT_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    catalogRefreshSeconds: e.CATALOG_REFRESH_SECONDS,
     health: {
       sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
       hostStartupTimeoutSeconds: e.HOST_STARTUP_TIMEOUT_SECONDS,

@@ -74,6 +74,8 @@ export const envSchema = z.object({
   PROVISION_TIMEOUT_SECONDS: seconds.default(600),
   RECONCILE_INTERVAL_SECONDS: seconds.default(15),
   SWEEP_INTERVAL_SECONDS: seconds.default(5),
+  /** How often the worker re-reads the region's instance-type catalog (at start, then this often). */
+  CATALOG_REFRESH_SECONDS: seconds.default(600),
   HOST_STARTUP_TIMEOUT_SECONDS: seconds.default(600),
   ZONE_UNHEALTHY_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.55),
   ZONE_MIN_HOSTS: z.coerce.number().int().min(1).default(3),

@@ -10,3 +10,4 @@ export type { EntityManager } from 'typeorm';
 export * from './persistence.module';
 export * from './host-history.repository';
 export * from './identity-vault';
+export * from './catalog.repository';

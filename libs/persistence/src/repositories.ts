@@ -29,6 +29,7 @@ import {
   ZoneRepository,
 } from './health.repositories';
 import { StandbyPoolRepository } from './declarative.repositories';
+import { InstanceTypeCatalogRepository } from './catalog.repository';
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -814,6 +815,7 @@ export class Repositories {
   readonly failovers: FailoverRepository;
   readonly controlLoops: ControlLoopRepository;
   readonly standbyPools: StandbyPoolRepository;
+  readonly catalog: InstanceTypeCatalogRepository;
   constructor(readonly ds: DataSource) {
     this.projects = new ProjectRepository(ds);
     this.apiKeys = new ApiKeyRepository(ds);
@@ -830,6 +832,7 @@ export class Repositories {
     this.failovers = new FailoverRepository(ds);
     this.controlLoops = new ControlLoopRepository(ds);
     this.standbyPools = new StandbyPoolRepository(ds);
+    this.catalog = new InstanceTypeCatalogRepository(ds);
   }
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.ds.transaction(fn);

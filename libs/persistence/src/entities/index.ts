@@ -4,6 +4,7 @@ import { FailoverEntity } from './failover.entity';
 import { HostEntity } from './host.entity';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { IncidentEntity } from './incident.entity';
+import { InstanceTypeCatalogEntity } from './instance-type-catalog.entity';
 import { PlanEntity, PlanLockEntity } from './plan.entity';
 import { ProjectEntity } from './project.entity';
 import { StakingIdentityEntity } from './staking-identity.entity';
@@ -21,6 +22,7 @@ export {
   HostEntity,
   IdempotencyKeyEntity,
   IncidentEntity,
+  InstanceTypeCatalogEntity,
   PlanEntity,
   PlanLockEntity,
   ProjectEntity,
@@ -45,4 +47,5 @@ export const ENTITIES = [
   FailoverEntity,
   PlanEntity,
   PlanLockEntity,
+  InstanceTypeCatalogEntity,
 ];
