@@ -19,6 +19,7 @@ import { IdempotencyService } from './idempotency/idempotency.service';
 import { IdentityService, MASTER_KEY } from './identities/identity.service';
 import { ValidatorsController } from './validators/validators.controller';
 import { ValidatorsService } from './validators/validators.service';
+import { InstanceTypesService } from './validators/instance-types.service';
 import { ValidatorHostsController } from './validators/validator-hosts.controller';
 import { ValidatorHostsService } from './validators/validator-hosts.service';
 // Public API (issue 7)
@@ -89,6 +90,7 @@ export class AppModule implements OnApplicationShutdown {
         },
         IdentityService,
         ValidatorsService,
+        InstanceTypesService,
         ValidatorHostsService,
         {
           provide: HostHistoryRepository,

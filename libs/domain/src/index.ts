@@ -6,3 +6,4 @@ export * from './plan';
 export * from './host-checks';
 export * from './moves';
 export * from './response-seal';
+export * from './instance-types';

@@ -35,6 +35,7 @@ import { badRequest, conflict, notFound, Problem } from '../common/problem';
 import type { IdentityImport } from '../identities/identity.service';
 import { adminNeeded, StandbyPoolsService } from '../standby-pools/standby-pools.service';
 import { validateLabels } from '../validators/labels';
+import { InstanceTypesService } from '../validators/instance-types.service';
 import { ValidatorsService } from '../validators/validators.service';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import type { ApplyPlanDto, CreatePlanDto, DesiredWebhookDto } from './dto/plan.dto';
@@ -73,6 +74,7 @@ export class PlansService {
     private readonly validators: ValidatorsService,
     private readonly webhooks: WebhooksService,
     private readonly pools: StandbyPoolsService,
+    private readonly instanceTypes: InstanceTypesService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.plans = new PlanRepository(repos.ds);
@@ -117,6 +119,7 @@ export class PlansService {
       defaultInstanceType: this.config.cloud.defaultInstanceType,
       retiredOutside,
     });
+    await this.checkInstanceTypes(actions);
     const extras = await this.configActions(p.projectId, mode, desiredWebhooks, desiredPools, {
       lastApplied,
     });
@@ -283,6 +286,8 @@ export class PlansService {
         { code: 'refused', refusals: refused.map((a) => ({ name: a.name, reason: a.refused })) },
       );
     const identities = this.identities(actions, dto.identities);
+    // Again at apply: the catalog may have changed since the plan, and a replace retires first.
+    await this.checkInstanceTypes(actions);
     const extras = await this.declarative.planConfig(plan.id);
     if (extras.poolActions?.some((a) => a.action !== 'no-op') && !(await this.pools.isOperator(p)))
       throw adminNeeded('Applying a plan that changes standby_pools');
@@ -540,6 +545,18 @@ export class PlansService {
       out.set(name, v);
     }
     return out;
+  }
+
+  /** Each validator the plan would launch (create, replace) checked as POST /v1/validators checks it. */
+  private async checkInstanceTypes(actions: PlanAction[]): Promise<void> {
+    for (const a of actions) {
+      if ((a.action !== 'create' && a.action !== 'replace') || !a.desired) continue;
+      await this.instanceTypes.check(
+        a.desired.instanceType ?? this.config.cloud.defaultInstanceType,
+        a.desired.zones ?? [],
+        `validators.${a.name}.instanceType`,
+      );
+    }
   }
 
   private createValidator(projectId: string, d: DesiredValidator, identity?: IdentityImport) {
