@@ -11,6 +11,7 @@ import { MoveWatchdog1795700000600 } from './1795700000600-MoveWatchdog';
 import { StopConfirmed1795700000700 } from './1795700000700-StopConfirmed';
 import { HostCredentials1795700001000 } from './1795700001000-HostCredentials';
 import { SealedIdempotencyResponses1795700000900 } from './1795700000900-SealedIdempotencyResponses';
+import { ReimportIdentity1795700001200 } from './1795700001200-ReimportIdentity';
 import { InstanceTypeCatalog1795700001100 } from './1795700001100-InstanceTypeCatalog';
 
 /** Every migration, in order. New ones are appended here. */
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   SealedIdempotencyResponses1795700000900,
   HostCredentials1795700001000,
   InstanceTypeCatalog1795700001100,
+  ReimportIdentity1795700001200,
 ];

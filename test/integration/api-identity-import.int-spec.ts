@@ -1,6 +1,8 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateIdentity, type GeneratedIdentity } from '@snowline/avalanche';
+import { sha256Hex } from '@snowline/persistence';
 import { startApiApp, type ApiApp } from '../support/api-app';
 
 type Json = Record<string, unknown>;
@@ -203,4 +205,74 @@ describe('POST /v1/validators with an imported identity', () => {
       expect(await counts()).toEqual(before);
     },
   );
+
+  it("should import a retired validator's identity again, its keys waiting for the former holder", async () => {
+    const fresh = await generateIdentity();
+    const keys = {
+      stakerCrt: fresh.stakerCrt,
+      stakerKey: fresh.stakerKey,
+      signerKey: fresh.signerKey.toString('base64'),
+    };
+    const first = (await (await create(keys)).json()) as { id: string };
+    expect((await create(keys)).status).toBe(409); // live: held
+    // Retiring is not retired: its hosts may still run the identity.
+    await h.repos.ds.query(`UPDATE validators SET state = 'retiring' WHERE id = $1`, [first.id]);
+    expect((await create(keys)).status).toBe(409);
+    // Its last host is still up (pending deletion), its lease a minute from running out.
+    const oldToken = randomBytes(32).toString('base64url');
+    const oldHost = await h.repos.hosts.insert({
+      role: 'assigned',
+      validatorId: first.id,
+      zone: 'cn-hongkong-b',
+      instanceType: 'ecs.g7.2xlarge',
+      clientToken: `sl-${randomUUID()}`,
+      instanceId: `i-old${randomBytes(6).toString('hex')}`,
+      bootstrapTokenHash: sha256Hex(oldToken),
+      agentProtocol: 1,
+      generation: 1,
+      leaseExpiresAt: new Date(Date.now() + 60_000),
+    });
+    await h.repos.ds.query(`UPDATE validators SET state = 'retired' WHERE id = $1`, [first.id]);
+
+    const again = await create(keys);
+    expect(again.status).toBe(202);
+    const second = (await again.json()) as { id: string; nodeId: string };
+    expect(second.nodeId).toBe(fresh.nodeId);
+    const rows = (await h.repos.ds.query(
+      `SELECT superseded_at IS NOT NULL AS superseded FROM staking_identities WHERE node_id = $1 ORDER BY created_at`,
+      [fresh.nodeId],
+    )) as { superseded: boolean }[];
+    expect(rows).toEqual([{ superseded: true }, { superseded: false }]);
+    expect((await create(keys)).status).toBe(409); // held again
+
+    // The new validator's host asks for the keys: the other validator's host may still run them.
+    const token = randomBytes(32).toString('base64url');
+    const host = await h.repos.hosts.insert({
+      role: 'assigned',
+      validatorId: second.id,
+      zone: 'cn-hongkong-c',
+      instanceType: 'ecs.g7.2xlarge',
+      clientToken: `sl-${randomUUID()}`,
+      instanceId: `i-new${randomBytes(6).toString('hex')}`,
+      bootstrapTokenHash: sha256Hex(token),
+      agentProtocol: 1,
+      generation: 1,
+    });
+    await h.repos.ds.query(
+      `UPDATE validators SET state = 'provisioning', host_id = $2, generation = 1 WHERE id = $1`,
+      [second.id, host.id],
+    );
+    const ask = () =>
+      h.api('/v1/agent/keys', {
+        method: 'POST',
+        key: null,
+        headers: { authorization: `Bearer ${token}` },
+        json: { hostId: host.id, generation: 1 },
+      });
+    expect((await ask()).status).toBe(425);
+    await h.repos.hosts.update(oldHost.id, { leaseExpiresAt: new Date(Date.now() - 3_600_000) });
+    const granted = await ask();
+    expect(granted.status).toBe(200);
+    expect(((await granted.json()) as { stakerCrt: string }).stakerCrt).toBe(fresh.stakerCrt);
+  });
 });

@@ -21,8 +21,8 @@ export interface IdentityToStore extends SealedKeyFiles {
   proofOfPossession: string;
 }
 
-/** Postgres' name for `staking_identities.node_id UNIQUE` (the initial migration). */
-const NODE_ID_UNIQUE = 'staking_identities_node_id_key';
+/** Postgres' name for the unique index on `staking_identities.node_id` of rows not superseded. */
+const NODE_ID_UNIQUE = 'staking_identities_node_id_live';
 
 /** The NodeID is already held by a stored identity (in any project). */
 export class IdentityHeldError extends Error {
@@ -50,8 +50,13 @@ export class IdentityVault {
     imported: boolean,
     tx: EntityManager,
   ): Promise<StakingIdentityEntity> {
-    if (await this.repos.identities.findByNodeId(identity.nodeId, tx)) {
-      throw new IdentityHeldError(identity.nodeId);
+    const held = await this.repos.identities.findByNodeIdForUpdate(identity.nodeId, tx);
+    if (held) {
+      // An import of a NodeID whose validators are all retired takes its place; the old row stays
+      // for their history. Its keys wait for every former holder (AgentService.keys).
+      if (!imported || (await this.repos.identities.inUse(held.id, tx)))
+        throw new IdentityHeldError(identity.nodeId);
+      await this.repos.identities.supersede(held.id, tx);
     }
     const id = randomUUID();
     const plain = Buffer.from(

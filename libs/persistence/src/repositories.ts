@@ -132,10 +132,34 @@ export class IdentityRepository extends Repo {
   findById(id: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(StakingIdentityEntity, { id });
   }
+  /** The NodeID's identity row in use (not superseded by a re-import). */
   findByNodeId(nodeId: string, tx?: EntityManager) {
-    return this.em(tx).findOneBy(StakingIdentityEntity, { nodeId });
+    return this.em(tx).findOneBy(StakingIdentityEntity, { nodeId, supersededAt: IsNull() });
   }
-  insert(row: Omit<StakingIdentityEntity, 'id' | 'createdAt'>, tx?: EntityManager) {
+  /** As findByNodeId, locked (FOR UPDATE) until `tx` ends: a re-import decides under it. */
+  findByNodeIdForUpdate(nodeId: string, tx: EntityManager) {
+    return tx.findOne(StakingIdentityEntity, {
+      where: { nodeId, supersededAt: IsNull() },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+  /** Some validator not retired uses this identity (a retiring one counts: its hosts may still run). */
+  async inUse(identityId: string, tx: EntityManager): Promise<boolean> {
+    const rows = (await tx.query(
+      `SELECT 1 FROM validators WHERE identity_id = $1 AND state <> 'retired' LIMIT 1`,
+      [identityId],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+  async supersede(identityId: string, tx: EntityManager): Promise<void> {
+    await tx.query(`UPDATE staking_identities SET superseded_at = now() WHERE id = $1`, [
+      identityId,
+    ]);
+  }
+  insert(
+    row: Omit<StakingIdentityEntity, 'id' | 'createdAt' | 'supersededAt'>,
+    tx?: EntityManager,
+  ) {
     const em = this.em(tx);
     return em.save(StakingIdentityEntity, em.create(StakingIdentityEntity, row));
   }
@@ -515,6 +539,17 @@ export class HostRepository extends Repo {
   update(id: string, patch: Partial<HostEntity>, tx?: EntityManager) {
     // jsonb columns confuse TypeORM's deep-partial type; the patch is a plain column map.
     return this.em(tx).update(HostEntity, { id }, patch as Parameters<EntityManager['update']>[2]);
+  }
+  /**
+   * Every host that ever held this NodeID, across validators (a re-imported identity's former
+   * holders included, deleted or pending deletion alike), except `hostId`.
+   */
+  async formerHoldersOfNodeId(nodeId: string, hostId: string, tx: EntityManager) {
+    return tx
+      .createQueryBuilder(HostEntity, 'h')
+      .innerJoin(ValidatorEntity, 'v', 'v.id = h.validator_id')
+      .where('v.node_id = :nodeId AND h.id <> :hostId', { nodeId, hostId })
+      .getMany();
   }
   liveForValidator(validatorId: string, tx?: EntityManager) {
     return this.em(tx).find(HostEntity, { where: { validatorId, deletedAt: IsNull() } });

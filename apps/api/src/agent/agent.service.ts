@@ -464,11 +464,10 @@ export class AgentService {
           ),
         };
       }
-      const others = (await tx.find(HostEntity, { where: { validatorId: v.id } })).filter(
-        (h) => h.id !== host.id,
-      );
       // Every former holder must be fenced, not only the last one: a quick double move would
-      // otherwise let a third host start while the first is still stopping.
+      // otherwise let a third host start while the first is still stopping. Holders of the NodeID
+      // under another validator count too (a re-imported identity's, pending deletion or not).
+      const others = await this.repos.hosts.formerHoldersOfNodeId(v.nodeId!, host.id, tx);
       let retryAfterMs = 0;
       for (const prev of others) {
         const input = {
