@@ -10,7 +10,7 @@ import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { Repositories, type DeliveryAttempt } from '@snowline/persistence';
 import { createRedis, QUEUES, type WebhookDeliverPayload } from '@snowline/queue';
 import { MetricsService } from '../metrics/metrics.service';
-import { SIGNATURE_HEADER, signPayload } from './signature';
+import { signatureHeaders } from './signature';
 import { postWebhook } from './webhook-target';
 import { WebhookQueue } from './webhook-queue';
 import { WebhooksService } from './webhooks.service';
@@ -110,13 +110,15 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
     } else {
       const body = JSON.stringify(d.payload);
       const ts = Math.floor(Date.now() / 1000);
+      // One id per message across retries (the event id; a test ping has none, so its delivery id).
+      const msgId = d.eventId ?? d.id;
       try {
         statusCode = await postWebhook(
           w.url,
           {
             'content-type': 'application/json',
             'user-agent': 'Snowline-Webhooks/1',
-            [SIGNATURE_HEADER]: signPayload(this.webhooks.secretOf(w), body, ts),
+            ...signatureHeaders(this.webhooks.secretOf(w), msgId, ts, body),
             'Snowline-Delivery-Id': d.id,
             'Snowline-Event-Id': d.eventId ?? '',
             'Snowline-Event-Type': d.eventType,

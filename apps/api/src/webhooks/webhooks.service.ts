@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, deriveKey, type AppConfig } from '@snowline/config';
 import { open, seal } from '@snowline/domain';
@@ -12,6 +11,7 @@ import {
 import { badRequest, notFound } from '../common/problem';
 import { MASTER_KEY } from '../identities/identity.service';
 import type { CreateWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
+import { newStandardSecret } from './signature';
 import { WebhookQueue } from './webhook-queue';
 import { assertPublicTarget } from './webhook-target';
 
@@ -94,7 +94,7 @@ export class WebhooksService {
 
   async create(projectId: string, dto: CreateWebhookDto) {
     const url = await this.checkUrl(dto.url);
-    const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+    const secret = newStandardSecret();
     const id = (await this.repos.ds.query('SELECT gen_random_uuid() AS id'))[0].id as string;
     const w = await this.repos.webhooks.insert({
       id,
