@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { SIGNATURE_HEADER, verifySignature } from '../../apps/api/src/webhooks/signature';
 import { WebhooksService } from '../../apps/api/src/webhooks/webhooks.service';
 import { startApiApp, type ApiApp } from '../support/api-app';
 import { waitFor } from '../support/stack';
-// Stand-in for `import { Webhook } from 'standardwebhooks'` (same constructor and verify()), written
-// from the spec until the package is a devDependency; swap the import and nothing else changes.
-import { SpecWebhook as Webhook } from '../support/standard-webhooks-verifier';
 
 type Json = Record<string, unknown>;
 type Hit = { path: string; headers: IncomingMessage['headers']; body: string };
