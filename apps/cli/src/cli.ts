@@ -188,11 +188,11 @@ export function webhookSecrets(p: PlanBody, env: NodeJS.ProcessEnv): Record<stri
     const what = a.action === 'create' ? 'creates' : 'rotates the secret of';
     if (!v)
       throw new UsageError(
-        `webhooks.${a.name}: this apply ${what} the webhook and needs its signing secret in $${name}, which is not set (e.g. export ${name}=$(openssl rand -hex 32), and give the receiver the same value).`,
+        `webhooks.${a.name}: this apply ${what} the webhook and needs its signing secret in $${name}, which is not set (e.g. export ${name}=whsec_$(openssl rand -base64 32), and give the receiver the same value).`,
       );
     if (v.length < MIN_WEBHOOK_SECRET || v.length > MAX_WEBHOOK_SECRET || !/^[\x21-\x7e]+$/.test(v))
       throw new UsageError(
-        `webhooks.${a.name}: $${name} must hold ${MIN_WEBHOOK_SECRET}–${MAX_WEBHOOK_SECRET} printable characters without spaces (it has ${v.length}); e.g. openssl rand -hex 32.`,
+        `webhooks.${a.name}: $${name} must hold ${MIN_WEBHOOK_SECRET}–${MAX_WEBHOOK_SECRET} printable characters without spaces (it has ${v.length}); e.g. whsec_$(openssl rand -base64 32).`,
       );
     out[a.name] = v;
   }

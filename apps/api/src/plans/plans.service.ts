@@ -540,7 +540,7 @@ export class PlansService {
         !/^[\x21-\x7e]+$/.test(v)
       )
         throw badRequest(
-          `webhookSecrets.${name}: send the signing secret from $${env}: ${MIN_WEBHOOK_SECRET}–${MAX_WEBHOOK_SECRET} printable characters without spaces (e.g. \`openssl rand -hex 32\`).`,
+          `webhookSecrets.${name}: send the signing secret from $${env}: ${MIN_WEBHOOK_SECRET}–${MAX_WEBHOOK_SECRET} printable characters without spaces (e.g. \`whsec_$(openssl rand -base64 32)\`, a Standard Webhooks secret).`,
         );
       out.set(name, v);
     }
