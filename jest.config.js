@@ -1,7 +1,7 @@
 /** Three tiers: unit (*.spec.ts next to the code), integration (real Postgres/Redis), e2e (real processes). */
 const fs = require('node:fs');
 const swc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
-const libs = ['domain', 'persistence', 'cloud', 'avalanche', 'agent', 'queue', 'config'];
+const libs = ['domain', 'persistence', 'cloud', 'avalanche', 'agent', 'queue', 'config', 'api-client'];
 const moduleNameMapper = Object.fromEntries(
   libs.map((l) => [`^@snowline/${l}$`, `<rootDir>/libs/${l}/src`]),
 );

@@ -1,6 +1,6 @@
 import { Logger, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AppConfig } from '@snowline/config';
 import { Logger as PinoLogger } from 'nestjs-pino';
@@ -44,17 +44,35 @@ export async function createApp(
       stopAtFirstError: false,
     }),
   );
+  SwaggerModule.setup('docs', app, () => openApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/** The OpenAPI 3.1 document of an app built by createApp or openApiOnlyApp (served at /docs-json). */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
   const doc = new DocumentBuilder()
     .setTitle('Snowline API')
     .setDescription(
       'Run Avalanche validators on Alibaba Cloud ECS and keep them alive across zone failures.',
     )
     .setVersion('0.1.0')
+    .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+    // Relative: the API serves its own document, so the host that served it is the server.
+    .addServer('/', 'The Snowline API that served this document')
     .addBearerAuth()
     .setOpenAPIVersion('3.1.0')
     .build();
-  SwaggerModule.setup('docs', app, () => completeDocument(SwaggerModule.createDocument(app, doc)), {
-    jsonDocumentUrl: 'docs-json',
-  });
-  return app;
+  return completeDocument(SwaggerModule.createDocument(app, doc));
+}
+
+/**
+ * The API's module graph without instantiating a provider (Nest's preview mode): no database,
+ * Redis or port, enough for openApiDocument (scripts/openapi-export.ts).
+ */
+export async function openApiOnlyApp(config: AppConfig): Promise<INestApplication> {
+  return NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config),
+    new PrototypeStableExpressAdapter(),
+    { preview: true, logger: false, abortOnError: false },
+  );
 }

@@ -37,9 +37,32 @@ const problem = (code: string) => ({
   },
 });
 
+type Schema = Record<string, unknown>;
+
+/**
+ * OpenAPI 3.0's `nullable: true` (which @nestjs/swagger and @nestjs/terminus still write) as 3.1
+ * says it: `type: [T, "null"]`, or a `oneOf` with `{type: "null"}` where there is no `type`.
+ */
+export function nullableAsTypeArrays(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullableAsTypeArrays);
+  if (!node || typeof node !== 'object') return node;
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(node as Schema)) out[k] = nullableAsTypeArrays(v);
+  if (!('nullable' in out)) return out;
+  const { nullable, ...rest } = out;
+  if (nullable !== true) return rest;
+  if (Array.isArray(rest.enum) && !rest.enum.includes(null)) rest.enum = [...rest.enum, null];
+  if (typeof rest.type === 'string') return { ...rest, type: [rest.type, 'null'] };
+  if (Array.isArray(rest.type))
+    return { ...rest, type: rest.type.includes('null') ? rest.type : [...rest.type, 'null'] };
+  return { oneOf: [rest, { type: 'null' }] };
+}
+
 /**
  * Completes the generated document: a Problem schema, the error responses every operation can give,
- * the Idempotency-Key header on POSTs, and the X-Request-Id header everywhere.
+ * the Idempotency-Key header on POSTs, the X-Request-Id header everywhere, `security: []` on the
+ * public operations (health, readiness, metrics; a test checks they answer without a key), and
+ * 3.1 type arrays instead of `nullable`.
  */
 export function completeDocument(doc: OpenAPIObject): OpenAPIObject {
   doc.components ??= {};
@@ -57,19 +80,24 @@ export function completeDocument(doc: OpenAPIObject): OpenAPIObject {
       requestId: { type: 'string', description: 'Correlation id (also the X-Request-Id header)' },
     },
   };
+  // One response per error status, referenced by every operation (not copied into each).
+  doc.components.responses ??= {};
+  for (const c of Object.keys(DESCRIPTIONS)) doc.components.responses[`Problem${c}`] = problem(c);
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, raw] of Object.entries(item as Record<string, Operation>)) {
       if (!raw || typeof raw !== 'object' || !('responses' in raw)) continue;
       const op = raw;
       op.responses ??= {};
       op.parameters ??= [];
+      // Operations without @ApiBearerAuth are the @Public() ones: say so instead of leaving it open.
+      op.security ??= [];
       const authed = !!op.security?.length;
       const codes = ['400', '500'];
       if (authed) codes.push('401', '403', '429');
       if (path.includes('{')) codes.push('404');
       if (method === 'post' || method === 'patch') codes.push('413');
       if (method === 'post' && authed) codes.push('409', '422');
-      for (const c of codes) op.responses[c] ??= problem(c);
+      for (const c of codes) op.responses[c] ??= { $ref: `#/components/responses/Problem${c}` };
       if (method === 'post' && authed && !op.parameters.some((p) => p.name === 'Idempotency-Key')) {
         op.parameters.push({
           name: 'Idempotency-Key',
@@ -91,5 +119,5 @@ export function completeDocument(doc: OpenAPIObject): OpenAPIObject {
       }
     }
   }
-  return doc;
+  return nullableAsTypeArrays(doc) as OpenAPIObject;
 }
