@@ -31,8 +31,13 @@ export function loggerParams(config: AppConfig, stream?: DestinationStream): Par
     autoLogging: {
       ignore: (req: IncomingMessage) => QUIET.has((req.url ?? '').split('?')[0] ?? ''),
     },
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-      err || res.statusCode >= 500 ? ('error' as const) : ('info' as const),
+    // A renewed lease is the steady state (every host, every 10 s): debug, not a line per renewal.
+    customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) =>
+      err || res.statusCode >= 500
+        ? ('error' as const)
+        : res.statusCode === 200 && req.url === '/v1/agent/lease'
+          ? ('debug' as const)
+          : ('info' as const),
   };
   // `stream`: tests capture the output; otherwise pino writes to stdout.
   return { pinoHttp: stream ? [options, stream] : options };

@@ -498,6 +498,85 @@ export class HostRepository extends Repo {
   findByTokenHash(bootstrapTokenHash: string) {
     return this.ds.manager.findOneBy(HostEntity, { bootstrapTokenHash });
   }
+  /**
+   * The steady-state lease renewal in one statement (one round trip), or null when the renewal is
+   * not the plain case and must take AgentService's full transaction. It locks the host row, then
+   * its validator's (the order the full path locks them in, so a key grant or a move serialises
+   * with it exactly as with the full path), and renews only when the full rule (`decideLease`) would
+   * renew without any other effect: a standby reporting no generation, or the current holder
+   * running the current generation, its lease not run out, its instance not confirmed stopped, and
+   * its node report moving no state. `signingKey` must still be the host's bound key.
+   */
+  async renewLeaseFast(
+    hostId: string,
+    signingKey: string,
+    generation: number | null,
+    report: Record<string, unknown>,
+    ttlSeconds: number,
+  ): Promise<{
+    leaseExpiresAt: Date;
+    validatorId: string | null;
+    generation: number | null;
+    nodeId: string | null;
+  } | null> {
+    const ready =
+      report.running === true && report.healthy === true && report.bootstrapped === true;
+    const rows = (await this.ds.query(
+      generation === null
+        ? `UPDATE hosts SET lease_expires_at = clock_timestamp() + make_interval(secs => $3),
+                  last_report = $4::jsonb, last_report_at = clock_timestamp()
+            WHERE id = $1 AND agent_signing_key = $2 AND role = 'standby' AND NOT fenced
+              AND deleted_at IS NULL AND stop_confirmed_at IS NULL
+            RETURNING lease_expires_at, NULL::uuid AS validator_id, NULL::int AS generation, NULL::text AS node_id`
+        : `WITH h0 AS (
+             SELECT id, validator_id FROM hosts
+              WHERE id = $1 AND agent_signing_key = $2 AND role = 'assigned' AND NOT fenced
+                AND deleted_at IS NULL AND stop_confirmed_at IS NULL
+                AND generation = $5 AND lease_expires_at > clock_timestamp()
+              FOR UPDATE
+           ), v AS (
+             SELECT id, state, generation, node_id FROM validators
+              WHERE id = (SELECT validator_id FROM h0) AND host_id = $1 AND generation = $5
+                AND node_id IS NOT NULL
+                AND state NOT IN ('retiring', 'retired', 'failed', 'provisioning')
+                AND (CASE WHEN $6 THEN state = 'active' AND node_id = $7 ELSE true END)
+              FOR UPDATE
+           )
+           UPDATE hosts h SET lease_expires_at = clock_timestamp() + make_interval(secs => $3),
+                  last_report = $4::jsonb, last_report_at = clock_timestamp()
+             FROM v WHERE h.id = (SELECT id FROM h0)
+           RETURNING h.lease_expires_at, v.id AS validator_id, v.generation, v.node_id`,
+      generation === null
+        ? [hostId, signingKey, ttlSeconds, JSON.stringify(report)]
+        : [
+            hostId,
+            signingKey,
+            ttlSeconds,
+            JSON.stringify(report),
+            generation,
+            ready,
+            report.nodeId ?? null,
+          ],
+    )) as [
+      {
+        lease_expires_at: Date;
+        validator_id: string | null;
+        generation: number | null;
+        node_id: string | null;
+      }[],
+      number,
+    ];
+    const row = rows[0]?.[0];
+    return row
+      ? {
+          leaseExpiresAt: row.lease_expires_at,
+          validatorId: row.validator_id,
+          generation: row.generation,
+          nodeId: row.node_id,
+        }
+      : null;
+  }
+
   /** A RunInstances attempt is about to carry this host's token: it opens nothing after the TTL. */
   async armBootstrapToken(id: string, ttlSeconds: number): Promise<void> {
     await this.ds.query(

@@ -60,7 +60,10 @@ export class AgentController {
     @Req() http: Request,
   ) {
     const req = parse(leaseRequestSchema, body);
-    await this.agent.authenticate(call(AGENT_PATHS.lease, auth, ip, http), req.hostId);
+    const c = call(AGENT_PATHS.lease, auth, ip, http);
+    const fast = await this.agent.leaseFast(c, req);
+    if (fast) return fast;
+    await this.agent.authenticate(c, req.hostId);
     return this.agent.lease(req.hostId, req);
   }
 

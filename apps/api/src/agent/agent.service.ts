@@ -365,6 +365,42 @@ export class AgentService {
     return this.registered(host, 1);
   }
 
+  /**
+   * The renewal most calls are (issue 20): a signed request from a host whose key this replica has
+   * seen, verified in memory, then one statement that renews only in the plain case
+   * (Repositories.hosts.renewLeaseFast — it also checks the key is still the bound one). Null means
+   * "take the full path", which decides everything again from scratch (and answers any 401/409).
+   * The answer is sent only after that statement committed: an acknowledged renewal is durable.
+   */
+  async leaseFast(call: AgentCall, req: LeaseRequest): Promise<LeaseResponse | null> {
+    const signed = parseSignatureHeader(call.header);
+    if (!signed || signed.hostId !== req.hostId) return null;
+    const cached = this.keyCache.get(req.hostId);
+    if (!cached || this.authFailures.wait(call.client) > 0) return null;
+    if (Math.abs(Date.now() - signed.ts) > this.config.agent.signatureWindowSeconds * 1000)
+      return null;
+    const body = (call.rawBody ?? Buffer.alloc(0)).toString('utf8');
+    if (!verifyRequestSignature(cached.key, signed, { method: 'POST', path: call.path, body }))
+      return null;
+    const ttl = this.config.agent.leaseTtlSeconds;
+    const r = await this.repos.hosts.renewLeaseFast(
+      req.hostId,
+      cached.spki,
+      req.generation,
+      { ...req.node },
+      ttl,
+    );
+    if (!r) return null;
+    return {
+      role: r.validatorId ? 'assigned' : 'standby',
+      assignment: r.validatorId
+        ? { validatorId: r.validatorId, generation: r.generation!, nodeId: r.nodeId! }
+        : null,
+      leaseExpiresAt: r.leaseExpiresAt.toISOString(),
+      leaseTtlSeconds: ttl,
+    };
+  }
+
   async lease(hostId: string, req: LeaseRequest): Promise<LeaseResponse> {
     // Timed by the database's clock, read once the rows are locked (see Repositories.clock).
     let now = new Date(NaN);
