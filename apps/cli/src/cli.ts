@@ -3,11 +3,16 @@ import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { configJsonSchema, MAX_WEBHOOK_SECRET, MIN_WEBHOOK_SECRET } from '@snowline/domain';
+import type { components } from '@snowline/api-client';
 import { ApiError, Client } from './client';
 import { loadCredentials, saveCredentials } from './config-file';
 import { loadFile, UsageError, type LoadedFile } from './load';
 import { renderPlan, renderResults, type PlanBody } from './render';
 import { colourWanted, makeStyle, type Style } from './style';
+
+// The file's desired state is validated by the API; its shape here is the loader's, not the DTO's.
+type CreatePlan = components['schemas']['CreatePlanDto'];
+type ApplyPlan = components['schemas']['ApplyPlanDto'];
 
 export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
 
@@ -167,12 +172,17 @@ function fileOf(ctx: Ctx): string {
 }
 
 async function makePlan(ctx: Ctx, mode: 'apply' | 'destroy', f: LoadedFile): Promise<PlanBody> {
-  return ctx.client().post<PlanBody>('/v1/plans', {
-    mode,
-    validators: f.desired,
-    webhooks: f.webhooks,
-    ...(f.standbyPools ? { standbyPools: f.standbyPools } : {}),
-  });
+  const client = ctx.client();
+  return client.read<PlanBody>(
+    client.api.POST('/v1/plans', {
+      body: {
+        mode,
+        validators: f.desired,
+        webhooks: f.webhooks,
+        ...(f.standbyPools ? { standbyPools: f.standbyPools } : {}),
+      } as CreatePlan,
+    }),
+  );
 }
 
 /**
@@ -218,7 +228,9 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
   let p: PlanBody;
   if (flags.plan) {
     if (mode === 'destroy') throw new UsageError('destroy plans from the file; drop --plan.');
-    p = await client.get<PlanBody>(`/v1/plans/${encodeURIComponent(flags.plan)}`);
+    p = await client.read<PlanBody>(
+      client.api.GET('/v1/plans/{id}', { params: { path: { id: flags.plan } } }),
+    );
     if (flags.file || p.actions.some((a) => a.desired?.identity)) f = loadFile(fileOf(ctx));
   } else {
     f = loadFile(fileOf(ctx));
@@ -278,11 +290,16 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
     });
   let applied: PlanBody;
   try {
-    applied = await client.post<PlanBody>(`/v1/plans/${p.id}/apply`, {
-      holder,
-      ...(needed.length ? { identities } : {}),
-      ...(Object.keys(secrets).length ? { webhookSecrets: secrets } : {}),
-    });
+    applied = await client.read<PlanBody>(
+      client.api.POST('/v1/plans/{id}/apply', {
+        params: { path: { id: p.id } },
+        body: {
+          holder,
+          ...(needed.length ? { identities } : {}),
+          ...(Object.keys(secrets).length ? { webhookSecrets: secrets } : {}),
+        } as ApplyPlan,
+      }),
+    );
     ids = new Set(applied.results.map((r) => r.validatorId).filter((x): x is string => !!x));
     if (!ids.size) ids.add('(none)');
     if (!flags.json) io.out(style.bold(`Applying plan ${p.id.slice(0, 8)}…\n`));
@@ -298,7 +315,9 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
         );
       }
       await new Promise((r) => setTimeout(r, 1000));
-      applied = await client.get<PlanBody>(`/v1/plans/${p.id}`);
+      applied = await client.read<PlanBody>(
+        client.api.GET('/v1/plans/{id}', { params: { path: { id: p.id } } }),
+      );
     }
     // The event feed trails the database by a poll interval: let the last events arrive.
     const drainUntil = Date.now() + 3000;
@@ -320,8 +339,10 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
   );
   for (const r of retired) {
     const hosts = await client
-      .get<{ items: { instanceId: string | null; zone: string; deletionPending?: boolean }[] }>(
-        `/v1/validators/${r.validatorId}/hosts?limit=100`,
+      .read<{ items: { instanceId: string | null; zone: string; deletionPending?: boolean }[] }>(
+        client.api.GET('/v1/validators/{id}/hosts', {
+          params: { path: { id: r.validatorId! }, query: { limit: '100' } },
+        }),
       )
       .catch(() => null);
     const pending = (hosts?.items ?? []).filter((h) => h.deletionPending && h.instanceId);
@@ -357,8 +378,10 @@ async function allValidators(client: Client): Promise<ValidatorRow[]> {
   const out: ValidatorRow[] = [];
   let cursor: string | null = null;
   do {
-    const page: { items: ValidatorRow[]; nextCursor: string | null } = await client.get(
-      `/v1/validators?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    const page: { items: ValidatorRow[]; nextCursor: string | null } = await client.read(
+      client.api.GET('/v1/validators', {
+        params: { query: { limit: '100', ...(cursor ? { cursor } : {}) } },
+      }),
     );
     out.push(...page.items);
     cursor = page.nextCursor;
@@ -406,7 +429,7 @@ async function status(ctx: Ctx): Promise<number> {
   const client = ctx.client();
   const rows = await allValidators(client);
   const lock = await client
-    .get<{ planId: string; holder: string; since: string }>('/v1/plans/lock')
+    .read<{ planId: string; holder: string; since: string }>(client.api.GET('/v1/plans/lock'))
     .catch((err: unknown) => {
       if (err instanceof ApiError && err.status === 404) return null;
       throw err;
@@ -458,8 +481,10 @@ async function events(ctx: Ctx): Promise<number> {
   const limit = Number(flags.limit ?? 50);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100)
     throw new UsageError('--limit must be an integer from 1 to 100.');
-  const page = await client.get<{ items: Record<string, unknown>[] }>(
-    `/v1/events?limit=${limit}${flags.after ? `&after=${encodeURIComponent(flags.after)}` : ''}`,
+  const page = await client.read<{ items: Record<string, unknown>[] }>(
+    client.api.GET('/v1/events', {
+      params: { query: { limit: String(limit), ...(flags.after ? { after: flags.after } : {}) } },
+    }),
   );
   page.items.forEach(print);
   return EXIT.ok;
@@ -475,7 +500,8 @@ async function login(ctx: Ctx): Promise<number> {
   const key = (flags.key ?? (await io.readLine('API key: '))).trim();
   if (key.length < 16) throw new UsageError('That does not look like a Snowline API key.');
   // Any valid key may log in, whatever its scopes (a read-only or events-only key too).
-  const me = await new Client(url, key).get<Whoami>('/v1/whoami');
+  const anon = new Client(url, key);
+  const me = await anon.read<Whoami>(anon.api.GET('/v1/whoami'));
   const path = saveCredentials(io.env, { url, key });
   io.out(
     `Logged in to ${url} (project ${me.projectId}; ${me.scopes.join(', ')}); saved to ${path} (mode 0600).\n`,
@@ -490,7 +516,8 @@ interface Whoami {
 }
 
 async function whoami(ctx: Ctx): Promise<number> {
-  const me = await ctx.client().get<Whoami>('/v1/whoami');
+  const client = ctx.client();
+  const me = await client.read<Whoami>(client.api.GET('/v1/whoami'));
   if (ctx.flags.json) {
     ctx.io.out(JSON.stringify(me, null, 2) + '\n');
     return EXIT.ok;
@@ -502,7 +529,8 @@ async function whoami(ctx: Ctx): Promise<number> {
 async function forceUnlock(ctx: Ctx, planId: string | undefined): Promise<number> {
   if (!planId)
     throw new UsageError('Usage: snowline force-unlock PLAN_ID (see `snowline status`).');
-  await ctx.client().call('DELETE', `/v1/plans/lock?planId=${encodeURIComponent(planId)}`);
+  const client = ctx.client();
+  await client.read(client.api.DELETE('/v1/plans/lock', { params: { query: { planId } } }));
   ctx.io.out(`Unlocked: the lock of plan ${planId} is released.\n`);
   return EXIT.ok;
 }

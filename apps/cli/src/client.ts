@@ -1,3 +1,5 @@
+import { createSnowlineClient, type SnowlineClient } from '@snowline/api-client';
+
 /** A thin HTTP client for the Snowline API: JSON in, JSON or an actionable ApiError out. */
 export class ApiError extends Error {
   constructor(
@@ -10,47 +12,41 @@ export class ApiError extends Error {
 }
 
 export class Client {
+  /** Typed by the API's OpenAPI document (libs/api-client); responses are read with `read`. */
+  readonly api: SnowlineClient;
+
   constructor(
     readonly url: string,
     private readonly key: string,
-  ) {}
+  ) {
+    this.api = createSnowlineClient(url, { key });
+  }
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
+  /** The body of a 2xx answer, or an ApiError saying what went wrong (`status detail`). */
+  async read<T>(
+    call: Promise<{ data?: unknown; error?: unknown; response: Response }>,
+  ): Promise<T> {
+    let r: { data?: unknown; error?: unknown; response: Response };
     try {
-      res = await fetch(`${this.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.key}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
+      r = await call;
     } catch (err) {
       throw new ApiError(
         0,
         `cannot reach ${this.url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`,
       );
     }
-    const text = await res.text();
-    let parsed: Record<string, unknown> = {};
-    try {
-      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      parsed = { detail: text.slice(0, 200) };
-    }
+    const { response: res } = r;
     if (!res.ok) {
+      const parsed: Record<string, unknown> =
+        r.error && typeof r.error === 'object'
+          ? (r.error as Record<string, unknown>)
+          : r.error
+            ? { detail: String(r.error).slice(0, 200) }
+            : {};
       const detail = typeof parsed.detail === 'string' ? parsed.detail : res.statusText;
       throw new ApiError(res.status, `${res.status} ${detail}`, parsed);
     }
-    return parsed as T;
-  }
-
-  get<T>(path: string) {
-    return this.call<T>('GET', path);
-  }
-  post<T>(path: string, body: unknown = {}) {
-    return this.call<T>('POST', path, body);
+    return (r.data ?? {}) as T;
   }
 
   /**
