@@ -189,7 +189,11 @@ export class AgentService {
       if (byToken.bootstrapExpiresAt && byToken.bootstrapExpiresAt > now) {
         this.checkUsable(byToken, req);
         if (this.identity.enabled) await this.verifyIdentity(call, req, keys.signingKey);
-        await this.bind(byToken, req, keys, 'host.registered');
+        if (!(await this.bind(byToken, req, keys, 'host.registered')))
+          throw this.unauthorized(
+            call.client,
+            'Unknown host or token (a bootstrap token opens one registration only).',
+          );
         return this.registered(byToken, 2);
       }
       if (!req.instanceIdentity) {
@@ -229,7 +233,14 @@ export class AgentService {
         { retryAfterMs, reason: 'waiting for the bound key to go silent' },
       );
     }
-    await this.bind(host, req, keys, 'host.rebound');
+    if (!(await this.bind(host, req, keys, 'host.rebound'))) {
+      throw new Problem(
+        425,
+        'Too Early',
+        'Another key was bound to this host meanwhile; a new key binds once it has been silent for a lease.',
+        { retryAfterMs: ttlMs, reason: 'waiting for the bound key to go silent' },
+      );
+    }
     return this.registered(host, 2);
   }
 
@@ -295,14 +306,28 @@ export class AgentService {
     }
   }
 
-  /** Binds the host's keys and spends its bootstrap token, in one statement. */
+  /**
+   * Binds the host's keys and spends its bootstrap token, in one statement. False when a concurrent
+   * registration bound a key or renewed a lease since `host` was read (it wins; this one binds nothing).
+   */
   private async bind(
     host: HostEntity,
     req: RegisterRequest,
     keys: { signingKey: string; encryptionKey: string },
     type: 'host.registered' | 'host.rebound',
-  ): Promise<void> {
-    await this.repos.transaction(async (tx) => {
+  ): Promise<boolean> {
+    return this.repos.transaction(async (tx) => {
+      const locked = await tx.findOne(HostEntity, {
+        where: { id: host.id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (
+        !locked ||
+        locked.bootstrapTokenHash !== host.bootstrapTokenHash ||
+        locked.agentSigningKey !== host.agentSigningKey ||
+        locked.leaseExpiresAt?.getTime() !== host.leaseExpiresAt?.getTime()
+      )
+        return false;
       const now = await this.repos.clock(tx);
       await this.repos.hosts.update(
         host.id,
@@ -333,6 +358,7 @@ export class AgentService {
         },
         tx,
       );
+      return true;
     });
   }
 
