@@ -8,6 +8,7 @@ import {
   controlPlaneSuspect,
   decideRemediation,
   evaluateHealth,
+  zoneOutageZones,
   type HealthSettings,
   type HealthState,
   type HostFacts,
@@ -620,6 +621,46 @@ describe(controlPlaneSuspect.name, () => {
   });
 });
 
+describe(zoneOutageZones.name, () => {
+  const settings: ZoneSettings = { unhealthyThreshold: 0.55, minHosts: 3, recoverySweeps: 3 };
+  const zone = (name: string, status: ZoneStatus, hosts = 10): ZoneAssessment => ({
+    zone: name,
+    status,
+    placementAllowed: status === 'healthy',
+    hosts,
+    unhealthy: status === 'healthy' ? 0 : hosts,
+    healthySweeps: 0,
+    reason: null,
+  });
+
+  it.each<[string, ZoneAssessment[], string[]]>([
+    [
+      'one dark zone, two healthy',
+      [zone('b', 'dark'), zone('c', 'healthy'), zone('d', 'healthy')],
+      ['b'],
+    ],
+    [
+      'a dark and an impaired zone, one healthy',
+      [zone('b', 'dark'), zone('c', 'impaired'), zone('d', 'healthy')],
+      ['b', 'c'],
+    ],
+    [
+      'every zone dark (suspect myself)',
+      [zone('b', 'dark'), zone('c', 'dark'), zone('d', 'dark')],
+      [],
+    ],
+    ['all healthy', [zone('b', 'healthy'), zone('c', 'healthy')], []],
+    ['a dark zone too small to judge', [zone('b', 'dark', 2), zone('c', 'healthy')], []],
+    [
+      'a dark zone and only a too-small healthy one',
+      [zone('b', 'dark'), zone('c', 'healthy', 2)],
+      [],
+    ],
+  ])('should name the outage zones for %s', (_what, zones, expected) => {
+    expect([...zoneOutageZones(zones, settings)].sort()).toEqual(expected);
+  });
+});
+
 describe(decideRemediation.name, () => {
   const settings: RemediationSettings = {
     graceMs: 30_000,
@@ -905,6 +946,37 @@ describe(decideRemediation.name, () => {
       v3: 'failover rate limit reached',
       v2: 'within the grace period',
     });
+  });
+
+  it("should start every move of one zone's outage at once, outside the concurrency and rate caps", () => {
+    const zoneLoss = Array.from({ length: 50 }, (_, i) => ({
+      ...cand(`z${i}`, 60_000 + i),
+      zoneOutage: true,
+    }));
+    const d = decideRemediation(
+      [...zoneLoss, cand('elsewhere-1', 90_000), cand('elsewhere-2', 95_000)],
+      ctx({ running: 1, recentStarts: [ago(10_000)], unhealthyAssigned: 52, totalAssigned: 150 }),
+      settings,
+    );
+    expect(d.start.filter((id) => id.startsWith('z'))).toHaveLength(50);
+    // The storm caps still hold moves without that evidence: 1 slot left of 2, 2 tokens of 3.
+    expect(d.start.filter((id) => id.startsWith('elsewhere'))).toEqual(['elsewhere-2']);
+  });
+
+  it('should still hold a zone outage under the fleet-wide holds, grace and the daily budget', () => {
+    const z = (id: string, unhealthyFor = 60_000) => ({
+      ...cand(id, unhealthyFor),
+      zoneOutage: true,
+    });
+    expect(decideRemediation([z('a')], ctx({ suspectSelf: true }), settings).start).toEqual([]);
+    expect(
+      decideRemediation([z('a')], ctx({ unhealthyAssigned: 20, totalAssigned: 30 }), settings)
+        .start,
+    ).toEqual([]);
+    expect(decideRemediation([z('a', 1_000)], ctx(), settings).start).toEqual([]);
+    expect(
+      decideRemediation([z('a')], ctx({ movesToday: new Map([['a', 3]]) }), settings).start,
+    ).toEqual([]);
   });
 
   it('should not mutate its inputs', () => {

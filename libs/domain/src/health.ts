@@ -235,6 +235,25 @@ export interface RemediationCandidate {
    * is not blindness — but grace, the daily budget, concurrency and the rate still apply.
    */
   cloudConfirmed?: boolean;
+  /**
+   * Its zone is dark or impaired while another judged zone is healthy (see `zoneOutageZones`):
+   * Snowline hears the rest of the region, so this is the zone's failure, not its own blindness.
+   * Such a move is not held by the concurrency or rate caps (they would stretch one zone's loss
+   * into hours at fleet size); the fleet-wide holds, grace and the daily budget still apply.
+   */
+  zoneOutage?: boolean;
+}
+
+/**
+ * Zones whose failure is evidence enough to move every validator in them at once: dark or impaired
+ * (judged: at least `minHosts`) while some other judged zone is healthy. Empty when Snowline
+ * suspects itself (every judged zone looks down).
+ */
+export function zoneOutageZones(zones: ZoneAssessment[], s: ZoneSettings): Set<string> {
+  const judged = zones.filter((z) => z.hosts >= s.minHosts);
+  if (controlPlaneSuspect(zones, s) || !judged.some((z) => z.status === 'healthy'))
+    return new Set();
+  return new Set(judged.filter((z) => z.status !== 'healthy').map((z) => z.zone));
 }
 
 export interface RemediationSettings {
@@ -302,6 +321,9 @@ export function decideRemediation(
         validatorId: c.validatorId,
         reason: `moved ${s.dailyBudget} times in 24 h: flapping budget spent`,
       });
+    } else if (c.zoneOutage) {
+      // One zone's loss while the others answer: every move starts now, outside the storm caps.
+      start.push(c.validatorId);
     } else if (slots < 1) {
       // `< 1`, not `=== 0`: a fractional setting (2.5, or a rate of 0.5/min) must not step past 0 forever.
       held.push({ validatorId: c.validatorId, reason: 'max concurrent failovers reached' });

@@ -34,7 +34,12 @@ export class RemediationService {
   ) {}
 
   /** Acts on one sweep's verdicts; returns how many failovers it started. */
-  async remediate(verdicts: JudgedHost[], suspectSelf: boolean, nowMs: number): Promise<number> {
+  async remediate(
+    verdicts: JudgedHost[],
+    suspectSelf: boolean,
+    nowMs: number,
+    outageZones: ReadonlySet<string> = new Set(),
+  ): Promise<number> {
     const current = verdicts.filter(
       (x) =>
         x.host.role === 'assigned' && x.host.validatorId && x.host.validatorHostId === x.host.id,
@@ -77,6 +82,7 @@ export class RemediationService {
             ? c.host.healthSince.getTime()
             : nowMs,
         cloudConfirmed: c.cloudConfirmed,
+        zoneOutage: !suspectSelf && outageZones.has(c.host.zone),
       })),
       {
         now: nowMs,

@@ -7,6 +7,7 @@ import {
   cloudShowsStopped,
   controlPlaneBlindUntil,
   controlPlaneSuspect,
+  zoneOutageZones,
   evaluateHealth,
   type CloudObservation,
   type HealthState,
@@ -247,7 +248,12 @@ export class SweeperService extends LeaderLoop<SweepStats> {
     await this.recordSelfSuspicion(suspectSelf, zones);
 
     // 5. Remediation acts on this sweep's verdicts, under its caps (its own class and file).
-    const failoversStarted = await this.remediation.remediate(verdicts, suspectSelf, nowMs);
+    const failoversStarted = await this.remediation.remediate(
+      verdicts,
+      suspectSelf,
+      nowMs,
+      zoneOutageZones(zones, zoneSettings),
+    );
 
     const counts: Record<HealthState, number> = {
       healthy: 0,
