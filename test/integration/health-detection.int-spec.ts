@@ -160,4 +160,52 @@ describe(SweeperService.name, () => {
       expect.objectContaining({ health: 'healthy', stop_confirmed_at: null }),
     );
   });
+
+  it('should judge a 2-host zone: amber on silence, dark with an incident only on the cloud word', async () => {
+    const zone = ZONES[2]!;
+    const small = [await host(zone), await host(zone)];
+    // Both agents silent, their instances still Running: missing reports alone.
+    await ds.query(
+      `UPDATE hosts SET lease_expires_at = now() - interval '10 seconds',
+         last_report_at = now() - interval '60 seconds' WHERE id = ANY($1)`,
+      [small.map((h) => h.id)],
+    );
+    const incidents = () =>
+      ds.query(`SELECT severity, status FROM incidents WHERE zone = $1`, [zone]) as Promise<
+        { severity: string; status: string }[]
+      >;
+    const zoneRow = async () =>
+      (
+        (await ds.query(`SELECT status, placement_allowed, reason FROM zones WHERE id = $1`, [
+          zone,
+        ])) as { status: string; placement_allowed: boolean; reason: string }[]
+      )[0];
+    handed = [];
+    const amber = (await sweeper.tick())!;
+    expect(amber.zones[zone]).toBe('impaired');
+    expect(amber.suspectSelf).toBe(false);
+    expect(await zoneRow()).toEqual({
+      status: 'impaired',
+      placement_allowed: false,
+      reason: '2 of 2 hosts unhealthy — too few hosts to judge the zone',
+    });
+    expect(await incidents()).toEqual([]);
+    expect(await repos.zones.healthy([zone])).toEqual([]);
+
+    // The cloud now reports both instances gone: positive evidence for every host.
+    for (const h of small) gone.add(h.instanceId!);
+    const dark = (await sweeper.tick())!;
+    expect(dark.zones[zone]).toBe('dark');
+    expect(dark.suspectSelf).toBe(false);
+    expect(await incidents()).toEqual([{ severity: 'major', status: 'open' }]);
+    const events = (await ds.query(
+      `SELECT type, data FROM events WHERE zone = $1 AND type IN ('zone.status_changed', 'incident.opened') ORDER BY id`,
+      [zone],
+    )) as { type: string; data: { from?: string; to?: string } }[];
+    expect(events.map((e) => [e.type, e.data.from ?? null, e.data.to ?? null])).toEqual([
+      ['zone.status_changed', 'healthy', 'impaired'],
+      ['zone.status_changed', 'impaired', 'dark'],
+      ['incident.opened', null, null],
+    ]);
+  });
 });

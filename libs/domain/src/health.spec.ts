@@ -442,8 +442,28 @@ describe(aggregateZone.name, () => {
       55,
       '55 of 100 hosts unhealthy (55 %)',
     ],
-    ['2 of 2 unhealthy (fewer than minHosts)', mix({ unhealthy: 2 }), 'healthy', 2, null],
-    ['1 of 1 unhealthy', mix({ unhealthy: 1 }), 'healthy', 1, null],
+    // Below minHosts a zone whose hosts are down is amber (never green), dark only on cloud evidence.
+    [
+      '2 of 2 unhealthy (fewer than minHosts)',
+      mix({ unhealthy: 2 }),
+      'impaired',
+      2,
+      '2 of 2 hosts unhealthy — too few hosts to judge the zone',
+    ],
+    [
+      '1 of 1 unhealthy',
+      mix({ unhealthy: 1 }),
+      'impaired',
+      1,
+      '1 of 1 hosts unhealthy — too few hosts to judge the zone',
+    ],
+    [
+      '1 of 2 unhealthy (below the threshold)',
+      mix({ unhealthy: 1, healthy: 1 }),
+      'healthy',
+      1,
+      null,
+    ],
     [
       '2 of 3 unhealthy (minHosts exactly)',
       mix({ unhealthy: 2, healthy: 1 }),
@@ -472,9 +492,9 @@ describe(aggregateZone.name, () => {
     [
       '2 unhealthy, 5 unknown (too few judged)',
       mix({ unhealthy: 2, unknown: 5 }),
-      'healthy',
+      'impaired',
       2,
-      null,
+      '2 of 2 hosts unhealthy — too few hosts to judge the zone',
     ],
     [
       '3 unhealthy, 2 unknown',
@@ -494,6 +514,7 @@ describe(aggregateZone.name, () => {
       unhealthy,
       healthySweeps: 0,
       reason,
+      judged: verdicts.filter((v) => v !== 'unknown').length >= settings.minHosts,
     });
   });
 
@@ -506,8 +527,13 @@ describe(aggregateZone.name, () => {
       const s = { ...settings, unhealthyThreshold, minHosts };
       const atBoundary = Math.ceil(unhealthyThreshold * minHosts);
       const verdicts = mix({ unhealthy: atBoundary, healthy: minHosts - atBoundary });
+      expect(aggregateZone('z', verdicts, undefined, s)).toMatchObject({ judged: true });
       expect(aggregateZone('z', verdicts, undefined, s).status).not.toBe('healthy');
-      expect(aggregateZone('z', verdicts.slice(1), undefined, s).status).toBe('healthy');
+      // One host fewer: too few to judge by ratio, so amber at most, never dark on silence alone.
+      expect(aggregateZone('z', verdicts.slice(1), undefined, s)).toMatchObject({
+        status: 'impaired',
+        judged: false,
+      });
     },
   );
 
@@ -580,6 +606,86 @@ describe(aggregateZone.name, () => {
     );
     expect(a).toMatchObject({ status: 'healthy', healthySweeps: 0, reason: null });
   });
+
+  // Quick-start size: what the cloud says decides dark; silence alone only makes a zone amber.
+  const down = (n: number, cloudConfirmed: boolean) =>
+    Array.from({ length: n }, () => ({ state: 'unhealthy' as const, cloudConfirmed }));
+  const up = (n: number) =>
+    Array.from({ length: n }, () => ({ state: 'healthy' as const, cloudConfirmed: false }));
+  it.each<
+    [string, { state: HealthState; cloudConfirmed: boolean }[], ZoneStatus, boolean, string | null]
+  >([
+    [
+      '1 host, silent',
+      down(1, false),
+      'impaired',
+      false,
+      '1 of 1 hosts unhealthy — too few hosts to judge the zone',
+    ],
+    [
+      '1 host, Stopped by the cloud',
+      down(1, true),
+      'dark',
+      false,
+      "1 of 1 hosts down by the cloud's own word — too few hosts to judge the zone by ratio",
+    ],
+    [
+      '2 hosts, both silent',
+      down(2, false),
+      'impaired',
+      false,
+      '2 of 2 hosts unhealthy — too few hosts to judge the zone',
+    ],
+    [
+      '2 hosts, one Stopped, one silent',
+      [...down(1, true), ...down(1, false)],
+      'impaired',
+      false,
+      '2 of 2 hosts unhealthy — too few hosts to judge the zone',
+    ],
+    [
+      '2 hosts, both Stopped (zone power loss)',
+      down(2, true),
+      'dark',
+      false,
+      "2 of 2 hosts down by the cloud's own word — too few hosts to judge the zone by ratio",
+    ],
+    ['2 hosts, one Stopped, one healthy', [...down(1, true), ...up(1)], 'healthy', false, null],
+    [
+      '2 hosts Stopped, 1 starting (unknown)',
+      [...down(2, true), { state: 'unknown', cloudConfirmed: false }],
+      'impaired',
+      false,
+      '2 of 2 hosts unhealthy — too few hosts to judge the zone',
+    ],
+    ['3 hosts, all silent', down(3, false), 'dark', true, '3 of 3 hosts unhealthy (100 %)'],
+    ['3 hosts, all Stopped', down(3, true), 'dark', true, '3 of 3 hosts unhealthy (100 %)'],
+    [
+      '3 hosts, 2 silent',
+      [...down(2, false), ...up(1)],
+      'impaired',
+      true,
+      '2 of 3 hosts unhealthy (67 %)',
+    ],
+    ['50 hosts, all Stopped', down(50, true), 'dark', true, '50 of 50 hosts unhealthy (100 %)'],
+    [
+      '50 hosts, 30 silent',
+      [...down(30, false), ...up(20)],
+      'impaired',
+      true,
+      '30 of 50 hosts unhealthy (60 %)',
+    ],
+    ['50 hosts, 20 Stopped', [...down(20, true), ...up(30)], 'healthy', true, null],
+  ])('should judge %s', (_what, verdicts, status, judged, reason) => {
+    const a = aggregateZone('cn-hongkong-c', verdicts, undefined, settings);
+    expect(a).toMatchObject({ status, judged, reason, placementAllowed: status === 'healthy' });
+  });
+
+  it('should keep a small zone closed until it recovers, like any other', () => {
+    const amber = aggregateZone('z', down(2, false), undefined, settings);
+    const next = aggregateZone('z', up(2), amber, settings);
+    expect(next).toMatchObject({ status: 'impaired', placementAllowed: false, healthySweeps: 1 });
+  });
 });
 
 describe(controlPlaneSuspect.name, () => {
@@ -592,6 +698,7 @@ describe(controlPlaneSuspect.name, () => {
     unhealthy: status === 'healthy' ? 0 : hosts,
     healthySweeps: 0,
     reason: null,
+    judged: hosts >= settings.minHosts,
   });
 
   it.each<[string, ZoneAssessment[], boolean]>([
@@ -609,6 +716,17 @@ describe(controlPlaneSuspect.name, () => {
     ],
     ['one judged dark zone plus a small dark zone', [zone('dark'), zone('dark', 2)], false],
     ['two dark zones of exactly minHosts', [zone('dark', 3), zone('dark', 3)], true],
+    // A 1-host zone whose one instance failed is no reason to suspect Snowline itself.
+    ['two 1-host zones, both dark', [zone('dark', 1), zone('dark', 1)], false],
+    ['a small amber zone beside a judged dark one', [zone('dark'), zone('impaired', 2)], false],
+    [
+      'zones with enough hosts but too few verdicts',
+      [
+        { ...zone('impaired', 5), judged: false },
+        { ...zone('dark', 5), judged: false },
+      ],
+      false,
+    ],
   ])('should answer for %s', (_what, zones, expected) => {
     expect(controlPlaneSuspect(zones, settings)).toBe(expected);
   });
@@ -631,6 +749,7 @@ describe(zoneOutageZones.name, () => {
     unhealthy: status === 'healthy' ? 0 : hosts,
     healthySweeps: 0,
     reason: null,
+    judged: hosts >= settings.minHosts,
   });
 
   it.each<[string, ZoneAssessment[], string[]]>([
@@ -651,6 +770,12 @@ describe(zoneOutageZones.name, () => {
     ],
     ['all healthy', [zone('b', 'healthy'), zone('c', 'healthy')], []],
     ['a dark zone too small to judge', [zone('b', 'dark', 2), zone('c', 'healthy')], []],
+    ['an amber zone too small to judge', [zone('b', 'impaired', 1), zone('c', 'healthy')], []],
+    [
+      'a dark zone whose hosts mostly have no verdict',
+      [{ ...zone('b', 'dark'), judged: false }, zone('c', 'healthy')],
+      [],
+    ],
     [
       'a dark zone and only a too-small healthy one',
       [zone('b', 'dark'), zone('c', 'healthy', 2)],

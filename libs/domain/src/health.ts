@@ -177,30 +177,52 @@ export interface ZoneAssessment {
   unhealthy: number;
   healthySweeps: number;
   reason: string | null;
+  /**
+   * At least `minHosts` hosts were judged (not `unknown`), so the ratio speaks for the zone. A zone
+   * judged on fewer is still never green while its hosts are down, but it does not count towards
+   * "suspect myself" or a zone outage, and it goes dark only on the cloud's word for every host.
+   */
+  judged: boolean;
+}
+
+/** One host's verdict as zone aggregation weighs it: with whether the cloud itself says it is down. */
+export interface ZoneHostVerdict {
+  state: HealthState;
+  /** `cloudEvidence` found positive evidence (gone, Stopped/Stopping, Impaired, a system event). */
+  cloudConfirmed: boolean;
 }
 
 export function aggregateZone(
   zone: string,
-  verdicts: HealthState[],
+  verdicts: readonly (HealthState | ZoneHostVerdict)[],
   prev: ZonePrevious | undefined,
   s: ZoneSettings,
 ): ZoneAssessment {
-  const judged = verdicts.filter((v) => v !== 'unknown');
-  const unhealthy = judged.filter((v) => v === 'unhealthy').length;
-  const hosts = verdicts.length;
+  const all = verdicts.map((v) =>
+    typeof v === 'string' ? { state: v, cloudConfirmed: false } : v,
+  );
+  const judged = all.filter((v) => v.state !== 'unknown');
+  const unhealthy = judged.filter((v) => v.state === 'unhealthy').length;
+  const hosts = all.length;
   const enough = judged.length >= s.minHosts;
-  const bad = enough && unhealthy / judged.length >= s.unhealthyThreshold;
-  const base = { zone, hosts, unhealthy };
+  const bad = judged.length > 0 && unhealthy / judged.length >= s.unhealthyThreshold;
+  const base = { zone, hosts, unhealthy, judged: enough };
   if (bad) {
-    const status: ZoneStatus = unhealthy === judged.length ? 'dark' : 'impaired';
     const pct = Math.round((100 * unhealthy) / judged.length);
-    return {
-      ...base,
-      status,
-      placementAllowed: false,
-      healthySweeps: 0,
-      reason: `${unhealthy} of ${judged.length} hosts unhealthy (${pct} %)`,
-    };
+    // Too few hosts for the ratio to speak: amber on Snowline's word, dark only on the cloud's.
+    const status: ZoneStatus = !enough
+      ? all.every((v) => v.cloudConfirmed)
+        ? 'dark'
+        : 'impaired'
+      : unhealthy === judged.length
+        ? 'dark'
+        : 'impaired';
+    const reason = enough
+      ? `${unhealthy} of ${judged.length} hosts unhealthy (${pct} %)`
+      : status === 'dark'
+        ? `${unhealthy} of ${judged.length} hosts down by the cloud's own word — too few hosts to judge the zone by ratio`
+        : `${unhealthy} of ${judged.length} hosts unhealthy — too few hosts to judge the zone`;
+    return { ...base, status, placementAllowed: false, healthySweeps: 0, reason };
   }
   if (prev && prev.status !== 'healthy') {
     const healthySweeps = prev.healthySweeps + 1;
@@ -217,12 +239,15 @@ export function aggregateZone(
   return { ...base, status: 'healthy', placementAllowed: true, healthySweeps: 0, reason: null };
 }
 
+/** Judged by ratio: at least `minHosts` hosts, and that many of them with a verdict this sweep. */
+const isJudged = (z: ZoneAssessment, s: ZoneSettings) => z.hosts >= s.minHosts && z.judged;
+
 /**
  * "If everything looks dead, suspect yourself": when every zone that can be judged is impaired or
  * dark (and there are at least two), the fault is more likely ours (network, clock) than the cloud's.
  */
 export function controlPlaneSuspect(zones: ZoneAssessment[], s: ZoneSettings): boolean {
-  const judged = zones.filter((z) => z.hosts >= s.minHosts);
+  const judged = zones.filter((z) => isJudged(z, s));
   return judged.length >= 2 && judged.every((z) => z.status !== 'healthy');
 }
 
@@ -250,7 +275,7 @@ export interface RemediationCandidate {
  * suspects itself (every judged zone looks down).
  */
 export function zoneOutageZones(zones: ZoneAssessment[], s: ZoneSettings): Set<string> {
-  const judged = zones.filter((z) => z.hosts >= s.minHosts);
+  const judged = zones.filter((z) => isJudged(z, s));
   if (controlPlaneSuspect(zones, s) || !judged.some((z) => z.status === 'healthy'))
     return new Set();
   return new Set(judged.filter((z) => z.status !== 'healthy').map((z) => z.zone));

@@ -232,7 +232,9 @@ export class SweeperService extends LeaderLoop<SweepStats> {
     const zones: ZoneAssessment[] = this.config.cloud.zones.map((zone) =>
       aggregateZone(
         zone,
-        verdicts.filter((x) => x.host.zone === zone).map((x) => x.verdict.state),
+        verdicts
+          .filter((x) => x.host.zone === zone)
+          .map((x) => ({ state: x.verdict.state, cloudConfirmed: x.cloudConfirmed })),
         prevZones.get(zone),
         zoneSettings,
       ),
@@ -299,7 +301,7 @@ export class SweeperService extends LeaderLoop<SweepStats> {
       const before = prev.get(z.zone)?.status ?? 'healthy';
       await this.repos.zones.record(z, standbys, now, observed ? now : null);
       if (z.status === before) {
-        if (z.status !== 'healthy') await this.touchIncident(z);
+        if (this.incidentWorthy(z)) await this.touchIncident(z);
         continue;
       }
       await this.repos.events.append({
@@ -315,13 +317,22 @@ export class SweeperService extends LeaderLoop<SweepStats> {
       });
       if (z.status === 'healthy')
         await this.closeIncident('zone-impaired', z.zone, `Zone ${z.zone} recovered`);
-      else await this.touchIncident(z);
+      else if (this.incidentWorthy(z)) await this.touchIncident(z);
     }
+  }
+
+  /**
+   * A zone judged by ratio has an incident whenever it is not healthy; one with too few hosts only
+   * when the cloud confirms every host down (dark): Snowline's silence alone makes it amber, no more.
+   */
+  private incidentWorthy(z: ZoneAssessment): boolean {
+    return z.status !== 'healthy' && (z.judged || z.status === 'dark');
   }
 
   /** Opens (or refreshes) the zone's incident, with the validators that were placed there. */
   private async touchIncident(z: ZoneAssessment): Promise<void> {
-    const severity = z.status === 'dark' ? 'critical' : 'major';
+    // One failed instance in a 1-host zone is no critical incident: that takes a judged zone.
+    const severity = z.status === 'dark' && z.judged ? 'critical' : 'major';
     const summary = `Zone ${z.zone} ${z.status}: ${z.reason ?? ''}; no new placement there`;
     const affected = await this.repos.hosts.validatorsPlacedIn(z.zone);
     const opened = await this.repos.incidents.openOrRefreshZone(
