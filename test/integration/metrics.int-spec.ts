@@ -70,6 +70,7 @@ describe('Operator metrics', () => {
           placementAllowed: status === 'healthy',
           reason: status === 'healthy' ? null : 'test',
           hosts: 3,
+          judged: true,
           unhealthy: status === 'healthy' ? 0 : 3,
           healthySweeps: status === 'healthy' ? 3 : 0,
         },

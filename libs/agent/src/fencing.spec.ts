@@ -154,7 +154,7 @@ describe('fencing model (property)', () => {
       { numRuns: 20_000, seed: 1 },
     );
     expect(r.failed).toBe(true);
-  });
+  }, 30_000); // 20,000 runs: ~2 s alone, several times that on a loaded 2-core machine
 
   it('should find a double run when the margin does not cover the stop time (the test can fail)', () => {
     const weak = { ...CFG, skewMarginMs: 0 };
