@@ -57,6 +57,33 @@ function setup() {
 }
 
 describe(FaultRegistry.name, () => {
+  describe('instances-vanish', () => {
+    it.each([
+      ['a zone', { zone: 'cn-hongkong-c' }, [true, true, false]],
+      ['listed instances', 'first', [true, false, false]],
+      ['every instance when no target is given', {}, [true, true, true]],
+    ])(
+      'should make %s vanish from every Describe, hosts with them, for good',
+      (_name, target, gone) => {
+        const { state, faults, launch, described, alive } = setup();
+        const ids = [launch(), launch(), launch('cn-hongkong-b')];
+        const fault = faults.add({
+          kind: 'instances-vanish',
+          ...(target === 'first' ? { instanceIds: [ids[0]] } : target),
+        });
+        expect(fault.hits).toBe(gone.filter(Boolean).length);
+        ids.forEach((id, i) => {
+          expect(described(id)).toEqual(
+            gone[i] ? ['absent', 'absent', 'absent'] : ['Running', 'Running', 'Running'],
+          );
+          expect(alive.has(id)).toBe(!gone[i]);
+        });
+        faults.remove(fault.id);
+        expect(state.instances.size).toBe(gone.filter((g) => !g).length);
+      },
+    );
+  });
+
   describe('stopped-late', () => {
     it('should hold every Describe action at Stopping for exactly delayMs after the stop', () => {
       const { state, faults, advance, launch, described, alive } = setup();

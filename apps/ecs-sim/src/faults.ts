@@ -85,6 +85,12 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
    * runs on for `delayMs` of wall time: a delete call is not a confirmed stop.
    */
   z.object({ kind: z.literal('stop-lag'), ...targetFields, delayMs }),
+  /**
+   * The region loses instances: they vanish from every API (InvalidInstanceId.NotFound), hosts and
+   * disks with them, as if deleted behind the control plane's back. A zone's, the listed ones, or
+   * every instance when neither is given; `hits` counts them. Ending the fault brings none back.
+   */
+  z.object({ kind: z.literal('instances-vanish'), ...targetFields }),
 ]);
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
 export type FaultSpecInput = z.input<typeof faultSpecSchema>;
@@ -251,6 +257,10 @@ export class FaultRegistry {
     if (spec.kind === 'zone-power-loss') this.state.powerOff(spec.zone);
     if (spec.kind === 'instance-failure') {
       for (const id of spec.instanceIds) if (this.state.instances.has(id)) this.state.fail(id);
+    }
+    if (spec.kind === 'instances-vanish') {
+      const all = !spec.zone && !spec.instanceIds;
+      fault.hits = this.state.vanish((inst) => all || targets(spec, inst)).length;
     }
     return fault;
   }

@@ -110,3 +110,69 @@ describe(createAgentHostFactory.name, () => {
     await until(async () => !(await host.report!()).running);
   });
 });
+
+describe('agent host disk', () => {
+  /** A protocol-2 control plane that binds the first key and records how each register was sent. */
+  function bindingControlPlane() {
+    const registers: string[] = [];
+    const impl = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const path = new URL(String(input)).pathname;
+      const body = JSON.parse(String(init?.body ?? '{}')) as { hostId?: string };
+      const auth = new Headers(init?.headers).get('authorization') ?? '';
+      if (path === '/v1/agent/register') {
+        registers.push(auth.split(' ')[0]!);
+        return new Response(
+          JSON.stringify({
+            hostId: body.hostId,
+            protocol: 2,
+            leaseTtlSeconds: 45,
+            renewIntervalSeconds: 10,
+          }),
+          { status: 200, headers: { 'content-type': 'application/json' } },
+        );
+      }
+      return new Response('{}', { status: 503 });
+    };
+    return { fetch: impl as typeof fetch, registers };
+  }
+
+  it('should boot a restarted instance’s agent from its disk: it signs its register with the bound key', async () => {
+    const hostId = randomUUID();
+    const userData = JSON.stringify({
+      snowline: 2,
+      controlPlaneUrl: 'http://control.invalid:3000',
+      hostId,
+      bootstrapToken: 'y'.repeat(40),
+    });
+    const cp = bindingControlPlane();
+    let changes = 0;
+    const factory = createAgentHostFactory({ bootstrapMs: 0 });
+    const first = factory({
+      instanceId: 'i-j6disk',
+      zoneId: 'cn-hongkong-c',
+      userData,
+      fetch: cp.fetch,
+      diskChanged: () => changes++,
+    }) as SimHost;
+    await until(async () => {
+      const disk = first.disk!() as { hostKeys: { boundHostId: string | null } | null };
+      return disk.hostKeys?.boundHostId === hostId;
+    });
+    expect(changes).toBeGreaterThan(0);
+    const disk = JSON.parse(JSON.stringify(first.disk!())) as unknown;
+    first.stop();
+
+    // The simulator restarted: a new host on the same instance, booted from the saved disk.
+    const second = factory({
+      instanceId: 'i-j6disk',
+      zoneId: 'cn-hongkong-c',
+      userData,
+      fetch: cp.fetch,
+      disk,
+    }) as SimHost;
+    await until(() => Promise.resolve(cp.registers.length >= 2));
+    expect(cp.registers.slice(0, 2)).toEqual(['Bearer', 'Snowline-Host']);
+    expect(second.disk!()).toEqual(disk);
+    second.stop();
+  });
+});

@@ -1,4 +1,12 @@
-import { Agent, memoryHostKeyStore, SimulatedNodeDriver, userDataSchema } from '@snowline/agent';
+import { z } from 'zod';
+import {
+  Agent,
+  hostKeysSchema,
+  memoryHostKeyStore,
+  SimulatedNodeDriver,
+  userDataSchema,
+  type HostKeyStore,
+} from '@snowline/agent';
 import { generateIdentity, type StakingKeyMaterial } from '@snowline/avalanche';
 import type { HostFactory, SimHost } from './state';
 
@@ -26,6 +34,10 @@ export interface AgentHostOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
+/** What an agent host keeps on its instance's disk across power cuts and simulator restarts. */
+const agentDiskSchema = z.object({ hostKeys: hostKeysSchema.nullable() });
+export type AgentDisk = z.infer<typeof agentDiskSchema>;
+
 function settle(result: unknown, onError: (err: unknown) => void): void {
   if (result instanceof Promise) result.catch(onError);
 }
@@ -37,7 +49,7 @@ function settle(result: unknown, onError: (err: unknown) => void): void {
  */
 export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
   const log = opts.log ?? (() => undefined);
-  return ({ instanceId, zoneId, userData, fetch, identity }) => {
+  return ({ instanceId, zoneId, userData, fetch, identity, disk, diskChanged }) => {
     let json: unknown;
     try {
       json = JSON.parse(userData);
@@ -50,8 +62,18 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
       log(msg, { instanceId, zoneId, ...fields });
 
     const driver = new DiskBackedDriver({ bootstrapMs: opts.bootstrapMs });
-    // The host key lives on the instance's disk: it survives a power cut (unlike the staking keys).
-    const keyStore = memoryHostKeyStore();
+    // The host key lives on the instance's disk: it survives a power cut and a simulator restart
+    // (unlike the staking keys), so a rebooted agent signs its register with the key it bound.
+    const saved = agentDiskSchema.safeParse(disk);
+    if (disk != null && !saved.success) log('host disk unreadable, booting blank', { instanceId });
+    const memory = memoryHostKeyStore(saved.success ? saved.data.hostKeys : null);
+    const keyStore: HostKeyStore = {
+      load: () => memory.load(),
+      save: async (keys) => {
+        await memory.save(keys);
+        diskChanged?.();
+      },
+    };
     const onError = (err: unknown): void =>
       log('agent failed', { instanceId, zoneId, error: String(err) });
     let agent: Agent | null = null;
@@ -94,6 +116,7 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
         restarted.then(() => boot(ctx.fetch), onError);
       },
       handle: (method, path, body) => driver.handle(method, path, body),
+      disk: (): AgentDisk => ({ hostKeys: memory.keys }),
       report: async () => {
         const r = await driver.report();
         return { nodeId: r.nodeId, running: r.running, bootstrapped: r.bootstrapped };

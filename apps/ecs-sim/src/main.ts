@@ -3,6 +3,8 @@ import { startEcsSim } from './sim';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  // `npm run sim -- --reset`: start from an empty region (the saved one is deleted).
+  const reset = process.argv.slice(2).includes('--reset');
   const quiet =
     config.logLevel === 'silent' || config.logLevel === 'error' || config.logLevel === 'fatal';
   const sim = await startEcsSim({
@@ -16,6 +18,8 @@ async function main(): Promise<void> {
     bootstrapMs: config.sim.bootstrapSeconds * 1000,
     agentStopBudgetMs: config.agent.stopBudgetSeconds * 1000,
     rateLimits: config.sim.rateLimits,
+    dataDir: config.dataDir,
+    reset,
     log: (msg, fields) => {
       if (quiet) return;
       process.stdout.write(

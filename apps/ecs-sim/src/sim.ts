@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import { ACTIONS, type Query } from './actions';
 import { FaultRegistry } from './faults';
 import { createHostFetch } from './host-fetch';
+import { SimStore } from './persistence';
 import { ActionRateLimiter, DEFAULT_RATE_LIMITS, type RateLimit } from './rate-limit';
 import { verifyRequest } from './signature';
 import { SimApiError } from './sim-error';
@@ -39,6 +40,13 @@ export interface EcsSimOptions {
   hostFetch?: typeof fetch;
   /** For deterministic fault probabilities in tests. */
   random?: () => number;
+  /**
+   * Keeps the region (instances, statuses, disks, the identity signer) in `<dataDir>/ecs-sim-state.json`
+   * and loads it at start, so a restart finds the instances it left. Memory only when absent.
+   */
+  dataDir?: string;
+  /** Start from an empty region, deleting the saved one. */
+  reset?: boolean;
 }
 
 export interface EcsSim {
@@ -46,6 +54,8 @@ export interface EcsSim {
   port: number;
   state: SimState;
   faults: FaultRegistry;
+  /** The saved region, when started with a dataDir. */
+  store: SimStore | null;
   close(): Promise<void>;
 }
 
@@ -128,7 +138,23 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     hostFactory,
     log,
     fetch: opts.hostFetch ?? createHostFetch(),
+    onChange: () => store?.changed(),
   });
+  let store: SimStore | null = null;
+  if (opts.dataDir) {
+    store = new SimStore(state, opts.dataDir, { log });
+    const loaded = store.load(opts.reset);
+    if (loaded.loaded) {
+      log('region loaded', { file: store.path, instances: loaded.instances });
+    } else {
+      log('starting with an empty region', {
+        file: store.path,
+        reason: loaded.reason,
+        ...(loaded.detail ? { detail: loaded.detail } : {}),
+      });
+    }
+    store.changed();
+  }
   const faults = new FaultRegistry(state, opts.random);
   const limiter = opts.rateLimits
     ? new ActionRateLimiter(opts.rateLimits === true ? DEFAULT_RATE_LIMITS : opts.rateLimits)
@@ -421,13 +447,20 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     port,
     state,
     faults,
+    store,
     close(): Promise<void> {
-      closed ??= new Promise<void>((resolve) => {
+      closed ??= (async () => {
         clearInterval(ticker);
+        // Saved before the hosts stop: their disks are read from them.
+        await store
+          ?.close()
+          .catch((err: unknown) => log('saving the region failed', { error: String(err) }));
         state.stopAllHosts();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
       return closed;
     },
   };

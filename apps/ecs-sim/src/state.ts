@@ -44,6 +44,8 @@ export interface SimHost {
    */
   powerOff?(): void;
   powerOn?(ctx: SimHostContext): void;
+  /** What the host keeps on the instance's disk (JSON), saved with the region and handed back at boot. */
+  disk?(): unknown;
 }
 
 export interface SimHostContext {
@@ -58,6 +60,10 @@ export interface SimHostContext {
    * the document and its PKCS#7 signature for an audience, by the simulator's certificate.
    */
   identity?: (audience: string) => { document: string; pkcs7: string };
+  /** The instance's disk as the last host left it (SimHost.disk), e.g. after a simulator restart. */
+  disk?: unknown;
+  /** Tell the simulator the disk changed, so that it saves the region soon. */
+  diskChanged?: () => void;
 }
 
 /** Returns null when the instance runs nothing the simulator should host (e.g. foreign UserData). */
@@ -95,6 +101,8 @@ export interface SimInstance {
   host: SimHost | null;
   /** A host whose power was cut; it resumes when the instance runs again. */
   dormantHost: SimHost | null;
+  /** The disk of a host that is gone (restart, or a host without powerOff): the next one boots from it. */
+  disk: unknown;
   /** Set by faults; while set, the instance has no power / is failed. */
   powerLost: boolean;
   failed: boolean;
@@ -154,7 +162,30 @@ export interface SimStateOptions {
   stopLag?: (inst: SimInstance) => number | null;
   /** How hosts reach the control plane (default: the global fetch). */
   fetch?: typeof fetch;
+  /** Called after every change worth saving (instances, statuses, disks): see persistence.ts. */
+  onChange?: () => void;
 }
+
+/** What survives a simulator restart (see persistence.ts for the file and its schema). */
+export interface SimSnapshot {
+  version: 1;
+  region: string;
+  zones: string[];
+  savedAt: number;
+  seq: number;
+  ipCounter: number;
+  identitySigner: IdentitySigner | null;
+  tokens: [string, { fingerprint: string; instanceIds: string[] }][];
+  instances: SavedInstance[];
+}
+
+export type SavedInstance = Omit<
+  SimInstance,
+  'tags' | 'host' | 'dormantHost' | 'plan' | 'gen' | 'powerLost' | 'failed'
+> & { tags: [string, string][] };
+
+/** ClientTokens kept across a restart (the newest); ECS forgets them after a while too. */
+const SAVED_TOKENS = 10_000;
 
 interface Timer {
   at: number;
@@ -197,6 +228,7 @@ export class SimState {
   stopLag: (inst: SimInstance) => number | null;
   /** Deleted instances whose hosts still run, by instance id. */
   readonly lingering = new Map<string, LingeringHost>();
+  onChange: () => void;
 
   constructor(opts: SimStateOptions = {}) {
     this.region = opts.region ?? SIM_REGION;
@@ -218,13 +250,17 @@ export class SimState {
     this.lateStatus = opts.lateStatus ?? (() => null);
     this.stopLag = opts.stopLag ?? (() => null);
     this.baseFetch = opts.fetch ?? fetch;
+    this.onChange = opts.onChange ?? (() => undefined);
   }
 
   private signer: IdentitySigner | null = null;
 
   /** The certificate that signs instance identity documents (made at first use: RSA keygen). */
   get identitySigner(): IdentitySigner {
-    this.signer ??= generateIdentitySigner({ commonName: 'snowline-ecs-sim instance identity' });
+    if (!this.signer) {
+      this.signer = generateIdentitySigner({ commonName: 'snowline-ecs-sim instance identity' });
+      this.onChange();
+    }
     return this.signer;
   }
 
@@ -281,6 +317,7 @@ export class SimState {
     }
     if (clientToken) this.tokens.set(clientToken, { fingerprint, instanceIds: ids });
     this.log('instances created', { zoneId, instanceIds: ids });
+    this.onChange();
     return ids;
   }
 
@@ -375,6 +412,7 @@ export class SimState {
       userData: spec.userData,
       host: null,
       dormantHost: null,
+      disk: null,
       powerLost: false,
       failed: false,
       events: [],
@@ -428,6 +466,7 @@ export class SimState {
     const next = inst.plan.shift();
     // Counted from when this step was due, so a late tick does not stretch the lifecycle.
     if (next) this.schedule(inst, next.to, next.inMs, at, next.wallMs);
+    this.onChange();
   }
 
   /** Applies every status change that is due. The server calls it from one interval timer. */
@@ -464,6 +503,8 @@ export class SimState {
       userData: inst.userData,
       fetch: this.hostFetch(inst.zoneId),
       identity: (audience) => this.signIdentity(inst, audience),
+      disk: inst.disk,
+      diskChanged: () => this.onChange(),
     };
     const dormant = inst.dormantHost;
     if (dormant) {
@@ -506,6 +547,7 @@ export class SimState {
     const host = inst.host;
     inst.host = null;
     if (!host) return;
+    if (host.disk) inst.disk = host.disk();
     if (!host.powerOff) {
       safeStop(host);
       return;
@@ -618,6 +660,7 @@ export class SimState {
       this.instances.delete(inst.instanceId);
     }
     if (targets.length) this.log('instances deleted', { instanceIds });
+    this.onChange();
   }
 
   stop(instanceId: string): { previous: SimStatus; current: SimStatus } {
@@ -729,6 +772,7 @@ export class SimState {
     inst.failed = true;
     this.detachHost(inst);
     this.addEvent(inst, 'SystemFailure.Reboot', 'Scheduled', 'Underlying hardware failure');
+    this.onChange();
   }
 
   /** The failed hardware is repaired: the instance reboots onto healthy hardware. */
@@ -740,6 +784,27 @@ export class SimState {
     if (inst.status === 'Running') {
       this.transition(inst, 'Starting', [{ to: 'Running', inMs: this.opts.startingMs }]);
     }
+    this.onChange();
+  }
+
+  /**
+   * The region loses instances (instances-vanish fault): they are gone from every API at once, with
+   * their hosts and disks, as if deleted behind the control plane's back. Returns their ids.
+   */
+  vanish(pred: (inst: SimInstance) => boolean): string[] {
+    const gone: string[] = [];
+    for (const inst of [...this.instances.values()]) {
+      if (!pred(inst)) continue;
+      inst.gen++;
+      this.destroyHosts(inst);
+      this.instances.delete(inst.instanceId);
+      gone.push(inst.instanceId);
+    }
+    if (gone.length) {
+      this.log('instances vanished', { instanceIds: gone });
+      this.onChange();
+    }
+    return gone;
   }
 
   /** Stops every host (used on close). */
@@ -754,6 +819,83 @@ export class SimState {
       this.lingering.delete(l.instanceId);
       safeStop(l.host);
     }
+  }
+
+  // ---- restart ------------------------------------------------------------------------------------
+
+  /** The region as a restart should find it: instances, statuses, tags, disks, the identity signer. */
+  snapshot(): SimSnapshot {
+    const instances: SavedInstance[] = [];
+    for (const inst of this.instances.values()) {
+      const live = inst.host ?? inst.dormantHost;
+      const {
+        tags,
+        host: _host,
+        dormantHost: _dormant,
+        plan: _plan,
+        gen: _gen,
+        powerLost: _powerLost,
+        failed: _failed,
+        ...rest
+      } = inst;
+      instances.push({
+        ...rest,
+        tags: [...tags],
+        events: inst.events.map((e) => ({ ...e })),
+        disk: live?.disk ? live.disk() : inst.disk,
+      });
+    }
+    return {
+      version: 1,
+      region: this.region,
+      zones: [...this.zones],
+      savedAt: this.now(),
+      seq: this.seq,
+      ipCounter: this.ipCounter,
+      identitySigner: this.signer,
+      tokens: [...this.tokens].slice(-SAVED_TOKENS),
+      instances,
+    };
+  }
+
+  /**
+   * Loads a snapshot into an empty region. Running instances boot their hosts again from their disks,
+   * as after a host reboot; one caught mid-change finishes it. Faults do not survive a restart, so
+   * instances a fault held down (power loss, hardware failure) come back as when the fault ends.
+   */
+  restore(snap: SimSnapshot): void {
+    if (this.instances.size) throw new Error('restore needs an empty region');
+    this.seq = snap.seq;
+    this.ipCounter = snap.ipCounter;
+    this.signer = snap.identitySigner;
+    for (const [token, entry] of snap.tokens) this.tokens.set(token, entry);
+    const rebooting: SimInstance[] = [];
+    for (const saved of [...snap.instances].sort((a, b) => a.seq - b.seq)) {
+      const inst: SimInstance = {
+        ...saved,
+        tags: new Map(saved.tags),
+        host: null,
+        dormantHost: null,
+        powerLost: false,
+        failed: false,
+        gen: 0,
+        plan: [],
+      };
+      this.instances.set(inst.instanceId, inst);
+      const held = inst.events.some(
+        (e) => e.cycleStatus === 'Scheduled' || e.cycleStatus === 'Executing',
+      );
+      if (held) this.closeEvents(inst);
+      if (inst.status === 'Running' && !held) this.attachHost(inst);
+      else if (inst.status === 'Stopping') this.transition(inst, 'Stopped');
+      else if (inst.status !== 'Stopped' || held) rebooting.push(inst);
+    }
+    for (const inst of rebooting)
+      this.transition(inst, 'Starting', [{ to: 'Running', inMs: this.opts.startingMs }]);
+    this.log('region restored', {
+      instances: this.instances.size,
+      savedAt: new Date(snap.savedAt).toISOString(),
+    });
   }
 
   newRequestId(): string {
