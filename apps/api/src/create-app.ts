@@ -1,4 +1,4 @@
-import { Logger, ValidationPipe, type INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -12,6 +12,7 @@ import { jsonBody } from './common/json-body';
 import { PrototypeStableExpressAdapter } from './common/express-adapter';
 import { completeDocument } from './common/openapi';
 import { requestId } from './common/request-id';
+import { SuggestingValidationPipe } from './common/suggesting-validation.pipe';
 import { MetricsService } from './metrics/metrics.service';
 
 /** Builds the API application (used by main.ts and by the tests). */
@@ -37,7 +38,7 @@ export async function createApp(
   app.set('etag', false);
   app.enableShutdownHooks();
   app.useGlobalPipes(
-    new ValidationPipe({
+    new SuggestingValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
