@@ -15,6 +15,18 @@ export function jsonBody(limitKb: number) {
     },
   });
   return (req: Request, res: Response, next: NextFunction): void => {
+    // A body the parser would skip (no JSON media type) must not reach validation as `{}`: that
+    // answered "network must be one of …" for a network that was sent.
+    if (hasBody(req) && !req.is(['application/json', 'application/*+json'])) {
+      const sent = req.headers['content-type'];
+      return next(
+        new Problem(
+          415,
+          'Unsupported Media Type',
+          `The request body must be JSON: send it with \`Content-Type: application/json\` (${sent ? `got \`${sent.slice(0, 100)}\`` : 'no Content-Type was sent'}).`,
+        ),
+      );
+    }
     parse(req, res, (err?: unknown) => {
       if (!err) return next();
       const e = err as { status?: number; type?: string; message?: string };
@@ -40,4 +52,10 @@ export function jsonBody(limitKb: number) {
       );
     });
   };
+}
+
+/** Whether the request carries body bytes (a declared length above 0, or a chunked body). */
+function hasBody(req: Request): boolean {
+  const len = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
 }
