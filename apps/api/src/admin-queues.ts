@@ -56,7 +56,7 @@ export function mountAdminQueues(app: INestApplication): void {
     repos.apiKeys
       .findActiveBySecret(secret)
       .then(async (key) => {
-        if (!key) return deny(res, 401, 'The API key is unknown or revoked.');
+        if (!key) return deny(res, 401, 'API key not recognised: it is unknown or revoked.');
         const project = await repos.projects.findById(key.projectId);
         if (!key.scopes.includes('admin') || !project?.isDefault)
           return deny(res, 403, 'Bull Board needs an admin key of the operator (default) project.');

@@ -20,13 +20,25 @@ export class ApiKeyGuard implements CanActivate {
     const req = ctx
       .switchToHttp()
       .getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
-    const header = req.headers['authorization'] ?? '';
-    const match = /^Bearer\s+(\S{16,512})$/i.exec(header);
-    if (!match?.[1]) {
+    const header = req.headers['authorization'];
+    if (!header?.trim())
       throw new Problem(401, 'Unauthorized', 'Send an API key as `Authorization: Bearer <key>`.');
-    }
-    const key = await this.lookup(match[1]);
-    if (!key) throw new Problem(401, 'Unauthorized', 'The API key is unknown or revoked.');
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header.trim());
+    if (!bearer?.[1])
+      throw new Problem(
+        401,
+        'Unauthorized',
+        'The Authorization header must be `Bearer <key>` (one word after `Bearer`).',
+      );
+    // A key of the wrong length is no key of ours: the same answer as an unknown one, no lookup.
+    const secret = bearer[1];
+    const key = secret.length >= 16 && secret.length <= 512 ? await this.lookup(secret) : null;
+    if (!key)
+      throw new Problem(
+        401,
+        'Unauthorized',
+        'API key not recognised: it is unknown or revoked; check the key you sent (`snowline login`).',
+      );
     req.principal = { projectId: key.projectId, keyId: key.keyId, scopes: key.scopes };
     const needed = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets);
     if (needed && !hasScope(key.scopes, needed)) {
