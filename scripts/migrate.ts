@@ -5,7 +5,8 @@ import { createDataSource, ensureDatabase, runMigrations } from '@snowline/persi
 async function main() {
   const direction = process.argv[2] === 'down' ? 'down' : 'up';
   const config = loadConfigOrExit();
-  await ensureDatabase(config.databaseUrl);
+  if (await ensureDatabase(config.databaseUrl))
+    process.stdout.write(`created database ${new URL(config.databaseUrl).pathname.slice(1)}\n`);
   const ds = createDataSource(config.databaseUrl);
   await ds.initialize();
   try {

@@ -20,8 +20,8 @@ export function createDataSource(url: string, opts: { poolSize?: number } = {}):
   });
 }
 
-/** Creates the database named in the URL when it does not exist yet. */
-export async function ensureDatabase(url: string): Promise<void> {
+/** Creates the database named in the URL when it does not exist yet; true when this call made it. */
+export async function ensureDatabase(url: string): Promise<boolean> {
   const u = new URL(url);
   const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (!name) throw new Error('DATABASE_URL names no database');
@@ -31,13 +31,14 @@ export async function ensureDatabase(url: string): Promise<void> {
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) {
-      await client
-        .query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`)
-        .catch((err: { code?: string }) => {
-          if (err.code !== '42P04') throw err; // created concurrently by another process
-        });
-    }
+    if (rowCount) return false;
+    return await client
+      .query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`)
+      .then(() => true)
+      .catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err; // created concurrently by another process
+        return false;
+      });
   } finally {
     await client.end();
   }
@@ -72,14 +73,25 @@ export async function runMigrations(ds: DataSource): Promise<string[]> {
   }
 }
 
-/** Ensure the database exists, connect, migrate. The one entry point every process uses. */
+/**
+ * Ensure the database exists, connect, migrate. The one entry point every process uses; `log`
+ * gets one line for a database it created and one for the migrations it applied (or none pending).
+ */
 export async function openDatabase(
   url: string,
-  opts: { poolSize?: number } = {},
+  opts: { poolSize?: number; log?: (line: string) => void } = {},
 ): Promise<DataSource> {
-  await ensureDatabase(url);
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  if (await ensureDatabase(url)) opts.log?.(`Created database ${name}`);
   const ds = createDataSource(url, opts);
   await ds.initialize();
-  await runMigrations(ds);
+  const applied = await runMigrations(ds);
+  // One line however many: a fresh database names its first and last migration, not all of them.
+  const names = applied.length > 2 ? `${applied[0]} … ${applied.at(-1)}` : applied.join(', ');
+  opts.log?.(
+    applied.length
+      ? `Database ${name}: applied ${applied.length} migration${applied.length === 1 ? '' : 's'} (${names})`
+      : `Database ${name}: schema up to date (no pending migrations)`,
+  );
   return ds;
 }

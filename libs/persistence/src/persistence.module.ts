@@ -1,4 +1,11 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { openDatabase } from './data-source';
@@ -17,7 +24,10 @@ export class PersistenceModule implements OnApplicationShutdown {
         {
           provide: DataSource,
           inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) => openDatabase(config.databaseUrl, opts),
+          useFactory: (config: AppConfig) => {
+            const log = new Logger('database');
+            return openDatabase(config.databaseUrl, { ...opts, log: (line) => log.log(line) });
+          },
         },
         {
           provide: Repositories,
