@@ -65,7 +65,9 @@ const SAFE_AFTER = `(tx_id, id) > ($1::xid8, $2::bigint)
           AND tx_id < pg_snapshot_xmin(pg_current_snapshot())`;
 
 /**
- * Reads events in commit order. Only events whose transaction finished before every transaction still
+ * Reads events in commit order. ORDER BY names `events.` columns: the bare `id`/`tx_id` would be the
+ * `::text` output columns, which sort "100" before "99" (issue 21: an SSE event sent twice, a webhook
+ * cursor stepping over ids). Only events whose transaction finished before every transaction still
  * running began (tx_id < snapshot xmin) are passed, so a cursor never jumps over a late commit.
  */
 export class EventFeedRepository {
@@ -95,7 +97,7 @@ export class EventFeedRepository {
       `SELECT id::text, tx_id::text, project_id, validator_id, host_id, zone, type, message, data, created_at
          FROM events
         WHERE ${SAFE_AFTER}${where}
-        ORDER BY tx_id, id
+        ORDER BY events.tx_id, events.id
         LIMIT $3`,
       params,
     );
@@ -125,7 +127,7 @@ export class EventFeedRepository {
     const rows: { tx_id: string; id: string }[] = await this.ds.query(
       `SELECT tx_id::text, id::text FROM events
         WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY tx_id DESC, id DESC LIMIT 1`,
+        ORDER BY events.tx_id DESC, events.id DESC LIMIT 1`,
     );
     return rows[0] ? { txId: rows[0].tx_id, id: rows[0].id } : FEED_START;
   }
@@ -152,7 +154,7 @@ export class EventFeedRepository {
       // Only positions: the events' content goes from table to table inside Postgres.
       const events: { txId: string; id: string }[] = await tx.query(
         `SELECT tx_id::text AS "txId", id::text AS id FROM events
-          WHERE ${SAFE_AFTER} ORDER BY tx_id, id LIMIT $3`,
+          WHERE ${SAFE_AFTER} ORDER BY events.tx_id, events.id LIMIT $3`,
         [cur[0].tx_id, cur[0].event_id, limit],
       );
       const last = events[events.length - 1];
