@@ -19,7 +19,7 @@ export interface FeedSubscriber {
 const BATCH = 1000;
 
 /** Whether feed position `a` comes after `b` (commit order: transaction, then event id). */
-function isAfter(a: FeedPosition, b: FeedPosition): boolean {
+export function isAfter(a: FeedPosition, b: FeedPosition): boolean {
   const ta = BigInt(a.txId);
   const tb = BigInt(b.txId);
   return ta > tb || (ta === tb && BigInt(a.id) > BigInt(b.id));

@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { Repositories, type FeedEvent, type FeedPosition } from '@snowline/persistence';
 import type { Principal } from '../auth/principal';
 import { badRequest, Problem } from '../common/problem';
-import { EventFeedService, type FeedSubscriber } from './event-feed.service';
+import { EventFeedService, isAfter, type FeedSubscriber } from './event-feed.service';
 import { eventView } from './event.view';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -115,8 +115,14 @@ export class EventsService {
     let closed = false;
     let live = false;
     const pending: FeedEvent[] = [];
+    // The last position this stream holds. A resume point can be ahead of the feed's head (the client
+    // listed GET /v1/events, fresh from the table, up to one poll before the feed passed those rows), so
+    // the feed's next batches repeat what the client has: only positions after it are sent.
+    let sent: FeedPosition | null = from;
     const send = (events: FeedEvent[]) => {
       for (const e of events) {
+        if (sent && !isAfter(e, sent)) continue;
+        sent = { txId: e.txId, id: e.id };
         res.write(`id: ${e.id}\ndata: ${JSON.stringify(eventView(e))}\n\n`);
       }
       if (res.writableLength > MAX_BUFFERED_BYTES) close(); // too slow: it can resume with Last-Event-ID
