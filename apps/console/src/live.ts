@@ -37,6 +37,7 @@ class LiveFeed {
   start(key: string): void {
     this.stop();
     this.events = [];
+    this.ids.clear();
     this.lastId = null;
     const ctl = new AbortController();
     this.abort = ctl;
@@ -61,11 +62,19 @@ class LiveFeed {
     for (const l of this.listeners) l();
   }
 
-  private push(e: SnowEvent, notify: boolean) {
+  /** Ids of the events held: a repeated id (a resent frame, a reconnect) is dropped, never shown twice. */
+  private readonly ids = new Set<string>();
+
+  /** Adds an event; false when its id was already held. */
+  private push(e: SnowEvent, notify: boolean): boolean {
+    if (this.ids.has(e.id)) return false;
+    this.ids.add(e.id);
     this.lastId = e.id;
     this.events.push(e);
-    if (this.events.length > KEEP) this.events.splice(0, this.events.length - KEEP);
+    if (this.events.length > KEEP)
+      for (const old of this.events.splice(0, this.events.length - KEEP)) this.ids.delete(old.id);
     if (notify) for (const h of this.handlers) h(e);
+    return true;
   }
 
   private async run(key: string, signal: AbortSignal): Promise<void> {
@@ -131,8 +140,7 @@ class LiveFeed {
     }
     if (!data) return;
     try {
-      this.push(JSON.parse(data) as SnowEvent, true);
-      this.bump();
+      if (this.push(JSON.parse(data) as SnowEvent, true)) this.bump();
     } catch {
       // A frame we cannot read is skipped; the next one carries its own id.
     }
@@ -140,6 +148,12 @@ class LiveFeed {
 }
 
 export const live = new LiveFeed();
+
+/** The events with each id once (the first copy kept), for lists keyed by event id. */
+export function uniqueById(events: SnowEvent[]): SnowEvent[] {
+  const seen = new Set<string>();
+  return events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
+}
 
 export function useLive(): LiveFeed {
   useSyncExternalStore(live.subscribe, live.snapshot);
