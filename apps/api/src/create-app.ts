@@ -45,7 +45,11 @@ export async function createApp(
       stopAtFirstError: false,
     }),
   );
-  SwaggerModule.setup('docs', app, () => openApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  // Assets come from swagger-ui-dist here; validatorUrl null stops the UI calling validator.swagger.io.
+  SwaggerModule.setup('docs', app, () => openApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { validatorUrl: null },
+  });
   return app;
 }
 
