@@ -45,6 +45,8 @@ export interface Validator {
   updatedAt: string;
   activeAt: string | null;
   retiredAt: string | null;
+  /** When its current host's agent last reported; absent from API versions that do not say. */
+  lastReportAt?: string | null;
 }
 
 export type ZoneStatus = 'healthy' | 'impaired' | 'dark' | 'unknown';

@@ -96,7 +96,8 @@ export function ValidatorDetail({ id }: { id: string }) {
   useEffect(() => {
     setLiveEvents([]);
     return live.onEvent((e) => {
-      if (e.validatorId === id) setLiveEvents((xs) => [...xs, e]);
+      if (e.validatorId === id)
+        setLiveEvents((xs) => (xs.some((x) => x.id === e.id) ? xs : [...xs, e]));
     });
   }, [id]);
 
@@ -127,6 +128,12 @@ export function ValidatorDetail({ id }: { id: string }) {
   const seen = new Set((timeline.data ?? []).map((e) => e.id));
   const events = [...(timeline.data ?? []), ...liveEvents.filter((e) => !seen.has(e.id))].reverse();
   const canRetire = d.state !== 'retired' && d.state !== 'retiring';
+  const retired = d.state === 'retired';
+  const currentHost = hosts.data?.items.find((h) => h.id === hosts.data?.currentHostId);
+  // The agent's last report: the lease and node checks are observed at it.
+  const lastReportAt = hosts.data
+    ? (hosts.data.health?.checks.find((c) => c.name === 'lease')?.observedAt ?? null)
+    : undefined;
 
   return (
     <section>
@@ -159,14 +166,18 @@ export function ValidatorDetail({ id }: { id: string }) {
             <div>
               <dt>Zone</dt>
               <dd className="zone-value">
-                {d.zone ?? <span className="muted-text">not placed</span>}
+                {retired ? (
+                  <span className="muted-text">none — retired (host history below)</span>
+                ) : (
+                  (d.zone ?? <span className="muted-text">not placed</span>)
+                )}
               </dd>
             </div>
             <div>
               <dt>Instance</dt>
               <dd>
-                {d.instanceId ? (
-                  <code>{d.instanceId}</code>
+                {d.instanceId && !retired ? (
+                  <code className="instance-id">{d.instanceId}</code>
                 ) : (
                   <span className="muted-text">none</span>
                 )}
@@ -189,12 +200,14 @@ export function ValidatorDetail({ id }: { id: string }) {
               <dd>{d.generation}</dd>
             </div>
             <div>
-              <dt>Health (last report)</dt>
+              <dt>Health</dt>
               <dd>
                 <HealthCell
                   v={d}
-                  events={[...feed.events, ...events.slice().reverse()]}
+                  events={[...events.slice().reverse(), ...feed.events]}
                   now={now}
+                  verdict={currentHost?.lastVerdict}
+                  lastReportAt={lastReportAt}
                 />
               </dd>
             </div>

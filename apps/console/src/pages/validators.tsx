@@ -42,14 +42,55 @@ export function lastHealth(
   return null;
 }
 
-export function HealthCell({ v, events, now }: { v: Validator; events: SnowEvent[]; now: number }) {
-  const h = lastHealth(v.id, events);
-  if (!h) return <Unknown>— no report seen</Unknown>;
+/**
+ * A verdict and the last report are two observations with two ages: the verdict's age is when the
+ * sweeper last changed it, the report's is when the agent last spoke. A retired validator runs
+ * nowhere and has neither.
+ */
+export function HealthCell({
+  v,
+  events,
+  now,
+  verdict,
+  lastReportAt,
+}: {
+  v: Validator;
+  events: SnowEvent[];
+  now: number;
+  /** The current host's recorded verdict, when known (the detail page has it); else the timeline's. */
+  verdict?: { state: string; since: string | null } | null;
+  lastReportAt?: string | null;
+}) {
+  if (v.state === 'retired') return <span className="muted-text">none — retired</span>;
+  const fromEvents = lastHealth(v.id, events);
+  const h = verdict ? { verdict: verdict.state, at: verdict.since } : fromEvents;
+  const report = lastReportAt ?? v.lastReportAt ?? null;
   return (
-    <>
-      <Badge value={h.verdict} />{' '}
-      <span className="muted-text">{fmtAge(secondsSince(h.at, now))} ago</span>
-    </>
+    <span className="health" data-verdict={h?.verdict ?? 'unknown'}>
+      <span className="block">
+        {h ? (
+          <>
+            <Badge value={h.verdict} />{' '}
+            {h.at ? (
+              <span className="muted-text">
+                verdict since <Ago iso={h.at} now={now} />
+              </span>
+            ) : null}
+          </>
+        ) : (
+          <Unknown>verdict</Unknown>
+        )}
+      </span>
+      <span className="block muted-text" data-last-report={report ?? ''}>
+        {report ? (
+          <>
+            last report <Ago iso={report} now={now} />
+          </>
+        ) : v.lastReportAt === undefined && lastReportAt === undefined ? null : (
+          <>no report yet</>
+        )}
+      </span>
+    </span>
   );
 }
 
@@ -180,15 +221,7 @@ export function Validators() {
               {list.data.truncated ? ' (first 2,000 only)' : ''}
             </caption>
             <HeaderRow
-              columns={[
-                'Name',
-                'State',
-                'Zone',
-                'NodeID',
-                'Health (last report)',
-                'Uptime',
-                'Created',
-              ]}
+              columns={['Name', 'State', 'Zone', 'NodeID', 'Health', 'Uptime', 'Created']}
             />
             <tbody role="rowgroup">
               {rows.map((v) => (
@@ -202,7 +235,11 @@ export function Validators() {
                     {v.protected ? <span className="tag">protected</span> : null}
                   </td>
                   <td role="cell" data-label="Zone" className="zone-cell">
-                    {v.zone ?? <span className="muted-text">not placed</span>}
+                    {v.state === 'retired' ? (
+                      <span className="muted-text">none — retired</span>
+                    ) : (
+                      (v.zone ?? <span className="muted-text">not placed</span>)
+                    )}
                   </td>
                   <td role="cell" data-label="NodeID" className="nodeid">
                     {v.nodeId ? (
