@@ -1,5 +1,6 @@
+import { Fragment } from 'react';
 import { allPages, api, VALIDATOR_STATES, type SnowEvent, type Validator, type Zone } from '../api';
-import { useLive, useNow, useResource } from '../live';
+import { uniqueById, useLive, useNow, useResource } from '../live';
 import { Link, usePageTitle } from '../router';
 import { Ago, Badge, Empty, ErrorBox, fmtAge, Loading, Num, Unknown } from '../ui';
 
@@ -99,6 +100,16 @@ export function ZoneCard({ zone, fetchedAt, now }: { zone: Zone; fetchedAt: numb
   );
 }
 
+/** An event type that may wrap only after its `.` and `_` (validator.identity_<wbr>generated). */
+function breakable(type: string) {
+  return type.split(/(?<=[._])/).map((part, i) => (
+    <Fragment key={i}>
+      {i ? <wbr /> : null}
+      {part}
+    </Fragment>
+  ));
+}
+
 export function EventList({
   events,
   now,
@@ -113,15 +124,20 @@ export function EventList({
     return <Empty title="No events yet">Events appear here as they happen.</Empty>;
   return (
     <ol className="events">
-      {events.map((e) => (
-        <li key={e.id} data-type={e.type}>
-          <span className="event-type">{e.type}</span>
+      {uniqueById(events).map((e) => (
+        <li key={e.id} data-type={e.type} data-event-id={e.id}>
+          <span className="event-type">{breakable(e.type)}</span>
           <span className="event-message">
+            {e.message}
             {e.validatorId && linkValidators ? (
-              <Link to={`/validators/${e.validatorId}`}>{e.message}</Link>
-            ) : (
-              e.message
-            )}
+              <Link
+                className="event-link"
+                to={`/validators/${e.validatorId}`}
+                aria-label={`Open the validator of: ${e.message}`}
+              >
+                validator
+              </Link>
+            ) : null}
           </span>
           <span className="event-age">
             <Ago iso={e.createdAt} now={now} />
