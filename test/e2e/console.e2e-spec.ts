@@ -54,6 +54,42 @@ describe('Web console', () => {
     });
     a11y[name] = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   };
+  /** An event list as shown: id, timestamp and the age text of each row, top to bottom. */
+  const rows = async (list: string) => {
+    const out: { id: string; at: string; age: number }[] = [];
+    for (const li of await page.locator(`${list} li[data-event-id]`).all()) {
+      const time = li.locator('time');
+      const text = (await time.textContent()) ?? '';
+      const [, h = '0', m = '0', sec = '0'] =
+        /^(?:(\d+) h ?)?(?:(\d+) min ?)?(?:(\d+) s)? ago$/.exec(text.trim()) ?? [];
+      out.push({
+        id: (await li.getAttribute('data-event-id'))!,
+        at: (await time.getAttribute('datetime'))!,
+        age: Number(h) * 3600 + Number(m) * 60 + Number(sec),
+      });
+    }
+    return out;
+  };
+  /** Each event once, newest first, and every age later than it was `earlier` (issue 21 point 2). */
+  const expectTimeline = async (list: string, earlier?: Awaited<ReturnType<typeof rows>>) => {
+    const now = await rows(list);
+    const ids = now.map((r) => r.id);
+    expect({ list, duplicates: ids.filter((id, i) => ids.indexOf(id) !== i) }).toEqual({
+      list,
+      duplicates: [],
+    });
+    // Commit order, newest first; createdAt is the writer's start, so allow a second between writers.
+    const late = now.filter(
+      (r, i) => i > 0 && Date.parse(r.at) > Date.parse(now[i - 1]!.at) + 1000,
+    );
+    expect({ list, outOfOrder: late }).toEqual({ list, outOfOrder: [] });
+    for (const r of earlier ?? []) {
+      const later = now.find((x) => x.id === r.id);
+      if (later)
+        expect({ id: r.id, ticked: later.age > r.age }).toEqual({ id: r.id, ticked: true });
+    }
+    return now;
+  };
   const nav = (label: string) => page.getByRole('navigation').getByRole('link', { name: label });
 
   beforeAll(async () => {
@@ -206,6 +242,12 @@ describe('Web console', () => {
       .locator('.badge[data-value="impaired"], .badge[data-value="dark"]')
       .waitFor({ timeout: 60_000 });
     await card.getByRole('link', { name: 'open incident' }).waitFor({ timeout: 30_000 });
+    // Through the failover the recent events stay each once, in order, with ages ticking.
+    let seen = await expectTimeline('ol.events');
+    for (let i = 0; i < 3; i++) {
+      await page.waitForTimeout(2500);
+      seen = await expectTimeline('ol.events', seen);
+    }
     await shot('06-overview-zone-down');
     // A smaller picture of the same moment for the README (docs/console-overview.png).
     await page.setViewportSize({ width: 1024, height: 620 });
@@ -237,6 +279,14 @@ describe('Web console', () => {
     const zone = (await page.locator('.zone-value').textContent())!.trim();
     expect(zone).not.toBe(firstZone);
     await page.getByText('failover.completed').first().waitFor({ timeout: 30_000 });
+    const timeline = 'section[aria-labelledby="timeline-h"] ol.events';
+    const first = await expectTimeline(timeline);
+    await page.waitForTimeout(2500);
+    await expectTimeline(timeline, first);
+    // A verdict and the last report, each with its own age; the report is seconds old.
+    const health = page.locator('.facts .health');
+    await health.locator('[data-last-report]:not([data-last-report=""])').waitFor();
+    expect(await health.textContent()).toMatch(/last report \d+ s ago/);
     const history = page.getByRole('table', { name: /hosts this validator has run on/ });
     const replaced = history.locator('tr[data-tenure="replaced"]');
     await replaced.waitFor({ timeout: 30_000 });
