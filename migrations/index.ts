@@ -11,6 +11,7 @@ import { MoveWatchdog1795700000600 } from './1795700000600-MoveWatchdog';
 import { StopConfirmed1795700000700 } from './1795700000700-StopConfirmed';
 import { HostCredentials1795700001000 } from './1795700001000-HostCredentials';
 import { SealedIdempotencyResponses1795700000900 } from './1795700000900-SealedIdempotencyResponses';
+import { LaunchBatches1795700001500 } from './1795700001500-LaunchBatches';
 import { ReimportIdentity1795700001200 } from './1795700001200-ReimportIdentity';
 import { InstanceTypeCatalog1795700001100 } from './1795700001100-InstanceTypeCatalog';
 
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   HostCredentials1795700001000,
   InstanceTypeCatalog1795700001100,
   ReimportIdentity1795700001200,
+  LaunchBatches1795700001500,
 ];

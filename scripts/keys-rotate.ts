@@ -234,15 +234,23 @@ export async function rotateMasterKey(opts: RotateOptions): Promise<RotateResult
       // Unspent protocol-2 bootstrap tokens (random, kept sealed for RunInstances replays only).
       const oldBootstrapKey = deriveKey(current, BOOTSTRAP_PURPOSE);
       const newBootstrapKey = deriveKey(newKey, BOOTSTRAP_PURPOSE);
-      const bootstrapTokens = await repos.hosts.resealBootstrapTokens((sealed, hostId) => {
-        const aad = `bootstrap-token:${hostId}`;
-        const token = open(oldBootstrapKey, sealed, aad);
+      const resealer = (aadOf: (id: string) => string) => (sealed: Buffer, id: string) => {
+        const token = open(oldBootstrapKey, sealed, aadOf(id));
         try {
-          return seal(newBootstrapKey, token, aad);
+          return seal(newBootstrapKey, token, aadOf(id));
         } finally {
           token.fill(0);
         }
-      }, tx);
+      };
+      const bootstrapTokens =
+        (await repos.hosts.resealBootstrapTokens(
+          resealer((id) => `bootstrap-token:${id}`),
+          tx,
+        )) +
+        (await repos.batches.resealTokens(
+          resealer((id) => `batch-token:${id}`),
+          tx,
+        ));
       return {
         identities: todo.length,
         webhooks: webhookTodo.length,

@@ -160,6 +160,7 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     ? new ActionRateLimiter(opts.rateLimits === true ? DEFAULT_RATE_LIMITS : opts.rateLimits)
     : null;
   const secrets = new Map([[opts.accessKeyId, opts.accessKeySecret]]);
+  const calls = new Map<string, number>();
   const hostId = `ecs.${state.region}.aliyuncs.com`;
 
   function sendError(res: ServerResponse, requestId: string, err: SimApiError): void {
@@ -217,6 +218,7 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       limiter?.take(action);
       const result = handler(state, query);
       if (fault?.error) throw fault.error;
+      calls.set(action, (calls.get(action) ?? 0) + 1);
       sendJson(res, 200, { RequestId: requestId, ...result }, { 'x-acs-request-id': requestId });
     } catch (err) {
       if (err instanceof SimApiError) {
@@ -373,6 +375,8 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
         byStatus,
         timers: state.pendingTimers,
         faults: faults.list().length,
+        // Calls answered 200, by action (what a test counts RunInstances calls with).
+        calls: Object.fromEntries(calls),
       });
       return;
     }

@@ -115,6 +115,8 @@ export class Agent {
   private running = false;
   private registered = false;
   private registerAttempts = 0;
+  /** Known from UserData, or (a batch launch) from the control plane's answer to register. */
+  private hostId: string | null;
   /** Protocol 2: this host's key pairs, loaded (or made) at the first registration attempt. */
   private hostKeys: HostKeys | null = null;
   private readonly keyStore: HostKeyStore;
@@ -147,6 +149,7 @@ export class Agent {
     this.random = opts.random ?? Math.random;
     this.backoff = opts.registerBackoff ?? { initialMs: 1_000, maxMs: 30_000 };
     this.keyStore = opts.keyStore ?? memoryHostKeyStore();
+    this.hostId = opts.userData.hostId ?? null;
   }
 
   private get protocol(): 1 | 2 {
@@ -229,7 +232,7 @@ export class Agent {
       headers.authorization = signRequest(this.hostKeys, {
         method: 'POST',
         path,
-        hostId: this.opts.userData.hostId,
+        hostId: this.hostId!,
         body: text,
       });
     }
@@ -254,16 +257,25 @@ export class Agent {
 
   /** Returns the delay before the next round. */
   private async register(): Promise<number> {
-    const { hostId } = this.opts.userData;
     const res =
       this.protocol === 2
         ? await this.registerWithHostKey()
-        : await this.post(AGENT_PATHS.register, { hostId, instanceId: this.opts.instanceId });
+        : await this.post(AGENT_PATHS.register, {
+            hostId: this.hostId,
+            instanceId: this.opts.instanceId,
+          });
     const ok = res?.status === 200 ? registerResponseSchema.safeParse(res.body) : null;
-    if (ok?.success && this.protocol === 2 && this.hostKeys!.boundHostId !== hostId) {
-      this.hostKeys = { ...this.hostKeys!, boundHostId: hostId };
+    if (ok?.success && this.protocol === 2 && this.hostKeys!.boundHostId !== ok.data.hostId) {
+      // A batch member learns which host it is from the answer; every later call names it.
+      this.hostId = ok.data.hostId;
+      this.hostKeys = {
+        ...this.hostKeys!,
+        boundHostId: ok.data.hostId,
+        ...(this.opts.userData.batchId ? { boundBatchId: this.opts.userData.batchId } : {}),
+      };
       await this.keyStore.save(this.hostKeys);
     }
+    const hostId = this.hostId;
     if (ok?.success) {
       this.registered = true;
       this.registerAttempts = 0;
@@ -272,6 +284,13 @@ export class Agent {
       this.nextRenewAt = this.now();
       this.log('registered', { hostId, leaseTtlSeconds: ok.data.leaseTtlSeconds });
       return 0;
+    }
+    // 425 says when to come back (a batch launch not recorded yet, a key still live): no back-off.
+    const early = res?.status === 425 ? tooEarlyResponseSchema.safeParse(res.body) : null;
+    if (early?.success) {
+      const wait = Math.min(this.backoff.maxMs, Math.max(250, early.data.retryAfterMs));
+      this.log('register too early, retrying', { retryInMs: wait });
+      return wait;
     }
     const base = Math.min(
       this.backoff.maxMs,
@@ -289,24 +308,36 @@ export class Agent {
    * instance (its key lost with the disk) bind a new key once the old one has gone silent.
    */
   private async registerWithHostKey(): Promise<Http | null> {
-    const { hostId } = this.opts.userData;
-    if (!this.hostKeys) {
-      this.hostKeys = await this.keyStore.load();
-      if (!this.hostKeys || (this.hostKeys.boundHostId && this.hostKeys.boundHostId !== hostId)) {
-        this.hostKeys = generateHostKeys();
-        await this.keyStore.save(this.hostKeys);
-      }
+    const { batchId } = this.opts.userData;
+    let keys = this.hostKeys;
+    if (!keys) {
+      const stored = await this.keyStore.load();
+      // Keys bound to another host (or batch) are not this instance's: a disk from elsewhere.
+      const mine =
+        !stored?.boundHostId ||
+        (this.hostId ? stored.boundHostId === this.hostId : stored.boundBatchId === batchId);
+      keys = stored && mine ? stored : generateHostKeys();
+      if (keys !== stored) await this.keyStore.save(keys);
+      this.hostKeys = keys;
     }
-    const base = { hostId, instanceId: this.opts.instanceId };
-    if (this.hostKeys.boundHostId === hostId) {
-      return this.post(AGENT_PATHS.register, base, 'signed');
+    if (keys.boundHostId) {
+      this.hostId = keys.boundHostId;
+      return this.post(
+        AGENT_PATHS.register,
+        { hostId: this.hostId, instanceId: this.opts.instanceId },
+        'signed',
+      );
     }
-    const pub = hostPublicKeys(this.hostKeys);
+    const base = {
+      ...(this.hostId ? { hostId: this.hostId } : { batchId }),
+      instanceId: this.opts.instanceId,
+    };
+    const pub = hostPublicKeys(keys);
     let instanceIdentity: InstanceIdentity | null = null;
     try {
       instanceIdentity =
         (await this.opts.instanceIdentity?.(
-          instanceIdentityAudience(hostId, keyFingerprint(pub.signingKey)),
+          instanceIdentityAudience(this.hostId ?? batchId!, keyFingerprint(pub.signingKey)),
         )) ?? null;
     } catch (err) {
       this.log('instance identity document unavailable', { error: errText(err) });
@@ -327,7 +358,7 @@ export class Agent {
       this.nextRenewAt = startedAt + Math.min(this.renewIntervalMs, 2_000);
     }
     const res = await this.post(AGENT_PATHS.lease, {
-      hostId: this.opts.userData.hostId,
+      hostId: this.hostId,
       generation: this.generation,
       node,
     });
@@ -382,7 +413,7 @@ export class Agent {
   private async fetchKeysAndStart(): Promise<void> {
     const a = this.pending!;
     const res = await this.post(AGENT_PATHS.keys, {
-      hostId: this.opts.userData.hostId,
+      hostId: this.hostId,
       generation: a.generation,
     });
     if (!this.running || this.pending !== a) return;
@@ -461,7 +492,7 @@ export class Agent {
       const plain = openFromControlPlane(
         this.hostKeys,
         sealed.data.sealed,
-        keysAad(this.opts.userData.hostId, generation),
+        keysAad(this.hostId!, generation),
       );
       const parsed = stakingKeysSchema.safeParse(JSON.parse(plain.toString('utf8')));
       plain.fill(0);

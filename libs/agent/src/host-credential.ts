@@ -29,6 +29,8 @@ export const hostKeysSchema = z.object({
   encryptionKey: z.string().min(1),
   /** The host this key pair was registered for (set once the control plane accepted it). */
   boundHostId: z.string().uuid().nullable(),
+  /** A batch launch's member: the batch whose UserData it came with (its host id came at register). */
+  boundBatchId: z.string().uuid().optional(),
 });
 export type HostKeys = z.infer<typeof hostKeysSchema>;
 

@@ -23,16 +23,25 @@ export const AGENT_PATHS = {
 } as const;
 
 /** What the worker puts into an instance's UserData (JSON, plain text before the cloud's base64). */
-export const userDataSchema = z.object({
-  snowline: z.union([z.literal(1), z.literal(2)]),
-  controlPlaneUrl: z.string().url(),
-  hostId: z.string().uuid(),
-  bootstrapToken: z.string().min(32),
-});
+export const userDataSchema = z
+  .object({
+    snowline: z.union([z.literal(1), z.literal(2)]),
+    controlPlaneUrl: z.string().url(),
+    /** The host row; absent in a batch launch's UserData (every instance of it gets the same). */
+    hostId: z.string().uuid().optional(),
+    /** Protocol 2, a batch launch: the batch; the agent learns its host id at register. */
+    batchId: z.string().uuid().optional(),
+    bootstrapToken: z.string().min(32),
+  })
+  .refine((u) => (u.hostId ? !u.batchId : u.batchId && u.snowline === 2), {
+    message: 'UserData names a hostId, or (protocol 2) a batchId',
+  });
 export type UserData = z.infer<typeof userDataSchema>;
 
 export const registerRequestSchema = z.object({
-  hostId: z.string().uuid(),
+  /** Absent only for a batch launch's first registration, which names `batchId` instead. */
+  hostId: z.string().uuid().optional(),
+  batchId: z.string().uuid().optional(),
   instanceId: z.string().min(1).max(100),
   /** Protocol 2: the host's public keys (SPKI DER, base64). */
   signingKey: z.string().min(40).max(200).optional(),
@@ -128,9 +137,9 @@ export const legacyKeysResponseSchema = stakingKeysSchema.extend({
 });
 export type LegacyKeysResponse = z.infer<typeof legacyKeysResponseSchema>;
 
-/** The audience of the instance identity document a protocol-2 agent registers with. */
-export const instanceIdentityAudience = (hostId: string, signingKeyFingerprint: string) =>
-  `snowline:${hostId}:${signingKeyFingerprint}`;
+/** The audience of the instance identity document a protocol-2 agent registers with (host or batch id). */
+export const instanceIdentityAudience = (hostOrBatchId: string, signingKeyFingerprint: string) =>
+  `snowline:${hostOrBatchId}:${signingKeyFingerprint}`;
 
 export const tooEarlyResponseSchema = z.object({
   retryAfterMs: z.number().int().nonnegative(),

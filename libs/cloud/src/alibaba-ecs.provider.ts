@@ -106,7 +106,9 @@ export class AlibabaEcsProvider extends CloudProvider {
     }
   }
 
-  async launch(req: LaunchRequest): Promise<string> {
+  async launchMany(req: LaunchRequest, amount: number): Promise<string[]> {
+    if (!Number.isInteger(amount) || amount < 1 || amount > 100)
+      throw new InvalidConfig(`amount must be 1–100 (ECS RunInstances), not ${amount}`);
     const vSwitchId = this.config.vswitches[req.zoneId];
     if (!vSwitchId) {
       throw new InvalidConfig(`no vSwitch configured for zone ${req.zoneId} (ECS_VSWITCHES)`);
@@ -125,7 +127,9 @@ export class AlibabaEcsProvider extends CloudProvider {
       imageId: this.config.imageId,
       vSwitchId,
       securityGroupId: this.config.securityGroupId,
-      amount: 1,
+      amount,
+      // All or none: a partial batch would leave host rows without instances to tell apart.
+      minAmount: amount,
       clientToken: req.clientToken,
       instanceName: req.name,
       userData:
@@ -143,14 +147,14 @@ export class AlibabaEcsProvider extends CloudProvider {
         : undefined,
     });
     const res = await this.call('RunInstances', () => this.client.runInstances(request));
-    const id = res.body?.instanceIdSets?.instanceIdSet?.[0];
-    if (!id)
+    const ids = res.body?.instanceIdSets?.instanceIdSet ?? [];
+    if (ids.length !== amount)
       throw new Transient(
-        'ECS RunInstances: the response named no instance',
+        `ECS RunInstances: the response named ${ids.length} instance(s), not ${amount}`,
         undefined,
         res.body?.requestId,
       );
-    return id;
+    return ids;
   }
 
   async describe(instanceIds: string[]): Promise<CloudInstance[]> {

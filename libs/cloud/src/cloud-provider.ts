@@ -15,6 +15,8 @@ export type StockCategory = 'WithStock' | 'ClosedWithStock' | 'WithoutStock' | '
 export const TAG_PROJECT = 'snowline:project';
 export const TAG_VALIDATOR = 'snowline:validator';
 export const TAG_HOST = 'snowline:host';
+/** On instances launched together (one RunInstances with Amount > 1): the launch batch id. */
+export const TAG_BATCH = 'snowline:batch';
 
 export interface LaunchRequest {
   /** ≤ 64 ASCII chars, derived from a durable id (the provisioning attempt), never from the clock. */
@@ -80,7 +82,14 @@ export interface DeleteOutcome {
 
 export abstract class CloudProvider {
   /** Launches one instance; returns its id. Replaying the same clientToken returns the same id. */
-  abstract launch(req: LaunchRequest): Promise<string>;
+  async launch(req: LaunchRequest): Promise<string> {
+    return (await this.launchMany(req, 1))[0];
+  }
+  /**
+   * Launches `amount` (1–100) identical instances in one call, all or none; returns their ids in
+   * the order the cloud lists them. Replaying the same clientToken returns the same ids.
+   */
+  abstract launchMany(req: LaunchRequest, amount: number): Promise<string[]>;
   /** Any number of ids; batched by the provider. Ids that no longer exist are absent. */
   abstract describe(instanceIds: string[]): Promise<CloudInstance[]>;
   abstract fullStatus(instanceIds: string[]): Promise<InstanceFullStatus[]>;

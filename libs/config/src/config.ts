@@ -54,6 +54,13 @@ export interface AppConfig {
     /** PEM file of the certificate that signs instance identity documents (null: the simulator's, or none). */
     identityCertFile: string | null;
   };
+  /** Launch batches (issue 20 point 4): validators requested together share RunInstances calls. */
+  launch: {
+    /** Instances per RunInstances (≤ 100, ECS's Amount limit); 1 launches one by one. */
+    batchMax: number;
+    /** How long a provision job waits for validators requested with it before gathering them. */
+    batchWaitMs: number;
+  };
   provisionTimeoutSeconds: number;
   reconcileIntervalSeconds: number;
   /** Seconds between refreshes of the region's instance-type catalog. */
@@ -212,6 +219,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       protocol1UntilMs: e.AGENT_PROTOCOL1_UNTIL ? Date.parse(e.AGENT_PROTOCOL1_UNTIL) : null,
       identityCertFile: e.ECS_IDENTITY_CERT_FILE ?? null,
     },
+    launch: { batchMax: e.LAUNCH_BATCH_MAX, batchWaitMs: e.LAUNCH_BATCH_WAIT_MS },
     provisionTimeoutSeconds: e.PROVISION_TIMEOUT_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     catalogRefreshSeconds: e.CATALOG_REFRESH_SECONDS,

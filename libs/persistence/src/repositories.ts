@@ -293,6 +293,51 @@ function fromViewRow(r: ValidatorViewRow): ValidatorWithIdentity {
 }
 
 export class ValidatorRepository extends Repo {
+  findByIds(ids: string[], tx?: EntityManager) {
+    return ids.length ? this.em(tx).findBy(ValidatorEntity, { id: In(ids) }) : Promise.resolve([]);
+  }
+  /**
+   * Locks the validator and says whether it still waits for its first launch: no host row for its
+   * generation (a batch another job made for it counts). False too when another transaction holds
+   * it (SKIP LOCKED: most likely another job batching it; the reconciler re-derives the rest).
+   */
+  async lockIfWaitingForBatch(id: string, tx: EntityManager): Promise<boolean> {
+    const rows = (await tx.query(
+      `SELECT v.id FROM validators v
+        WHERE v.id = $1 AND v.state IN ('pending', 'provisioning') AND v.host_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.validator_id = v.id AND h.generation = v.generation)
+        FOR UPDATE OF v SKIP LOCKED`,
+      [id],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+  /** Whether a validator of this project and type created in the last minute still waits for its identity. */
+  async awaitingIdentity(projectId: string, instanceType: string): Promise<boolean> {
+    const rows = (await this.ds.query(
+      `SELECT 1 FROM validators WHERE project_id = $1 AND instance_type = $2 AND state = 'pending'
+          AND identity_id IS NULL AND created_at > now() - interval '1 minute' LIMIT 1`,
+      [projectId, instanceType],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+  async markProvisioning(ids: string[], tx: EntityManager): Promise<void> {
+    await tx.query(
+      `UPDATE validators SET state = 'provisioning', state_reason = 'placing', updated_at = now()
+        WHERE id = ANY($1::uuid[]) AND state = 'pending'`,
+      [ids],
+    );
+  }
+  /** See takeWaitingForBatchQuery; the rows, locked until `tx` ends. */
+  async takeWaitingForBatch(
+    v: { id: string; projectId: string; instanceType: string },
+    limit: number,
+    tx: EntityManager,
+  ): Promise<ValidatorEntity[]> {
+    const ids = await takeWaitingForBatchQuery(tx, v, limit);
+    const rows = await this.findByIds(ids, tx);
+    return ids.map((id) => rows.find((r) => r.id === id)!).filter(Boolean);
+  }
+
   /** Validators per state, for the metrics scrape: one grouped read. */
   async countByState(): Promise<{ state: ValidatorState; n: number }[]> {
     return (await this.ds.query(
@@ -491,6 +536,28 @@ export class ValidatorRepository extends Repo {
   }
 }
 
+/** What a batch launch gathers: validators waiting for their first launch with `v`. */
+export async function takeWaitingForBatchQuery(
+  tx: EntityManager,
+  v: { id: string; projectId: string; instanceType: string },
+  limit: number,
+): Promise<string[]> {
+  // `v` first, locked like the others; then its project's validators of the same type that have
+  // never had a host for their generation (a failed batch member launches alone), SKIP LOCKED so
+  // a validator another job is placing is left to it.
+  const rows = (await tx.query(
+    `SELECT v.id FROM validators v
+      WHERE v.project_id = $2 AND v.instance_type = $3 AND v.state IN ('pending', 'provisioning')
+        AND v.host_id IS NULL AND v.identity_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.validator_id = v.id AND h.generation = v.generation)
+      ORDER BY (v.id = $1) DESC, v.created_at
+      LIMIT $4
+      FOR UPDATE OF v SKIP LOCKED`,
+    [v.id, v.projectId, v.instanceType, limit],
+  )) as { id: string }[];
+  return rows.map((r) => r.id);
+}
+
 export class HostRepository extends Repo {
   findById(id: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(HostEntity, { id });
@@ -577,6 +644,17 @@ export class HostRepository extends Repo {
       : null;
   }
 
+  /** The live host of a batch whose instance is `instanceId`. */
+  findInBatch(batchId: string, instanceId: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(HostEntity, { batchId, instanceId, deletedAt: IsNull() });
+  }
+  /** A batch's live hosts, in their batch order. */
+  inBatch(batchId: string, tx?: EntityManager) {
+    return this.em(tx).find(HostEntity, {
+      where: { batchId, deletedAt: IsNull() },
+      order: { batchIndex: 'ASC' },
+    });
+  }
   /** A RunInstances attempt is about to carry this host's token: it opens nothing after the TTL. */
   async armBootstrapToken(id: string, ttlSeconds: number): Promise<void> {
     await this.ds.query(
@@ -913,12 +991,113 @@ export class EventRepository extends Repo {
 }
 
 /** All repositories over one DataSource. */
+/** A launch batch (launch_batches): validators launched by one RunInstances with Amount. */
+export interface LaunchBatch {
+  id: string;
+  zone: string;
+  instanceType: string;
+  size: number;
+  bootstrapTokenHash: string | null;
+  bootstrapTokenSealed: Buffer | null;
+  bootstrapExpiresAt: Date | null;
+  instanceIds: string[] | null;
+}
+
+const batchOf = (r: Record<string, unknown>): LaunchBatch => ({
+  id: r.id as string,
+  zone: r.zone as string,
+  instanceType: r.instance_type as string,
+  size: r.size as number,
+  bootstrapTokenHash: (r.bootstrap_token_hash as string | null) ?? null,
+  bootstrapTokenSealed: (r.bootstrap_token_sealed as Buffer | null) ?? null,
+  bootstrapExpiresAt: (r.bootstrap_expires_at as Date | null) ?? null,
+  instanceIds: (r.instance_ids as string[] | null) ?? null,
+});
+
+export class LaunchBatchRepository extends Repo {
+  async create(
+    b: Pick<
+      LaunchBatch,
+      'id' | 'zone' | 'instanceType' | 'size' | 'bootstrapTokenHash' | 'bootstrapTokenSealed'
+    >,
+    tx: EntityManager,
+  ): Promise<void> {
+    await tx.query(
+      `INSERT INTO launch_batches (id, zone, instance_type, size, bootstrap_token_hash, bootstrap_token_sealed)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [b.id, b.zone, b.instanceType, b.size, b.bootstrapTokenHash, b.bootstrapTokenSealed],
+    );
+  }
+  async findById(id: string, tx?: EntityManager): Promise<LaunchBatch | null> {
+    const rows = (await this.em(tx).query(`SELECT * FROM launch_batches WHERE id = $1`, [
+      id,
+    ])) as Record<string, unknown>[];
+    return rows[0] ? batchOf(rows[0]) : null;
+  }
+  async findByTokenHash(hash: string): Promise<LaunchBatch | null> {
+    const rows = (await this.ds.query(
+      `SELECT * FROM launch_batches WHERE bootstrap_token_hash = $1`,
+      [hash],
+    )) as Record<string, unknown>[];
+    return rows[0] ? batchOf(rows[0]) : null;
+  }
+  /** Before each RunInstances attempt: the batch's token opens nothing after the TTL. */
+  async armToken(id: string, ttlSeconds: number): Promise<void> {
+    await this.ds.query(
+      `UPDATE launch_batches SET bootstrap_expires_at = clock_timestamp() + make_interval(secs => $2)
+        WHERE id = $1 AND bootstrap_token_sealed IS NOT NULL`,
+      [id, ttlSeconds],
+    );
+  }
+  /** The cloud's answer, stored before any host row is told its instance (a replay names the same). */
+  async recordInstances(id: string, instanceIds: string[]): Promise<void> {
+    await this.ds.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE launch_batches SET instance_ids = $2, launched_at = coalesce(launched_at, now()) WHERE id = $1`,
+        [id, instanceIds],
+      );
+      // Every member learns its instance in the same statement, so its agent can register at once.
+      await tx.query(
+        `UPDATE hosts SET instance_id = ($2::text[])[batch_index + 1], cloud_status = 'Pending', updated_at = now()
+          WHERE batch_id = $1 AND instance_id IS NULL AND deleted_at IS NULL`,
+        [id, instanceIds],
+      );
+    });
+  }
+  /** Spends the batch's token once every live host of it has bound its own key. */
+  async spendIfAllBound(id: string, tx: EntityManager): Promise<void> {
+    await tx.query(
+      `UPDATE launch_batches SET bootstrap_token_hash = NULL, bootstrap_token_sealed = NULL
+        WHERE id = $1 AND NOT EXISTS (
+          SELECT 1 FROM hosts WHERE batch_id = $1 AND deleted_at IS NULL AND agent_signing_key IS NULL)`,
+      [id],
+    );
+  }
+  /** keys:rotate: re-seals every unspent batch token; `reseal` throws if the old key fails. */
+  async resealTokens(
+    reseal: (sealed: Buffer, batchId: string) => Buffer,
+    tx: EntityManager,
+  ): Promise<number> {
+    const rows = (await tx.query(
+      `SELECT id, bootstrap_token_sealed FROM launch_batches WHERE bootstrap_token_sealed IS NOT NULL FOR UPDATE`,
+    )) as { id: string; bootstrap_token_sealed: Buffer }[];
+    for (const r of rows) {
+      await tx.query(`UPDATE launch_batches SET bootstrap_token_sealed = $2 WHERE id = $1`, [
+        r.id,
+        reseal(r.bootstrap_token_sealed, r.id),
+      ]);
+    }
+    return rows.length;
+  }
+}
+
 export class Repositories {
   readonly projects: ProjectRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly identities: IdentityRepository;
   readonly validators: ValidatorRepository;
   readonly hosts: HostRepository;
+  readonly batches: LaunchBatchRepository;
   readonly events: EventRepository;
   readonly eventFeed: EventFeedRepository;
   readonly idempotency: IdempotencyRepository;
@@ -936,6 +1115,7 @@ export class Repositories {
     this.identities = new IdentityRepository(ds);
     this.validators = new ValidatorRepository(ds);
     this.hosts = new HostRepository(ds);
+    this.batches = new LaunchBatchRepository(ds);
     this.events = new EventRepository(ds);
     this.eventFeed = new EventFeedRepository(ds);
     this.idempotency = new IdempotencyRepository(ds);

@@ -169,9 +169,11 @@ export class AgentService {
    * restarted agent signs its register with the bound key; a reimaged instance binds a new key with a
    * fresh identity document alone, once the old key has been silent for a lease. Protocol 1: the token.
    */
-  async registerCall(call: AgentCall, req: RegisterRequest): Promise<RegisterResponse> {
+  async registerCall(call: AgentCall, body: RegisterRequest): Promise<RegisterResponse> {
     const limited = this.tooMany(call.client);
     if (limited) throw limited;
+    if (!body.hostId) return this.registerBatchMember(call, body);
+    const req = body as RegisterRequest & { hostId: string };
     if (parseSignatureHeader(call.header)) {
       const host = await this.authenticate(call, req.hostId);
       this.checkUsable(host, req);
@@ -217,6 +219,15 @@ export class AgentService {
       throw this.unauthorized(call.client, 'Unknown host.');
     await this.verifyIdentity(call, req, keys.signingKey);
     this.checkUsable(host, req);
+    return this.rebind(host, req, keys);
+  }
+
+  /** A new key for a host whose bound key went silent for a lease (a reimaged instance). */
+  private async rebind(
+    host: HostEntity,
+    req: RegisterRequest,
+    keys: { signingKey: string; encryptionKey: string },
+  ): Promise<RegisterResponse> {
     const now = await this.repos.clock();
     // Silent: no lease renewed by the bound key is still running, and it was bound over a TTL ago.
     const ttlMs = this.config.agent.leaseTtlSeconds * 1000;
@@ -241,6 +252,57 @@ export class AgentService {
         { retryAfterMs: ttlMs, reason: 'waiting for the bound key to go silent' },
       );
     }
+    return this.registered(host, 2);
+  }
+
+  /**
+   * A batch launch's instance (its UserData names the batch, not a host): it proves its instance
+   * with the signed identity document, and is bound to the batch's host row the worker recorded
+   * for that instance. The batch token opens each member's first registration until it expires
+   * or every member has bound its key; later, a reimaged member rebinds as any host does.
+   */
+  private async registerBatchMember(
+    call: AgentCall,
+    req: RegisterRequest,
+  ): Promise<RegisterResponse> {
+    if (!req.batchId)
+      throw new Problem(
+        400,
+        'Bad Request',
+        'hostId or batchId: name the host (or batch) from UserData.',
+      );
+    const keys = this.requestKeys(req);
+    if (!this.identity.enabled) {
+      throw this.unauthorized(
+        call.client,
+        'A batch-launched instance proves itself with its signed instance identity document, and this control plane has no certificate to check one (ECS_IDENTITY_CERT_FILE).',
+      );
+    }
+    await this.verifyIdentity(call, req, keys.signingKey);
+    const token = bearer(call.header);
+    const batch = await this.repos.batches.findById(req.batchId);
+    if (!batch) throw this.unauthorized(call.client, 'Unknown batch.');
+    const host = await this.repos.hosts.findInBatch(batch.id, req.instanceId);
+    if (!host) {
+      if (batch.instanceIds && !batch.instanceIds.includes(req.instanceId))
+        throw this.unauthorized(call.client, 'This instance is not of that batch.');
+      throw new Problem(425, 'Too Early', "This instance's launch is not recorded yet; retry.", {
+        retryAfterMs: 1_000,
+        reason: 'waiting for the worker to record the batch launch',
+      });
+    }
+    this.checkUsable(host, req);
+    if (host.agentSigningKey) return this.rebind(host, req, keys);
+    const now = await this.repos.clock();
+    const tokenOk =
+      token !== undefined &&
+      batch.bootstrapTokenHash === sha256Hex(token) &&
+      batch.bootstrapExpiresAt !== null &&
+      batch.bootstrapExpiresAt > now;
+    if (!tokenOk) throw this.unauthorized(call.client, 'Unknown or expired batch token.');
+    if (!(await this.bind(host, req, keys, 'host.registered')))
+      throw this.unauthorized(call.client, 'This host registered another key meanwhile.');
+    await this.repos.transaction((tx) => this.repos.batches.spendIfAllBound(batch.id, tx));
     return this.registered(host, 2);
   }
 
@@ -273,7 +335,10 @@ export class AgentService {
         "instanceIdentity: this cloud signs instance identity documents; send the metadata service's signature for the audience snowline:<hostId>:<key fingerprint>.",
       );
     }
-    const audience = instanceIdentityAudience(req.hostId, keyFingerprint(signingKey));
+    const audience = instanceIdentityAudience(
+      req.hostId ?? req.batchId!,
+      keyFingerprint(signingKey),
+    );
     let instanceId: string;
     try {
       instanceId = (await this.identity.verify(req.instanceIdentity, audience)).instanceId;

@@ -9,13 +9,20 @@ import {
   InvalidConfig,
   NoCapacity,
   QuotaExceeded,
+  TAG_BATCH,
   TAG_HOST,
   TAG_PROJECT,
   TAG_VALIDATOR,
 } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { open, placementOrder, seal } from '@snowline/domain';
-import { HostEntity, Repositories, sha256Hex, ValidatorEntity } from '@snowline/persistence';
+import {
+  HostEntity,
+  Repositories,
+  sha256Hex,
+  ValidatorEntity,
+  type LaunchBatch,
+} from '@snowline/persistence';
 import { PermanentError, RetryableError } from '@snowline/queue';
 import { withValidatorLock } from './validator-lock';
 
@@ -65,6 +72,23 @@ export class ProvisionService {
   }
 
   async run(validatorId: string): Promise<void> {
+    // A first launch waits (holding no connection and no lock) for validators requested with it,
+    // so that one RunInstances takes them all (see provisionBatch).
+    if (this.batching() && this.config.launch.batchWaitMs > 0) {
+      const v = await this.repos.validators.findById(validatorId);
+      if (
+        v &&
+        !v.hostId &&
+        (v.state === 'provisioning' || (v.state === 'pending' && v.identityId))
+      ) {
+        // While the project's other new validators are still getting their identities, wait for
+        // them too (a burst of a thousand): at most ten rounds.
+        for (let round = 0; round < 10; round++) {
+          await new Promise((r) => setTimeout(r, this.config.launch.batchWaitMs));
+          if (!(await this.repos.validators.awaitingIdentity(v.projectId, v.instanceType))) break;
+        }
+      }
+    }
     await withValidatorLock(this.ds, validatorId, () => this.provision(validatorId));
   }
 
@@ -110,6 +134,14 @@ export class ProvisionService {
       return; // already launched; the agent takes it from here
     }
     const inFlight = hosts.find((h) => !h.instanceId);
+    if (inFlight?.batchId) return this.launchBatch(inFlight.batchId);
+    if (
+      !inFlight &&
+      v.state === 'provisioning' &&
+      this.batching() &&
+      (await this.provisionBatch(v))
+    )
+      return;
     const order = placementOrder({
       configured: this.config.cloud.zones,
       allowed: v.zones,
@@ -192,6 +224,212 @@ export class ProvisionService {
         `bootstrap-token:${host.id}`,
       ).toString(),
     };
+  }
+
+  /**
+   * Batch launches need a cloud that signs instance identity documents (the instances of one call
+   * share their UserData: only the document tells them apart) — the simulator does, real Alibaba
+   * Cloud once ECS_IDENTITY_CERT_FILE is set.
+   */
+  private batching(): boolean {
+    return (
+      this.config.launch.batchMax > 1 &&
+      (this.config.cloud.provider === 'sim' || this.config.agent.identityCertFile !== null)
+    );
+  }
+
+  /**
+   * Issue 20 point 4: `v` and the validators of its project waiting for their first launch with it
+   * (same instance type, none of them launched or tried for this generation) are placed zone by
+   * zone and launched by one RunInstances per zone (Amount ≤ LAUNCH_BATCH_MAX). The host rows and
+   * their batch are written in one transaction, under row locks (SKIP LOCKED: a validator another
+   * job is placing is left to it). False when `v` alone is waiting (the single launch is as good).
+   */
+  private async provisionBatch(v: ValidatorEntity): Promise<boolean> {
+    const max = this.config.launch.batchMax;
+    const blocked = await this.blockedZones();
+    const load = await this.zoneLoad(v.projectId);
+    const batches = await this.repos.transaction(async (tx): Promise<string[] | 'taken' | null> => {
+      // `v` first, waiting for a job that may be batching it right now; then, under that lock,
+      // is it still waiting? (If another job put it in a batch, that batch is its launch.)
+      if (!(await this.repos.validators.lockIfWaitingForBatch(v.id, tx))) return 'taken';
+      const members = await this.repos.validators.takeWaitingForBatch(v, max * 10, tx);
+      if (!members.some((m) => m.id === v.id) || members.length < 2) return null;
+      // Members whose identity was attached but whose own job has not run yet start placing now.
+      const pending = members.filter((m) => m.state === 'pending');
+      if (pending.length) {
+        await this.repos.validators.markProvisioning(
+          pending.map((m) => m.id),
+          tx,
+        );
+        await this.repos.events.appendMany(
+          pending.map((m) => ({
+            type: 'validator.provisioning',
+            message: `Placing validator ${m.name}`,
+            projectId: m.projectId,
+            validatorId: m.id,
+          })),
+          tx,
+        );
+      }
+      const byZone = new Map<string, ValidatorEntity[]>();
+      for (const m of members) {
+        const zone = placementOrder({
+          configured: this.config.cloud.zones,
+          allowed: m.zones,
+          blocked,
+          load,
+        })[0];
+        if (!zone) continue;
+        load[zone] = (load[zone] ?? 0) + 1;
+        byZone.set(zone, [...(byZone.get(zone) ?? []), m]);
+      }
+      const made: string[] = [];
+      for (const [zone, group] of byZone) {
+        for (let i = 0; i < group.length; i += max) {
+          const chunk = group.slice(i, i + max);
+          const batchId = crypto.randomUUID();
+          const token = randomBytes(32).toString('base64url');
+          await this.repos.batches.create(
+            {
+              id: batchId,
+              zone,
+              instanceType: v.instanceType,
+              size: chunk.length,
+              bootstrapTokenHash: sha256Hex(token),
+              bootstrapTokenSealed: seal(
+                this.bootstrapKey,
+                Buffer.from(token),
+                `batch-token:${batchId}`,
+              ),
+            },
+            tx,
+          );
+          for (const [index, m] of chunk.entries()) {
+            const id = crypto.randomUUID();
+            await this.repos.hosts.insert(
+              {
+                id,
+                projectId: m.projectId,
+                validatorId: m.id,
+                role: 'assigned',
+                zone,
+                instanceType: m.instanceType,
+                clientToken: `sl-${id}`,
+                generation: m.generation,
+                bootstrapTokenHash: null,
+                agentProtocol: 2,
+                batchId,
+                batchIndex: index,
+              },
+              tx,
+            );
+          }
+          made.push(batchId);
+        }
+      }
+      return made;
+    });
+    if (batches === 'taken') {
+      // Another job batched it meanwhile: launch (or re-launch) that batch — idempotent.
+      const mine = (await this.repos.hosts.liveForValidator(v.id)).find((h) => h.batchId);
+      if (mine?.batchId) await this.launchBatch(mine.batchId);
+      return true;
+    }
+    if (!batches) return false;
+    this.log.log({ batches: batches.length }, 'launching in batches');
+    // Every batch gets its call even if one fails; the first failure then retries this job.
+    const results = await Promise.allSettled(batches.map((b) => this.launchBatch(b)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return true;
+  }
+
+  /** What every instance of a batch gets: the batch, its token, where the control plane is. */
+  private batchUserData(b: LaunchBatch): UserData {
+    if (!b.bootstrapTokenSealed)
+      throw new PermanentError(`batch ${b.id}'s token is spent; it cannot be launched again`);
+    return {
+      snowline: 2,
+      controlPlaneUrl: this.config.agent.controlPlaneUrl,
+      batchId: b.id,
+      bootstrapToken: open(
+        this.bootstrapKey,
+        b.bootstrapTokenSealed,
+        `batch-token:${b.id}`,
+      ).toString(),
+    };
+  }
+
+  /**
+   * One RunInstances (Amount = the batch's size, ClientToken = the batch id: a replay names the same
+   * instances), the ids stored on the batch before any host is told its own, then each member's
+   * launch recorded. Idempotent: every member's provision job may call it.
+   */
+  async launchBatch(batchId: string): Promise<void> {
+    let batch = await this.repos.batches.findById(batchId);
+    if (!batch) return;
+    const hosts = await this.repos.hosts.inBatch(batchId);
+    if (!hosts.length) return;
+    if (!batch.instanceIds) {
+      try {
+        await this.repos.batches.armToken(batch.id, this.config.agent.bootstrapTokenTtlSeconds);
+        const ids = await this.cloud.launchMany(
+          {
+            clientToken: `slb-${batch.id}`,
+            zoneId: batch.zone,
+            instanceType: batch.instanceType,
+            userData: JSON.stringify(this.batchUserData(batch)),
+            tags: { [TAG_PROJECT]: hosts[0].projectId ?? 'snowline', [TAG_BATCH]: batch.id },
+            name: 'snowline-batch',
+          },
+          batch.size,
+        );
+        await this.repos.batches.recordInstances(batch.id, ids);
+        batch = { ...batch, instanceIds: ids };
+      } catch (err) {
+        if (err instanceof NoCapacity) {
+          // Each member goes its own way (the single launch walks the zones).
+          for (const h of hosts)
+            await this.repos.hosts.update(h.id, {
+              deletedAt: new Date(),
+              cloudStatus: 'NotLaunched',
+            });
+          await this.repos.events.appendMany(
+            hosts.map((h) => ({
+              type: 'placement.no_capacity',
+              message: `No ${batch!.instanceType} capacity in ${batch!.zone} for a batch of ${batch!.size}; launching one by one`,
+              projectId: h.projectId,
+              validatorId: h.validatorId,
+              zone: batch!.zone,
+            })),
+          );
+          // This job retries at once; members whose jobs are done are re-derived by the reconciler.
+          throw new RetryableError(
+            `No ${batch.instanceType} capacity in ${batch.zone} for a batch; launching one by one`,
+          );
+        }
+        if (
+          err instanceof InvalidConfig ||
+          err instanceof QuotaExceeded ||
+          err instanceof IdempotencyMismatch
+        )
+          throw new PermanentError(`${err.name}: ${err.message}`);
+        if (err instanceof CloudError && err.retryable)
+          throw new RetryableError(
+            `${err.name} launching a batch in ${batch.zone}: ${err.message}`,
+          );
+        throw err;
+      }
+    }
+    const members = await this.repos.validators.findByIds(
+      hosts.map((h) => h.validatorId).filter((id): id is string => !!id),
+    );
+    for (const h of hosts) {
+      const v = members.find((m) => m.id === h.validatorId);
+      const instanceId = batch.instanceIds![h.batchIndex!];
+      if (v && instanceId && v.hostId !== h.id) await this.recordLaunch(v, h, instanceId);
+    }
   }
 
   private async newHost(v: ValidatorEntity, zone: string): Promise<HostEntity> {

@@ -36,6 +36,10 @@ export class HostEntity {
   @Column({ type: 'text', nullable: true }) agentSigningKey!: string | null;
   @Column({ type: 'text', nullable: true }) agentEncryptionKey!: string | null;
   @Column({ type: 'timestamptz', nullable: true }) agentKeyBoundAt!: Date | null;
+  /** Launched with others in one RunInstances (launch_batches); its UserData names the batch. */
+  @Column({ type: 'uuid', nullable: true }) batchId!: string | null;
+  /** Its place in the batch: the instance the cloud listed at this index is this host's. */
+  @Column({ type: 'integer', nullable: true }) batchIndex!: number | null;
   @Column({ type: 'timestamptz', nullable: true }) registeredAt!: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) leaseExpiresAt!: Date | null;
   @Column({ type: 'jsonb', nullable: true }) lastReport!: Record<string, unknown> | null;
