@@ -786,7 +786,12 @@ export class AgentService {
     const n = req.node;
     if (!n.running) return;
     if (n.nodeId && n.nodeId !== v.nodeId) {
-      this.log.warn({ validatorId: v.id, hostId: host.id }, 'node reports an unexpected NodeID');
+      // A standby's throwaway NodeID before it takes over is expected; under the assignment it is not.
+      const runsAssignment = req.generation === v.generation;
+      this.log[runsAssignment ? 'warn' : 'debug'](
+        { validatorId: v.id, hostId: host.id, generation: req.generation },
+        'node reports an unexpected NodeID',
+      );
       return;
     }
     const ready = n.nodeId === v.nodeId && n.healthy === true && n.bootstrapped === true;
