@@ -205,7 +205,20 @@ export interface IdentityPublic {
   proofOfPossession: string;
   imported: boolean;
 }
-export type ValidatorWithIdentity = ValidatorEntity & { identity: IdentityPublic | null };
+/**
+ * The current host's verdict and the age of its last report, kept apart: a verdict that has not
+ * changed for minutes is not a report minutes old. Null when the validator has no current host.
+ */
+export interface CurrentHostHealth {
+  state: HealthState;
+  reason: string | null;
+  healthSince: Date | null;
+  lastReportAt: Date | null;
+}
+export type ValidatorWithIdentity = ValidatorEntity & {
+  identity: IdentityPublic | null;
+  currentHost?: CurrentHostHealth | null;
+};
 
 /** A page item of the validators list: what the public view shows, nothing else. */
 export type ValidatorListItem = Omit<
@@ -221,7 +234,11 @@ export type ValidatorListItem = Omit<
  */
 const VALIDATOR_LIST_COLUMNS = `v.id, v.name, v.network, v.instance_type, v.zones, v.labels, v.protected,
   v.state, v.state_reason, v.generation, v.node_id, v.zone, v.instance_id, v.active_at, v.retired_at,
-  v.created_at, v.updated_at, i.bls_public_key, i.proof_of_possession, i.imported`;
+  v.created_at, v.updated_at, i.bls_public_key, i.proof_of_possession, i.imported,
+  h.health, h.health_reason, h.health_since, h.last_report_at`;
+/** The joins VALIDATOR_LIST_COLUMNS reads from, after `FROM validators v` (or a CTE named v). */
+const VALIDATOR_JOINS = `LEFT JOIN staking_identities i ON i.id = v.identity_id
+  LEFT JOIN hosts h ON h.id = v.host_id`;
 const VALIDATOR_VIEW_COLUMNS = `${VALIDATOR_LIST_COLUMNS}, v.project_id, v.identity_id, v.host_id, v.attempt`;
 
 type ValidatorListRow = [
@@ -245,6 +262,10 @@ type ValidatorListRow = [
   blsPublicKey: string | null,
   proofOfPossession: string | null,
   imported: boolean | null,
+  hostHealth: HealthState | null,
+  hostHealthReason: string | null,
+  hostHealthSince: Date | null,
+  hostLastReportAt: Date | null,
 ];
 type ValidatorViewRow = [
   ...ValidatorListRow,
@@ -279,16 +300,20 @@ function fromListRow(r: ValidatorListRow): ValidatorListItem {
       bls !== null && pop !== null
         ? { blsPublicKey: bls, proofOfPossession: pop, imported: !!r[19] }
         : null,
+    currentHost:
+      r[20] === null
+        ? null
+        : { state: r[20], reason: r[21], healthSince: r[22], lastReportAt: r[23] },
   };
 }
 
 function fromViewRow(r: ValidatorViewRow): ValidatorWithIdentity {
   return {
     ...fromListRow(r as unknown as ValidatorListRow),
-    projectId: r[20],
-    identityId: r[21],
-    hostId: r[22],
-    attempt: r[23],
+    projectId: r[24],
+    identityId: r[25],
+    hostId: r[26],
+    attempt: r[27],
   };
 }
 
@@ -382,7 +407,7 @@ export class ValidatorRepository extends Repo {
          INSERT INTO events (project_id, validator_id, type, message, data)
          SELECT v.project_id, v.id, $10, $11, $12::jsonb FROM v
        )
-       SELECT ${VALIDATOR_VIEW_COLUMNS} FROM v LEFT JOIN staking_identities i ON i.id = v.identity_id`,
+       SELECT ${VALIDATOR_VIEW_COLUMNS} FROM v ${VALIDATOR_JOINS}`,
       [
         row.projectId,
         row.name,
@@ -417,8 +442,7 @@ export class ValidatorRepository extends Repo {
     if (q.cursor)
       where.push(`(v.created_at, v.id) < (${arg(q.cursor.createdAt)}, ${arg(q.cursor.id)}::uuid)`);
     const rows = await this.prepared<ValidatorListRow>(
-      `SELECT ${VALIDATOR_LIST_COLUMNS} FROM validators v
-         LEFT JOIN staking_identities i ON i.id = v.identity_id
+      `SELECT ${VALIDATOR_LIST_COLUMNS} FROM validators v ${VALIDATOR_JOINS}
         WHERE ${where.join(' AND ')}
         ORDER BY v.created_at DESC, v.id DESC LIMIT ${arg(q.limit)}`,
       args,
@@ -430,8 +454,7 @@ export class ValidatorRepository extends Repo {
     id: string,
   ): Promise<ValidatorWithIdentity | null> {
     const rows = await this.prepared<ValidatorViewRow>(
-      `SELECT ${VALIDATOR_VIEW_COLUMNS} FROM validators v
-         LEFT JOIN staking_identities i ON i.id = v.identity_id
+      `SELECT ${VALIDATOR_VIEW_COLUMNS} FROM validators v ${VALIDATOR_JOINS}
         WHERE v.project_id = $1 AND v.id = $2`,
       [projectId, id],
     );

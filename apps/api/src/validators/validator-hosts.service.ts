@@ -101,11 +101,13 @@ function hostView(h: HostHistoryRow, v: HostHistoryValidator) {
     deletionPending:
       !!h.instanceId && !h.deletedAt && t.status !== 'current' && t.status !== 'starting',
     fenced: h.fenced,
+    // The verdict's age (since it last changed) and the last report's own time, kept apart.
     lastVerdict: {
       state: h.health,
       reason: h.healthReason,
       since: iso(h.healthSince),
     },
+    lastReportAt: iso(h.lastReportAt),
   };
 }
 

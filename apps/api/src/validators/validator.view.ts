@@ -10,6 +10,7 @@ export function validatorView(
   v: Omit<ValidatorListItem, 'identity'>,
   identity?: IdentityPublic | null,
 ) {
+  const gone = v.state === 'retiring' || v.state === 'retired';
   return {
     id: v.id,
     name: v.name,
@@ -23,8 +24,22 @@ export function validatorView(
     identitySource: identity?.imported ? ('imported' as const) : ('generated' as const),
     instanceType: v.instanceType,
     zones: v.zones,
-    zone: v.zone,
-    instanceId: v.instanceId,
+    // A retired validator runs nowhere: where it ran is history (GET /v1/validators/:id/hosts).
+    zone: gone ? null : v.zone,
+    instanceId: gone ? null : v.instanceId,
+    /**
+     * The current host's verdict and, apart from it, when its agent last reported: the verdict's
+     * age is not the report's. Null when nothing runs it (not placed yet, retiring or retired).
+     */
+    health:
+      gone || !v.currentHost
+        ? null
+        : {
+            state: v.currentHost.state,
+            reason: v.currentHost.reason,
+            healthSince: v.currentHost.healthSince ? isoTime(v.currentHost.healthSince) : null,
+            lastReportAt: v.currentHost.lastReportAt ? isoTime(v.currentHost.lastReportAt) : null,
+          },
     generation: v.generation,
     labels: v.labels,
     protected: v.protected,
