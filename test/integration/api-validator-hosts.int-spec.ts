@@ -429,6 +429,47 @@ describe('GET /v1/validators/:id/hosts (host history and current health)', () =>
     ).toBe(200);
   });
 
+  it("should show the verdict's age and the last report's apart", async () => {
+    await makeCurrentFresh();
+    const ageOf = (t: unknown) => (Date.now() - Date.parse(t as string)) / 1000;
+    const v = await json(await h.api(`/v1/validators/${moved}`, { key: a.key }));
+    expect(v).toMatchObject({ zone: 'cn-hongkong-c', instanceId: 'i-current-c' });
+    const health = v.health as Json;
+    expect(health).toMatchObject({ state: 'healthy', reason: 'lease fresh, instance running' });
+    // The verdict has not changed for 9 minutes; the agent reported 2 s ago.
+    expect(ageOf(health.healthSince)).toBeGreaterThan(500);
+    expect(ageOf(health.lastReportAt)).toBeLessThan(30);
+    const list = await json(await h.api('/v1/validators', { key: a.key }));
+    const inList = (list.items as Json[]).find((i) => i.id === moved)!;
+    expect(inList.health).toEqual(health);
+    expect((list.items as Json[]).find((i) => i.id === fresh)!.health).toBeNull();
+    const [current] = (await hosts(moved)).items as (HostItem & { lastReportAt: string })[];
+    expect(ageOf(current!.lastReportAt)).toBeLessThan(30);
+    expect(ageOf(current!.lastVerdict.since)).toBeGreaterThan(500);
+  });
+
+  it('should list as affected only validators running in the zone, with where they are now', async () => {
+    // The sweeper's list: the current placement only (not the old host in b, not the never-placed).
+    expect(await h.repos.hosts.validatorsPlacedIn('cn-hongkong-c')).toEqual([moved]);
+    expect(await h.repos.hosts.validatorsPlacedIn('cn-hongkong-b')).toEqual([]);
+    await h.repos.incidents.openOrRefreshZone('cn-hongkong-b', 'major', 'Zone b impaired', [moved]);
+    const r = await json(await h.api('/v1/incidents?status=open', { key: a.key }));
+    const incident = (r.items as Json[]).find((i) => i.zone === 'cn-hongkong-b')!;
+    expect(incident.affectedValidators).toEqual([moved]);
+    expect(incident.affected).toEqual([
+      {
+        id: moved,
+        name: 'moved',
+        state: 'active',
+        zone: 'cn-hongkong-c',
+        instanceId: 'i-current-c',
+      },
+    ]);
+    // Another project sees the incident, not this project's validators.
+    const other = await json(await h.api('/v1/incidents?status=open', { key: b.key }));
+    expect((other.items as Json[]).find((i) => i.zone === 'cn-hongkong-b')!.affected).toEqual([]);
+  });
+
   it('should call the hosts of a retired validator retired', async () => {
     await h.repos.ds.query(
       `UPDATE hosts SET deleted_at = now(), fenced = true, cloud_status = 'Deleted' WHERE id = $1`,
@@ -440,6 +481,17 @@ describe('GET /v1/validators/:id/hosts (host history and current health)', () =>
     );
     const v = await hosts(moved);
     expect(v).toMatchObject({ currentHostId: null, health: null });
+    // Retired: no health and no current placement; the history below keeps where it ran.
+    expect(await json(await h.api(`/v1/validators/${moved}`, { key: a.key }))).toMatchObject({
+      state: 'retired',
+      zone: null,
+      instanceId: null,
+      health: null,
+    });
+    const r = await json(await h.api('/v1/incidents?status=open', { key: a.key }));
+    expect((r.items as Json[]).find((i) => i.zone === 'cn-hongkong-b')!.affected).toEqual([
+      { id: moved, name: 'moved', state: 'retired', zone: null, instanceId: null },
+    ]);
     expect(v.items.map((i) => [i.zone, i.status])).toEqual([
       ['cn-hongkong-c', 'retired'],
       ['cn-hongkong-b', 'replaced'],

@@ -798,12 +798,16 @@ export class HostRepository extends Repo {
       ],
     );
   }
-  /** Validators placed in a zone (assigned hosts, live or deleted within the hour): an incident's list. */
+  /**
+   * Validators running in a zone now (their current host is there), for an incident's list: not the
+   * retired, not those never placed. The incident keeps every validator it ever listed, so one that
+   * failed over away stays listed as affected.
+   */
   async validatorsPlacedIn(zone: string): Promise<string[]> {
     const rows = (await this.ds.query(
-      `SELECT DISTINCT validator_id AS id FROM hosts
-        WHERE zone = $1 AND role = 'assigned' AND validator_id IS NOT NULL
-          AND (deleted_at IS NULL OR deleted_at > now() - interval '1 hour')`,
+      `SELECT v.id FROM validators v JOIN hosts h ON h.id = v.host_id
+        WHERE h.zone = $1 AND h.role = 'assigned'
+          AND v.state NOT IN ('pending', 'provisioning', 'retiring', 'retired', 'failed')`,
       [zone],
     )) as { id: string }[];
     return rows.map((r) => r.id);

@@ -89,7 +89,12 @@ export class ZonesController {
     }
     const n = parseLimit(limit);
     const rows = (await this.ds.query(
-      `SELECT i.*, ARRAY(SELECT v.id FROM validators v WHERE v.id = ANY(i.affected_validators) AND v.project_id = $1) AS mine
+      `SELECT i.*, coalesce((
+           SELECT json_agg(json_build_object('id', v.id, 'name', v.name, 'state', v.state,
+                    'zone', CASE WHEN v.state IN ('retiring', 'retired') THEN NULL ELSE v.zone END,
+                    'instanceId', CASE WHEN v.state IN ('retiring', 'retired') THEN NULL ELSE v.instance_id END)
+                  ORDER BY v.name)
+             FROM validators v WHERE v.id = ANY(i.affected_validators) AND v.project_id = $1), '[]') AS mine
          FROM incidents i WHERE ($2::text IS NULL OR i.status = $2)
         ORDER BY i.opened_at DESC LIMIT $3`,
       [p.projectId, status ?? null, n],
@@ -100,7 +105,13 @@ export class ZonesController {
       severity: string;
       status: string;
       summary: string;
-      mine: string[];
+      mine: {
+        id: string;
+        name: string;
+        state: string;
+        zone: string | null;
+        instanceId: string | null;
+      }[];
       opened_at: Date;
       closed_at: Date | null;
     }[];
@@ -112,7 +123,9 @@ export class ZonesController {
         severity: r.severity,
         status: r.status,
         summary: r.summary,
-        affectedValidators: r.mine,
+        affectedValidators: r.mine.map((v) => v.id),
+        // Each affected validator as it stands now: where it runs (null once retired), its state.
+        affected: r.mine,
         openedAt: r.opened_at.toISOString(),
         closedAt: r.closed_at?.toISOString() ?? null,
       })),
