@@ -47,6 +47,13 @@ export interface Validator {
   retiredAt: string | null;
   /** When its current host's agent last reported; absent from API versions that do not say. */
   lastReportAt?: string | null;
+  /** Its current host's verdict and the age of each observation; null when nothing runs it. */
+  health?: {
+    state: string;
+    reason: string | null;
+    healthSince: string | null;
+    lastReportAt: string | null;
+  } | null;
 }
 
 export type ZoneStatus = 'healthy' | 'impaired' | 'dark' | 'unknown';

@@ -63,8 +63,12 @@ export function HealthCell({
 }) {
   if (v.state === 'retired') return <span className="muted-text">none — retired</span>;
   const fromEvents = lastHealth(v.id, events);
-  const h = verdict ? { verdict: verdict.state, at: verdict.since } : fromEvents;
-  const report = lastReportAt ?? v.lastReportAt ?? null;
+  const h = verdict
+    ? { verdict: verdict.state, at: verdict.since }
+    : v.health
+      ? { verdict: v.health.state, at: v.health.healthSince }
+      : fromEvents;
+  const report = lastReportAt ?? v.health?.lastReportAt ?? v.lastReportAt ?? null;
   return (
     <span className="health" data-verdict={h?.verdict ?? 'unknown'}>
       <span className="block">
@@ -86,7 +90,9 @@ export function HealthCell({
           <>
             last report <Ago iso={report} now={now} />
           </>
-        ) : v.lastReportAt === undefined && lastReportAt === undefined ? null : (
+        ) : v.lastReportAt === undefined &&
+          v.health === undefined &&
+          lastReportAt === undefined ? null : (
           <>no report yet</>
         )}
       </span>
