@@ -14,6 +14,7 @@ import { SealedIdempotencyResponses1795700000900 } from './1795700000900-SealedI
 import { LaunchBatches1795700001500 } from './1795700001500-LaunchBatches';
 import { ReimportIdentity1795700001200 } from './1795700001200-ReimportIdentity';
 import { InstanceTypeCatalog1795700001100 } from './1795700001100-InstanceTypeCatalog';
+import { FileOwnedValidators1795700001300 } from './1795700001300-FileOwnedValidators';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -32,5 +33,6 @@ export const MIGRATIONS = [
   HostCredentials1795700001000,
   InstanceTypeCatalog1795700001100,
   ReimportIdentity1795700001200,
+  FileOwnedValidators1795700001300,
   LaunchBatches1795700001500,
 ];

@@ -216,4 +216,86 @@ describe('Plans API: plan, apply, serial, lock, prevent_destroy', () => {
     const p = await plan(FILE);
     expect((await h.api(`/v1/plans/${p.id}`, { key: other.key })).status).toBe(404);
   });
+
+  it('should leave validators made over REST alone, adopt one on import and prune only when asked', async () => {
+    const o = await h.tenant('owner', ['admin']);
+    const post = async (path: string, body: Json) => {
+      const r = await h.api(path, { method: 'POST', key: o.key, json: body });
+      expect(r.status).toBeLessThan(300);
+      return json(r);
+    };
+    const rest = await post('/v1/validators', { name: 'rest-a', network: 'fuji' });
+    await post('/v1/validators', { name: 'rest-b', network: 'fuji' });
+
+    // A file that names neither: nothing to retire; both are listed as unmanaged.
+    const empty = await post('/v1/plans', { validators: [] });
+    expect(empty.changes).toBe(false);
+    expect(empty.actions).toEqual([]);
+    expect(empty.unmanagedValidators.map((u: Json) => [u.name, u.named])).toEqual([
+      ['rest-a', false],
+      ['rest-b', false],
+    ]);
+
+    // Naming rest-a offers to adopt it; no second rest-a is created.
+    const named = await post('/v1/plans', { validators: [{ name: 'rest-a', network: 'fuji' }] });
+    expect(named.changes).toBe(false);
+    expect(named.actions.map((a: Json) => [a.action, a.unmanaged, a.adopt])).toEqual([
+      ['no-op', true, false],
+    ]);
+    expect(named.actions[0].reason).toMatch(/snowline import rest-a/);
+
+    // `snowline import rest-a`: the plan adopts it (and updates its labels in place).
+    const imp = await post('/v1/plans', {
+      validators: [{ name: 'rest-a', network: 'fuji', labels: { team: 'core' } }],
+      adopt: ['rest-a'],
+    });
+    expect(imp.changes).toBe(true);
+    expect(imp.summary).toMatchObject({ adopt: 1, update: 1, create: 0 });
+    const r = await h.api(`/v1/plans/${imp.id}/apply`, { method: 'POST', key: o.key, json: {} });
+    expect(r.status).toBe(200);
+    const done = await json(r);
+    expect(done.results).toMatchObject([{ name: 'rest-a', adopted: true, outcome: 'done' }]);
+    expect(done.status).toBe('applied');
+
+    // Now the file owns rest-a: dropping it from the file retires it. rest-b stays untouched.
+    const drop = await post('/v1/plans', { validators: [] });
+    expect(drop.actions.map((a: Json) => [a.action, a.name, !!a.unmanaged])).toEqual([
+      ['delete', 'rest-a', false],
+    ]);
+    expect(drop.actions[0].validatorId).toBe(rest.id);
+    expect(drop.unmanagedValidators.map((u: Json) => u.name)).toEqual(['rest-b']);
+
+    // --prune: the unmanaged one is retired too, marked so the CLI can list it before asking.
+    const prune = await post('/v1/plans', { validators: [], prune: true });
+    expect(prune.actions.map((a: Json) => [a.action, a.name, !!a.unmanaged])).toEqual([
+      ['delete', 'rest-a', false],
+      ['delete', 'rest-b', true],
+    ]);
+    expect(prune.unmanagedValidators).toEqual([]);
+
+    // adopt must name a validator in the file.
+    const bad = await h.api('/v1/plans', {
+      method: 'POST',
+      key: o.key,
+      json: { validators: [], adopt: ['rest-b'] },
+    });
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).detail).toMatch(/adopt: rest-b is not in the file/);
+  });
+
+  it('should mark validators made by plans as managed from the start', async () => {
+    const m = await h.tenant('managed', ['admin']);
+    const p = await json(
+      await h.api('/v1/plans', {
+        method: 'POST',
+        key: m.key,
+        json: { validators: [{ name: 'from-file', network: 'fuji' }] },
+      }),
+    );
+    expect(
+      (await h.api(`/v1/plans/${p.id}/apply`, { method: 'POST', key: m.key, json: {} })).status,
+    ).toBe(200);
+    const [snap] = await serial.snapshot(m.projectId);
+    expect(snap).toMatchObject({ name: 'from-file', managed: true });
+  });
 });

@@ -32,8 +32,9 @@ const DEFAULT_TIMEOUT_S = 300;
 const USAGE = `snowline — declarative Avalanche validators on Snowline
 
 Usage:
-  snowline plan    [-f snowline.yaml|snowline.hcl] [--json] [--detailed-exitcode]
-  snowline apply   [-f snowline.yaml | --plan ID] [--auto-approve] [--timeout S] [--json]
+  snowline plan    [-f snowline.yaml|snowline.hcl] [--prune] [--json] [--detailed-exitcode]
+  snowline apply   [-f snowline.yaml | --plan ID] [--prune] [--auto-approve] [--timeout S] [--json]
+  snowline import  NAME [-f snowline.yaml] [--auto-approve] [--timeout S] [--json]
   snowline destroy [-f snowline.yaml] [--auto-approve] [--timeout S] [--json]
   snowline status  [--json]
   snowline validators ls [--json]
@@ -43,6 +44,9 @@ Usage:
   snowline force-unlock PLAN_ID
   snowline schema                            (JSON Schema of snowline.yaml)
 
+apply changes and retires only the validators the file created or adopted; the others are listed as
+unmanaged and left alone. \`import NAME\` adopts one the file names (made over REST or in the console);
+\`--prune\` retires the unmanaged ones the file does not name, after listing them.
 apply and destroy wait at most --timeout seconds (default ${DEFAULT_TIMEOUT_S}) for the plan to settle; past
 it they say what is still in progress and exit 1 (the apply goes on).
 Exit codes: 0 success / no changes, 1 error, 2 changes present (plan --detailed-exitcode).
@@ -54,6 +58,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'detailed-exitcode': { type: 'boolean' },
   'auto-approve': { type: 'boolean' },
+  prune: { type: 'boolean' },
   plan: { type: 'string' },
   follow: { type: 'boolean' },
   after: { type: 'string' },
@@ -71,6 +76,7 @@ type Flags = {
   json?: boolean;
   'detailed-exitcode'?: boolean;
   'auto-approve'?: boolean;
+  prune?: boolean;
   plan?: string;
   follow?: boolean;
   after?: string;
@@ -129,6 +135,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await apply(ctx, 'apply');
       case 'destroy':
         return await apply(ctx, 'destroy');
+      case 'import':
+        if (!rest[0] || rest.length > 1)
+          throw new UsageError(
+            'Usage: snowline import NAME [-f snowline.yaml] (NAME: a validator made outside the file, named in it).',
+          );
+        return await apply(ctx, 'apply', [rest[0]]);
       case 'status':
         return await status(ctx);
       case 'validators':
@@ -171,7 +183,12 @@ function fileOf(ctx: Ctx): string {
   return hcl ? 'snowline.hcl' : 'snowline.yaml';
 }
 
-async function makePlan(ctx: Ctx, mode: 'apply' | 'destroy', f: LoadedFile): Promise<PlanBody> {
+async function makePlan(
+  ctx: Ctx,
+  mode: 'apply' | 'destroy',
+  f: LoadedFile,
+  adopt: string[] = [],
+): Promise<PlanBody> {
   const client = ctx.client();
   return client.read<PlanBody>(
     client.api.POST('/v1/plans', {
@@ -180,6 +197,8 @@ async function makePlan(ctx: Ctx, mode: 'apply' | 'destroy', f: LoadedFile): Pro
         validators: f.desired,
         webhooks: f.webhooks,
         ...(f.standbyPools ? { standbyPools: f.standbyPools } : {}),
+        ...(adopt.length ? { adopt } : {}),
+        ...(ctx.flags.prune && mode === 'apply' ? { prune: true } : {}),
       } as CreatePlan,
     }),
   );
@@ -218,8 +237,12 @@ async function plan(ctx: Ctx): Promise<number> {
   return p.changes && ctx.flags['detailed-exitcode'] ? EXIT.changes : EXIT.ok;
 }
 
-async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
+async function apply(ctx: Ctx, mode: 'apply' | 'destroy', adopt: string[] = []): Promise<number> {
   const { io, flags, style } = ctx;
+  if (flags.prune && mode === 'destroy')
+    throw new UsageError('destroy retires only what the file manages; drop --prune.');
+  if (flags.prune && flags.plan)
+    throw new UsageError('--prune is decided when planning; plan with --prune, or drop --plan.');
   const timeoutS = flags.timeout === undefined ? DEFAULT_TIMEOUT_S : Number(flags.timeout);
   if (!Number.isFinite(timeoutS) || timeoutS <= 0)
     throw new UsageError(`--timeout: a number of seconds > 0, got "${flags.timeout}".`);
@@ -234,7 +257,11 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
     if (flags.file || p.actions.some((a) => a.desired?.identity)) f = loadFile(fileOf(ctx));
   } else {
     f = loadFile(fileOf(ctx));
-    p = await makePlan(ctx, mode, f);
+    if (adopt.length && !f.desired.some((d) => d.name === adopt[0]))
+      throw new UsageError(
+        `${f.file} has no validator ${adopt[0]}: add it (matching the validator's network and instance type) before importing it.`,
+      );
+    p = await makePlan(ctx, mode, f, adopt);
   }
   if (!flags.json) io.out(renderPlan(p, style, { file: f?.file }));
   if (!p.changes) {
@@ -248,8 +275,13 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy'): Promise<number> {
       throw new UsageError(
         'Not applying: stdin is not a terminal, so nobody can confirm; pass --auto-approve.',
       );
+    const pruned = p.actions.filter((a) => a.action === 'delete' && a.unmanaged);
+    if (pruned.length)
+      io.err(
+        `${style.yellow('--prune')} retires ${pruned.length} validator${pruned.length === 1 ? '' : 's'} made outside ${f?.file ?? 'the file'}:\n${pruned.map((a) => `  - ${a.name} (${a.state ?? 'unknown'})\n`).join('')}`,
+      );
     const answer = await io.readLine(
-      `Apply plan ${p.id.slice(0, 8)}${mode === 'destroy' ? ' (DESTROY)' : ''}? Only "yes" is accepted: `,
+      `Apply plan ${p.id.slice(0, 8)}${mode === 'destroy' ? ' (DESTROY)' : ''}${pruned.length ? ` and retire ${pruned.map((a) => a.name).join(', ')}` : ''}? Only "yes" is accepted: `,
     );
     if (answer.trim() !== 'yes') {
       io.err('Apply cancelled.\n');

@@ -4,6 +4,7 @@ import type {
   PlanAction,
   PlanSummary,
   PoolAction,
+  UnmanagedValidator,
   UnmanagedWebhook,
   WebhookAction,
   WebhookChange,
@@ -19,6 +20,8 @@ export interface PlanBody {
   changes: boolean;
   summary: PlanSummary;
   actions: PlanAction[];
+  /** Validators made outside the file that this plan leaves alone (absent from older APIs). */
+  unmanagedValidators?: UnmanagedValidator[];
   /** null or absent: the plan did not cover webhooks (or standby pools). */
   webhooks?: WebhookAction[] | null;
   unmanagedWebhooks?: UnmanagedWebhook[];
@@ -34,6 +37,7 @@ export interface ActionResultBody {
   outcome: 'pending' | 'done' | 'failed';
   state?: string | null;
   detail?: string | null;
+  adopted?: boolean;
 }
 
 const SYMBOL: Record<PlanAction['action'], string> = {
@@ -131,10 +135,19 @@ export function renderPlan(plan: PlanBody, s: Style, opts: { file?: string } = {
     delete: s.red,
     'no-op': s.dim,
   };
-  const shown = plan.actions.filter((a) => a.action !== 'no-op' || a.drift);
+  // An unmanaged validator the plan leaves alone is listed below, not as an action.
+  const shown = plan.actions.filter(
+    (a) =>
+      a.action === 'delete' ||
+      a.adopt ||
+      a.refused ||
+      (!a.unmanaged && (a.action !== 'no-op' || a.drift)),
+  );
   for (const a of shown) {
-    const head = `${SYMBOL[a.action].padStart(3)} ${a.action.padEnd(8)}${a.name}${a.state ? s.dim(`  (${a.state})`) : ''}`;
-    out.push(colour[a.action](head));
+    const kind = a.adopt && a.action === 'no-op' ? 'adopt' : a.action;
+    const symbol = a.adopt && a.action === 'no-op' ? '<=' : SYMBOL[a.action];
+    const head = `${symbol.padStart(3)} ${kind.padEnd(8)}${a.name}${a.state ? s.dim(`  (${a.state})`) : ''}`;
+    out.push((a.adopt ? s.cyan : colour[a.action])(head));
     const detail: string[] = [];
     if (a.action === 'create' || (a.action === 'replace' && a.desired)) {
       if (a.action === 'create') detail.push(...createLines(a));
@@ -145,6 +158,16 @@ export function renderPlan(plan: PlanBody, s: Style, opts: { file?: string } = {
     if (a.drift) out.push(`        ${s.yellow('drift:')} ${a.drift}`);
     for (const w of a.warnings) out.push(`        ${s.yellow('warning:')} ${w}`);
     if (a.refused) out.push(`        ${s.red('refused:')} ${a.refused}`);
+    out.push('');
+  }
+  const unmanagedValidators = plan.unmanagedValidators ?? [];
+  if (unmanagedValidators.length) {
+    out.push(s.bold('Validators left alone (made outside snowline.yaml, not managed by it):'));
+    for (const u of unmanagedValidators)
+      out.push(
+        `        ${u.name}${s.dim(`  (${u.state}, ${u.nodeId})`)}${u.named ? `  named in the file: \`snowline import ${u.name}\` adopts it` : ''}`,
+      );
+    out.push(`    ${s.dim('`snowline apply --prune` retires the ones the file does not name.')}`);
     out.push('');
   }
   const webhooks = plan.webhooks ?? [];
@@ -198,9 +221,10 @@ export function renderPlan(plan: PlanBody, s: Style, opts: { file?: string } = {
       `No changes. The project matches ${opts.file ?? 'the file'} (${n.noop} validator${n.noop === 1 ? '' : 's'}${hooks}${poolText}).`,
     );
   } else {
+    const adopt = n.adopt ? `, ${n.adopt} to adopt` : '';
     out.push(
       s.bold(
-        `Plan: ${n.create} to create, ${n.update} to update in place, ${n.replace} to replace, ${n.delete} to delete; ${n.noop} unchanged.`,
+        `Plan: ${n.create} to create, ${n.update} to update in place, ${n.replace} to replace, ${n.delete} to delete${adopt}; ${n.noop} unchanged.`,
       ),
     );
     if (c && plan.webhooks && c.webhooks.create + c.webhooks.update + c.webhooks.delete > 0)
@@ -237,13 +261,15 @@ export function renderResults(plan: PlanBody, s: Style): string {
     const extra = r.detail ? `: ${r.detail}` : r.state ? ` (${r.state})` : '';
     const kind =
       r.kind === 'webhook' ? 'webhook ' : r.kind === 'standby_pool' ? 'standby pool ' : '';
-    return `  ${mark.padEnd(s.enabled ? 15 : 6)} ${r.action} ${kind}${r.name}${extra}`;
+    const action = r.adopted ? (r.action === 'no-op' ? 'adopt' : `adopt+${r.action}`) : r.action;
+    return `  ${mark.padEnd(s.enabled ? 15 : 6)} ${action} ${kind}${r.name}${extra}`;
   });
   const failed = plan.results.filter((r) => r.outcome === 'failed').length;
+  const what = plan.mode === 'destroy' ? 'Destroy' : 'Apply';
   lines.push(
     failed
-      ? s.red(`Apply failed: ${failed} of ${plan.results.length} action(s) failed.`)
-      : s.green(`Apply complete: ${plan.results.length} action(s) settled.`),
+      ? s.red(`${what} failed: ${failed} of ${plan.results.length} action(s) failed.`)
+      : s.green(`${what} complete: ${plan.results.length} action(s) settled.`),
   );
   return lines.join('\n') + '\n';
 }

@@ -659,6 +659,10 @@ export interface components {
           [key: string]: number;
         };
       };
+      /** @description Validators made outside the file (REST, console) that this plan adopts (`snowline import NAME`); each must be named in `validators`. */
+      adopt?: string[];
+      /** @description Also retire the validators made outside the file that it does not name (`snowline apply --prune`). Without it they are listed as unmanaged and never changed. */
+      prune?: boolean;
     };
     ApplyPlanDto: {
       /** @description Key files of identities this plan imports, by validator name: { stakerCrt, stakerKey, signerKey }. Used once to create the validator; never stored in the plan. */

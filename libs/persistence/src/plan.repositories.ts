@@ -14,6 +14,7 @@ interface SnapshotRow {
   state_reason: string | null;
   node_id: string;
   imported: boolean | null;
+  managed_by_config: boolean;
 }
 
 /** Plans, the apply lock and the state serial. */
@@ -41,7 +42,7 @@ export class PlanRepository {
   async snapshot(projectId: string, tx?: EntityManager): Promise<CurrentValidator[]> {
     const rows = (await this.em(tx).query(
       `SELECT v.id, v.name, v.network, v.instance_type, v.zones, v.labels, v.protected, v.state,
-              v.state_reason, v.node_id, i.imported
+              v.state_reason, v.node_id, i.imported, v.managed_by_config
          FROM validators v LEFT JOIN staking_identities i ON i.id = v.identity_id
         WHERE v.project_id = $1 AND v.state <> 'retired'
         ORDER BY v.name, v.created_at`,
@@ -59,7 +60,19 @@ export class PlanRepository {
       stateReason: r.state_reason,
       nodeId: r.node_id,
       identitySource: r.imported ? 'imported' : 'generated',
+      managed: r.managed_by_config,
     }));
+  }
+
+  /** A plan adopts a validator made outside the file: from now on the file manages it. */
+  async adopt(projectId: string, validatorId: string, tx?: EntityManager): Promise<boolean> {
+    const res = (await this.em(tx).query(
+      `UPDATE validators SET managed_by_config = true
+        WHERE id = $1 AND project_id = $2 AND state <> 'retired' RETURNING id`,
+      [validatorId, projectId],
+    )) as [unknown[], number] | unknown[];
+    const rows = Array.isArray(res[0]) ? (res[0] as unknown[]) : (res as unknown[]);
+    return rows.length > 0;
   }
 
   /** When the project's last plan finished applying (drift is what changed after it). */

@@ -186,6 +186,8 @@ export interface NewValidator {
   protected: boolean;
   identityId: string | null;
   nodeId: string | null;
+  /** A plan made it: snowline.yaml owns it. */
+  managedByConfig?: boolean;
 }
 
 export interface ValidatorListQuery {
@@ -215,7 +217,8 @@ export interface CurrentHostHealth {
   healthSince: Date | null;
   lastReportAt: Date | null;
 }
-export type ValidatorWithIdentity = ValidatorEntity & {
+// Ownership by snowline.yaml is the plans' business (PlanRepository.snapshot), not the public view's.
+export type ValidatorWithIdentity = Omit<ValidatorEntity, 'managedByConfig'> & {
   identity: IdentityPublic | null;
   currentHost?: CurrentHostHealth | null;
 };
@@ -400,8 +403,8 @@ export class ValidatorRepository extends Repo {
     const rows = await this.prepared<ValidatorViewRow>(
       `WITH v AS (
          INSERT INTO validators (project_id, name, network, instance_type, zones, labels, protected,
-                                 state, identity_id, node_id)
-         VALUES ($1, $2, $3, $4, $5::text[], $6::jsonb, $7, 'pending', $8, $9)
+                                 state, identity_id, node_id, managed_by_config)
+         VALUES ($1, $2, $3, $4, $5::text[], $6::jsonb, $7, 'pending', $8, $9, $13)
          RETURNING *
        ), e AS (
          INSERT INTO events (project_id, validator_id, type, message, data)
@@ -421,6 +424,7 @@ export class ValidatorRepository extends Repo {
         event.type,
         event.message,
         JSON.stringify(event.data),
+        row.managedByConfig ?? false,
       ],
       tx,
     );

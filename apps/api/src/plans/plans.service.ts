@@ -22,6 +22,7 @@ import {
   type PoolAction,
   type StandbyPoolSizes,
   type WebhookAction,
+  unmanagedValidators,
 } from '@snowline/domain';
 import {
   DeclarativeRepository,
@@ -52,6 +53,8 @@ export interface ActionResult {
   replacedValidatorId?: string | null;
   /** For a webhook action: the webhook. */
   webhookId?: string | null;
+  /** The plan adopted this validator (made outside the file): the file manages it now. */
+  adopted?: boolean;
   outcome: 'pending' | 'done' | 'failed';
   state?: string | null;
   detail?: string | null;
@@ -85,6 +88,13 @@ export class PlansService {
   async create(p: Principal, dto: CreatePlanDto) {
     const mode: PlanMode = dto.mode ?? 'apply';
     const desired = this.desired(dto);
+    const adopt = [...new Set(dto.adopt ?? [])];
+    const named = new Set(desired.map((d) => d.name));
+    for (const n of adopt)
+      if (!named.has(n))
+        throw badRequest(
+          `adopt: ${n} is not in the file; add it to snowline.yaml (matching the validator) before importing it.`,
+        );
     // A plan over webhooks shows their URLs (and those of webhooks the file does not name).
     if (dto.webhooks && !hasScope(p.scopes, 'webhooks:read'))
       throw new Problem(
@@ -118,6 +128,8 @@ export class PlansService {
       current,
       defaultInstanceType: this.config.cloud.defaultInstanceType,
       retiredOutside,
+      adopt,
+      prune: dto.prune ?? false,
     });
     await this.checkInstanceTypes(actions);
     const extras = await this.configActions(p.projectId, mode, desiredWebhooks, desiredPools, {
@@ -377,7 +389,7 @@ export class PlansService {
     if (poolChanges.length) results.push(...(await this.runPools(p, extras.poolActions!)));
     if (results.length) await this.plans.update(plan.id, { results });
     for (const a of actions) {
-      if (a.action === 'no-op') continue;
+      if (a.action === 'no-op' && !a.adopt) continue;
       results.push(await this.run(p.projectId, a, identities.get(a.name)));
       await this.plans.update(plan.id, { results });
     }
@@ -399,6 +411,12 @@ export class PlansService {
     };
     const want = a.desired;
     try {
+      if (a.adopt) {
+        if (!(await this.plans.adopt(projectId, a.validatorId!)))
+          throw new Error(`${a.name} is gone; nothing was adopted`);
+        r.adopted = true;
+        r.outcome = 'done';
+      }
       switch (a.action) {
         case 'update':
           await this.validators.update(projectId, a.validatorId!, {
@@ -560,15 +578,19 @@ export class PlansService {
   }
 
   private createValidator(projectId: string, d: DesiredValidator, identity?: IdentityImport) {
-    return this.validators.create(projectId, {
-      name: d.name,
-      network: d.network,
-      instanceType: d.instanceType,
-      zones: d.zones,
-      labels: d.labels,
-      protected: d.preventDestroy ?? false,
-      identity,
-    });
+    return this.validators.create(
+      projectId,
+      {
+        name: d.name,
+        network: d.network,
+        instanceType: d.instanceType,
+        zones: d.zones,
+        labels: d.labels,
+        protected: d.preventDestroy ?? false,
+        identity,
+      },
+      { managedByConfig: true },
+    );
   }
 
   /**
@@ -695,6 +717,8 @@ export class PlansService {
       changes: hasChanges(actions) || configHasChanges(webhooks, pools),
       summary: plan.summary,
       actions,
+      /** Validators made outside the file that this plan leaves alone (`--prune` retires them). */
+      unmanagedValidators: unmanagedValidators(plan.snapshot as CurrentValidator[], actions),
       /** null: the request did not plan webhooks (or standby pools) at all. */
       webhooks: extras.webhookActions,
       unmanagedWebhooks: extras.webhookActions ? extras.unmanagedWebhooks : [],

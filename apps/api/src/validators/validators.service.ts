@@ -31,7 +31,12 @@ export class ValidatorsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(projectId: string, dto: CreateValidatorDto): Promise<ValidatorView> {
+  /** `managedByConfig`: a plan creates it, so snowline.yaml owns it (REST and console: not). */
+  async create(
+    projectId: string,
+    dto: CreateValidatorDto,
+    opts: { managedByConfig?: boolean } = {},
+  ): Promise<ValidatorView> {
     const zones = dto.zones ?? [];
     const unknown = zones.filter((z) => !this.config.cloud.zones.includes(z));
     if (unknown.length) {
@@ -53,6 +58,7 @@ export class ValidatorsService {
       zones,
       labels,
       protected: dto.protected ?? false,
+      managedByConfig: opts.managedByConfig ?? false,
     };
     const insert = (identity: { id: string; nodeId: string } | null, tx?: EntityManager) =>
       this.repos.validators.insertWithEvent(

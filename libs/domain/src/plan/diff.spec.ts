@@ -3,6 +3,7 @@ import {
   diffValidators,
   hasChanges,
   summarize,
+  unmanagedValidators,
   type CurrentValidator,
   type DiffInput,
   type PlanAction,
@@ -241,6 +242,7 @@ describe(diffValidators.name, () => {
       delete: 1,
       noop: 0,
       refused: 0,
+      adopt: 0,
     });
     expect(hasChanges(actions)).toBe(true);
     expect(hasChanges(run({ desired: [want()], current: [cur()] }))).toBe(false);
@@ -268,5 +270,79 @@ describe(describeStateChanges.name, () => {
       'c: retired',
       'd: created',
     ]);
+  });
+
+  describe('ownership: the file owns what it made', () => {
+    const rest = cur({ name: 'rest', id: 'id-rest', managed: false });
+    type OwnRow = [string, Partial<DiffInput>, string[], string[]];
+    const rows: OwnRow[] = [
+      ['leave an unmanaged validator the file does not name alone', {}, [], ['rest']],
+      ['retire it with prune', { prune: true }, ['delete:rest'], []],
+      ['never prune in destroy mode', { mode: 'destroy', prune: true }, [], ['rest']],
+      [
+        'offer to adopt a named one, and never creates a second',
+        { desired: [want({ name: 'rest' })] },
+        ['no-op:rest'],
+        ['rest'],
+      ],
+      [
+        'adopt a named one when asked',
+        { desired: [want({ name: 'rest' })], adopt: ['rest'] },
+        ['adopt:rest'],
+        [],
+      ],
+      [
+        'adopt and update in place',
+        { desired: [want({ name: 'rest', labels: { k: 'v' } })], adopt: ['rest'] },
+        ['adopt:update:rest'],
+        [],
+      ],
+      [
+        'leave a named one alone in destroy mode',
+        { mode: 'destroy', desired: [want({ name: 'rest' })] },
+        [],
+        ['rest'],
+      ],
+    ];
+    it.each(rows)('should %s', (_, over, actions, unmanaged) => {
+      const out = run({ current: [rest], ...over });
+      expect(
+        out.map((a) =>
+          [a.adopt ? 'adopt' : '', a.adopt && a.action === 'no-op' ? '' : a.action, a.name]
+            .filter(Boolean)
+            .join(':'),
+        ),
+      ).toEqual(actions);
+      expect(out.every((a) => a.action !== 'create')).toBe(true);
+      expect(unmanagedValidators([rest], out).map((u) => u.name)).toEqual(unmanaged);
+    });
+
+    it('should count an adoption as a change', () => {
+      const out = run({ current: [rest], desired: [want({ name: 'rest' })], adopt: ['rest'] });
+      expect(hasChanges(out)).toBe(true);
+      expect(summarize(out).adopt).toBe(1);
+      expect(hasChanges(run({ current: [rest], desired: [want({ name: 'rest' })] }))).toBe(false);
+    });
+
+    it('should refuse to adopt one whose network differs, and not replace it', () => {
+      const [a] = run({
+        current: [rest],
+        desired: [want({ name: 'rest', network: 'mainnet' })],
+        adopt: ['rest'],
+      });
+      expect(a).toMatchObject({ action: 'no-op', adopt: false, unmanaged: true });
+      expect(a!.refused).toMatch(/cannot be adopted: its network differs/);
+    });
+
+    it('should refuse to prune a protected one', () => {
+      const [a] = run({ current: [{ ...rest, protected: true }], prune: true });
+      expect(a).toMatchObject({ action: 'delete', unmanaged: true });
+      expect(a!.refused).toMatch(/protected/);
+    });
+
+    it('should still retire a managed validator the file no longer names', () => {
+      const out = run({ current: [rest, cur({ name: 'mine', managed: true })] });
+      expect(out.map((a) => `${a.action}:${a.name}`)).toEqual(['delete:mine']);
+    });
   });
 });

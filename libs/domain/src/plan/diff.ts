@@ -20,6 +20,8 @@ export interface CurrentValidator {
   identitySource: 'imported' | 'generated';
   /** When its desired spec last changed outside a Snowline plan (console or API): drift's cause. */
   changedOutsideAt?: string | null;
+  /** False: made outside snowline.yaml (REST, console) and not adopted; absent reads as managed. */
+  managed?: boolean;
 }
 
 export type SpecField = 'network' | 'instanceType' | 'identity' | 'zones' | 'labels' | 'protected';
@@ -50,6 +52,10 @@ export interface PlanAction {
   warnings: string[];
   /** What the validator becomes (create, update, replace). */
   desired: DesiredValidator | null;
+  /** Applying this plan adopts the validator (made outside the file): the file manages it after. */
+  adopt?: boolean;
+  /** The validator was made outside the file: left alone (no-op) or retired by `--prune` (delete). */
+  unmanaged?: boolean;
 }
 
 export interface DiffInput {
@@ -61,6 +67,10 @@ export interface DiffInput {
   defaultInstanceType: string;
   /** Names retired outside the file since the last plan was applied → when. */
   retiredOutside?: Record<string, string>;
+  /** Unmanaged validators the file names that this plan adopts (`snowline import NAME`). */
+  adopt?: string[];
+  /** Retire unmanaged validators the file does not name (`snowline apply --prune`). */
+  prune?: boolean;
 }
 
 const SPEC_LABEL: Record<SpecField, string> = {
@@ -155,6 +165,8 @@ const base = (a: Partial<PlanAction> & Pick<PlanAction, 'action' | 'name' | 'rea
     unprotect: false,
     warnings: [],
     desired: null,
+    adopt: false,
+    unmanaged: false,
     ...a,
   }) satisfies PlanAction;
 
@@ -166,10 +178,16 @@ export function diffValidators(input: DiffInput): PlanAction[] {
   const current = byName(input.current);
   const desired = new Map(input.desired.map((d) => [d.name, d]));
   const names = [...new Set([...current.keys(), ...desired.keys()])].sort();
+  const adopt = new Set(input.adopt ?? []);
   const out: PlanAction[] = [];
   for (const name of names) {
     const cur = current.get(name);
     const want = desired.get(name);
+    if (cur && cur.managed === false) {
+      const a = unmanagedAction(cur, want, input, adopt.has(name));
+      if (a) out.push(a);
+      continue;
+    }
     if (input.mode === 'destroy') {
       if (cur && want) out.push(deleteAction(cur, want, 'destroy'));
       continue;
@@ -194,6 +212,63 @@ export function diffValidators(input: DiffInput): PlanAction[] {
     }
   }
   return out;
+}
+
+/**
+ * A validator made outside the file: left alone unless the plan adopts it (the file names it and
+ * `snowline import` asks) or `--prune` retires it. Never a second validator with its name.
+ */
+function unmanagedAction(
+  cur: CurrentValidator,
+  want: DesiredValidator | undefined,
+  input: DiffInput,
+  adopting: boolean,
+): PlanAction | null {
+  if (input.mode === 'destroy') return null;
+  if (!want) {
+    if (!input.prune) return null;
+    const a = deleteAction(
+      cur,
+      undefined,
+      'made outside snowline.yaml and not in it; --prune retires it',
+    );
+    return { ...a, unmanaged: true };
+  }
+  const common = { name: cur.name, validatorId: cur.id, state: cur.state };
+  if (!adopting)
+    return base({
+      ...common,
+      action: 'no-op',
+      unmanaged: true,
+      changes: specChanges(cur, want, input.defaultInstanceType),
+      reason: `made outside snowline.yaml, so the file leaves it alone; \`snowline import ${cur.name}\` adopts it (no second validator is created)`,
+    });
+  if (cur.state === 'retiring')
+    return base({
+      ...common,
+      action: 'no-op',
+      unmanaged: true,
+      reason: 'made outside snowline.yaml and already retiring; nothing to adopt',
+      refused: `${cur.name} is retiring; plan again once it is retired to create it from the file`,
+    });
+  const a = changeAction(cur, want, input.defaultInstanceType);
+  if (a.action === 'replace') {
+    const fields = a.changes.filter((c) => c.forcesReplacement).map((c) => SPEC_LABEL[c.field]);
+    return {
+      ...a,
+      action: 'no-op',
+      unmanaged: true,
+      warnings: [],
+      unprotect: false,
+      reason: `made outside snowline.yaml; adopting it needs the file to match what cannot change in place`,
+      refused: `${cur.name} cannot be adopted: its ${fields.join(', ') || 'state'} differ${fields.length === 1 ? 's' : ''} from snowline.yaml${cur.state === 'failed' ? ' (or it failed)' : ''}; make the file match it, or retire it first`,
+    };
+  }
+  return {
+    ...a,
+    adopt: true,
+    reason: `adopt: made outside snowline.yaml; from this apply on the file manages it${a.action === 'update' ? `; ${a.reason}` : ''}`,
+  };
 }
 
 function deleteAction(
@@ -311,11 +386,22 @@ export interface PlanSummary {
   delete: number;
   noop: number;
   refused: number;
+  /** Validators this plan adopts (absent in plans made before adoption existed). */
+  adopt?: number;
 }
 
 export function summarize(actions: PlanAction[]): PlanSummary {
-  const s: PlanSummary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0, refused: 0 };
+  const s: PlanSummary = {
+    create: 0,
+    update: 0,
+    replace: 0,
+    delete: 0,
+    noop: 0,
+    refused: 0,
+    adopt: 0,
+  };
   for (const a of actions) {
+    if (a.adopt) s.adopt!++;
     if (a.action === 'no-op') s.noop++;
     else s[a.action]++;
     if (a.refused) s.refused++;
@@ -323,7 +409,38 @@ export function summarize(actions: PlanAction[]): PlanSummary {
   return s;
 }
 
-export const hasChanges = (actions: PlanAction[]) => actions.some((a) => a.action !== 'no-op');
+export const hasChanges = (actions: PlanAction[]) =>
+  actions.some((a) => a.action !== 'no-op' || a.adopt);
+
+/** A validator of the project that the file does not manage and this plan leaves alone. */
+export interface UnmanagedValidator {
+  id: string;
+  name: string;
+  state: ValidatorState;
+  nodeId: string;
+  /** The file names it: `snowline import NAME` adopts it. */
+  named: boolean;
+}
+
+/** The validators made outside the file that a plan neither adopts nor retires. */
+export function unmanagedValidators(
+  current: CurrentValidator[],
+  actions: PlanAction[],
+): UnmanagedValidator[] {
+  const touched = new Set(
+    actions.filter((a) => a.adopt || a.action === 'delete').map((a) => a.validatorId),
+  );
+  const named = new Set(actions.filter((a) => a.unmanaged).map((a) => a.validatorId));
+  return current
+    .filter((v) => v.managed === false && v.state !== 'retiring' && !touched.has(v.id))
+    .map((v) => ({
+      id: v.id,
+      name: v.name,
+      state: v.state,
+      nodeId: v.nodeId,
+      named: named.has(v.id),
+    }));
+}
 
 /**
  * What changed in the project between two snapshots (the one a plan was computed against and now):

@@ -18,6 +18,8 @@ export class ValidatorEntity {
   @Column({ type: 'text', array: true, default: () => "'{}'" }) zones!: string[];
   @Column({ type: 'jsonb', default: () => "'{}'" }) labels!: Record<string, string>;
   @Column({ type: 'boolean', default: false }) protected!: boolean;
+  /** snowline.yaml made or adopted it: only such validators does an apply change or retire. */
+  @Column({ type: 'boolean', default: false }) managedByConfig!: boolean;
   @Column({ type: 'text' }) state!: ValidatorState;
   @Column({ type: 'text', nullable: true }) stateReason!: string | null;
   /** Fencing epoch: bumped on every move of the identity. */

@@ -181,6 +181,25 @@ export class CreatePlanDto {
   @IsOptional()
   @IsObject({ message: 'standbyPools must be an object: network → zone → count' })
   standbyPools?: Record<string, Record<string, number>>;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Validators made outside the file (REST, console) that this plan adopts (`snowline import NAME`); each must be named in `validators`.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_VALIDATORS)
+  @IsString({ each: true, message: 'adopt must be a list of validator names' })
+  adopt?: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'Also retire the validators made outside the file that it does not name (`snowline apply --prune`). Without it they are listed as unmanaged and never changed.',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'prune must be true or false' })
+  prune?: boolean;
 }
 
 export class ApplyPlanDto {
