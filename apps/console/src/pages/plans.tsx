@@ -359,6 +359,19 @@ function PlanView({
   followError: Error | null;
 }) {
   const results = new Map<string, PlanResult>(plan.results.map((r) => [r.name, r]));
+  // What the apply retires (a replace retires the old one), listed and confirmed like Retire… is.
+  const retiring = plan.actions
+    .filter((a) => a.action === 'delete' || a.action === 'replace')
+    .map((a) => a.name);
+  const confirmApply = () => {
+    if (
+      !retiring.length ||
+      window.confirm(
+        `Apply this plan? It retires ${retiring.join(', ')}: their nodes stop validating. This cannot be undone.`,
+      )
+    )
+      onApply();
+  };
   const statusLabel: Record<Plan['status'], string> = {
     planned: 'planned, not applied',
     applying: 'applying',
@@ -493,13 +506,14 @@ function PlanView({
             </p>
           ) : (
             <p className="small">
+              {retiring.length ? <strong>Applying retires {retiring.join(', ')}. </strong> : null}
               Applying takes the project’s apply lock until every validator it touches has settled.
             </p>
           )}
           <button
             type="button"
             className="primary"
-            onClick={onApply}
+            onClick={confirmApply}
             disabled={busy || refusals.length > 0}
           >
             {busy ? 'Applying…' : 'Apply plan'}
