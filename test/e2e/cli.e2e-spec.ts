@@ -160,7 +160,7 @@ describe('snowline CLI against the running stack', () => {
     expect(d2.err).toBe('');
     expect(d2.code).toBe(0);
     expect(d2.out).toContain('prevent_destroy was removed, so its protection is dropped first');
-    expect(d2.out).toContain('Apply complete: 3 action(s) settled.');
+    expect(d2.out).toContain('Destroy complete: 3 action(s) settled.');
     expect((await validators()).map((v) => v.state)).toEqual(['retired', 'retired', 'retired']);
 
     const ls = await cli(['validators', 'ls']);
