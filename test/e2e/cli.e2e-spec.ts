@@ -172,6 +172,13 @@ describe('snowline CLI against the running stack', () => {
     expect(status.out).toContain('Apply lock: free');
     const ev = await cli(['events', '--limit', '100']);
     expect(ev.out).toMatch(/plan\.applied/);
+    // --limit N: the newest N, oldest of them first (the last line is the latest event).
+    const all = (await cli(['events', '--limit', '100', '--json'])).out.trim().split('\n');
+    const last = (await cli(['events', '--limit', '2', '--json'])).out.trim().split('\n');
+    const id = (l: string) => Number((JSON.parse(l) as { id: string }).id);
+    // (later events may land between the two calls, never earlier ones)
+    expect(id(last[0]!)).toBeGreaterThanOrEqual(id(all.at(-2)!));
+    expect(id(last[0]!)).toBeLessThan(id(last[1]!));
   });
 
   it('should give file:line:column and exit 1 for a bad file', async () => {
@@ -358,7 +365,10 @@ describe('snowline CLI against the running stack', () => {
     expect(Array.isArray(JSON.parse(ls.out))).toBe(true);
     const me = await cli(['whoami', '--json'], bare);
     expect({ code: me.code, err: me.err }).toEqual({ code: 0, err: '' });
-    expect(JSON.parse(me.out)).toMatchObject({ scopes: ['admin'] });
+    expect(JSON.parse(me.out)).toMatchObject({ scopes: ['admin'], projectName: 'default' });
+    const meText = await cli(['whoami'], bare);
+    expect(meText.out).toMatch(/^project default \([0-9a-f-]{36}\)\n/);
+    expect(login.out).toMatch(/\(project default \([0-9a-f-]{36}\); admin\)/);
     expect(me.out).not.toContain(stack.adminKey);
     // A key without validators:read may log in too (login asks /v1/whoami, which any key may).
     const project = (await (await stack.api('/v1/projects')).json()) as { items: { id: string }[] };

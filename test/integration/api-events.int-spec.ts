@@ -46,6 +46,24 @@ describe('Public API: events and SSE', () => {
     expect((await h.api('/v1/events?after=abc', { key: t.key })).status).toBe(400);
   });
 
+  it('should list the newest events, in commit order, with newest=true', async () => {
+    await append(t.projectId, 4);
+    // allIds sorts the text ids as text; the feed's order is numeric here (one append per tx).
+    const all = (await allIds(t.projectId))
+      .map(Number)
+      .sort((x, y) => x - y)
+      .map(String);
+    const newest = async () =>
+      (await (await h.api('/v1/events?limit=3&newest=true', { key: t.key })).json()) as Json;
+    // Events are listed once no older transaction is in flight (the shared server's too).
+    const ids = async () => ((await newest()).items as Json[]).map((e) => e.id as string);
+    await waitFor('the newest events', async () => (await ids()).at(-1) === all.at(-1), 20_000, 50);
+    const r = await newest();
+    expect((r.items as Json[]).map((e) => e.id)).toEqual(all.slice(-3));
+    expect(r.nextCursor).toBeNull();
+    expect((await h.api('/v1/events?newest=yes', { key: t.key })).status).toBe(400);
+  });
+
   it('should miss no event across a disconnect and reconnect with Last-Event-ID', async () => {
     const url = `${h.url}/v1/events/stream`;
     const first = sse(url, t.key);

@@ -69,11 +69,15 @@ describe('Public API: projects, keys, scopes and isolation', () => {
     const text = await r.text();
     expect(JSON.parse(text)).toEqual({
       projectId: a.projectId,
+      projectName: 'alpha',
       keyId: reader.id,
       scopes: ['validators:read', 'events:read'],
     });
     expect(text).not.toContain(reader.key as string);
-    expect((await json(await h.api('/v1/whoami', { key: b.key }))).projectId).toBe(b.projectId);
+    expect(await json(await h.api('/v1/whoami', { key: b.key }))).toMatchObject({
+      projectId: b.projectId,
+      projectName: 'bravo',
+    });
     expect((await h.api('/v1/whoami', { key: null })).status).toBe(401);
   });
 

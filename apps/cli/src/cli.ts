@@ -6,7 +6,7 @@ import { configJsonSchema, MAX_WEBHOOK_SECRET, MIN_WEBHOOK_SECRET } from '@snowl
 import type { components } from '@snowline/api-client';
 import { ApiError, Client } from './client';
 import { loadCredentials, saveCredentials } from './config-file';
-import { loadFile, UsageError, type LoadedFile } from './load';
+import { loadFile, UsageError, whereInFile, type LoadedFile } from './load';
 import { renderPlan, renderResults, type PlanBody } from './render';
 import { colourWanted, makeStyle, type Style } from './style';
 
@@ -180,7 +180,18 @@ function fileOf(ctx: Ctx): string {
   const hcl = existsSync('snowline.hcl');
   if (yaml && hcl)
     throw new UsageError('Both snowline.yaml and snowline.hcl are here; say which with -f.');
+  if (!yaml && !hcl)
+    throw new UsageError(
+      `No snowline.yaml or snowline.hcl in ${process.cwd()}; write one (docs/cli.md; \`snowline schema\` for editors) or name it with -f.`,
+    );
   return hcl ? 'snowline.hcl' : 'snowline.yaml';
+}
+
+/** The file, its accepted-but-fixable points printed as warnings (stderr: --json stays clean). */
+function load(ctx: Ctx): LoadedFile {
+  const f = loadFile(fileOf(ctx));
+  for (const w of f.warnings) ctx.io.err(`${ctx.style.yellow('Warning:')} ${w}\n`);
+  return f;
 }
 
 async function makePlan(
@@ -190,18 +201,34 @@ async function makePlan(
   adopt: string[] = [],
 ): Promise<PlanBody> {
   const client = ctx.client();
-  return client.read<PlanBody>(
-    client.api.POST('/v1/plans', {
-      body: {
-        mode,
-        validators: f.desired,
-        webhooks: f.webhooks,
-        ...(f.standbyPools ? { standbyPools: f.standbyPools } : {}),
-        ...(adopt.length ? { adopt } : {}),
-        ...(ctx.flags.prune && mode === 'apply' ? { prune: true } : {}),
-      } as CreatePlan,
-    }),
+  return locateErrors(
+    f,
+    client.read<PlanBody>(
+      client.api.POST('/v1/plans', {
+        body: {
+          mode,
+          validators: f.desired,
+          webhooks: f.webhooks,
+          ...(f.standbyPools ? { standbyPools: f.standbyPools } : {}),
+          ...(adopt.length ? { adopt } : {}),
+          ...(ctx.flags.prune && mode === 'apply' ? { prune: true } : {}),
+        } as CreatePlan,
+      }),
+    ),
   );
+}
+
+/** A 4xx about a field of the file gets its `file:line:column`, as the CLI's own checks have. */
+async function locateErrors<T>(f: LoadedFile, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status < 400 || err.status >= 500) throw err;
+    const detail = typeof err.body.detail === 'string' ? err.body.detail : '';
+    const where = whereInFile(f, detail);
+    if (!where) throw err;
+    throw new ApiError(err.status, `${where}: ${err.message}`, err.body);
+  }
 }
 
 /**
@@ -229,7 +256,7 @@ export function webhookSecrets(p: PlanBody, env: NodeJS.ProcessEnv): Record<stri
 }
 
 async function plan(ctx: Ctx): Promise<number> {
-  const f = loadFile(fileOf(ctx));
+  const f = load(ctx);
   const p = await makePlan(ctx, 'apply', f);
   if (ctx.flags.json) ctx.io.out(JSON.stringify(p, null, 2) + '\n');
   else ctx.io.out(renderPlan(p, ctx.style, { file: f.file }));
@@ -254,9 +281,9 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy', adopt: string[] = []):
     p = await client.read<PlanBody>(
       client.api.GET('/v1/plans/{id}', { params: { path: { id: flags.plan } } }),
     );
-    if (flags.file || p.actions.some((a) => a.desired?.identity)) f = loadFile(fileOf(ctx));
+    if (flags.file || p.actions.some((a) => a.desired?.identity)) f = load(ctx);
   } else {
-    f = loadFile(fileOf(ctx));
+    f = load(ctx);
     if (adopt.length && !f.desired.some((d) => d.name === adopt[0]))
       throw new UsageError(
         `${f.file} has no validator ${adopt[0]}: add it (matching the validator's network and instance type) before importing it.`,
@@ -515,7 +542,13 @@ async function events(ctx: Ctx): Promise<number> {
     throw new UsageError('--limit must be an integer from 1 to 100.');
   const page = await client.read<{ items: Record<string, unknown>[] }>(
     client.api.GET('/v1/events', {
-      params: { query: { limit: String(limit), ...(flags.after ? { after: flags.after } : {}) } },
+      // Without --after: the latest N, oldest of them first (like `tail`); with it, the N after it.
+      params: {
+        query: {
+          limit: String(limit),
+          ...(flags.after ? { after: flags.after } : { newest: 'true' }),
+        },
+      },
     }),
   );
   page.items.forEach(print);
@@ -536,16 +569,22 @@ async function login(ctx: Ctx): Promise<number> {
   const me = await anon.read<Whoami>(anon.api.GET('/v1/whoami'));
   const path = saveCredentials(io.env, { url, key });
   io.out(
-    `Logged in to ${url} (project ${me.projectId}; ${me.scopes.join(', ')}); saved to ${path} (mode 0600).\n`,
+    `Logged in to ${url} (project ${projectLabel(me)}; ${me.scopes.join(', ')}); saved to ${path} (mode 0600).\n`,
   );
   return EXIT.ok;
 }
 
 interface Whoami {
   projectId: string;
+  /** Absent from APIs before issue 21. */
+  projectName?: string | null;
   keyId: string;
   scopes: string[];
 }
+
+/** `default (0b9d2c1e-…)`: the name people know the project by, and the id to be exact. */
+const projectLabel = (me: Whoami) =>
+  me.projectName ? `${me.projectName} (${me.projectId})` : me.projectId;
 
 async function whoami(ctx: Ctx): Promise<number> {
   const client = ctx.client();
@@ -554,7 +593,7 @@ async function whoami(ctx: Ctx): Promise<number> {
     ctx.io.out(JSON.stringify(me, null, 2) + '\n');
     return EXIT.ok;
   }
-  ctx.io.out(`project ${me.projectId}\nkey     ${me.keyId}\nscopes  ${me.scopes.join(', ')}\n`);
+  ctx.io.out(`project ${projectLabel(me)}\nkey     ${me.keyId}\nscopes  ${me.scopes.join(', ')}\n`);
   return EXIT.ok;
 }
 

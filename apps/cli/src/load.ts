@@ -6,6 +6,7 @@ import {
   parseConfigText,
   type DesiredValidator,
   type DesiredWebhook,
+  type Locate,
   type SnowlineConfig,
   type StandbyPoolSizes,
 } from '@snowline/domain';
@@ -30,6 +31,43 @@ export interface LoadedFile {
   webhooks: DesiredWebhook[];
   /** Only when the file has `standby_pools:` (otherwise pools are not planned). */
   standbyPools?: StandbyPoolSizes;
+  /** Where a path of the file's config sits in it (line:column). */
+  locate?: Locate;
+  /** Accepted but worth fixing (`file: message`), printed as warnings. */
+  warnings: string[];
+}
+
+/** The API's (camelCase) field names → the file's keys. */
+const FILE_KEYS: Record<string, string> = {
+  instanceType: 'instance_type',
+  preventDestroy: 'prevent_destroy',
+  secretEnv: 'secret_env',
+  secretVersion: 'secret_version',
+  standbyPools: 'standby_pools',
+};
+
+/**
+ * `file:line:column` for an API error that starts with a path into the request
+ * (`validators.fuji-a.zones: …`, `validators.0.network …`, `webhooks[1].url: …`), or null.
+ */
+export function whereInFile(f: LoadedFile, detail: string): string | null {
+  const head = /^([\w-]+(?:\[\d+\])?(?:\.[\w-]+)*)(?=[:\s])/.exec(detail)?.[1];
+  if (!head || !f.locate) return null;
+  const segs = head.replace(/\[(\d+)\]/g, '.$1').split('.');
+  const top = FILE_KEYS[segs[0]!] ?? segs[0]!;
+  const names =
+    top === 'validators'
+      ? f.desired.map((d) => d.name)
+      : top === 'webhooks'
+        ? f.webhooks.map((w) => w.name)
+        : null;
+  if (!names || segs.length < 2) return null;
+  // An index into the request's list is the n-th entry of the file's map.
+  const name = /^\d+$/.test(segs[1]!) ? names[Number(segs[1])] : segs[1];
+  if (!name || !names.includes(name)) return null;
+  const path = [top, name, ...segs.slice(2).map((s) => FILE_KEYS[s] ?? s)];
+  const { line, column } = f.locate(path, 'value');
+  return `${f.file}:${line}:${column}`;
 }
 
 /** signer.key as AvalancheGo writes it (32 raw bytes), or already base64. */
@@ -92,7 +130,9 @@ export function loadFile(file: string): LoadedFile {
     if (w.secretVersion !== undefined) d.secretVersion = w.secretVersion;
     return d;
   });
-  const out: LoadedFile = { file, config: parsed.config, desired, identities, webhooks };
+  const warnings = (parsed.warnings ?? []).map((w) => `${file}: ${w}`);
+  const out: LoadedFile = { file, config: parsed.config, desired, identities, webhooks, warnings };
+  if (parsed.locate) out.locate = parsed.locate;
   if (parsed.config.standbyPools) out.standbyPools = parsed.config.standbyPools;
   return out;
 }

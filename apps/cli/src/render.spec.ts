@@ -16,6 +16,7 @@ import {
   type WebhookDiffInput,
 } from '@snowline/domain';
 import { run, webhookSecrets, type Io } from './cli';
+import { loadFile, whereInFile } from './load';
 import { renderPlan, renderResults, type PlanBody } from './render';
 import { colourWanted, makeStyle } from './style';
 
@@ -370,6 +371,41 @@ describe(run.name, () => {
     const { fake, err } = io({ HOME: dir });
     expect(await run(['plan', '-f', file], fake)).toBe(1);
     expect(err.join('')).toMatch(/Not logged in: run `snowline login/);
+    // A file without `version:` is read as version 1, with a warning saying what to add.
+    expect(err.join('')).toContain(
+      `Warning: ${file}: no \`version:\` in the file; reading it as version 1 — add \`version: 1\` at the top`,
+    );
+  });
+
+  it('should name both file names when neither is here', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'snowline-nofile-'));
+    const cwd = process.cwd();
+    process.chdir(empty);
+    try {
+      const { fake, err } = io(env);
+      expect(await run(['plan'], fake)).toBe(1);
+      expect(err.join('')).toMatch(
+        /No snowline\.yaml or snowline\.hcl in .*; .* or name it with -f/,
+      );
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('should give a server-side error about a field its file:line:column', () => {
+    for (const [name, text] of [
+      ['f.yaml', 'version: 1\nvalidators:\n  a:\n    network: fuji\n    zones: [cn-x]\n'],
+      ['f.hcl', 'version = 1\nvalidator "a" {\n  network = "fuji"\n  zones = ["cn-x"]\n}\n'],
+    ] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const f = loadFile(file);
+      const where = name.endsWith('yaml') ? `${file}:5:12` : `${file}:4:11`;
+      expect(whereInFile(f, 'validators.a.zones: cn-x not configured; use any of …')).toBe(where);
+      expect(whereInFile(f, 'validators.0.zones must be a list')).toBe(where);
+      expect(whereInFile(f, 'validators.b.zones: no such validator')).toBeNull();
+      expect(whereInFile(f, 'The project is locked by …')).toBeNull();
+    }
   });
 
   it('should name the server it cannot reach and exit 1', async () => {

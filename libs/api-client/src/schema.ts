@@ -435,7 +435,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The calling API key: its id, project and scopes (never the secret) */
+    /** The calling API key: its id, project (id and name) and scopes (never the secret) */
     get: operations['WhoamiController_whoami'];
     put?: never;
     post?: never;
@@ -1654,6 +1654,8 @@ export interface operations {
         /** @description 1–100, default 50 */
         limit?: string;
         types?: string;
+        /** @description `true` (without `after`): the latest `limit` events, still in commit order; nextCursor is null */
+        newest?: string;
       };
       header?: {
         /** @description Correlation id, echoed back (generated when absent). */
@@ -2424,6 +2426,7 @@ export interface operations {
           /**
            * @example {
            *       "projectId": "0b9d2c1e-5a7f-4c1e-9d7a-3f2b1c0d9e8f",
+           *       "projectName": "default",
            *       "keyId": "6a1f0e2d-3c4b-4a59-8e7d-1c2b3a4d5e6f",
            *       "scopes": [
            *         "validators:read",

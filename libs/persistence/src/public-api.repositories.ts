@@ -75,7 +75,14 @@ export class EventFeedRepository {
 
   async after(
     from: FeedPosition,
-    opts: { limit: number; projectId?: string; upTo?: FeedPosition; types?: string[] },
+    opts: {
+      limit: number;
+      projectId?: string;
+      upTo?: FeedPosition;
+      types?: string[];
+      /** The last `limit` events instead of the first (still returned in commit order). */
+      newest?: boolean;
+    },
     tx?: EntityManager,
   ): Promise<FeedEvent[]> {
     const params: unknown[] = [from.txId, from.id, opts.limit];
@@ -97,10 +104,11 @@ export class EventFeedRepository {
       `SELECT id::text, tx_id::text, project_id, validator_id, host_id, zone, type, message, data, created_at
          FROM events
         WHERE ${SAFE_AFTER}${where}
-        ORDER BY events.tx_id, events.id
+        ORDER BY ${opts.newest ? 'events.tx_id DESC, events.id DESC' : 'events.tx_id, events.id'}
         LIMIT $3`,
       params,
     );
+    if (opts.newest) rows.reverse();
     return rows.map(toFeedEvent);
   }
 

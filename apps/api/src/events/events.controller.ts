@@ -11,6 +11,7 @@ import {
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { parseLimit } from '../common/paging';
+import { badRequest } from '../common/problem';
 import { EventsService, parseTypes } from './events.service';
 
 const EVENT_EXAMPLE = {
@@ -42,17 +43,27 @@ export class EventsController {
   })
   @ApiQuery({ name: 'limit', required: false, description: '1–100, default 50' })
   @ApiQuery({ name: 'types', required: false, example: 'validator.created,validator.retiring' })
+  @ApiQuery({
+    name: 'newest',
+    required: false,
+    description:
+      '`true` (without `after`): the latest `limit` events, still in commit order; nextCursor is null',
+  })
   @ApiResponse({ status: 200, example: { items: [EVENT_EXAMPLE], nextCursor: '1042' } })
   list(
     @CurrentPrincipal() p: Principal,
     @Query('after') after?: string,
     @Query('limit') limit?: string,
     @Query('types') types?: string,
+    @Query('newest') newest?: string,
   ) {
+    if (newest !== undefined && newest !== 'true' && newest !== 'false')
+      throw badRequest(`newest must be true or false (got "${newest}").`);
     return this.events.list(p.projectId, {
       after,
       limit: parseLimit(limit),
       types: parseTypes(types),
+      newest: newest === 'true',
     });
   }
 

@@ -41,8 +41,14 @@ export class EventsService {
     return pos;
   }
 
-  /** Events in commit order after a cursor; without one, from the beginning of the project's timeline. */
-  async list(projectId: string, q: { after?: string; limit: number; types?: string[] }) {
+  /**
+   * Events in commit order after a cursor; without one, from the beginning of the project's timeline
+   * or, with `newest`, its last `limit` events (`snowline events --limit 5`: the five latest).
+   */
+  async list(
+    projectId: string,
+    q: { after?: string; limit: number; types?: string[]; newest?: boolean },
+  ) {
     const from =
       q.after !== undefined
         ? await this.resumeFrom(projectId, q.after, 'after')
@@ -51,11 +57,14 @@ export class EventsService {
       projectId,
       limit: q.limit,
       types: q.types,
+      newest: q.newest && q.after === undefined,
     });
     const last = rows[rows.length - 1];
+    // The newest page has nothing after it yet: follow on with `after` = its last id.
+    const more = rows.length === q.limit && !(q.newest && q.after === undefined);
     return {
       items: rows.map(eventView),
-      nextCursor: rows.length === q.limit && last ? last.id : null,
+      nextCursor: more && last ? last.id : null,
     };
   }
 

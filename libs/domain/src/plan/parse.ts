@@ -36,7 +36,15 @@ export function formatConfigError(e: ConfigError): string {
 }
 
 export type ParseResult =
-  { ok: true; config: SnowlineConfig } | { ok: false; errors: ConfigError[] };
+  | {
+      ok: true;
+      config: SnowlineConfig;
+      /** Where a path (`validators.fuji-a.zones`) sits in the file: for errors the API finds. */
+      locate?: Locate;
+      /** What was accepted but should be fixed (a missing `version`), one line each. */
+      warnings?: string[];
+    }
+  | { ok: false; errors: ConfigError[] };
 
 type Path = (string | number)[];
 /** Where a path sits in the source: its key (for "unknown field") or its value. */
@@ -180,7 +188,16 @@ export function validateConfig(
   const config: SnowlineConfig = { version: 1, validators };
   if (webhooks) config.webhooks = webhooks;
   if (standbyPools) config.standbyPools = standbyPools;
-  return { ok: true, config };
+  const ok: ParseResult = { ok: true, config };
+  // Not enumerable: the result stays plain data (JSON, deep equality); the CLI asks for them.
+  Object.defineProperty(ok, 'locate', { value: locate, enumerable: false });
+  // Files written before `version` existed still work: read as 1, said out loud (docs/cli.md).
+  const warnings =
+    raw.version === undefined
+      ? ['no `version:` in the file; reading it as version 1 — add `version: 1` at the top']
+      : [];
+  Object.defineProperty(ok, 'warnings', { value: warnings, enumerable: false });
+  return ok;
 }
 
 type Fail = (path: Path, message: string, at?: 'key' | 'value') => void;
