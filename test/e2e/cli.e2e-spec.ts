@@ -181,6 +181,50 @@ describe('snowline CLI against the running stack', () => {
     expect(id(last[0]!)).toBeLessThan(id(last[1]!));
   });
 
+  it('should leave a REST validator alone, adopt it on import, and retire one only with --prune', async () => {
+    const post = (name: string) =>
+      stack.api('/v1/validators', {
+        method: 'POST',
+        headers: { 'idempotency-key': randomBytes(8).toString('hex') },
+        json: { name, network: 'fuji' },
+      });
+    expect((await post('rest-own')).status).toBe(202);
+    expect((await post('rest-other')).status).toBe(202);
+    const own = join(dir, 'own.yaml');
+    writeFileSync(own, 'version: 1\nvalidators:\n  rest-own:\n    network: fuji\n');
+
+    // Named but not adopted: left alone, with the hint; the other is listed, never deleted.
+    const p = await cli(['plan', '-f', own, '--detailed-exitcode']);
+    expect(p.code).toBe(0);
+    expect(p.out).toContain('Validators left alone (made outside snowline.yaml');
+    expect(p.out).toContain('rest-own');
+    expect(p.out).toContain('`snowline import rest-own` adopts it');
+    expect(p.out).not.toMatch(/delete\s+rest-other/);
+
+    const imp = await cli(['import', 'rest-own', '-f', own, '--auto-approve']);
+    expect({ code: imp.code, err: imp.err }).toEqual({ code: 0, err: '' });
+    expect(imp.out).toMatch(/<= adopt\s+rest-own/);
+    expect(imp.out).toMatch(/ok\s+adopt rest-own/);
+
+    // --prune lists what it retires before asking; without a terminal it needs --auto-approve.
+    const pruned = await cli(['apply', '-f', own, '--prune', '--auto-approve', '--timeout', '120']);
+    expect(pruned.out).toMatch(/- delete\s+rest-other/);
+    expect(pruned.out).toContain('--prune retires it');
+    expect(pruned.code).toBe(0);
+    const byName = new Map((await validators()).map((v) => [v.name, v.state]));
+    expect(byName.get('rest-other')).toBe('retired');
+    expect(byName.get('rest-own')).not.toBe('retired');
+
+    // An error the API finds in a field names the file's line:column.
+    writeFileSync(
+      own,
+      'version: 1\nvalidators:\n  rest-own:\n    network: fuji\n    zones: [cn-nowhere-z]\n',
+    );
+    const bad = await cli(['plan', '-f', own]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(`${own}:5:12: 400 validators.rest-own.zones: cn-nowhere-z`);
+  });
+
   it('should give file:line:column and exit 1 for a bad file', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'validators:\n  fuji-a:\n    network: fuji\n    lables: {}\n');
@@ -236,6 +280,7 @@ describe('snowline CLI against the running stack', () => {
         writeFileSync(
           hooksYaml,
           [
+            'version: 1',
             'validators: {}',
             'webhooks:',
             '  pager:',
@@ -250,6 +295,7 @@ describe('snowline CLI against the running stack', () => {
           hooksHcl,
           [
             '# the same file, in HCL',
+            'version = 1',
             'webhook "pager" {',
             `  url         = "http://127.0.0.1:${port}${path}"`,
             '  events      = ["webhook.test", "validator.failed"]',
