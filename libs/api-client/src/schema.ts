@@ -1070,9 +1070,11 @@ export interface operations {
   };
   ValidatorsController_events: {
     parameters: {
-      query: {
-        after: string;
-        limit: string;
+      query?: {
+        /** @description an event id; omit to start at the beginning */
+        after?: string;
+        /** @description 1–100, default 50 */
+        limit?: string;
       };
       header?: {
         /** @description Correlation id, echoed back (generated when absent). */

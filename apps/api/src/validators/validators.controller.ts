@@ -102,6 +102,12 @@ export class ValidatorsController {
   @Get(':id/events')
   @RequireScope('validators:read')
   @ApiOperation({ summary: 'The validator’s event timeline, oldest first, after a cursor' })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: 'an event id; omit to start at the beginning',
+  })
+  @ApiQuery({ name: 'limit', required: false, description: '1–100, default 50' })
   events(
     @CurrentPrincipal() p: Principal,
     @Param('id', uuid) id: string,
