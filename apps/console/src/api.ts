@@ -1,4 +1,9 @@
 // The console speaks only the public REST API, with the key from session storage (never the URL).
+import {
+  createSnowlineClient,
+  type components,
+  type SnowlineClient,
+} from '../../../libs/api-client/src';
 
 export type ValidatorState =
   | 'pending'
@@ -97,6 +102,10 @@ export interface SnowEvent {
   createdAt: string;
 }
 
+// Request bodies as the API declares them; the console builds them from forms and files.
+export type CreateValidator = components['schemas']['CreateValidatorDto'];
+export type CreatePlan = components['schemas']['CreatePlanDto'];
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -140,73 +149,75 @@ export const session = {
   },
 };
 
-export interface RequestOptions {
-  method?: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
-  key?: string;
-}
+/**
+ * The API, typed by its OpenAPI document (libs/api-client, from `npm run openapi:generate`): a
+ * renamed path, parameter or body field fails `tsc`. The key is the session's, added per request.
+ */
+export const client: SnowlineClient = createSnowlineClient(location.origin);
+client.use({
+  onRequest({ request }) {
+    const key = session.key();
+    if (key && !request.headers.has('authorization'))
+      request.headers.set('authorization', `Bearer ${key}`);
+    request.headers.set('accept', 'application/json');
+    return request;
+  },
+  async onResponse({ request, response }) {
+    // A revoked or unknown session key ends the session; the sign-in page says why.
+    const key = session.key();
+    if (response.status !== 401 || !key || request.headers.get('authorization') !== `Bearer ${key}`)
+      return response;
+    const p = (await response
+      .clone()
+      .json()
+      .catch(() => ({}))) as { detail?: string };
+    sessionStorage.setItem('snowline.signOutReason', p.detail ?? 'The API answered 401.');
+    session.signOut();
+    return response;
+  },
+});
 
-export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const key = opts.key ?? session.key();
-  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
+/** Request options that send `key` instead of the session's (signing in); a 401 then signs no one out. */
+export const withKey = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+
+type Answer = { data?: unknown; error?: unknown; response: Response };
+
+/** The body of a 2xx answer, or an ApiError with the problem+json detail the API wrote. */
+export async function read<T>(call: Promise<Answer>): Promise<T> {
+  let r: Answer;
   try {
-    res = await fetch(path, {
-      method: opts.method ?? 'GET',
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: opts.signal,
-    });
+    r = await call;
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError(0, 'Network error', 'The Snowline API did not answer. Is it running?');
   }
-  const text = await res.text();
-  let body: unknown = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
+  const res = r.response;
   if (!res.ok) {
-    const p = (body ?? {}) as { title?: string; detail?: string; requestId?: string };
+    const body = typeof r.error === 'object' && r.error !== null ? r.error : {};
+    const p = body as { title?: string; detail?: string; requestId?: string };
     const err = new ApiError(
       res.status,
       p.title ?? res.statusText,
       p.detail ?? `The API answered ${res.status}.`,
       p.requestId ?? res.headers.get('x-request-id') ?? undefined,
-      typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {},
+      body as Record<string, unknown>,
     );
-    // A revoked or unknown key ends the session; the sign-in page says why.
-    if (res.status === 401 && !opts.key) {
-      sessionStorage.setItem('snowline.signOutReason', err.message);
-      session.signOut();
-    }
     throw err;
   }
-  return body as T;
+  return (r.data ?? null) as T;
 }
 
 /** Follows `nextCursor` up to `maxPages` pages; `truncated` says when there was more. */
 export async function allPages<T>(
-  path: string,
+  page: (cursor: string | undefined) => Promise<Answer>,
   maxPages = 20,
-  signal?: AbortSignal,
 ): Promise<{ items: T[]; truncated: boolean }> {
   const items: T[] = [];
-  let cursor: string | null = null;
+  let cursor: string | undefined;
   for (let i = 0; i < maxPages; i++) {
-    const sep = path.includes('?') ? '&' : '?';
-    const page: Page<T> = await api<Page<T>>(
-      cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path,
-      { signal },
-    );
-    items.push(...page.items);
-    cursor = page.nextCursor;
+    const p: Page<T> = await read<Page<T>>(page(cursor));
+    items.push(...p.items);
+    cursor = p.nextCursor ?? undefined;
     if (!cursor) return { items, truncated: false };
   }
   return { items, truncated: true };

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { api, type Page, type SnowEvent } from './api';
+import { client, read, withKey, type Page, type SnowEvent } from './api';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -82,11 +82,13 @@ class LiveFeed {
     try {
       let after: string | null = null;
       for (let i = 0; i < HISTORY_PAGES; i++) {
-        const q: string = after ? `&after=${encodeURIComponent(after)}` : '';
-        const page: Page<SnowEvent> = await api<Page<SnowEvent>>(`/v1/events?limit=100${q}`, {
-          signal,
-          key,
-        });
+        const page: Page<SnowEvent> = await read<Page<SnowEvent>>(
+          client.GET('/v1/events', {
+            params: { query: { limit: '100', ...(after ? { after } : {}) } },
+            signal,
+            ...withKey(key),
+          }),
+        );
         for (const e of page.items) this.push(e, false);
         after = page.nextCursor;
         if (!after) break;
@@ -108,6 +110,7 @@ class LiveFeed {
     }
   }
 
+  // Hand-written: openapi-fetch reads whole bodies, not a Server-Sent Events stream.
   private async stream(key: string, signal: AbortSignal): Promise<void> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${key}`,

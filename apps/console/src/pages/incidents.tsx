@@ -1,4 +1,4 @@
-import { allPages, api, type Incident, type SnowEvent, type Validator } from '../api';
+import { allPages, client, read, type Incident, type SnowEvent, type Validator } from '../api';
 import { useLive, useNow, useResource } from '../live';
 import { Link, usePageTitle } from '../router';
 import { Ago, Badge, Empty, ErrorBox, fmtAge, Loading, secondsSince } from '../ui';
@@ -92,19 +92,33 @@ export function Incidents() {
   const now = useNow();
   const feed = useLive();
   const open = useResource(
-    (signal) => api<{ items: Incident[] }>('/v1/incidents?status=open', { signal }),
+    (signal) =>
+      read<{ items: Incident[] }>(
+        client.GET('/v1/incidents', { params: { query: { status: 'open' } }, signal }),
+      ),
     [],
     {
       refreshOn: refresh,
     },
   );
   const past = useResource(
-    (signal) => api<{ items: Incident[] }>('/v1/incidents?status=closed&limit=50', { signal }),
+    (signal) =>
+      read<{ items: Incident[] }>(
+        client.GET('/v1/incidents', {
+          params: { query: { status: 'closed', limit: '50' } },
+          signal,
+        }),
+      ),
     [],
     { refreshOn: refresh },
   );
   const validators = useResource(
-    (signal) => allPages<Validator>('/v1/validators?limit=100', 10, signal),
+    (signal) =>
+      allPages<Validator>(
+        (cursor) =>
+          client.GET('/v1/validators', { params: { query: { limit: '100', cursor } }, signal }),
+        10,
+      ),
     [],
     {
       refreshOn: (e) => e.validatorId !== null,

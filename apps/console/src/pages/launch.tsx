@@ -1,5 +1,14 @@
 import { useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, NETWORKS, newIdempotencyKey, type Validator, type Zone } from '../api';
+import {
+  ApiError,
+  client,
+  NETWORKS,
+  newIdempotencyKey,
+  read,
+  type CreateValidator,
+  type Validator,
+  type Zone,
+} from '../api';
 import { useResource } from '../live';
 import { navigate, usePageTitle } from '../router';
 import { Badge, ErrorBox, Loading } from '../ui';
@@ -10,7 +19,10 @@ import { Badge, ErrorBox, Loading } from '../ui';
  */
 export function Launch() {
   usePageTitle('Launch a validator');
-  const zones = useResource((signal) => api<{ items: Zone[] }>('/v1/zones', { signal }), []);
+  const zones = useResource(
+    (signal) => read<{ items: Zone[] }>(client.GET('/v1/zones', { signal })),
+    [],
+  );
   const idem = useRef(newIdempotencyKey());
   const [network, setNetwork] = useState<string>('fuji');
   const [name, setName] = useState('');
@@ -33,11 +45,12 @@ export function Launch() {
     if (chosen.length) body.zones = chosen;
     if (importing) body.identity = { stakerCrt, stakerKey, signerKey: signerKey.trim() };
     try {
-      const v = await api<Validator>('/v1/validators', {
-        method: 'POST',
-        body,
-        headers: { 'idempotency-key': idem.current },
-      });
+      const v = await read<Validator>(
+        client.POST('/v1/validators', {
+          body: body as CreateValidator,
+          headers: { 'idempotency-key': idem.current },
+        }),
+      );
       idem.current = newIdempotencyKey();
       navigate(`/validators/${v.id}`);
     } catch (err) {

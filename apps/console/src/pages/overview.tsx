@@ -1,5 +1,13 @@
 import { Fragment } from 'react';
-import { allPages, api, VALIDATOR_STATES, type SnowEvent, type Validator, type Zone } from '../api';
+import {
+  allPages,
+  client,
+  read,
+  VALIDATOR_STATES,
+  type SnowEvent,
+  type Validator,
+  type Zone,
+} from '../api';
 import { uniqueById, useLive, useNow, useResource } from '../live';
 import { Link, usePageTitle } from '../router';
 import { Ago, Badge, Empty, ErrorBox, fmtAge, Loading, Num, Unknown } from '../ui';
@@ -152,12 +160,19 @@ export function Overview() {
   usePageTitle('Overview');
   const now = useNow();
   const feed = useLive();
-  const zones = useResource((signal) => api<{ items: Zone[] }>('/v1/zones', { signal }), [], {
-    refreshOn: zoneEvent,
-    pollMs: 5000,
-  });
+  const zones = useResource(
+    (signal) => read<{ items: Zone[] }>(client.GET('/v1/zones', { signal })),
+    [],
+    {
+      refreshOn: zoneEvent,
+      pollMs: 5000,
+    },
+  );
   const validators = useResource(
-    (signal) => allPages<Validator>('/v1/validators?limit=100', 20, signal),
+    (signal) =>
+      allPages<Validator>((cursor) =>
+        client.GET('/v1/validators', { params: { query: { limit: '100', cursor } }, signal }),
+      ),
     [],
     { refreshOn: (e) => e.validatorId !== null || e.type.startsWith('failover.') },
   );

@@ -7,9 +7,11 @@ import {
   type RefObject,
 } from 'react';
 import {
-  api,
   ApiError,
+  client,
   newIdempotencyKey,
+  read,
+  type CreatePlan,
   type Plan,
   type PlanAction,
   type PlanActionKind,
@@ -129,10 +131,11 @@ export function Plans() {
         );
         return;
       }
-      const p = await api<Plan>('/v1/plans', {
-        method: 'POST',
-        body: { validators: validators.map(({ hasIdentity: _, ...v }) => v) },
-      });
+      const p = await read<Plan>(
+        client.POST('/v1/plans', {
+          body: { validators: validators.map(({ hasIdentity: _, ...v }) => v) } as CreatePlan,
+        }),
+      );
       idem.current = newIdempotencyKey();
       setPlan(p);
       requestAnimationFrame(() => resultRef.current?.focus());
@@ -148,11 +151,13 @@ export function Plans() {
     setBusy('apply');
     setError(null);
     try {
-      const p = await api<Plan>(`/v1/plans/${plan.id}/apply`, {
-        method: 'POST',
-        body: { holder: 'web console' },
-        headers: { 'idempotency-key': idem.current },
-      });
+      const p = await read<Plan>(
+        client.POST('/v1/plans/{id}/apply', {
+          params: { path: { id: plan.id } },
+          body: { holder: 'web console' },
+          headers: { 'idempotency-key': idem.current },
+        }),
+      );
       setPlan(p);
     } catch (err) {
       setError(err as Error);
@@ -173,7 +178,9 @@ export function Plans() {
     const look = async () => {
       clearTimeout(timer);
       try {
-        const p = await api<Plan>(`/v1/plans/${planId}`, { signal: ctl.signal });
+        const p = await read<Plan>(
+          client.GET('/v1/plans/{id}', { params: { path: { id: planId } }, signal: ctl.signal }),
+        );
         if (stop) return;
         setFollowError(null);
         setPlan(p);

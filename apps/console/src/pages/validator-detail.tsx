@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import {
-  api,
   ApiError,
+  client,
+  read,
   type Page,
   type SnowEvent,
   type Validator,
@@ -18,10 +19,11 @@ async function loadTimeline(id: string, signal: AbortSignal): Promise<SnowEvent[
   const out: SnowEvent[] = [];
   let after: string | null = null;
   for (let i = 0; i < 20; i++) {
-    const q: string = after ? `&after=${encodeURIComponent(after)}` : '';
-    const page: Page<SnowEvent> = await api<Page<SnowEvent>>(
-      `/v1/validators/${id}/events?limit=100${q}`,
-      { signal },
+    const page: Page<SnowEvent> = await read<Page<SnowEvent>>(
+      client.GET('/v1/validators/{id}/events', {
+        params: { path: { id }, query: { limit: '100', ...(after ? { after } : {}) } },
+        signal,
+      }),
     );
     out.push(...page.items);
     after = page.nextCursor;
@@ -42,7 +44,7 @@ function RetireDialog({ v, onDone }: { v: Validator; onDone: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      await api(`/v1/validators/${v.id}`, { method: 'DELETE' });
+      await read(client.DELETE('/v1/validators/{id}', { params: { path: { id: v.id } } }));
       ref.current?.close();
       onDone();
     } catch (err) {
@@ -80,14 +82,22 @@ function RetireDialog({ v, onDone }: { v: Validator; onDone: () => void }) {
 export function ValidatorDetail({ id }: { id: string }) {
   const now = useNow();
   const feed = useLive();
-  const v = useResource((signal) => api<Validator>(`/v1/validators/${id}`, { signal }), [id], {
-    refreshOn: (e) => e.validatorId === id,
-  });
+  const v = useResource(
+    (signal) =>
+      read<Validator>(client.GET('/v1/validators/{id}', { params: { path: { id } }, signal })),
+    [id],
+    {
+      refreshOn: (e) => e.validatorId === id,
+    },
+  );
   usePageTitle(v.data ? `Validator ${v.data.name}` : 'Validator');
   const timeline = useResource((signal) => loadTimeline(id, signal), [id]);
   // Observations change without events (each sweep and renewal confirms them): poll as well.
   const hosts = useResource(
-    (signal) => api<ValidatorHosts>(`/v1/validators/${id}/hosts`, { signal }),
+    (signal) =>
+      read<ValidatorHosts>(
+        client.GET('/v1/validators/{id}/hosts', { params: { path: { id } }, signal }),
+      ),
     [id],
     { refreshOn: (e) => e.validatorId === id, pollMs: 4000 },
   );

@@ -1,11 +1,13 @@
 import { useState } from 'react';
 import {
   allPages,
-  api,
+  client,
   NETWORKS,
+  read,
   VALIDATOR_STATES,
   type SnowEvent,
   type Validator,
+  type ValidatorState,
   type Zone,
 } from '../api';
 import { useLive, useNow, useResource } from '../live';
@@ -118,14 +120,21 @@ export function Validators() {
   const zone = query.get('zone') ?? '';
   const network = query.get('network') ?? '';
   const [search, setSearch] = useState('');
-  const zones = useResource((signal) => api<{ items: Zone[] }>('/v1/zones', { signal }), []);
+  const zones = useResource(
+    (signal) => read<{ items: Zone[] }>(client.GET('/v1/zones', { signal })),
+    [],
+  );
   const list = useResource(
     (signal) => {
-      const q = new URLSearchParams({ limit: '100' });
-      if (state) q.set('state', state);
-      if (zone) q.set('zone', zone);
-      if (network) q.set('network', network);
-      return allPages<Validator>(`/v1/validators?${q}`, 20, signal);
+      const query = {
+        limit: '100',
+        ...(state ? { state: state as ValidatorState } : {}),
+        ...(zone ? { zone } : {}),
+        ...(network ? { network } : {}),
+      };
+      return allPages<Validator>((cursor) =>
+        client.GET('/v1/validators', { params: { query: { ...query, cursor } }, signal }),
+      );
     },
     [state, zone, network],
     { refreshOn: refresh },
