@@ -127,7 +127,12 @@ interface Child {
 
 function spawnChild(name: string, env: Record<string, string>, keepStdout = true): Child {
   const main = join(__dirname, '..', 'apps', name, 'src', 'main.js');
-  const child = spawn(process.execPath, [main], {
+  // BENCH_PROFILE_DIR: a V8 CPU profile of the api (written when it exits) to see where a renewal goes.
+  const prof =
+    name === 'api' && process.env.BENCH_PROFILE_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+      : [];
+  const child = spawn(process.execPath, [...prof, main], {
     env,
     stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
   });

@@ -671,6 +671,14 @@ export class HostRepository extends Repo {
       : null;
   }
 
+  /** A protocol-2 host's bound signing key (SPKI base64), or null. */
+  async signingKeyOf(id: string): Promise<string | null> {
+    const rows = (await this.ds.query(
+      `SELECT agent_signing_key FROM hosts WHERE id = $1 AND agent_protocol = 2`,
+      [id],
+    )) as { agent_signing_key: string | null }[];
+    return rows[0]?.agent_signing_key ?? null;
+  }
   /** The live host of a batch whose instance is `instanceId`. */
   findInBatch(batchId: string, instanceId: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(HostEntity, { batchId, instanceId, deletedAt: IsNull() });

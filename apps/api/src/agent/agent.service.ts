@@ -466,8 +466,16 @@ export class AgentService {
   async leaseFast(call: AgentCall, req: LeaseRequest): Promise<LeaseResponse | null> {
     const signed = parseSignatureHeader(call.header);
     if (!signed || signed.hostId !== req.hostId) return null;
-    const cached = this.keyCache.get(req.hostId);
-    if (!cached || this.authFailures.wait(call.client) > 0) return null;
+    if (this.authFailures.wait(call.client) > 0) return null;
+    let cached = this.keyCache.get(req.hostId);
+    if (!cached) {
+      // A host this replica has not seen yet (a restart, another replica's host): its key alone.
+      const spki = await this.repos.hosts.signingKeyOf(req.hostId);
+      if (!spki) return null;
+      cached = { spki, key: parsePublicKey(spki, 'ed25519') };
+      if (this.keyCache.size > 50_000) this.keyCache.clear();
+      this.keyCache.set(req.hostId, cached);
+    }
     if (Math.abs(Date.now() - signed.ts) > this.config.agent.signatureWindowSeconds * 1000)
       return null;
     const body = (call.rawBody ?? Buffer.alloc(0)).toString('utf8');
