@@ -15,6 +15,7 @@ import { LaunchBatches1795700001500 } from './1795700001500-LaunchBatches';
 import { ReimportIdentity1795700001200 } from './1795700001200-ReimportIdentity';
 import { InstanceTypeCatalog1795700001100 } from './1795700001100-InstanceTypeCatalog';
 import { FileOwnedValidators1795700001300 } from './1795700001300-FileOwnedValidators';
+import { LeaderLeases1795700001400 } from './1795700001400-LeaderLeases';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -34,5 +35,6 @@ export const MIGRATIONS = [
   InstanceTypeCatalog1795700001100,
   ReimportIdentity1795700001200,
   FileOwnedValidators1795700001300,
+  LeaderLeases1795700001400,
   LaunchBatches1795700001500,
 ];

@@ -63,6 +63,8 @@ export interface AppConfig {
   };
   provisionTimeoutSeconds: number;
   reconcileIntervalSeconds: number;
+  leaderLeaseSeconds: number;
+  dbStuckSessionSeconds: number;
   /** Seconds between refreshes of the region's instance-type catalog. */
   catalogRefreshSeconds: number;
   health: {
@@ -222,6 +224,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     launch: { batchMax: e.LAUNCH_BATCH_MAX, batchWaitMs: e.LAUNCH_BATCH_WAIT_MS },
     provisionTimeoutSeconds: e.PROVISION_TIMEOUT_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    leaderLeaseSeconds: e.LEADER_LEASE_SECONDS,
+    dbStuckSessionSeconds: e.DB_STUCK_SESSION_SECONDS,
     catalogRefreshSeconds: e.CATALOG_REFRESH_SECONDS,
     health: {
       sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,

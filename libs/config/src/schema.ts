@@ -75,6 +75,10 @@ export const envSchema = z.object({
   LAUNCH_BATCH_MAX: z.coerce.number().int().min(1).max(100).default(100),
   LAUNCH_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   RECONCILE_INTERVAL_SECONDS: seconds.default(15),
+  /** A loop's leader lease (a row, by the database's clock): a frozen leader loses its loops after this. */
+  LEADER_LEASE_SECONDS: seconds.default(10),
+  /** A session idle in a transaction, or a job's validator lock not heartbeated, ends after this. */
+  DB_STUCK_SESSION_SECONDS: seconds.default(30),
   SWEEP_INTERVAL_SECONDS: seconds.default(5),
   /** How often the worker re-reads the region's instance-type catalog (at start, then this often). */
   CATALOG_REFRESH_SECONDS: seconds.default(600),

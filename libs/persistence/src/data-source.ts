@@ -5,7 +5,19 @@ import { ENTITIES } from './entities';
 import { SnakeNamingStrategy } from './naming';
 import { PG_TYPES } from './pg-types';
 
-export function createDataSource(url: string, opts: { poolSize?: number } = {}): DataSource {
+export interface DataSourceOptions {
+  poolSize?: number;
+  /**
+   * Postgres ends a session idle inside a transaction after this (a worker frozen mid-transaction
+   * would otherwise hold its row locks for ever); TCP keepalive ends one whose peer vanished.
+   */
+  stuckSessionMs?: number;
+}
+
+export function createDataSource(url: string, opts: DataSourceOptions = {}): DataSource {
+  const stuck = opts.stuckSessionMs
+    ? { options: `-c idle_in_transaction_session_timeout=${Math.round(opts.stuckSessionMs)}` }
+    : {};
   return new DataSource({
     type: 'postgres',
     url,
@@ -16,7 +28,14 @@ export function createDataSource(url: string, opts: { poolSize?: number } = {}):
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000, types: PG_TYPES },
+    extra: {
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: 5000,
+      types: PG_TYPES,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      ...stuck,
+    },
   });
 }
 
@@ -79,7 +98,7 @@ export async function runMigrations(ds: DataSource): Promise<string[]> {
  */
 export async function openDatabase(
   url: string,
-  opts: { poolSize?: number; log?: (line: string) => void } = {},
+  opts: DataSourceOptions & { log?: (line: string) => void } = {},
 ): Promise<DataSource> {
   const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
   if (await ensureDatabase(url)) opts.log?.(`Created database ${name}`);

@@ -11,3 +11,4 @@ export * from './persistence.module';
 export * from './host-history.repository';
 export * from './identity-vault';
 export * from './catalog.repository';
+export * from './leader-leases.repository';

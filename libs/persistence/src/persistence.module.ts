@@ -26,7 +26,11 @@ export class PersistenceModule implements OnApplicationShutdown {
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => {
             const log = new Logger('database');
-            return openDatabase(config.databaseUrl, { ...opts, log: (line) => log.log(line) });
+            return openDatabase(config.databaseUrl, {
+              stuckSessionMs: config.dbStuckSessionSeconds * 1000,
+              ...opts,
+              log: (line) => log.log(line),
+            });
           },
         },
         {

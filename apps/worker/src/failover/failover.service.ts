@@ -9,6 +9,8 @@ import {
   Repositories,
   ValidatorEntity,
   type EntityManager,
+  LeaderLeaseRepository,
+  type LeaseFence,
 } from '@snowline/persistence';
 import { LifecycleQueue } from '@snowline/queue';
 
@@ -17,6 +19,8 @@ export interface FailoverRequest {
   fromHostId: string;
   reason: string;
   detectedAt: Date;
+  /** The sweeper's lease: the move starts only if it still holds it when the transaction commits. */
+  fence?: LeaseFence;
 }
 
 /** A live move the watchdog acts on (a `running` failovers row). */
@@ -41,6 +45,7 @@ type Method = 'standby' | 'launch';
 @Injectable()
 export class FailoverService {
   private readonly log = new Logger('failover');
+  private readonly leases = new LeaderLeaseRepository();
 
   constructor(
     private readonly repos: Repositories,
@@ -54,6 +59,7 @@ export class FailoverService {
     const blocked = await this.blockedZones();
     let stop: string | null = null;
     const method = await this.repos.transaction(async (tx) => {
+      if (req.fence && !(await this.leases.holds(tx, req.fence))) return null; // a frozen ex-leader
       const v = await this.lockValidator(tx, req.validatorId);
       if (!v || v.hostId !== req.fromHostId) return null;
       if (!['active', 'degraded', 'syncing'].includes(v.state)) return null;

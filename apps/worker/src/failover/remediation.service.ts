@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { decideRemediation, type HealthState } from '@snowline/domain';
-import { Repositories, type SweepHost } from '@snowline/persistence';
+import { Repositories, type LeaseFence, type SweepHost } from '@snowline/persistence';
 import { FailoverService } from './failover.service';
 
 /** One host as a health sweep judged it: what remediation acts on. */
@@ -39,6 +39,7 @@ export class RemediationService {
     suspectSelf: boolean,
     nowMs: number,
     outageZones: ReadonlySet<string> = new Set(),
+    fence?: LeaseFence,
   ): Promise<number> {
     const current = verdicts.filter(
       (x) =>
@@ -110,6 +111,7 @@ export class RemediationService {
           validatorId,
           fromHostId: c.host.id,
           reason: c.verdict.reason,
+          fence,
           detectedAt:
             c.host.health === 'unhealthy' && c.host.healthSince
               ? c.host.healthSince

@@ -14,7 +14,7 @@ import {
   type ZoneAssessment,
   type ZoneStatus,
 } from '@snowline/domain';
-import { Repositories, type SweepHost } from '@snowline/persistence';
+import { Repositories, type LeaseFence, type SweepHost } from '@snowline/persistence';
 import { RemediationService } from '../failover/remediation.service';
 import { LeaderLoop } from '../lifecycle/leader-loop';
 
@@ -56,7 +56,7 @@ export class SweeperService extends LeaderLoop<SweepStats> {
     private readonly remediation: RemediationService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(repos.ds, 'sweeper');
+    super(repos.ds, 'sweeper', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {
@@ -66,7 +66,7 @@ export class SweeperService extends LeaderLoop<SweepStats> {
   /** One leader round: a sweep, its figures recorded for the API's metrics. */
   protected async round(): Promise<SweepStats> {
     // Verdicts by the database's clock, the one leases are written by.
-    const stats = await this.sweep((await this.repos.clock()).getTime());
+    const stats = await this.sweep((await this.repos.clock()).getTime(), this.fence());
     await this.repos.controlLoops.record('sweeper', stats);
     return stats;
   }
@@ -89,7 +89,8 @@ export class SweeperService extends LeaderLoop<SweepStats> {
     );
   }
 
-  async sweep(nowMs = Date.now()): Promise<SweepStats> {
+  /** One sweep; `fence` (the loop's lease, in a round) gates the moves it starts. */
+  async sweep(nowMs = Date.now(), fence?: LeaseFence): Promise<SweepStats> {
     const t0 = performance.now();
     const now = new Date(nowMs);
     const hosts = await this.repos.hosts.forSweep();
@@ -255,6 +256,7 @@ export class SweeperService extends LeaderLoop<SweepStats> {
       suspectSelf,
       nowMs,
       zoneOutageZones(zones, zoneSettings),
+      fence,
     );
 
     const counts: Record<HealthState, number> = {

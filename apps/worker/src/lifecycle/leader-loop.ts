@@ -1,5 +1,6 @@
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import type { LeaseFence } from '@snowline/persistence';
 import { LeaderLock } from './validator-lock';
 
 /**
@@ -22,9 +23,31 @@ export abstract class LeaderLoop<T = unknown>
   protected constructor(
     ds: DataSource,
     readonly loopName: string,
+    leaseMs: number,
   ) {
     this.log = new Logger(loopName);
-    this.leader = new LeaderLock(ds, loopName);
+    this.leader = new LeaderLock(ds, loopName, leaseMs, (why) =>
+      this.log.warn({ why }, `${loopName}: leadership lost`),
+    );
+  }
+
+  /** Whether this process leads the loop now, by its own clock (no database round trip). */
+  leading(): boolean {
+    return this.leader.leading();
+  }
+
+  /**
+   * The lease to pass to a write that must not commit once another worker leads (a move's start).
+   * When this process does not lead by its own clock, a fence no write accepts (generation -1).
+   */
+  protected fence(): LeaseFence {
+    const f = this.leader.leading() ? this.leader.fence() : undefined;
+    return f ?? { name: this.loopName, holder: this.leader.holder, generation: -1 };
+  }
+
+  /** This loop's lease holder id (host:pid:random), as written in `leader_leases.holder`. */
+  get holder(): string {
+    return this.leader.holder;
   }
 
   /** How long from the start of one round to the start of the next. */

@@ -89,7 +89,12 @@ export class ProvisionService {
         }
       }
     }
-    await withValidatorLock(this.ds, validatorId, () => this.provision(validatorId));
+    await withValidatorLock(
+      this.ds,
+      validatorId,
+      () => this.provision(validatorId),
+      this.config.dbStuckSessionSeconds * 1000,
+    );
   }
 
   private async provision(validatorId: string): Promise<void> {

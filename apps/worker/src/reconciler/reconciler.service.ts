@@ -16,7 +16,7 @@ export class ReconcilerService extends LeaderLoop<number> {
     private readonly queue: LifecycleQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(ds, 'reconciler');
+    super(ds, 'reconciler', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {
