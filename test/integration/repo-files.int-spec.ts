@@ -67,6 +67,7 @@ describe('repository files', () => {
           command?: string[];
           volumes?: string[];
           environment?: Record<string, string>;
+          deploy?: { replicas?: number };
         }
       >;
     };
@@ -80,7 +81,12 @@ describe('repository files', () => {
     expect(compose.services.postgres!.ports).toContain('5432:5432');
     expect(compose.services.redis!.ports).toContain('6379:6379');
     expect(compose.services.redis!.command!.join(' ')).toContain('--maxmemory-policy noeviction');
-    expect(compose.services.api!.ports).toContain('3000:3000');
+    // The replicated control plane: two APIs (host ports 3000 and 3001) and two workers.
+    expect(compose.services.api!.ports).toContain('3000-3001:3000');
+    expect(compose.services.api!.deploy?.replicas).toBe(2);
+    expect(compose.services.worker!.deploy?.replicas).toBe(2);
+    // One master key for every replica: one environment, one shared data dir.
+    expect(compose.services.worker!.environment).toEqual(compose.services.api!.environment);
     expect(compose.services['ecs-sim']!.ports).toContain('3100:3100');
     expect(compose.services.worker!.environment!.DATABASE_URL).toMatch(
       /^postgres:\/\/.*@postgres:5432\//,
