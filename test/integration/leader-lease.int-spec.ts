@@ -19,7 +19,7 @@ class CountingLoop extends LeaderLoop<number> {
   protected intervalMs(): number {
     return 200;
   }
-  protected autoStart(): boolean {
+  protected override autoStart(): boolean {
     return false;
   }
   protected round(): Promise<number> {
