@@ -38,19 +38,24 @@ export async function roundRobinProxy(
     const attempt = (left: number) => {
       const port = upstreams[next++ % upstreams.length]!;
       const up = createConnection({ host: '127.0.0.1', port });
+      let connected = false;
       up.once('connect', () => {
+        connected = true;
         sockets.add(up);
-        up.once('close', () => sockets.delete(up));
         client.pipe(up).pipe(client);
         client.resume();
-        up.on('error', () => client.destroy());
         client.on('error', () => up.destroy());
+        client.once('close', () => up.destroy());
+      });
+      up.once('close', () => {
+        sockets.delete(up);
+        if (connected) client.destroy(); // the API died mid-request: the caller sees it at once
       });
       up.once('error', () => {
-        if (!up.readyState || up.connecting) {
-          if (left > 1) attempt(left - 1);
-          else client.destroy();
-        }
+        if (connected) return;
+        if (left > 1)
+          attempt(left - 1); // refused: try the next API
+        else client.destroy();
       });
     };
     attempt(upstreams.length);
@@ -140,6 +145,7 @@ export async function privateRedis(): Promise<{
     );
     await waitFor('the private redis', async () => {
       const r = new IORedis(port, '127.0.0.1', { maxRetriesPerRequest: 0, lazyConnect: true });
+      r.on('error', () => undefined); // refused until it listens
       try {
         await r.connect();
         return (await r.ping()) === 'PONG';
@@ -313,6 +319,7 @@ export async function startHaStack(
     headers.set('authorization', `Bearer ${init.key ?? adminKey}`);
     if (init.json !== undefined) headers.set('content-type', 'application/json');
     return fetch(`${apiUrl}${path}`, {
+      signal: AbortSignal.timeout(15_000),
       ...init,
       headers,
       body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
