@@ -12,6 +12,7 @@ import { StopConfirmed1795700000700 } from './1795700000700-StopConfirmed';
 import { HostCredentials1795700001000 } from './1795700001000-HostCredentials';
 import { SealedIdempotencyResponses1795700000900 } from './1795700000900-SealedIdempotencyResponses';
 import { LaunchBatches1795700001500 } from './1795700001500-LaunchBatches';
+import { Retention1795700001600 } from './1795700001600-Retention';
 import { ReimportIdentity1795700001200 } from './1795700001200-ReimportIdentity';
 import { InstanceTypeCatalog1795700001100 } from './1795700001100-InstanceTypeCatalog';
 import { FileOwnedValidators1795700001300 } from './1795700001300-FileOwnedValidators';
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   FileOwnedValidators1795700001300,
   LeaderLeases1795700001400,
   LaunchBatches1795700001500,
+  Retention1795700001600,
 ];

@@ -24,6 +24,7 @@ import { ReaperLoop } from './standby/reaper-loop.service';
 import { StandbyPoolService } from './standby/standby-pool.service';
 import { StandbyRefillLoop } from './standby/standby-refill-loop.service';
 import { CatalogRefreshLoop } from './catalog/catalog-refresh-loop.service';
+import { RetentionLoop } from './retention/retention-loop.service';
 
 /** The master key, read (or created) once for every provider that needs it. */
 const MASTER_KEY = Symbol('MASTER_KEY');
@@ -77,6 +78,7 @@ export class WorkerModule implements OnApplicationShutdown {
         StandbyRefillLoop,
         ReaperLoop,
         CatalogRefreshLoop,
+        RetentionLoop,
       ],
     };
   }

@@ -67,6 +67,8 @@ export interface AppConfig {
   dbStuckSessionSeconds: number;
   /** Seconds between refreshes of the region's instance-type catalog. */
   catalogRefreshSeconds: number;
+  /** Days kept before the retention loop deletes: events and finished deliveries; deleted hosts. */
+  retention: { eventsDays: number; hostHistoryDays: number };
   health: {
     sweepIntervalSeconds: number;
     hostStartupTimeoutSeconds: number;
@@ -227,6 +229,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     leaderLeaseSeconds: e.LEADER_LEASE_SECONDS,
     dbStuckSessionSeconds: e.DB_STUCK_SESSION_SECONDS,
     catalogRefreshSeconds: e.CATALOG_REFRESH_SECONDS,
+    retention: {
+      eventsDays: e.EVENTS_RETENTION_DAYS,
+      hostHistoryDays: e.HOST_HISTORY_RETENTION_DAYS,
+    },
     health: {
       sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
       hostStartupTimeoutSeconds: e.HOST_STARTUP_TIMEOUT_SECONDS,

@@ -82,6 +82,10 @@ export const envSchema = z.object({
   SWEEP_INTERVAL_SECONDS: seconds.default(5),
   /** How often the worker re-reads the region's instance-type catalog (at start, then this often). */
   CATALOG_REFRESH_SECONDS: seconds.default(600),
+  /** Events (and finished webhook deliveries) older than this are deleted by the worker's retention loop. */
+  EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  /** Deleted hosts (instance gone) whose deletion and lease are older than this are deleted. */
+  HOST_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   HOST_STARTUP_TIMEOUT_SECONDS: seconds.default(600),
   ZONE_UNHEALTHY_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.55),
   ZONE_MIN_HOSTS: z.coerce.number().int().min(1).default(3),

@@ -12,3 +12,4 @@ export * from './host-history.repository';
 export * from './identity-vault';
 export * from './catalog.repository';
 export * from './leader-leases.repository';
+export * from './retention.repository';

@@ -30,6 +30,7 @@ import {
 } from './health.repositories';
 import { StandbyPoolRepository } from './declarative.repositories';
 import { InstanceTypeCatalogRepository } from './catalog.repository';
+import { RetentionRepository } from './retention.repository';
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -1148,6 +1149,7 @@ export class Repositories {
   readonly controlLoops: ControlLoopRepository;
   readonly standbyPools: StandbyPoolRepository;
   readonly catalog: InstanceTypeCatalogRepository;
+  readonly retention: RetentionRepository;
   constructor(readonly ds: DataSource) {
     this.projects = new ProjectRepository(ds);
     this.apiKeys = new ApiKeyRepository(ds);
@@ -1166,6 +1168,7 @@ export class Repositories {
     this.controlLoops = new ControlLoopRepository(ds);
     this.standbyPools = new StandbyPoolRepository(ds);
     this.catalog = new InstanceTypeCatalogRepository(ds);
+    this.retention = new RetentionRepository(ds);
   }
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.ds.transaction(fn);
