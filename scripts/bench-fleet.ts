@@ -35,6 +35,11 @@
  *   the same, summed over the backends of the bench database (pg_stat_activity, sampled every second,
  *   this process's own sampling connection left out; a backend that started inside the window counts
  *   from 0). Postgres' shared processes (WAL writer, checkpointer, background writer) are not counted.
+ * - Growth: `pg_database_size` and each table's `pg_total_relation_size` (heap, indexes, TOAST) and
+ *   the events' count at the start and end of the measured window, extrapolated to an hour
+ *   (`db_growth_mb_per_hour`, `db_growth_by_table_mb_per_hour` for tables that grew, `events_per_hour`).
+ *   A short window overstates it: renewals' updates leave dead row versions that autovacuum later
+ *   frees for reuse, so the hosts table levels off; events are what retention bounds.
  * - sweep_ms: the sweeper's own `durationMs` of every sweep it recorded (`control_loops`) during the
  *   window: median (`sweep_ms`) and max (`sweep_ms_max`). rss_mb: VmHWM (peak RSS) of each process from
  *   /proc at the end.
@@ -123,6 +128,28 @@ interface Child {
   child: ChildProcess;
   /** The last lines it wrote (for a failure message). */
   tail: string[];
+}
+
+interface DbSize {
+  bytes: number;
+  tables: Record<string, number>;
+  events: number;
+}
+
+/** The bench database's size, each table's (with indexes and TOAST) and how many events it holds. */
+async function dbSize(ds: DataSource): Promise<DbSize> {
+  const [db] = (await ds.query(
+    `SELECT pg_database_size(current_database())::float8 AS bytes,
+            (SELECT count(*) FROM events)::int AS events`,
+  )) as { bytes: number; events: number }[];
+  const tables = (await ds.query(
+    `SELECT relname AS name, pg_total_relation_size(relid)::float8 AS bytes FROM pg_stat_user_tables`,
+  )) as { name: string; bytes: number }[];
+  return {
+    bytes: db!.bytes,
+    events: db!.events,
+    tables: Object.fromEntries(tables.map((t) => [t.name, t.bytes])),
+  };
 }
 
 function spawnChild(name: string, env: Record<string, string>, keepStdout = true): Child {
@@ -669,21 +696,34 @@ async function main(): Promise<void> {
   let windowMs = NaN;
   let pgStarted: Promise<void> = Promise.resolve();
   let pgCpu: Promise<Awaited<ReturnType<typeof pg.stop>>> | undefined;
+  let size0: Promise<DbSize> | undefined;
+  let size1: Promise<DbSize> | undefined;
   const r = await renewals(apiUrl, fleet, warmupS, SECONDS, {
     onStart: () => {
       apiCpu0 = cpuMs(api.child.pid) ?? NaN;
       windowStart = Date.now();
       windowWall0 = performance.now();
       pgStarted = pg.start();
+      size0 = dbSize(ds);
     },
     onEnd: () => {
       apiCpu = (cpuMs(api.child.pid) ?? NaN) - apiCpu0;
       windowMs = performance.now() - windowWall0;
       windowEnd = Date.now();
       pgCpu = pgStarted.then(() => pg.stop());
+      size1 = dbSize(ds);
     },
   });
   const pgCpuResult = await pgCpu!;
+  const [sizeStart, sizeEnd] = [await size0!, await size1!];
+  const perHour = (delta: number) => (delta * 3_600_000) / windowMs;
+  const mb = (bytes: number) => bytes / 1024 / 1024;
+  const growthByTable = Object.fromEntries(
+    Object.entries(sizeEnd.tables)
+      .map(([name, bytes]) => [name, round1(mb(perHour(bytes - (sizeStart.tables[name] ?? 0))))])
+      .filter(([, v]) => v !== 0)
+      .sort((a, b) => (b[1] as number) - (a[1] as number)),
+  );
   sweepWatch = false;
   await sweepLoop;
 
@@ -733,6 +773,10 @@ async function main(): Promise<void> {
     sweep_ms_max: sweepMs.length ? Math.round(sweepMs.at(-1)!) : null,
     sweep_hosts: lastSweep?.hosts ?? null,
     sweep_verdicts: lastSweep?.verdicts ?? null,
+    db_size_mb: round1(mb(sizeEnd.bytes)),
+    db_growth_mb_per_hour: round1(mb(perHour(sizeEnd.bytes - sizeStart.bytes))),
+    db_growth_by_table_mb_per_hour: growthByTable,
+    events_per_hour: Math.round(perHour(sizeEnd.events - sizeStart.events)),
     validator_states: states,
     failovers: failovers?.n ?? null,
     cloud: 'ecs-sim: every instance Running (foreign UserData, no simulated agent)',
