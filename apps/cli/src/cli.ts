@@ -400,7 +400,7 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy', adopt: string[] = []):
     const hosts = await client
       .read<{ items: { instanceId: string | null; zone: string; deletionPending?: boolean }[] }>(
         client.api.GET('/v1/validators/{id}/hosts', {
-          params: { path: { id: r.validatorId! }, query: { limit: '100' } },
+          params: { path: { id: r.validatorId! }, query: { limit: 100 } },
         }),
       )
       .catch(() => null);
@@ -439,7 +439,7 @@ async function allValidators(client: Client): Promise<ValidatorRow[]> {
   do {
     const page: { items: ValidatorRow[]; nextCursor: string | null } = await client.read(
       client.api.GET('/v1/validators', {
-        params: { query: { limit: '100', ...(cursor ? { cursor } : {}) } },
+        params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } },
       }),
     );
     out.push(...page.items);
@@ -545,7 +545,7 @@ async function events(ctx: Ctx): Promise<number> {
       // Without --after: the latest N, oldest of them first (like `tail`); with it, the N after it.
       params: {
         query: {
-          limit: String(limit),
+          limit,
           ...(flags.after ? { after: flags.after } : { newest: 'true' }),
         },
       },

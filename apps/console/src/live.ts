@@ -84,7 +84,7 @@ class LiveFeed {
       for (let i = 0; i < HISTORY_PAGES; i++) {
         const page: Page<SnowEvent> = await read<Page<SnowEvent>>(
           client.GET('/v1/events', {
-            params: { query: { limit: '100', ...(after ? { after } : {}) } },
+            params: { query: { limit: 100, ...(after ? { after } : {}) } },
             signal,
             ...withKey(key),
           }),

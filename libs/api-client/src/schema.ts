@@ -495,6 +495,68 @@ export interface components {
       /** @description Import an existing staking identity. */
       identity?: components['schemas']['IdentityImportDto'];
     };
+    ValidatorHealthDto: {
+      /** @example healthy */
+      state: string;
+      reason: string | null;
+      /** Format: date-time */
+      healthSince: string | null;
+      /** Format: date-time */
+      lastReportAt: string | null;
+    };
+    ValidatorDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example fuji-a */
+      name: string;
+      /** @enum {string} */
+      network: 'fuji' | 'mainnet' | 'local';
+      /** @enum {string} */
+      state:
+        | 'pending'
+        | 'provisioning'
+        | 'syncing'
+        | 'active'
+        | 'degraded'
+        | 'failing_over'
+        | 'retiring'
+        | 'retired'
+        | 'failed';
+      stateReason: string | null;
+      /** @description null until the identity exists */
+      nodeId: string | null;
+      blsPublicKey: string | null;
+      proofOfPossession: string | null;
+      /** @enum {string} */
+      identitySource: 'imported' | 'generated';
+      /** @example ecs.g7.2xlarge */
+      instanceType: string;
+      /** @description allowed zones; empty: any */
+      zones: string[];
+      /** @description null when nothing runs it */
+      zone: string | null;
+      instanceId: string | null;
+      /** @description the current host’s verdict; null when nothing runs it */
+      health: components['schemas']['ValidatorHealthDto'] | null;
+      generation: number;
+      labels: {
+        [key: string]: string;
+      };
+      protected: boolean;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** Format: date-time */
+      activeAt: string | null;
+      /** Format: date-time */
+      retiredAt: string | null;
+    };
+    ValidatorPageDto: {
+      items: components['schemas']['ValidatorDto'][];
+      /** @description pass as `cursor`; null: last page */
+      nextCursor: string | null;
+    };
     UpdateValidatorDto: {
       /** @example fuji-main */
       name?: string;
@@ -521,6 +583,114 @@ export interface components {
        * @example true
        */
       protected?: boolean;
+    };
+    EventDto: {
+      /**
+       * @description also the cursor and the SSE id
+       * @example 1042
+       */
+      id: string;
+      /** @example validator.created */
+      type: string;
+      message: string;
+      /** Format: uuid */
+      validatorId: string | null;
+      /** Format: uuid */
+      hostId: string | null;
+      zone: string | null;
+      data: {
+        [key: string]: unknown;
+      } | null;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    EventPageDto: {
+      items: components['schemas']['EventDto'][];
+      /** @description pass as `after`; null: caught up */
+      nextCursor: string | null;
+    };
+    HostCheckDto: {
+      /** @example verdict */
+      name: string;
+      /** @example Health verdict */
+      label: string;
+      /** @enum {string} */
+      status: 'pass' | 'warn' | 'fail' | 'unknown';
+      /** @description null: not known now */
+      value: string | null;
+      lastKnown: string | null;
+      /** Format: date-time */
+      observedAt: string | null;
+      /** @description age at `checkedAt` */
+      ageSeconds: number | null;
+      staleAfterSeconds: number | null;
+      detail: string;
+    };
+    CurrentHostHealthDto: {
+      /** Format: uuid */
+      hostId: string;
+      zone: string;
+      instanceId: string | null;
+      checks: components['schemas']['HostCheckDto'][];
+    };
+    HostVerdictDto: {
+      /** @example healthy */
+      state: string;
+      reason: string | null;
+      /** Format: date-time */
+      since: string | null;
+    };
+    HostRecordDto: {
+      /** Format: uuid */
+      id: string;
+      zone: string;
+      instanceId: string | null;
+      instanceType: string;
+      /** @enum {string} */
+      role: 'assigned' | 'standby';
+      generation: number | null;
+      /** @enum {string} */
+      status: 'current' | 'starting' | 'replaced' | 'retired' | 'ended';
+      /** Format: date-time */
+      launchedAt: string;
+      /** Format: date-time */
+      startedAt: string;
+      /** Format: date-time */
+      registeredAt: string | null;
+      /** Format: date-time */
+      endedAt: string | null;
+      endReason: string | null;
+      /** Format: date-time */
+      deletedAt: string | null;
+      deletionPending: boolean;
+      fenced: boolean;
+      lastVerdict: components['schemas']['HostVerdictDto'];
+      /** Format: date-time */
+      lastReportAt: string | null;
+    };
+    ValidatorHostsDto: {
+      /** Format: uuid */
+      validatorId: string;
+      /** @enum {string} */
+      state:
+        | 'pending'
+        | 'provisioning'
+        | 'syncing'
+        | 'active'
+        | 'degraded'
+        | 'failing_over'
+        | 'retiring'
+        | 'retired'
+        | 'failed';
+      generation: number;
+      /** Format: uuid */
+      currentHostId: string | null;
+      /** Format: date-time */
+      checkedAt: string;
+      /** @description null without a current host */
+      health: components['schemas']['CurrentHostHealthDto'] | null;
+      items: components['schemas']['HostRecordDto'][];
+      nextCursor: string | null;
     };
     CreateProjectDto: {
       /** @example acme-staking */
@@ -694,6 +864,21 @@ export interface components {
           [key: string]: number;
         };
       };
+    };
+    WhoamiDto: {
+      /** Format: uuid */
+      projectId: string;
+      /** @example default */
+      projectName: string | null;
+      /** Format: uuid */
+      keyId: string;
+      /**
+       * @example [
+       *       "validators:read",
+       *       "validators:write"
+       *     ]
+       */
+      scopes: string[];
     };
     /** @description RFC 9457 problem details */
     Problem: {
@@ -906,7 +1091,8 @@ export interface operations {
   ValidatorsController_list: {
     parameters: {
       query?: {
-        limit?: string;
+        /** @description 1–100, default 50 */
+        limit?: number;
         cursor?: string;
         state?:
           | 'pending'
@@ -936,7 +1122,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ValidatorPageDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -963,11 +1151,14 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Accepted: it launches in the background */
       202: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ValidatorDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -997,7 +1188,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ValidatorDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -1021,11 +1214,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Accepted: it retires in the background */
       202: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ValidatorDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -1057,7 +1253,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ValidatorDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -1074,7 +1272,7 @@ export interface operations {
         /** @description an event id; omit to start at the beginning */
         after?: string;
         /** @description 1–100, default 50 */
-        limit?: string;
+        limit?: number;
       };
       header?: {
         /** @description Correlation id, echoed back (generated when absent). */
@@ -1091,7 +1289,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['EventPageDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -1105,7 +1305,7 @@ export interface operations {
     parameters: {
       query?: {
         /** @description 1–100, default 50 */
-        limit?: string;
+        limit?: number;
         cursor?: string;
       };
       header?: {
@@ -1182,7 +1382,8 @@ export interface operations {
            *             "state": "healthy",
            *             "reason": "lease fresh, instance running",
            *             "since": "2025-11-26T10:02:30.000Z"
-           *           }
+           *           },
+           *           "lastReportAt": "2025-11-26T10:15:28.000Z"
            *         },
            *         {
            *           "id": "a1b0c6d3-4e5f-4a0b-9c8d-7e6f5a4b3c2d",
@@ -1204,13 +1405,14 @@ export interface operations {
            *             "state": "unhealthy",
            *             "reason": "ECS reports the instance Stopped",
            *             "since": "2025-11-26T10:02:05.000Z"
-           *           }
+           *           },
+           *           "lastReportAt": "2025-11-26T10:01:50.000Z"
            *         }
            *       ],
            *       "nextCursor": null
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['ValidatorHostsDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -1654,7 +1856,7 @@ export interface operations {
         /** @description an event id; omit to start at the beginning */
         after?: string;
         /** @description 1–100, default 50 */
-        limit?: string;
+        limit?: number;
         types?: string;
         /** @description `true` (without `after`): the latest `limit` events, still in commit order; nextCursor is null */
         newest?: string;
@@ -1692,7 +1894,7 @@ export interface operations {
            *       "nextCursor": "1042"
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['EventPageDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -1964,7 +2166,8 @@ export interface operations {
     parameters: {
       query?: {
         cursor?: string;
-        limit?: string;
+        /** @description 1–100, default 50 */
+        limit?: number;
       };
       header?: {
         /** @description Correlation id, echoed back (generated when absent). */
@@ -2118,7 +2321,8 @@ export interface operations {
     parameters: {
       query?: {
         status?: 'open' | 'closed';
-        limit?: string;
+        /** @description 1–100, default 50 */
+        limit?: number;
       };
       header?: {
         /** @description Correlation id, echoed back (generated when absent). */
@@ -2436,7 +2640,7 @@ export interface operations {
            *       ]
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['WhoamiDto'];
         };
       };
       400: components['responses']['Problem400'];

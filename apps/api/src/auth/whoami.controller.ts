@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Repositories } from '@snowline/persistence';
+import { WhoamiDto } from './dto/whoami.response';
 import { CurrentPrincipal, type Principal } from './principal';
 
 /** Project names are never renamed through the API, so one read per project per process is enough. */
@@ -23,8 +24,8 @@ export class WhoamiController {
   @ApiOperation({
     summary: 'The calling API key: its id, project (id and name) and scopes (never the secret)',
   })
-  @ApiResponse({
-    status: 200,
+  @ApiOkResponse({
+    type: WhoamiDto,
     example: {
       projectId: '0b9d2c1e-5a7f-4c1e-9d7a-3f2b1c0d9e8f',
       projectName: 'default',
@@ -32,7 +33,7 @@ export class WhoamiController {
       scopes: ['validators:read', 'validators:write'],
     },
   })
-  async whoami(@CurrentPrincipal() p: Principal) {
+  async whoami(@CurrentPrincipal() p: Principal): Promise<WhoamiDto> {
     return {
       projectId: p.projectId,
       projectName: await this.projectName(p.projectId),

@@ -52,6 +52,11 @@ export function nullableAsTypeArrays(node: unknown): unknown {
   const { nullable, ...rest } = out;
   if (nullable !== true) return rest;
   if (Array.isArray(rest.enum) && !rest.enum.includes(null)) rest.enum = [...rest.enum, null];
+  // A nullable nested DTO (`allOf: [$ref]`): a type array beside allOf would type it non-null.
+  if (Array.isArray(rest.allOf) && rest.allOf.length === 1) {
+    const { allOf, type: _type, ...meta } = rest;
+    return { ...meta, oneOf: [allOf[0], { type: 'null' }] };
+  }
   if (typeof rest.type === 'string') return { ...rest, type: [rest.type, 'null'] };
   if (Array.isArray(rest.type))
     return { ...rest, type: rest.type.includes('null') ? rest.type : [...rest.type, 'null'] };

@@ -1,4 +1,14 @@
+import { ApiQuery } from '@nestjs/swagger';
 import { badRequest } from './problem';
+
+/** The `limit` query parameter as the document declares it: what parseLimit accepts. */
+export const ApiLimitQuery = () =>
+  ApiQuery({
+    name: 'limit',
+    required: false,
+    description: '1–100, default 50',
+    schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+  });
 
 /** `limit` query parameter: an integer 1–100 (default 50). */
 export function parseLimit(raw: unknown, def = 50): number {

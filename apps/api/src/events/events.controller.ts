@@ -2,6 +2,7 @@ import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiHeader,
+  ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiQuery,
@@ -10,7 +11,8 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
-import { parseLimit } from '../common/paging';
+import { ApiLimitQuery, parseLimit } from '../common/paging';
+import { EventPageDto } from './dto/event.response';
 import { badRequest } from '../common/problem';
 import { EventsService, parseTypes } from './events.service';
 
@@ -41,7 +43,7 @@ export class EventsController {
     required: false,
     description: 'an event id; omit to start at the beginning',
   })
-  @ApiQuery({ name: 'limit', required: false, description: '1–100, default 50' })
+  @ApiLimitQuery()
   @ApiQuery({ name: 'types', required: false, example: 'validator.created,validator.retiring' })
   @ApiQuery({
     name: 'newest',
@@ -49,7 +51,7 @@ export class EventsController {
     description:
       '`true` (without `after`): the latest `limit` events, still in commit order; nextCursor is null',
   })
-  @ApiResponse({ status: 200, example: { items: [EVENT_EXAMPLE], nextCursor: '1042' } })
+  @ApiOkResponse({ type: EventPageDto, example: { items: [EVENT_EXAMPLE], nextCursor: '1042' } })
   list(
     @CurrentPrincipal() p: Principal,
     @Query('after') after?: string,

@@ -1,8 +1,9 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
-import { parseLimit, parseShortString } from '../common/paging';
+import { ApiLimitQuery, parseLimit, parseShortString } from '../common/paging';
 import { badRequest } from '../common/problem';
+import { ValidatorHostsDto } from './dto/validator-hosts.response';
 import { ValidatorHostsService } from './validator-hosts.service';
 
 const uuid = new ParseUUIDPipe({
@@ -67,6 +68,7 @@ const EXAMPLE = {
         reason: 'lease fresh, instance running',
         since: '2025-11-26T10:02:30.000Z',
       },
+      lastReportAt: '2025-11-26T10:15:28.000Z',
     },
     {
       id: 'a1b0c6d3-4e5f-4a0b-9c8d-7e6f5a4b3c2d',
@@ -89,6 +91,7 @@ const EXAMPLE = {
         reason: 'ECS reports the instance Stopped',
         since: '2025-11-26T10:02:05.000Z',
       },
+      lastReportAt: '2025-11-26T10:01:50.000Z',
     },
   ],
   nextCursor: null,
@@ -109,9 +112,13 @@ export class ValidatorHostsController {
       'Each host: zone, instance, role, generation, when it took the identity (`startedAt`) and when and why it stopped holding it (`endedAt`, `endReason`; null when the record does not say). `status` is `current`, `starting` (a launch in flight), `replaced` (a failover moved the identity off it), `retired` or `ended`; `deletionPending`: its tenure ended but its instance is not deleted yet (the reaper deletes it, e.g. when an unreachable zone returns). ' +
       '`health` (null without a current host) lists the checks of the current host — the health loop’s verdict, the cloud instance status, the agent’s lease, and the node’s running / healthy / bootstrapped report — each with `observedAt` and `ageSeconds`. A check whose observation is older than `staleAfterSeconds`, or was never made, has `status: "unknown"` and `value: null`, with the last value in `lastKnown` — never a stale value dressed up as current.',
   })
-  @ApiQuery({ name: 'limit', required: false, description: '1–100, default 50' })
+  @ApiLimitQuery()
   @ApiQuery({ name: 'cursor', required: false })
-  @ApiResponse({ status: 200, description: 'Host history and current health', example: EXAMPLE })
+  @ApiOkResponse({
+    type: ValidatorHostsDto,
+    description: 'Host history and current health',
+    example: EXAMPLE,
+  })
   list(
     @CurrentPrincipal() p: Principal,
     @Param('id', uuid) id: string,

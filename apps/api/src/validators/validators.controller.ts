@@ -10,14 +10,23 @@ import {
   Patch,
   Query,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { VALIDATOR_STATES, type ValidatorState } from '@snowline/domain';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
-import { parseLimit, parseShortString } from '../common/paging';
+import { ApiLimitQuery, parseLimit, parseShortString } from '../common/paging';
+import { EventPageDto } from '../events/dto/event.response';
 import { badRequest } from '../common/problem';
 import { IdempotentPost } from '../idempotency/idempotent-post';
 import { CreateValidatorDto } from './dto/create-validator.dto';
 import { UpdateValidatorDto } from './dto/update-validator.dto';
+import { ValidatorDto, ValidatorPageDto } from './dto/validator.response';
 import { parseLabelFilter } from './labels';
 import { ValidatorsService } from './validators.service';
 
@@ -36,6 +45,10 @@ export class ValidatorsController {
   @HttpCode(202)
   @RequireScope('validators:write')
   @ApiOperation({ summary: 'Launch a validator (generated or imported staking identity)' })
+  @ApiAcceptedResponse({
+    type: ValidatorDto,
+    description: 'Accepted: it launches in the background',
+  })
   create(@CurrentPrincipal() p: Principal, @Body() dto: CreateValidatorDto) {
     return this.validators.create(p.projectId, dto);
   }
@@ -43,9 +56,10 @@ export class ValidatorsController {
   @Get()
   @RequireScope('validators:read')
   @ApiOperation({ summary: 'List validators, newest first, with cursor pagination' })
+  @ApiOkResponse({ type: ValidatorPageDto })
   // One decorator for the whole set, so the document lists them in this order.
   @applyDecorators(
-    ApiQuery({ name: 'limit', required: false, type: String }),
+    ApiLimitQuery(),
     ApiQuery({ name: 'cursor', required: false, type: String }),
     ApiQuery({ name: 'state', required: false, enum: VALIDATOR_STATES }),
     ApiQuery({ name: 'network', required: false, type: String }),
@@ -76,6 +90,7 @@ export class ValidatorsController {
   @Get(':id')
   @RequireScope('validators:read')
   @ApiOperation({ summary: 'Get a validator' })
+  @ApiOkResponse({ type: ValidatorDto })
   get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.validators.get(p.projectId, id);
   }
@@ -83,6 +98,7 @@ export class ValidatorsController {
   @Patch(':id')
   @RequireScope('validators:write')
   @ApiOperation({ summary: 'Change a validator’s name, labels, zone policy or protection' })
+  @ApiOkResponse({ type: ValidatorDto })
   update(
     @CurrentPrincipal() p: Principal,
     @Param('id', uuid) id: string,
@@ -95,6 +111,10 @@ export class ValidatorsController {
   @HttpCode(202)
   @RequireScope('validators:write')
   @ApiOperation({ summary: 'Retire a validator: fence it, delete its instance' })
+  @ApiAcceptedResponse({
+    type: ValidatorDto,
+    description: 'Accepted: it retires in the background',
+  })
   retire(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.validators.retire(p.projectId, id);
   }
@@ -107,7 +127,8 @@ export class ValidatorsController {
     required: false,
     description: 'an event id; omit to start at the beginning',
   })
-  @ApiQuery({ name: 'limit', required: false, description: '1–100, default 50' })
+  @ApiLimitQuery()
+  @ApiOkResponse({ type: EventPageDto })
   events(
     @CurrentPrincipal() p: Principal,
     @Param('id', uuid) id: string,

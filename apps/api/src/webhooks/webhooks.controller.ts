@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
-import { parseId, parseLimit, parseShortString } from '../common/paging';
+import { ApiLimitQuery, parseId, parseLimit, parseShortString } from '../common/paging';
 import { IdempotentPost } from '../idempotency/idempotent-post';
 import { CreateWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
@@ -91,7 +91,7 @@ export class WebhooksController {
   @RequireScope('webhooks:read')
   @ApiOperation({ summary: 'The webhook’s delivery log, newest first, with every attempt' })
   @ApiQuery({ name: 'cursor', required: false })
-  @ApiQuery({ name: 'limit', required: false })
+  @ApiLimitQuery()
   @ApiResponse({ status: 200, example: { items: [DELIVERY_EXAMPLE], nextCursor: null } })
   deliveries(
     @CurrentPrincipal() p: Principal,

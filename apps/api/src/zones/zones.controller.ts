@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
-import { parseLimit } from '../common/paging';
+import { ApiLimitQuery, parseLimit } from '../common/paging';
 import { badRequest } from '../common/problem';
 
 interface ZoneRow {
@@ -78,7 +78,7 @@ export class ZonesController {
     summary: 'Incidents, newest first: per zone, or the control plane suspecting itself',
   })
   @ApiQuery({ name: 'status', required: false, enum: ['open', 'closed'] })
-  @ApiQuery({ name: 'limit', required: false })
+  @ApiLimitQuery()
   async incidents(
     @CurrentPrincipal() p: Principal,
     @Query('status') status?: string,

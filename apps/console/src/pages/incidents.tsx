@@ -105,7 +105,7 @@ export function Incidents() {
     (signal) =>
       read<{ items: Incident[] }>(
         client.GET('/v1/incidents', {
-          params: { query: { status: 'closed', limit: '50' } },
+          params: { query: { status: 'closed', limit: 50 } },
           signal,
         }),
       ),
@@ -116,7 +116,7 @@ export function Incidents() {
     (signal) =>
       allPages<Validator>(
         (cursor) =>
-          client.GET('/v1/validators', { params: { query: { limit: '100', cursor } }, signal }),
+          client.GET('/v1/validators', { params: { query: { limit: 100, cursor } }, signal }),
         10,
       ),
     [],

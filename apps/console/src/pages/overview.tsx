@@ -171,7 +171,7 @@ export function Overview() {
   const validators = useResource(
     (signal) =>
       allPages<Validator>((cursor) =>
-        client.GET('/v1/validators', { params: { query: { limit: '100', cursor } }, signal }),
+        client.GET('/v1/validators', { params: { query: { limit: 100, cursor } }, signal }),
       ),
     [],
     { refreshOn: (e) => e.validatorId !== null || e.type.startsWith('failover.') },

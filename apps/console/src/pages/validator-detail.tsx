@@ -21,7 +21,7 @@ async function loadTimeline(id: string, signal: AbortSignal): Promise<SnowEvent[
   for (let i = 0; i < 20; i++) {
     const page: Page<SnowEvent> = await read<Page<SnowEvent>>(
       client.GET('/v1/validators/{id}/events', {
-        params: { path: { id }, query: { limit: '100', ...(after ? { after } : {}) } },
+        params: { path: { id }, query: { limit: 100, ...(after ? { after } : {}) } },
         signal,
       }),
     );

@@ -127,7 +127,7 @@ export function Validators() {
   const list = useResource(
     (signal) => {
       const query = {
-        limit: '100',
+        limit: 100,
         ...(state ? { state: state as ValidatorState } : {}),
         ...(zone ? { zone } : {}),
         ...(network ? { network } : {}),
