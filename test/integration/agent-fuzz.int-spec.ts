@@ -1,13 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import Ecs20140526, * as $Ecs from '@alicloud/ecs20140526';
+import Ecs20140526 from '@alicloud/ecs20140526';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import fc from 'fast-check';
 import {
   AGENT_PATHS,
   generateHostKeys,
   hostPublicKeys,
-  instanceIdentityAudience,
-  keyFingerprint,
   signRequest,
   type HostKeys,
 } from '@snowline/agent';
@@ -15,6 +13,7 @@ import { sha256Hex } from '@snowline/persistence';
 import { startEcsSim, type EcsSim } from '../../apps/ecs-sim/src/sim';
 import { idleNodeReport } from '../support/agent';
 import { startApiApp, type ApiApp } from '../support/api-app';
+import { instanceIdentityFor, launchProtocol2Host } from '../support/protocol2-host';
 
 jest.setTimeout(120_000);
 
@@ -42,64 +41,13 @@ describe('agent routes under fuzz and concurrency (agent protocol 2)', () => {
     instanceId: string;
   }
 
-  /** A host row as the worker writes one (protocol 2), with an instance that really runs. */
   async function launchHost(app: ApiApp): Promise<Launched> {
-    const id = randomUUID();
-    const t = randomBytes(32).toString('base64url');
-    const userData = JSON.stringify({
-      snowline: 2,
-      controlPlaneUrl: app.url,
-      hostId: id,
-      bootstrapToken: t,
-    });
-    const run = await ecs.runInstances(
-      new $Ecs.RunInstancesRequest({
-        regionId: 'cn-hongkong',
-        zoneId: 'cn-hongkong-b',
-        instanceType: 'ecs.g7.2xlarge',
-        imageId: 'ubuntu_24_04_x64_20G_alibase_20250101.vhd',
-        vSwitchId: 'vsw-sim-b',
-        securityGroupId: 'sg-sim-default',
-        amount: 1,
-        userData: Buffer.from(userData).toString('base64'),
-      }),
-    );
-    const iid = run.body!.instanceIdSets!.instanceIdSet![0];
-    await app.repos.hosts.insert({
-      id,
-      role: 'standby',
-      zone: 'cn-hongkong-b',
-      network: 'fuji',
-      instanceType: 'ecs.g7.2xlarge',
-      clientToken: `sl-${id}`,
-      instanceId: iid,
-      bootstrapTokenHash: sha256Hex(t),
-      bootstrapTokenSealed: Buffer.from('sealed elsewhere'),
-      agentProtocol: 2,
-    });
-    await app.repos.hosts.armBootstrapToken(id, 600);
-    for (let i = 0; i < 100; i++) {
-      const r = await fetch(
-        `${sim.url}/_sim/instances/${iid}/metadata/latest/meta-data/instance-id`,
-      );
-      if (r.status === 200) break;
-      await new Promise((res) => setTimeout(res, 50));
-    }
-    return { hostId: id, token: t, instanceId: iid };
+    const l = await launchProtocol2Host(ecs, sim.url, app);
+    return { hostId: l.host.id, token: l.token, instanceId: l.instanceId };
   }
 
-  const identityFor = async (keys: HostKeys, hostId: string, instanceId: string) => {
-    const base = `${sim.url}/_sim/instances/${instanceId}/metadata/latest/dynamic/instance-identity`;
-    const audience = instanceIdentityAudience(
-      hostId,
-      keyFingerprint(hostPublicKeys(keys).signingKey),
-    );
-    const [document, pkcs7] = await Promise.all([
-      fetch(`${base}/document`).then((r) => r.text()),
-      fetch(`${base}/pkcs7?audience=${encodeURIComponent(audience)}`).then((r) => r.text()),
-    ]);
-    return { document, pkcs7 };
-  };
+  const identityFor = (keys: HostKeys, hostId: string, instanceId: string) =>
+    instanceIdentityFor(sim.url, keys, hostId, instanceId);
 
   const send = async (
     app: ApiApp,

@@ -5,7 +5,6 @@ import {
   AGENT_PATHS,
   generateHostKeys,
   hostPublicKeys,
-  instanceIdentityAudience,
   keyFingerprint,
   keysAad,
   openFromControlPlane,
@@ -19,6 +18,7 @@ import { HostEntity, sha256Hex, ValidatorEntity } from '@snowline/persistence';
 import { startEcsSim, type EcsSim } from '../../apps/ecs-sim/src/sim';
 import { idleNodeReport } from '../support/agent';
 import { startApiApp, type ApiApp } from '../support/api-app';
+import { instanceIdentityFor, launchProtocol2Host } from '../support/protocol2-host';
 
 jest.setTimeout(90_000);
 
@@ -61,19 +61,8 @@ describe('host credentials (agent protocol 2)', () => {
       body: text,
     });
   };
-  /** What a process on the instance gets from the metadata service, for its key's audience. */
-  const identityFor = async (keys: HostKeys, hostId = host.id, id = instanceId) => {
-    const base = `${sim.url}/_sim/instances/${id}/metadata/latest/dynamic/instance-identity`;
-    const audience = instanceIdentityAudience(
-      hostId,
-      keyFingerprint(hostPublicKeys(keys).signingKey),
-    );
-    const [document, pkcs7] = await Promise.all([
-      fetch(`${base}/document`).then((r) => r.text()),
-      fetch(`${base}/pkcs7?audience=${encodeURIComponent(audience)}`).then((r) => r.text()),
-    ]);
-    return { document, pkcs7 };
-  };
+  const identityFor = (keys: HostKeys, hostId = host.id, id = instanceId) =>
+    instanceIdentityFor(sim.url, keys, hostId, id);
   const registerBody = (keys: HostKeys, extra: Json = {}) => ({
     hostId: host.id,
     instanceId,
@@ -92,52 +81,7 @@ describe('host credentials (agent protocol 2)', () => {
       host.id,
     ])) as { message: string }[];
 
-  /** A host row as the worker writes one (protocol 2), with an instance that really runs. */
-  async function launchHost(): Promise<{ host: HostEntity; token: string; instanceId: string }> {
-    const id = randomUUID();
-    const t = randomBytes(32).toString('base64url');
-    const userData = JSON.stringify({
-      snowline: 2,
-      controlPlaneUrl: h.url,
-      hostId: id,
-      bootstrapToken: t,
-    });
-    const run = await ecs.runInstances(
-      new $Ecs.RunInstancesRequest({
-        regionId: 'cn-hongkong',
-        zoneId: 'cn-hongkong-b',
-        instanceType: 'ecs.g7.2xlarge',
-        imageId: 'ubuntu_24_04_x64_20G_alibase_20250101.vhd',
-        vSwitchId: 'vsw-sim-b',
-        securityGroupId: 'sg-sim-default',
-        amount: 1,
-        userData: Buffer.from(userData).toString('base64'),
-      }),
-    );
-    const iid = run.body!.instanceIdSets!.instanceIdSet![0];
-    const row = await h.repos.hosts.insert({
-      id,
-      role: 'standby',
-      zone: 'cn-hongkong-b',
-      network: 'fuji',
-      instanceType: 'ecs.g7.2xlarge',
-      clientToken: `sl-${id}`,
-      instanceId: iid,
-      bootstrapTokenHash: sha256Hex(t),
-      bootstrapTokenSealed: Buffer.from('sealed elsewhere'),
-      agentProtocol: 2,
-    });
-    await h.repos.hosts.armBootstrapToken(id, 600);
-    // The metadata service answers once the instance runs.
-    for (let i = 0; i < 100; i++) {
-      const r = await fetch(
-        `${sim.url}/_sim/instances/${iid}/metadata/latest/meta-data/instance-id`,
-      );
-      if (r.status === 200) break;
-      await new Promise((res) => setTimeout(res, 50));
-    }
-    return { host: row, token: t, instanceId: iid };
-  }
+  const launchHost = () => launchProtocol2Host(ecs, sim.url, h);
 
   beforeAll(async () => {
     sim = await startEcsSim({

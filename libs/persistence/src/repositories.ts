@@ -586,6 +586,24 @@ export async function takeWaitingForBatchQuery(
   return rows.map((r) => r.id);
 }
 
+/** keys:rotate: re-seals every unspent `bootstrap_token_sealed` of a table, rows locked until `tx` ends. */
+async function resealTokenColumn(
+  table: 'hosts' | 'launch_batches',
+  reseal: (sealed: Buffer, id: string) => Buffer,
+  tx: EntityManager,
+): Promise<number> {
+  const rows = (await tx.query(
+    `SELECT id, bootstrap_token_sealed FROM ${table} WHERE bootstrap_token_sealed IS NOT NULL FOR UPDATE`,
+  )) as { id: string; bootstrap_token_sealed: Buffer }[];
+  for (const r of rows) {
+    await tx.query(`UPDATE ${table} SET bootstrap_token_sealed = $2 WHERE id = $1`, [
+      r.id,
+      reseal(r.bootstrap_token_sealed, r.id),
+    ]);
+  }
+  return rows.length;
+}
+
 export class HostRepository extends Repo {
   findById(id: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(HostEntity, { id });
@@ -704,16 +722,7 @@ export class HostRepository extends Repo {
     reseal: (sealed: Buffer, hostId: string) => Buffer,
     tx: EntityManager,
   ): Promise<number> {
-    const rows = (await tx.query(
-      `SELECT id, bootstrap_token_sealed FROM hosts WHERE bootstrap_token_sealed IS NOT NULL FOR UPDATE`,
-    )) as { id: string; bootstrap_token_sealed: Buffer }[];
-    for (const r of rows) {
-      await tx.query(`UPDATE hosts SET bootstrap_token_sealed = $2 WHERE id = $1`, [
-        r.id,
-        reseal(r.bootstrap_token_sealed, r.id),
-      ]);
-    }
-    return rows.length;
+    return resealTokenColumn('hosts', reseal, tx);
   }
   /** Live protocol-1 hosts (launched before host credentials): what keys:rotate warns about. */
   async countLiveProtocol1(tx?: EntityManager): Promise<number> {
@@ -1118,16 +1127,7 @@ export class LaunchBatchRepository extends Repo {
     reseal: (sealed: Buffer, batchId: string) => Buffer,
     tx: EntityManager,
   ): Promise<number> {
-    const rows = (await tx.query(
-      `SELECT id, bootstrap_token_sealed FROM launch_batches WHERE bootstrap_token_sealed IS NOT NULL FOR UPDATE`,
-    )) as { id: string; bootstrap_token_sealed: Buffer }[];
-    for (const r of rows) {
-      await tx.query(`UPDATE launch_batches SET bootstrap_token_sealed = $2 WHERE id = $1`, [
-        r.id,
-        reseal(r.bootstrap_token_sealed, r.id),
-      ]);
-    }
-    return rows.length;
+    return resealTokenColumn('launch_batches', reseal, tx);
   }
 }
 
