@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import {
+  GetCurrentValidatorsParams,
+  GetCurrentValidatorsResult,
+  getCurrentValidatorsResultSchema,
+  GetL1ValidatorResult,
+  getL1ValidatorResultSchema,
+  getTimestampResultSchema,
+  UptimeResult,
+  uptimeResultSchema,
   GetNodeIdResult,
   GetNodeVersionResult,
   getNodeIdResultSchema,
@@ -98,6 +106,43 @@ export class AvalancheNodeClient {
 
   getNodeVersion(): Promise<GetNodeVersionResult> {
     return this.rpc(NODE_PATHS.info, 'info.getNodeVersion', {}, getNodeVersionResultSchema);
+  }
+
+  /** This node's view of its own uptime as its peers measure it; NodeRpcError if it is no validator. */
+  uptime(): Promise<UptimeResult> {
+    return this.rpc(NODE_PATHS.info, 'info.uptime', {}, uptimeResultSchema);
+  }
+
+  /** Current validators as this node sees them (uptime and connected are its own measurements). */
+  getCurrentValidators(
+    params: GetCurrentValidatorsParams = {},
+  ): Promise<GetCurrentValidatorsResult> {
+    return this.rpc(
+      NODE_PATHS.platform,
+      'platform.getCurrentValidators',
+      params,
+      getCurrentValidatorsResultSchema,
+    );
+  }
+
+  getL1Validator(validationID: string): Promise<GetL1ValidatorResult> {
+    return this.rpc(
+      NODE_PATHS.platform,
+      'platform.getL1Validator',
+      { validationID },
+      getL1ValidatorResultSchema,
+    );
+  }
+
+  /** The P-chain's clock as this node has it (the time to compare stake windows in). */
+  async getTimestamp(): Promise<Date> {
+    const r = await this.rpc(
+      NODE_PATHS.platform,
+      'platform.getTimestamp',
+      {},
+      getTimestampResultSchema,
+    );
+    return new Date(r.timestamp);
   }
 
   private async getHealth(path: string): Promise<HealthResponse> {
