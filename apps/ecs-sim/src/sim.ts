@@ -5,6 +5,13 @@ import { ACTIONS, type Query } from './actions';
 import { FaultRegistry } from './faults';
 import { createHostFetch } from './host-fetch';
 import { SimStore } from './persistence';
+import {
+  GroundTruthSampler,
+  handleNetworkRpc,
+  isNetworkRpc,
+  NetworkView,
+  PChainRejected,
+} from './pchain';
 import { ActionRateLimiter, DEFAULT_RATE_LIMITS, type RateLimit } from './rate-limit';
 import { verifyRequest } from './signature';
 import { SimApiError } from './sim-error';
@@ -56,6 +63,8 @@ export interface EcsSim {
   faults: FaultRegistry;
   /** The saved region, when started with a dataDir. */
   store: SimStore | null;
+  /** The P-chain every simulated node answers from (see pchain.ts). */
+  pchain: NetworkView;
   close(): Promise<void>;
 }
 
@@ -156,6 +165,9 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     store.changed();
   }
   const faults = new FaultRegistry(state, opts.random);
+  // Not saved with the region: a restarted simulator starts a new P-chain.
+  const pchain = new NetworkView({ now: state.now, timeScale: opts.timeScale });
+  const sampler = new GroundTruthSampler(state, pchain);
   const limiter = opts.rateLimits
     ? new ActionRateLimiter(opts.rateLimits === true ? DEFAULT_RATE_LIMITS : opts.rateLimits)
     : null;
@@ -276,6 +288,21 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
         return;
       }
     }
+    const route = path.split('?')[0].replace(/\/+$/, '');
+    if (isNetworkRpc(route, body)) {
+      // The P-chain and info.uptime come from the network's view, answered by a running node only.
+      const report = host.report ? await host.report() : null;
+      if (!report?.running || !report.nodeId) {
+        sendJson(res, 503, { error: 'node not running' });
+        return;
+      }
+      if (req.method !== 'POST') {
+        sendJson(res, 405, { error: 'method not allowed' });
+        return;
+      }
+      sendJson(res, 200, handleNetworkRpc(pchain, route, report.nodeId, body));
+      return;
+    }
     const out = await host.handle(req.method ?? 'GET', path, body);
     sendJson(res, out.status, out.body ?? null);
   }
@@ -366,6 +393,26 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       sendJson(res, 200, nodes);
       return;
     }
+    if (pathname === '/_sim/pchain/validators') {
+      if (method === 'GET') {
+        await sampler.sampleNow();
+        sendJson(res, 200, pchain.list());
+        return;
+      }
+      if (method === 'POST') {
+        const raw = await readBody(req);
+        try {
+          const tx = pchain.register(JSON.parse(raw.toString('utf8') || '{}'));
+          log('validator registered', { ...tx });
+          await sampler.sampleNow();
+          sendJson(res, 201, tx);
+        } catch (err) {
+          if (!(err instanceof PChainRejected) && !(err instanceof SyntaxError)) throw err;
+          sendJson(res, 400, { error: 'transaction refused', detail: err.message });
+        }
+        return;
+      }
+    }
     if (pathname === '/_sim/state' && method === 'GET') {
       const byStatus: Record<string, number> = {};
       for (const i of state.instances.values()) byStatus[i.status] = (byStatus[i.status] ?? 0) + 1;
@@ -439,7 +486,10 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       resolve();
     });
   });
-  const ticker = setInterval(() => state.tick(), TICK_MS);
+  const ticker = setInterval(() => {
+    state.tick();
+    sampler.tick();
+  }, TICK_MS);
   ticker.unref();
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
@@ -452,6 +502,7 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     state,
     faults,
     store,
+    pchain,
     close(): Promise<void> {
       closed ??= (async () => {
         clearInterval(ticker);
