@@ -499,12 +499,19 @@ export class ProvisionService {
     }
   }
 
-  /** Zones the health loop has closed to placement (impaired or dark). */
+  /**
+   * Zones the health loop has closed to placement (impaired or dark). A closed zone too small to
+   * judge (fewer than ZONE_MIN_HOSTS hosts: its own failed hosts may be all that closed it) stays
+   * closed only while another configured zone is open — else nothing could ever be placed again.
+   */
   private async blockedZones(): Promise<string[]> {
-    const rows = (await this.ds.query(`SELECT id FROM zones WHERE NOT placement_allowed`)) as {
-      id: string;
-    }[];
-    return rows.map((r) => r.id);
+    const closed = (await this.ds.query(
+      `SELECT id, hosts FROM zones WHERE NOT placement_allowed`,
+    )) as { id: string; hosts: number }[];
+    const anyOpen = this.config.cloud.zones.some((z) => !closed.some((c) => c.id === z));
+    return closed
+      .filter((c) => anyOpen || c.hosts >= this.config.health.zoneMinHosts)
+      .map((c) => c.id);
   }
 
   private async zoneLoad(projectId: string): Promise<Record<string, number>> {
