@@ -45,7 +45,7 @@ describe(MoveWatchdogService.name, () => {
         return Promise.resolve();
       },
     } as unknown as CloudProvider;
-    failover = new FailoverService(repos, ds, queue, config, cloud);
+    failover = new FailoverService(repos, queue, config, cloud);
     watchdog = new MoveWatchdogService(repos, failover, config);
     projectId = (await repos.projects.create('default', true)).id;
   });

@@ -3,9 +3,8 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { DataSource } from 'typeorm';
 import { ConfigModule, loadOrCreateMasterKey, type AppConfig } from '@snowline/config';
-import { HostHistoryRepository, PersistenceModule } from '@snowline/persistence';
+import { HostHistoryRepository, PersistenceModule, Repositories } from '@snowline/persistence';
 import { createRedis, LifecycleQueue } from '@snowline/queue';
 import { AgentController } from './agent/agent.controller';
 import { ZonesController } from './zones/zones.controller';
@@ -94,8 +93,8 @@ export class AppModule implements OnApplicationShutdown {
         ValidatorHostsService,
         {
           provide: HostHistoryRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) => new HostHistoryRepository(ds),
+          inject: [Repositories],
+          useFactory: (repos: Repositories) => new HostHistoryRepository(repos.ds),
         },
         AgentService,
         InstanceIdentityVerifier,

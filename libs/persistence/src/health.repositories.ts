@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type {
   HealthState,
   MoveKind,
@@ -6,6 +6,21 @@ import type {
   ZoneAssessment,
   ZoneStatus,
 } from '@snowline/domain';
+import { FailoverEntity } from './entities';
+
+/** A zone's row as the API shows it. */
+export interface ZoneRow {
+  id: string;
+  status: ZoneStatus;
+  placementAllowed: boolean;
+  reason: string | null;
+  statusSince: Date;
+  hosts: number;
+  unhealthy: number;
+  standbys: number;
+  stock: Record<string, string>;
+  lastObservedAt: Date | null;
+}
 
 /** Zone verdicts as the health sweep records them. */
 export class ZoneRepository {
@@ -55,6 +70,22 @@ export class ZoneRepository {
     );
   }
 
+  /** Every recorded zone as the API shows it (a zone never swept has no row). */
+  all(): Promise<ZoneRow[]> {
+    return this.ds.query(
+      `SELECT id, status, placement_allowed AS "placementAllowed", reason, status_since AS "statusSince",
+              hosts, unhealthy, standbys, stock, last_observed_at AS "lastObservedAt"
+         FROM zones`,
+    ) as Promise<ZoneRow[]>;
+  }
+
+  /** Zones the health loop has closed to placement (impaired or dark), with their host counts. */
+  closedToPlacement(): Promise<{ id: string; hosts: number }[]> {
+    return this.ds.query(`SELECT id, hosts FROM zones WHERE NOT placement_allowed`) as Promise<
+      { id: string; hosts: number }[]
+    >;
+  }
+
   /** Of `zones`, those the last sweep judged healthy, in the order given. */
   async healthy(zones: string[]): Promise<string[]> {
     const rows = (await this.ds.query(
@@ -64,6 +95,25 @@ export class ZoneRepository {
     const ok = new Set(rows.map((r) => r.id));
     return zones.filter((z) => ok.has(z));
   }
+}
+
+/** An incident as the API lists it, with the caller's affected validators. */
+export interface IncidentRow {
+  id: string;
+  zone: string | null;
+  kind: string;
+  severity: string;
+  status: string;
+  summary: string;
+  mine: {
+    id: string;
+    name: string;
+    state: string;
+    zone: string | null;
+    instanceId: string | null;
+  }[];
+  openedAt: Date;
+  closedAt: Date | null;
 }
 
 /** Incidents the health sweep opens and closes (one open incident per kind and zone). */
@@ -118,6 +168,36 @@ export class IncidentRepository {
       `SELECT kind, severity, count(*)::int AS n FROM incidents WHERE status = 'open'
         GROUP BY kind, severity`,
     )) as { kind: string; severity: string; n: number }[];
+  }
+
+  /** Open zone incidents' ids by zone. */
+  async openByZone(): Promise<Map<string, string>> {
+    const rows = (await this.ds.query(
+      `SELECT id, zone FROM incidents WHERE status = 'open' AND zone IS NOT NULL`,
+    )) as { id: string; zone: string }[];
+    const byZone = new Map<string, string>();
+    // The first open one per zone, as the API has always shown.
+    for (const r of rows) if (!byZone.has(r.zone)) byZone.set(r.zone, r.id);
+    return byZone;
+  }
+
+  /**
+   * Incidents newest first, each with the affected validators of `projectId` as they stand now
+   * (where they run — nothing once retiring or retired — and their state), by name.
+   */
+  list(projectId: string, status: 'open' | 'closed' | null, limit: number): Promise<IncidentRow[]> {
+    return this.ds.query(
+      `SELECT i.id, i.zone, i.kind, i.severity, i.status, i.summary,
+              i.opened_at AS "openedAt", i.closed_at AS "closedAt", coalesce((
+           SELECT json_agg(json_build_object('id', v.id, 'name', v.name, 'state', v.state,
+                    'zone', CASE WHEN v.state IN ('retiring', 'retired') THEN NULL ELSE v.zone END,
+                    'instanceId', CASE WHEN v.state IN ('retiring', 'retired') THEN NULL ELSE v.instance_id END)
+                  ORDER BY v.name)
+             FROM validators v WHERE v.id = ANY(i.affected_validators) AND v.project_id = $1), '[]') AS mine
+         FROM incidents i WHERE ($2::text IS NULL OR i.status = $2)
+        ORDER BY i.opened_at DESC LIMIT $3`,
+      [projectId, status, limit],
+    ) as Promise<IncidentRow[]>;
   }
 
   /** Whether Snowline currently suspects itself (an open control-plane-suspect incident). */
@@ -180,6 +260,56 @@ export class FailoverRepository {
     return new Map(rows.map((m) => [m.validator_id, m.n]));
   }
 
+  /** Records a move's attempt (a `running` row). */
+  start(row: Partial<FailoverEntity>, tx: EntityManager): Promise<FailoverEntity> {
+    return tx.save(FailoverEntity, tx.create(FailoverEntity, row));
+  }
+
+  /** Closes a running attempt; null if it was already closed (another round or process got there). */
+  async close(
+    id: string,
+    status: 'done' | 'replanned' | 'failed' | 'cancelled',
+    outcome: string,
+    tx: EntityManager,
+  ): Promise<FailoverEntity | null> {
+    const [rows] = (await tx.query(
+      `UPDATE failovers SET status = $2, outcome = $3, finished_at = now()
+        WHERE id = $1 AND status = 'running' RETURNING id`,
+      [id, status, outcome],
+    )) as [{ id: string }[], number];
+    if (!rows.length) return null;
+    return tx.findOneBy(FailoverEntity, { id });
+  }
+
+  /** Cancels the validator's move under way, if any, so its row holds no concurrency slot. */
+  async cancelRunning(validatorId: string, outcome: string, tx: EntityManager): Promise<void> {
+    await tx.query(
+      `UPDATE failovers SET status = 'cancelled', outcome = $2, finished_at = now()
+        WHERE validator_id = $1 AND status = 'running'`,
+      [validatorId, outcome],
+    );
+  }
+
+  /**
+   * Marks the validator's move under way done; how long it took (from detection, or its start when
+   * nothing detected it), how, and from where. Undefined when no move was running.
+   */
+  async finishRunning(
+    validatorId: string,
+    tx: EntityManager,
+  ): Promise<{ seconds: number; method: string; fromZone: string | null } | undefined> {
+    const [rows] = (await tx.query(
+      `UPDATE failovers SET status = 'done', finished_at = now()
+        WHERE validator_id = $1 AND status = 'running'
+        RETURNING extract(epoch FROM (finished_at - coalesce(detected_at, started_at))) AS seconds, method, from_zone`,
+      [validatorId],
+    )) as [{ seconds: string; method: string; from_zone: string | null }[], number];
+    const done = rows[0];
+    return done
+      ? { seconds: Number(done.seconds), method: done.method, fromZone: done.from_zone }
+      : undefined;
+  }
+
   /** Every `running` move (oldest first, ≤ 1000) with its validator and target host. */
   live(): Promise<LiveMove[]> {
     return this.ds.query(
@@ -211,6 +341,15 @@ export class ControlLoopRepository {
        ON CONFLICT (name) DO UPDATE SET stats = EXCLUDED.stats, updated_at = now()`,
       [name, JSON.stringify(stats)],
     );
+  }
+
+  /** The loop's last figures and when it recorded them; null when it never has. */
+  async last<T>(name: string): Promise<{ stats: T; updatedAt: Date } | null> {
+    const [row] = (await this.ds.query(
+      `SELECT stats, updated_at AS "updatedAt" FROM control_loops WHERE name = $1`,
+      [name],
+    )) as { stats: T; updatedAt: Date }[];
+    return row ?? null;
   }
 
   /** When the loop last recorded its figures; null when it never has. */

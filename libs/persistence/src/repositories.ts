@@ -381,8 +381,69 @@ export class ValidatorRepository extends Repo {
       `SELECT id, name, state, zone FROM validators WHERE state <> 'retired'`,
     )) as { id: string; name: string; state: ValidatorState; zone: string | null }[];
   }
+  /** The project's validators placed per zone (neither retired nor failed): placement's spread. */
+  async countByZone(projectId: string): Promise<Map<string, number>> {
+    const rows = (await this.ds.query(
+      `SELECT zone, count(*)::int AS n FROM validators
+        WHERE project_id = $1 AND zone IS NOT NULL AND state NOT IN ('retired', 'failed') GROUP BY zone`,
+      [projectId],
+    )) as { zone: string; n: number }[];
+    return new Map(rows.map((r) => [r.zone, r.n]));
+  }
+  /**
+   * Records where a launch placed the validator, if it still wants one at `generation` (provisioning
+   * or failing over); false when it moved on meanwhile (retired, or moved again).
+   */
+  async recordPlacement(
+    id: string,
+    generation: number,
+    at: { hostId: string; zone: string; instanceId: string },
+    tx: EntityManager,
+  ): Promise<boolean> {
+    const res = await tx
+      .createQueryBuilder()
+      .update(ValidatorEntity)
+      .set({ ...at, stateReason: 'instance starting' })
+      .where('id = :id AND state IN (:...s) AND generation = :g', {
+        id,
+        s: ['provisioning', 'failing_over'],
+        g: generation,
+      })
+      .execute();
+    return !!res.affected;
+  }
+  /** Fences a retiring validator: a new generation, no host; its agents stop at their next renewal. */
+  async fenceRetiring(id: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE validators SET generation = generation + 1, host_id = NULL, updated_at = now()
+        WHERE id = $1 AND state = 'retiring' AND host_id IS NOT NULL`,
+      [id],
+    );
+  }
+  /**
+   * Work the database says is outstanding and untouched for `staleSeconds` (≤ 2000 items): validators
+   * to provision or retire, and standby rows with no instance yet. The reconciler re-enqueues them.
+   */
+  outstandingWork(
+    staleSeconds: number,
+  ): Promise<{ kind: 'validator' | 'standby'; id: string; state: string }[]> {
+    const stale = `now() - interval '${Math.max(1, Math.floor(staleSeconds))} seconds'`;
+    return this.ds.query(
+      `SELECT 'validator' AS kind, id, state FROM validators
+        WHERE (state IN ('pending', 'provisioning', 'retiring') OR (state = 'failing_over' AND host_id IS NULL))
+          AND updated_at < ${stale}
+       UNION ALL
+       SELECT 'standby', id, role FROM hosts
+        WHERE role = 'standby' AND instance_id IS NULL AND deleted_at IS NULL AND created_at < ${stale}
+       LIMIT 2000`,
+    ) as Promise<{ kind: 'validator' | 'standby'; id: string; state: string }[]>;
+  }
   findById(id: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(ValidatorEntity, { id });
+  }
+  /** The validator locked (FOR UPDATE) until `tx` ends: a move decides under it. */
+  findForUpdate(id: string, tx: EntityManager) {
+    return tx.findOne(ValidatorEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
   }
   findForProject(projectId: string, id: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(ValidatorEntity, { id, projectId });
@@ -938,6 +999,55 @@ export class HostRepository extends Repo {
       [id, instanceId],
     );
   }
+  /**
+   * Takes (FOR UPDATE SKIP LOCKED) the first synced standby of `network` in `zones`, in their order:
+   * healthy, bootstrapped, with an instance, not fenced.
+   */
+  async takeSyncedStandby(
+    network: string,
+    zones: string[],
+    tx: EntityManager,
+  ): Promise<{ id: string; zone: string; instanceId: string } | undefined> {
+    const [row] = (await tx.query(
+      `SELECT id, zone, instance_id AS "instanceId" FROM hosts
+        WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health = 'healthy'
+          AND network = $1 AND zone = ANY($2) AND instance_id IS NOT NULL
+          AND (last_report->>'bootstrapped')::boolean IS TRUE
+        ORDER BY array_position($2, zone), created_at
+        LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [network, zones],
+    )) as { id: string; zone: string; instanceId: string }[];
+    return row;
+  }
+  /** Host rows of a move attempt that never got an instance: gone, so a late launch is an orphan. */
+  async abandonUnlaunched(
+    validatorId: string,
+    generation: number,
+    tx: EntityManager,
+  ): Promise<void> {
+    await tx.update(
+      HostEntity,
+      { validatorId, generation, instanceId: IsNull(), deletedAt: IsNull() },
+      { deletedAt: new Date(), fenced: true, cloudStatus: 'NotLaunched' },
+    );
+  }
+  /**
+   * A retired validator's hosts: every live one fenced; all but those whose instance deletion is
+   * still pending (`pendingInstanceIds`) marked deleted.
+   */
+  async retireAllOf(
+    validatorId: string,
+    pendingInstanceIds: string[],
+    tx: EntityManager,
+  ): Promise<void> {
+    await tx.update(HostEntity, { validatorId, deletedAt: IsNull() }, { fenced: true });
+    await tx.query(
+      `UPDATE hosts SET deleted_at = now(), cloud_status = 'Deleted', updated_at = now()
+        WHERE validator_id = $1 AND deleted_at IS NULL
+          AND (instance_id IS NULL OR NOT (instance_id = ANY($2)))`,
+      [validatorId, pendingInstanceIds],
+    );
+  }
 }
 
 /** A live host as the health sweep reads it, with its validator's pointer and state. */
@@ -1172,6 +1282,15 @@ export class Repositories {
   }
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.ds.transaction(fn);
+  }
+  /** One round trip to Postgres (readiness). */
+  async ping(): Promise<void> {
+    await this.ds.query('SELECT 1');
+  }
+  /** A fresh UUID from Postgres, for a row whose id must be known before it is inserted. */
+  async newId(): Promise<string> {
+    const [row] = (await this.ds.query('SELECT gen_random_uuid() AS id')) as { id: string }[];
+    return row!.id;
   }
   /**
    * The database's clock, now (`clock_timestamp()`, not the transaction's start). Leases, key grants

@@ -674,25 +674,19 @@ export class AgentService {
     v: ValidatorEntity,
     host: HostEntity,
   ): Promise<void> {
-    const rows = (await tx.query(
-      `UPDATE failovers SET status = 'done', finished_at = now()
-        WHERE validator_id = $1 AND status = 'running'
-        RETURNING extract(epoch FROM (finished_at - coalesce(detected_at, started_at))) AS seconds, method, from_zone`,
-      [v.id],
-    )) as [{ seconds: string; method: string; from_zone: string | null }[], number];
-    const done = rows[0]?.[0];
+    const done = await this.repos.failovers.finishRunning(v.id, tx);
     if (!done) return;
     const seconds = Math.round(Number(done.seconds) * 10) / 10;
     this.healthMetrics.failoverDuration.observe({ method: done.method }, seconds);
     await this.repos.events.append(
       {
         type: 'failover.completed',
-        message: `${v.name} moved from ${done.from_zone ?? '?'} to ${host.zone} in ${seconds} s (${done.method})`,
+        message: `${v.name} moved from ${done.fromZone ?? '?'} to ${host.zone} in ${seconds} s (${done.method})`,
         projectId: v.projectId,
         validatorId: v.id,
         hostId: host.id,
         zone: host.zone,
-        data: { seconds, method: done.method, fromZone: done.from_zone, toZone: host.zone },
+        data: { seconds, method: done.method, fromZone: done.fromZone, toZone: host.zone },
       },
       tx,
     );

@@ -38,7 +38,7 @@ export class ReadinessController {
   @ApiResponse({ status: 503, description: 'A dependency is down (named in `error`)' })
   readyz() {
     return this.health.check([
-      () => this.probe('postgres', () => this.repos.ds.query('SELECT 1')),
+      () => this.probe('postgres', () => this.repos.ping()),
       () => this.probe('redis', () => this.redis.connection.ping()),
     ]);
   }

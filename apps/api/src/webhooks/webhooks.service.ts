@@ -95,7 +95,7 @@ export class WebhooksService {
   async create(projectId: string, dto: CreateWebhookDto) {
     const url = await this.checkUrl(dto.url);
     const secret = newStandardSecret();
-    const id = (await this.repos.ds.query('SELECT gen_random_uuid() AS id'))[0].id as string;
+    const id = await this.repos.newId();
     const w = await this.repos.webhooks.insert({
       id,
       projectId,
@@ -116,7 +116,7 @@ export class WebhooksService {
    */
   async createManaged(projectId: string, m: ManagedWebhook, secret: string) {
     const url = await this.checkUrl(m.url);
-    const id = (await this.repos.ds.query('SELECT gen_random_uuid() AS id'))[0].id as string;
+    const id = await this.repos.newId();
     const w = await this.repos.webhooks.insert({
       id,
       projectId,

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Gauge, Histogram } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { Repositories } from '@snowline/persistence';
 import { MetricsService } from '../metrics/metrics.service';
 
 interface SweepStats {
@@ -22,7 +22,7 @@ export class HealthMetrics implements OnModuleInit {
 
   constructor(
     private readonly metrics: MetricsService,
-    private readonly ds: DataSource,
+    private readonly repos: Repositories,
   ) {
     const registers = [metrics.registry];
     this.failoverDuration = new Histogram({
@@ -36,11 +36,10 @@ export class HealthMetrics implements OnModuleInit {
 
   onModuleInit(): void {
     // One read per scrape, shared by every gauge (prom-client collects them concurrently).
-    let pending: Promise<{ stats: SweepStats; updated_at: Date } | null> | null = null;
+    let pending: Promise<{ stats: SweepStats; updatedAt: Date } | null> | null = null;
     const snapshot = () =>
-      (pending ??= this.ds
-        .query(`SELECT stats, updated_at FROM control_loops WHERE name = 'sweeper'`)
-        .then((rows: { stats: SweepStats; updated_at: Date }[]) => rows[0] ?? null)
+      (pending ??= this.repos.controlLoops
+        .last<SweepStats>('sweeper')
         .finally(() => setTimeout(() => (pending = null), 0)));
     const registers = [this.metrics.registry];
     // No sweep yet: NaN, never a made-up 0.
@@ -51,7 +50,7 @@ export class HealthMetrics implements OnModuleInit {
         registers,
         async collect() {
           const last = await snapshot();
-          this.set(last ? value(last.stats, new Date(last.updated_at)) : NaN);
+          this.set(last ? value(last.stats, new Date(last.updatedAt)) : NaN);
         },
       });
     gauge(

@@ -1,23 +1,10 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import { Repositories } from '@snowline/persistence';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { ApiLimitQuery, parseLimit } from '../common/paging';
 import { badRequest } from '../common/problem';
-
-interface ZoneRow {
-  id: string;
-  status: string;
-  placement_allowed: boolean;
-  reason: string | null;
-  status_since: Date;
-  hosts: number;
-  unhealthy: number;
-  standbys: number;
-  stock: Record<string, string>;
-  last_observed_at: Date | null;
-}
 
 const age = (d: Date | null) =>
   d ? Math.max(0, Math.round((Date.now() - d.getTime()) / 1000)) : null;
@@ -28,7 +15,7 @@ const age = (d: Date | null) =>
 @Controller('v1')
 export class ZonesController {
   constructor(
-    private readonly ds: DataSource,
+    private readonly repos: Repositories,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -40,33 +27,27 @@ export class ZonesController {
       'A zone the health loop has never observed has `status: "unknown"` and `lastObservedAt: null` — never a made-up "healthy" or 0.',
   })
   async zones(@CurrentPrincipal() p: Principal) {
-    const rows = (await this.ds.query(`SELECT * FROM zones`)) as ZoneRow[];
+    const rows = await this.repos.zones.all();
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const mine = (await this.ds.query(
-      `SELECT zone, count(*)::int AS n FROM validators
-        WHERE project_id = $1 AND zone IS NOT NULL AND state NOT IN ('retired', 'failed') GROUP BY zone`,
-      [p.projectId],
-    )) as { zone: string; n: number }[];
-    const incidents = (await this.ds.query(
-      `SELECT id, zone FROM incidents WHERE status = 'open' AND zone IS NOT NULL`,
-    )) as { id: string; zone: string }[];
+    const mine = await this.repos.validators.countByZone(p.projectId);
+    const incidents = await this.repos.incidents.openByZone();
     return {
       items: this.config.cloud.zones.map((id) => {
         const z = byId.get(id);
         return {
           id,
           status: z?.status ?? 'unknown',
-          placementAllowed: z?.placement_allowed ?? null,
+          placementAllowed: z?.placementAllowed ?? null,
           reason: z?.reason ?? null,
-          statusSince: z?.status_since.toISOString() ?? null,
+          statusSince: z?.statusSince.toISOString() ?? null,
           hosts: z ? z.hosts : null,
           unhealthyHosts: z ? z.unhealthy : null,
           standbys: z ? z.standbys : null,
           stock: z?.stock ?? {},
-          validators: mine.find((m) => m.zone === id)?.n ?? 0,
-          openIncidentId: incidents.find((i) => i.zone === id)?.id ?? null,
-          lastObservedAt: z?.last_observed_at?.toISOString() ?? null,
-          observedAgeSeconds: age(z?.last_observed_at ?? null),
+          validators: mine.get(id) ?? 0,
+          openIncidentId: incidents.get(id) ?? null,
+          lastObservedAt: z?.lastObservedAt?.toISOString() ?? null,
+          observedAgeSeconds: age(z?.lastObservedAt ?? null),
         };
       }),
     };
@@ -88,33 +69,7 @@ export class ZonesController {
       throw badRequest('status: must be open or closed.');
     }
     const n = parseLimit(limit);
-    const rows = (await this.ds.query(
-      `SELECT i.*, coalesce((
-           SELECT json_agg(json_build_object('id', v.id, 'name', v.name, 'state', v.state,
-                    'zone', CASE WHEN v.state IN ('retiring', 'retired') THEN NULL ELSE v.zone END,
-                    'instanceId', CASE WHEN v.state IN ('retiring', 'retired') THEN NULL ELSE v.instance_id END)
-                  ORDER BY v.name)
-             FROM validators v WHERE v.id = ANY(i.affected_validators) AND v.project_id = $1), '[]') AS mine
-         FROM incidents i WHERE ($2::text IS NULL OR i.status = $2)
-        ORDER BY i.opened_at DESC LIMIT $3`,
-      [p.projectId, status ?? null, n],
-    )) as {
-      id: string;
-      zone: string | null;
-      kind: string;
-      severity: string;
-      status: string;
-      summary: string;
-      mine: {
-        id: string;
-        name: string;
-        state: string;
-        zone: string | null;
-        instanceId: string | null;
-      }[];
-      opened_at: Date;
-      closed_at: Date | null;
-    }[];
+    const rows = await this.repos.incidents.list(p.projectId, status ?? null, n);
     return {
       items: rows.map((r) => ({
         id: r.id,
@@ -126,8 +81,8 @@ export class ZonesController {
         affectedValidators: r.mine.map((v) => v.id),
         // Each affected validator as it stands now: where it runs (null once retired), its state.
         affected: r.mine,
-        openedAt: r.opened_at.toISOString(),
-        closedAt: r.closed_at?.toISOString() ?? null,
+        openedAt: r.openedAt.toISOString(),
+        closedAt: r.closedAt?.toISOString() ?? null,
       })),
     };
   }

@@ -1,10 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, IsNull } from 'typeorm';
 import { CloudProvider } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { placementOrder, type MoveKind } from '@snowline/domain';
 import {
-  FailoverEntity,
   HostEntity,
   Repositories,
   ValidatorEntity,
@@ -49,7 +47,6 @@ export class FailoverService {
 
   constructor(
     private readonly repos: Repositories,
-    private readonly ds: DataSource,
     private readonly queue: LifecycleQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly cloud: CloudProvider,
@@ -63,7 +60,7 @@ export class FailoverService {
       const v = await this.lockValidator(tx, req.validatorId);
       if (!v || v.hostId !== req.fromHostId) return null;
       if (!['active', 'degraded', 'syncing'].includes(v.state)) return null;
-      const from = await tx.findOneBy(HostEntity, { id: req.fromHostId });
+      const from = await this.repos.hosts.findById(req.fromHostId, tx);
       stop = from?.instanceId ?? null;
       return this.place(tx, v, {
         from,
@@ -91,16 +88,12 @@ export class FailoverService {
       const v = await this.lockValidator(tx, move.validatorId);
       if (!v || v.state !== 'failing_over' || v.generation !== move.generation) return null;
       stop = v.instanceId;
-      const row = await this.closeMove(tx, move.id, 'replanned', why);
+      const row = await this.repos.failovers.close(move.id, 'replanned', why, tx);
       if (!row) return null;
-      const from = row.fromHostId ? await tx.findOneBy(HostEntity, { id: row.fromHostId }) : null;
+      const from = row.fromHostId ? await this.repos.hosts.findById(row.fromHostId, tx) : null;
       // Host rows of the abandoned attempt that never got an instance: a late launch of theirs is an
       // orphan for the reaper, not a candidate to record.
-      await tx.update(
-        HostEntity,
-        { validatorId: v.id, generation: v.generation, instanceId: IsNull(), deletedAt: IsNull() },
-        { deletedAt: new Date(), fenced: true, cloudStatus: 'NotLaunched' },
-      );
+      await this.repos.hosts.abandonUnlaunched(v.id, v.generation, tx);
       await this.repos.events.append(
         {
           type: 'failover.replanned',
@@ -138,7 +131,7 @@ export class FailoverService {
       const v = await this.lockValidator(tx, move.validatorId);
       if (!v || v.state !== 'failing_over' || v.generation !== move.generation) return false;
       stop = v.instanceId;
-      if (!(await this.closeMove(tx, move.id, 'failed', why))) return false;
+      if (!(await this.repos.failovers.close(move.id, 'failed', why, tx))) return false;
       const reason = `${why}. Its identity is fenced and no node runs it: check the zones and the standby pool (GET /v1/zones), then retire it or launch it again elsewhere.`;
       const moved = await this.repos.validators.transition(
         v.id,
@@ -202,7 +195,7 @@ export class FailoverService {
   /** Ends a move that no longer applies (retired, superseded) or whose end was not recorded. */
   async end(move: LiveMove, status: 'done' | 'cancelled', why: string): Promise<boolean> {
     return this.repos.transaction(async (tx) => {
-      const row = await this.closeMove(tx, move.id, status, why);
+      const row = await this.repos.failovers.close(move.id, status, why, tx);
       if (!row) return false;
       await this.repos.events.append(
         {
@@ -251,31 +244,22 @@ export class FailoverService {
       if (o.attempt === 1) {
         const held = `failover held: no zone it may use is open to placement (${o.reason})`;
         if (v.stateReason !== held)
-          await tx.update(ValidatorEntity, { id: v.id }, { stateReason: held });
+          await this.repos.validators.update(v.id, { stateReason: held }, tx);
         return null;
       }
     }
     const generation = v.generation + 1;
-    const [standby] = zones.length
-      ? ((await tx.query(
-          `SELECT id, zone, instance_id FROM hosts
-            WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health = 'healthy'
-              AND network = $1 AND zone = ANY($2) AND instance_id IS NOT NULL
-              AND (last_report->>'bootstrapped')::boolean IS TRUE
-            ORDER BY array_position($2, zone), created_at
-            LIMIT 1 FOR UPDATE SKIP LOCKED`,
-          [v.network, zones],
-        )) as { id: string; zone: string; instance_id: string }[])
-      : [];
+    const standby = zones.length
+      ? await this.repos.hosts.takeSyncedStandby(v.network, zones, tx)
+      : undefined;
     const base = {
       generation,
       state: 'failing_over' as const,
       stateReason: `${o.attempt > 1 ? `attempt ${o.attempt}: ` : ''}moving off ${o.from?.instanceId ?? 'its host'} in ${fromZone ?? '?'}: ${o.reason}`,
     };
     if (standby) {
-      await tx.update(
-        HostEntity,
-        { id: standby.id },
+      await this.repos.hosts.update(
+        standby.id,
         {
           role: 'assigned',
           validatorId: v.id,
@@ -283,24 +267,24 @@ export class FailoverService {
           generation,
           keysFetchedGeneration: null,
         },
+        tx,
       );
-      await tx.update(
-        ValidatorEntity,
-        { id: v.id },
-        { ...base, hostId: standby.id, zone: standby.zone, instanceId: standby.instance_id },
+      await this.repos.validators.update(
+        v.id,
+        { ...base, hostId: standby.id, zone: standby.zone, instanceId: standby.instanceId },
+        tx,
       );
     } else {
-      await tx.update(
-        ValidatorEntity,
-        { id: v.id },
+      await this.repos.validators.update(
+        v.id,
         { ...base, hostId: null, zone: null, instanceId: null },
+        tx,
       );
     }
     const method: Method = standby ? 'standby' : 'launch';
     const now = new Date();
-    await tx.save(
-      FailoverEntity,
-      tx.create(FailoverEntity, {
+    await this.repos.failovers.start(
+      {
         validatorId: v.id,
         projectId: v.projectId,
         fromHostId: o.from?.id ?? null,
@@ -316,7 +300,8 @@ export class FailoverService {
         startedAt: now,
         deadlineAt: new Date(now.getTime() + this.config.failover.deadlineSeconds * 1000),
         detectedAt: o.detectedAt,
-      }),
+      },
+      tx,
     );
     const attempt =
       o.attempt > 1 ? ` (attempt ${o.attempt} of ${this.config.failover.maxAttempts})` : '';
@@ -324,7 +309,7 @@ export class FailoverService {
       {
         type: 'failover.started',
         message: standby
-          ? `Moving ${v.name} (${v.nodeId}) from ${fromZone} to a synced standby ${standby.instance_id} in ${standby.zone}${attempt}: ${o.reason}`
+          ? `Moving ${v.name} (${v.nodeId}) from ${fromZone} to a synced standby ${standby.instanceId} in ${standby.zone}${attempt}: ${o.reason}`
           : `Moving ${v.name} (${v.nodeId}) off ${fromZone}: no synced standby available, launching a new instance (slower)${attempt}: ${o.reason}`,
         projectId: v.projectId,
         validatorId: v.id,
@@ -338,23 +323,7 @@ export class FailoverService {
   }
 
   private lockValidator(tx: EntityManager, id: string) {
-    return tx.findOne(ValidatorEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
-  }
-
-  /** Closes a running attempt; null if it was already closed (another round or process got there). */
-  private async closeMove(
-    tx: EntityManager,
-    id: string,
-    status: 'done' | 'replanned' | 'failed' | 'cancelled',
-    outcome: string,
-  ): Promise<FailoverEntity | null> {
-    const [rows] = (await tx.query(
-      `UPDATE failovers SET status = $2, outcome = $3, finished_at = now()
-        WHERE id = $1 AND status = 'running' RETURNING id`,
-      [id, status, outcome],
-    )) as [{ id: string }[], number];
-    if (!rows.length) return null;
-    return tx.findOneBy(FailoverEntity, { id });
+    return this.repos.validators.findForUpdate(id, tx);
   }
 
   /**
@@ -363,9 +332,7 @@ export class FailoverService {
    * closed only while another configured zone is open — else nothing could ever be placed again.
    */
   private async blockedZones(): Promise<string[]> {
-    const closed = (await this.ds.query(
-      `SELECT id, hosts FROM zones WHERE NOT placement_allowed`,
-    )) as { id: string; hosts: number }[];
+    const closed = await this.repos.zones.closedToPlacement();
     const anyOpen = this.config.cloud.zones.some((z) => !closed.some((c) => c.id === z));
     return closed
       .filter((c) => anyOpen || c.hosts >= this.config.health.zoneMinHosts)

@@ -1,6 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { UserData } from '@snowline/agent';
 import {
   CloudError,
@@ -35,7 +34,6 @@ export class ProvisionService {
 
   constructor(
     private readonly repos: Repositories,
-    private readonly ds: DataSource,
     private readonly cloud: CloudProvider,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(BOOTSTRAP_KEY) private readonly bootstrapKey: Buffer,
@@ -90,7 +88,7 @@ export class ProvisionService {
       }
     }
     await withValidatorLock(
-      this.ds,
+      this.repos.ds,
       validatorId,
       () => this.provision(validatorId),
       this.config.dbStuckSessionSeconds * 1000,
@@ -459,17 +457,13 @@ export class ProvisionService {
   ): Promise<void> {
     const stillWanted = await this.repos.transaction(async (tx) => {
       await this.repos.hosts.update(host.id, { instanceId, cloudStatus: 'Pending' }, tx);
-      const res = await tx
-        .createQueryBuilder()
-        .update(ValidatorEntity)
-        .set({ hostId: host.id, zone: host.zone, instanceId, stateReason: 'instance starting' })
-        .where('id = :id AND state IN (:...s) AND generation = :g', {
-          id: v.id,
-          s: ['provisioning', 'failing_over'],
-          g: v.generation,
-        })
-        .execute();
-      if (!res.affected) return false;
+      const placed = await this.repos.validators.recordPlacement(
+        v.id,
+        v.generation,
+        { hostId: host.id, zone: host.zone, instanceId },
+        tx,
+      );
+      if (!placed) return false;
       await this.repos.events.append(
         {
           type: 'host.launched',
@@ -505,9 +499,7 @@ export class ProvisionService {
    * closed only while another configured zone is open — else nothing could ever be placed again.
    */
   private async blockedZones(): Promise<string[]> {
-    const closed = (await this.ds.query(
-      `SELECT id, hosts FROM zones WHERE NOT placement_allowed`,
-    )) as { id: string; hosts: number }[];
+    const closed = await this.repos.zones.closedToPlacement();
     const anyOpen = this.config.cloud.zones.some((z) => !closed.some((c) => c.id === z));
     return closed
       .filter((c) => anyOpen || c.hosts >= this.config.health.zoneMinHosts)
@@ -515,10 +507,6 @@ export class ProvisionService {
   }
 
   private async zoneLoad(projectId: string): Promise<Record<string, number>> {
-    const rows = (await this.ds.query(
-      `SELECT zone, count(*)::int AS n FROM validators WHERE project_id = $1 AND zone IS NOT NULL AND state NOT IN ('retired','failed') GROUP BY zone`,
-      [projectId],
-    )) as { zone: string; n: number }[];
-    return Object.fromEntries(rows.map((r) => [r.zone, r.n]));
+    return Object.fromEntries(await this.repos.validators.countByZone(projectId));
   }
 }

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource, IsNull } from 'typeorm';
 import { CloudError, CloudProvider, TAG_VALIDATOR, type DeleteOutcome } from '@snowline/cloud';
 import { HostEntity, Repositories } from '@snowline/persistence';
 import { RetryableError } from '@snowline/queue';
@@ -12,22 +11,18 @@ export class RetireService {
 
   constructor(
     private readonly repos: Repositories,
-    private readonly ds: DataSource,
     private readonly cloud: CloudProvider,
   ) {}
 
   async run(validatorId: string): Promise<void> {
-    await withValidatorLock(this.ds, validatorId, () => this.retire(validatorId));
+    await withValidatorLock(this.repos.ds, validatorId, () => this.retire(validatorId));
   }
 
   private async retire(validatorId: string): Promise<void> {
     const v = await this.repos.validators.findById(validatorId);
     if (!v || v.state !== 'retiring') return;
     // Fence first: a new generation makes every agent of this validator stop at its next renewal.
-    await this.ds.query(
-      `UPDATE validators SET generation = generation + 1, host_id = NULL, updated_at = now() WHERE id = $1 AND state = 'retiring' AND host_id IS NOT NULL`,
-      [v.id],
-    );
+    await this.repos.validators.fenceRetiring(v.id);
     const hosts = await this.repos.hosts.liveForValidator(v.id);
     let outcome: DeleteOutcome;
     try {
@@ -49,18 +44,8 @@ export class RetireService {
     const pending = outcome.pending.map((p) => p.instanceId);
     await this.repos.transaction(async (tx) => {
       // Retiring ends any move under way: its row must not hold a concurrency slot.
-      await tx.query(
-        `UPDATE failovers SET status = 'cancelled', outcome = 'retired during the move', finished_at = now()
-          WHERE validator_id = $1 AND status = 'running'`,
-        [v.id],
-      );
-      await tx.update(HostEntity, { validatorId: v.id, deletedAt: IsNull() }, { fenced: true });
-      await tx.query(
-        `UPDATE hosts SET deleted_at = now(), cloud_status = 'Deleted', updated_at = now()
-          WHERE validator_id = $1 AND deleted_at IS NULL
-            AND (instance_id IS NULL OR NOT (instance_id = ANY($2)))`,
-        [v.id, pending],
-      );
+      await this.repos.failovers.cancelRunning(v.id, 'retired during the move', tx);
+      await this.repos.hosts.retireAllOf(v.id, pending, tx);
       if (
         await this.repos.validators.transition(
           v.id,

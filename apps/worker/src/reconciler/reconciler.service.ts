@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import { Repositories } from '@snowline/persistence';
 import { LifecycleQueue } from '@snowline/queue';
 import { LeaderLoop } from '../lifecycle/leader-loop';
 
@@ -12,11 +12,11 @@ import { LeaderLoop } from '../lifecycle/leader-loop';
 @Injectable()
 export class ReconcilerService extends LeaderLoop<number> {
   constructor(
-    private readonly ds: DataSource,
+    private readonly repos: Repositories,
     private readonly queue: LifecycleQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(ds, 'reconciler', config.leaderLeaseSeconds * 1000);
+    super(repos.ds, 'reconciler', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {
@@ -24,16 +24,7 @@ export class ReconcilerService extends LeaderLoop<number> {
   }
 
   protected async round(): Promise<number> {
-    const stale = `now() - interval '${Math.max(1, Math.floor(this.config.reconcileIntervalSeconds))} seconds'`;
-    const rows = (await this.ds.query(
-      `SELECT 'validator' AS kind, id, state FROM validators
-        WHERE (state IN ('pending', 'provisioning', 'retiring') OR (state = 'failing_over' AND host_id IS NULL))
-          AND updated_at < ${stale}
-       UNION ALL
-       SELECT 'standby', id, role FROM hosts
-        WHERE role = 'standby' AND instance_id IS NULL AND deleted_at IS NULL AND created_at < ${stale}
-       LIMIT 2000`,
-    )) as { kind: 'validator' | 'standby'; id: string; state: string }[];
+    const rows = await this.repos.validators.outstandingWork(this.config.reconcileIntervalSeconds);
     for (const r of rows) {
       if (r.kind === 'standby') await this.queue.launchStandby(r.id);
       else if (r.state === 'retiring') await this.queue.retire(r.id);
