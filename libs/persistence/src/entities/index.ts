@@ -3,7 +3,6 @@ import { EventEntity } from './event.entity';
 import { FailoverEntity } from './failover.entity';
 import { HostEntity } from './host.entity';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
-import { IncidentEntity } from './incident.entity';
 import { InstanceTypeCatalogEntity } from './instance-type-catalog.entity';
 import { PlanEntity, PlanLockEntity } from './plan.entity';
 import { ProjectEntity } from './project.entity';
@@ -11,7 +10,6 @@ import { StakingIdentityEntity } from './staking-identity.entity';
 import { ValidatorEntity } from './validator.entity';
 import { WebhookDeliveryEntity } from './webhook-delivery.entity';
 import { WebhookEntity } from './webhook.entity';
-import { ZoneEntity } from './zone.entity';
 
 export type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
 export type { PlanStatus } from './plan.entity';
@@ -21,7 +19,6 @@ export {
   FailoverEntity,
   HostEntity,
   IdempotencyKeyEntity,
-  IncidentEntity,
   InstanceTypeCatalogEntity,
   PlanEntity,
   PlanLockEntity,
@@ -30,7 +27,6 @@ export {
   ValidatorEntity,
   WebhookDeliveryEntity,
   WebhookEntity,
-  ZoneEntity,
 };
 export const ENTITIES = [
   ProjectEntity,
@@ -42,8 +38,6 @@ export const ENTITIES = [
   IdempotencyKeyEntity,
   WebhookEntity,
   WebhookDeliveryEntity,
-  ZoneEntity,
-  IncidentEntity,
   FailoverEntity,
   PlanEntity,
   PlanLockEntity,
