@@ -23,6 +23,8 @@ export async function preflight(config: AppConfig, timeoutMs = 8000): Promise<vo
   const pg = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: timeoutMs });
   try {
     await pg.connect();
+    // A reachability probe of the server (its `postgres` database), before any repository exists.
+    // eslint-disable-next-line no-restricted-syntax
     await pg.query('SELECT 1');
   } catch (err) {
     problems.push(

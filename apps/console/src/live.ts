@@ -203,7 +203,7 @@ export function useResource<T>(
 
   useEffect(() => {
     setState((s) => ({ ...s, data: undefined, error: undefined, loading: true }));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `deps` are the caller's: a change of them (not of `opts`) starts a fresh load.
   }, deps);
 
   useEffect(() => {
@@ -217,7 +217,7 @@ export function useResource<T>(
       },
     );
     return () => ctl.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The loader is read through a ref; only the caller's `deps` and the tick re-run it.
   }, [...deps, tick]);
 
   useEffect(() => {
