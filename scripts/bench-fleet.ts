@@ -46,6 +46,7 @@
  *
  * Everything is bounded: BENCH_TIMEOUT_S (default 600) ends the run; children are killed on exit.
  */
+import { launchForeignFleet } from './support/sim-fleet';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -53,8 +54,6 @@ import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import Ecs20140526, * as $Ecs from '@alicloud/ecs20140526';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import IORedis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { AGENT_PATHS, requestSigner } from '@snowline/agent';
@@ -75,9 +74,7 @@ const SECRET = 'bench-fleet-secret';
 const REGION = 'cn-hongkong';
 const ZONES = ['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d'];
 const INSTANCE_TYPE = 'ecs.g7.2xlarge';
-const IMAGE = 'ubuntu_24_04_x64_20G_alibase_20250101.vhd';
 /** Not `{ "snowline": … }`: the simulator runs no agent or node for these instances. */
-const FOREIGN_USER_DATA = Buffer.from('#!/bin/sh\necho not-snowline\n').toString('base64');
 
 const log = (msg: string): void => void process.stderr.write(`bench-fleet: ${msg}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -185,54 +182,14 @@ function spawnChild(name: string, env: Record<string, string>, keepStdout = true
   return { name, child, tail };
 }
 
-/** Launches `count` instances, 100 per RunInstances (the ECS maximum), round-robin over the zones. */
-async function launch(port: number, count: number): Promise<{ ids: string[]; zones: string[] }> {
-  const sdk = new Ecs20140526(
-    new $OpenApiUtil.Config({
-      accessKeyId: KEY_ID,
-      accessKeySecret: SECRET,
-      regionId: REGION,
-      endpoint: `127.0.0.1:${port}`,
-      protocol: 'http',
-      readTimeout: 30_000,
-    }),
-  );
-  const ids: string[] = [];
-  const zones: string[] = [];
-  for (let launched = 0, batch = 0; launched < count; batch++) {
-    const amount = Math.min(100, count - launched);
-    const zone = ZONES[batch % ZONES.length]!;
-    const res = await sdk.runInstances(
-      new $Ecs.RunInstancesRequest({
-        regionId: REGION,
-        zoneId: zone,
-        instanceType: INSTANCE_TYPE,
-        imageId: IMAGE,
-        vSwitchId: `vsw-sim-${zone.slice(-1)}`,
-        securityGroupId: 'sg-sim-default',
-        amount,
-        clientToken: `bench-fleet-${batch}`,
-        userData: FOREIGN_USER_DATA,
-      }),
-    );
-    const got = res.body?.instanceIdSets?.instanceIdSet ?? [];
-    if (got.length !== amount) throw new Error(`RunInstances gave ${got.length}/${amount} ids`);
-    ids.push(...got);
-    zones.push(...got.map(() => zone));
-    launched += amount;
-  }
-  await waitFor(
-    `${count} instances Running`,
-    async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/_sim/state`);
-      const s = (await res.json()) as { byStatus: Record<string, number> };
-      return (s.byStatus.Running ?? 0) >= count;
-    },
-    120_000,
-    200,
-  );
-  return { ids, zones };
-}
+/** The fleet: real simulator instances for the sweep's Describe, no agents (scripts/support/sim-fleet). */
+const launch = (port: number, count: number) =>
+  launchForeignFleet(port, count, {
+    keyId: KEY_ID,
+    secret: SECRET,
+    name: 'bench-fleet',
+    timeoutMs: 120_000,
+  });
 
 interface FleetHost {
   id: string;

@@ -18,14 +18,13 @@
  * Targets: sweep_ms < 5000, cloud_calls ≤ hosts/100 + 10, rss_mb < 300.
  */
 import 'reflect-metadata';
+import { launchForeignFleet } from './support/sim-fleet';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import Ecs20140526, * as $Ecs from '@alicloud/ecs20140526';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '@snowline/config';
@@ -40,9 +39,7 @@ const SECRET = 'bench-sweep-secret';
 const REGION = 'cn-hongkong';
 const ZONES = ['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d'];
 const INSTANCE_TYPE = 'ecs.g7.2xlarge';
-const IMAGE = 'ubuntu_24_04_x64_20G_alibase_20250101.vhd';
 /** Not `{ "snowline": 1, … }`: the simulator runs no host (agent, node) for these instances. */
-const FOREIGN_USER_DATA = Buffer.from('#!/bin/sh\necho not-snowline\n').toString('base64');
 
 const log = (msg: string): void => void process.stderr.write(`bench-sweep: ${msg}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -114,54 +111,15 @@ async function startSimChild(): Promise<{ child: ChildProcess; port: number }> {
   return { child, port };
 }
 
-/** Launches `count` instances, 100 per RunInstances (the ECS maximum), round-robin over the zones. */
-async function launch(port: number, count: number): Promise<{ ids: string[]; zones: string[] }> {
-  const sdk = new Ecs20140526(
-    new $OpenApiUtil.Config({
-      accessKeyId: KEY_ID,
-      accessKeySecret: SECRET,
-      regionId: REGION,
-      endpoint: `127.0.0.1:${port}`,
-      protocol: 'http',
-      readTimeout: 30_000,
-    }),
-  );
-  const ids: string[] = [];
-  const zones: string[] = [];
-  for (let launched = 0, batch = 0; launched < count; batch++) {
-    const amount = Math.min(100, count - launched);
-    const zone = ZONES[batch % ZONES.length]!;
-    const res = await sdk.runInstances(
-      new $Ecs.RunInstancesRequest({
-        regionId: REGION,
-        zoneId: zone,
-        instanceType: INSTANCE_TYPE,
-        imageId: IMAGE,
-        vSwitchId: `vsw-sim-${zone.slice(-1)}`,
-        securityGroupId: 'sg-sim-default',
-        amount,
-        clientToken: `bench-sweep-${batch}`,
-        userData: FOREIGN_USER_DATA,
-        tag: [new $Ecs.RunInstancesRequestTag({ key: 'snowline:project', value: 'bench-sweep' })],
-      }),
-    );
-    const got = res.body?.instanceIdSets?.instanceIdSet ?? [];
-    if (got.length !== amount) throw new Error(`RunInstances gave ${got.length}/${amount} ids`);
-    ids.push(...got);
-    zones.push(...got.map(() => zone));
-    launched += amount;
-  }
-  // Steady state means every instance Running: wait for the simulator's lifecycle timers.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const res = await fetch(`http://127.0.0.1:${port}/_sim/state`);
-    const s = (await res.json()) as { byStatus: Record<string, number> };
-    if ((s.byStatus.Running ?? 0) >= count) break;
-    if (Date.now() > deadline) throw new Error(`not all Running after 60 s: ${JSON.stringify(s)}`);
-    await sleep(200);
-  }
-  return { ids, zones };
-}
+/** The fleet: real simulator instances for the sweep's Describe, no agents (scripts/support/sim-fleet). */
+const launch = (port: number, count: number) =>
+  launchForeignFleet(port, count, {
+    keyId: KEY_ID,
+    secret: SECRET,
+    name: 'bench-sweep',
+    tag: 'bench-sweep',
+    timeoutMs: 60_000,
+  });
 
 /** One project; per instance a staking identity, an active validator and its assigned, healthy host. */
 async function seed(ds: DataSource, ids: string[], zones: string[]): Promise<void> {

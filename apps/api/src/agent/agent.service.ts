@@ -74,6 +74,14 @@ export class AgentService {
 
   private readonly keyCache = new Map<string, { spki: string; key: KeyObject }>();
 
+  /** Parses a host's bound signing key once per replica (bounded: cleared past 50,000 hosts). */
+  private cacheKey(hostId: string, spki: string): { spki: string; key: KeyObject } {
+    const entry = { spki, key: parsePublicKey(spki, 'ed25519') };
+    if (this.keyCache.size > 50_000) this.keyCache.clear();
+    this.keyCache.set(hostId, entry);
+    return entry;
+  }
+
   private tooMany(client: string): Problem | null {
     const wait = this.authFailures.wait(client);
     if (wait <= 0) return null;
@@ -150,11 +158,8 @@ export class AgentService {
       return `The request's timestamp is more than ${this.config.agent.signatureWindowSeconds} s from the control plane's clock; check the host's time sync.`;
     }
     let cached = this.keyCache.get(host.id);
-    if (cached?.spki !== host.agentSigningKey) {
-      cached = { spki: host.agentSigningKey, key: parsePublicKey(host.agentSigningKey, 'ed25519') };
-      if (this.keyCache.size > 50_000) this.keyCache.clear();
-      this.keyCache.set(host.id, cached);
-    }
+    if (cached?.spki !== host.agentSigningKey)
+      cached = this.cacheKey(host.id, host.agentSigningKey);
     const ok = verifyRequestSignature(cached.key, signed, {
       method: 'POST',
       path: call.path,
@@ -472,9 +477,7 @@ export class AgentService {
       // A host this replica has not seen yet (a restart, another replica's host): its key alone.
       const spki = await this.repos.hosts.signingKeyOf(req.hostId);
       if (!spki) return null;
-      cached = { spki, key: parsePublicKey(spki, 'ed25519') };
-      if (this.keyCache.size > 50_000) this.keyCache.clear();
-      this.keyCache.set(req.hostId, cached);
+      cached = this.cacheKey(req.hostId, spki);
     }
     if (Math.abs(Date.now() - signed.ts) > this.config.agent.signatureWindowSeconds * 1000)
       return null;
