@@ -1,4 +1,4 @@
-import { canGrantKeys } from './fencing';
+import { acknowledgesStop, canGrantKeys } from './fencing';
 import { decideLease } from './lease';
 
 /**
@@ -6,9 +6,11 @@ import { decideLease } from './lease';
  * keys once per generation, stop on 409/standby/reassignment, self-fence a stop budget before the lease
  * ends on the host's own, drifting clock, SIGKILL at its end), and a control plane that decides every
  * renewal with production's own `decideLease` (fence, renew, re-arm), moves one identity onto standbys
- * only, and grants keys only when `canGrantKeys` allows it for every former holder. The property test
- * drives it with random partitions, deaths, duplicates, delays, clock drift, control-plane outages and
- * cloud stops that take effect (and are reported) late.
+ * only, and grants keys only when `canGrantKeys` allows it for every former holder. With `ackStops`, a
+ * fenced agent acknowledges its stop once its node has exited (a planned move's hand-over) and the
+ * control plane counts the ack through `acknowledgesStop`. The property test drives it with random
+ * partitions, deaths, duplicates, delays, clock drift, control-plane outages and cloud stops that take
+ * effect (and are reported) late.
  */
 
 export interface FencingModelConfig {
@@ -40,6 +42,14 @@ export interface FencingModelConfig {
   onlyImmediatePredecessor?: boolean;
   /** Deliberately wrong control plane for a negative test: a sent stop call counts as a confirmed stop. */
   trustStopCall?: boolean;
+  /**
+   * A fenced agent acknowledges its stop (POST /v1/agent/stopped) once its node has exited, promising
+   * never to run a generation up to the last one it learned; the control plane may then hand the keys
+   * over at once instead of waiting out the lease (a planned move). Re-sent on every refused renewal.
+   */
+  ackStops?: boolean;
+  /** Deliberately wrong agent for a negative test: acknowledge at SIGTERM, before the node exited. */
+  ackAtSigterm?: boolean;
 }
 
 /** What the environment does; the agents and the control plane react on their own (timers, messages). */
@@ -73,6 +83,13 @@ interface Host {
   nextRenewLocal: number;
   nextKeysLocal: number;
   epoch: number; // bumps on kill/revive so in-flight messages of a previous life are dropped
+  /** The highest generation this agent learned it was given (−1: none); what its ack covers. */
+  maxGen: number;
+  /** The agent promised never to run a generation ≤ this one (−1: no promise). Lost on reboot. */
+  releasedThrough: number;
+  /** True time of the pending stop acknowledgment, and what it covers. */
+  ackAt: number;
+  ackThrough: number;
 }
 
 type Msg =
@@ -105,7 +122,9 @@ type Msg =
   /** The cloud's stop takes effect: the instance (and its node) is down. */
   | { at: number; kind: 'cloudStopped'; h: number; epoch: number }
   /** The cloud's API now reports the instance Stopped; the control plane records the confirmation. */
-  | { at: number; kind: 'cloudReportsStopped'; h: number; epoch: number };
+  | { at: number; kind: 'cloudReportsStopped'; h: number; epoch: number }
+  /** A fenced agent's stop acknowledgment: its node is down, it runs no generation ≤ `through`. */
+  | { at: number; kind: 'cpAck'; h: number; through: number };
 
 type LeaseReply = { status: 200; gen: number | null } | { status: 409 };
 
@@ -149,6 +168,10 @@ export function runFencingModel(
     nextRenewLocal: 0,
     nextKeysLocal: Infinity,
     epoch: 0,
+    maxGen: i === 0 ? 0 : -1,
+    releasedThrough: -1,
+    ackAt: Infinity,
+    ackThrough: -1,
   }));
   // The control plane's rows, as production keeps them: the validator, and a row per host.
   interface Row {
@@ -172,6 +195,7 @@ export function runFencingModel(
     formerHolders: new Set<number>(),
     immediatePredecessor: null as number | null,
     confirmedStopped: new Set<number>(),
+    acked: new Set<number>(),
   };
   const stopBudget = cfg.stopBudgetMs ?? 0;
   const queue: Msg[] = [];
@@ -212,6 +236,7 @@ export function runFencingModel(
         previousLeaseExpiresAt: rows[h].leaseExpires,
         skewMarginMs: cfg.skewMarginMs,
         previousInstanceStopped: cp.confirmedStopped.has(h),
+        previousStopAcknowledged: cp.acked.has(h),
       }),
     );
   };
@@ -262,9 +287,21 @@ export function runFencingModel(
       }
       case 'agentLease': {
         if (!reachable(m.h, m.epoch)) return;
-        if (m.reply.status === 409) return stopNode(h);
+        if (m.reply.status === 409) {
+          stopNode(h);
+          if (cfg.ackStops && h.maxGen >= 0) {
+            // The promise holds from now on; the ack leaves once the node has exited.
+            h.releasedThrough = Math.max(h.releasedThrough, h.maxGen);
+            h.ackThrough = h.releasedThrough;
+            h.ackAt = Math.min(h.ackAt, cfg.ackAtSigterm ? now : Math.max(now, h.stopsAt));
+          }
+          return;
+        }
         h.lastRenewLocal = Math.max(h.lastRenewLocal ?? -Infinity, m.sentLocal);
         const g = m.reply.gen;
+        // A late 200 for a generation it gave up (answers can overtake each other): promised never to.
+        if (g !== null && g <= h.releasedThrough) return;
+        if (g !== null) h.maxGen = Math.max(h.maxGen, g);
         if (g === null) return stopNode(h);
         if (g === h.runningGen || g === h.pendingGen || h.refused.has(g)) return;
         stopNode(h);
@@ -296,6 +333,7 @@ export function runFencingModel(
       }
       case 'agentKeys': {
         if (!reachable(m.h, m.epoch) || h.pendingGen !== m.gen) return;
+        if (m.gen <= h.releasedThrough) return;
         if (m.status === 425) {
           h.nextKeysLocal = local(h) + cfg.retryAfterMs;
           return;
@@ -333,6 +371,17 @@ export function runFencingModel(
         // The cloud tells the truth, late; the control plane only believes what it reports.
         if (h.epoch === m.epoch && !h.alive) cp.confirmedStopped.add(m.h);
         return;
+      case 'cpAck': {
+        if (!cp.up) return;
+        const row = rows[m.h];
+        const counts = acknowledgesStop({
+          fenced: row.fenced,
+          hostGeneration: row.generation,
+          stoppedThroughGeneration: m.through,
+        });
+        if (counts) cp.acked.add(m.h);
+        return;
+      }
     }
   };
 
@@ -343,6 +392,15 @@ export function runFencingModel(
     h.pendingGen = null;
     h.stopsAt = Math.min(h.stopsAt, now);
     h.epoch++;
+    h.ackAt = Infinity;
+  };
+
+  const sendAck = (i: number) => {
+    const h = hosts[i];
+    h.ackAt = Infinity;
+    if (h.partitioned) return; // lost; the next refused renewal sends another
+    // An ack is delivered even after the host dies: it was true when sent.
+    queue.push({ at: now + delay(), kind: 'cpAck', h: i, through: h.ackThrough });
   };
 
   const sendRenew = (i: number) => {
@@ -389,6 +447,7 @@ export function runFencingModel(
         consider(selfFenceDue(h), () => stopNode(h));
         consider(h.nextRenewLocal / h.rate, () => sendRenew(i));
         if (h.pendingGen !== null) consider(h.nextKeysLocal / h.rate, () => sendKeys(i));
+        consider(h.ackAt, () => sendAck(i));
       });
       if (best.at > target) break;
       now = Math.max(now, best.at);
@@ -423,6 +482,9 @@ export function runFencingModel(
           lastRenewLocal: null,
           refused: new Set(),
           epoch: h.epoch + 1,
+          maxGen: -1,
+          releasedThrough: -1,
+          ackAt: Infinity,
         });
         break;
       }

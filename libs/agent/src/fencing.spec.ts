@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { canGrantKeys, keysRetryAfterMs } from './fencing';
+import { acknowledgesStop, canGrantKeys, keysRetryAfterMs } from './fencing';
 import { FencingAction, FencingModelConfig, runFencingModel } from './fencing.model';
 
 describe(canGrantKeys.name, () => {
@@ -26,6 +26,16 @@ describe(canGrantKeys.name, () => {
       true,
     ],
     ['invalid Date fails closed', { ...base, now: new Date(NaN) }, false],
+    [
+      'lease live but the agent acknowledged its stop',
+      { ...base, now: 70_000, previousStopAcknowledged: true },
+      true,
+    ],
+    [
+      'lease live, no acknowledgment',
+      { ...base, now: 70_000, previousStopAcknowledged: false },
+      false,
+    ],
   ])('%s → %s', (_label, input, expected) => {
     expect(canGrantKeys(input)).toBe(expected);
   });
@@ -38,6 +48,25 @@ describe(canGrantKeys.name, () => {
   it('should tell a 425 how long to wait', () => {
     expect(keysRetryAfterMs({ ...base, now: 90_000 })).toBe(5_000);
     expect(keysRetryAfterMs(base)).toBe(0);
+  });
+});
+
+describe(acknowledgesStop.name, () => {
+  it.each([
+    ['fenced, covers its last generation', { fenced: true, hostGeneration: 4, through: 4 }, true],
+    ['fenced, covers more than its last', { fenced: true, hostGeneration: 4, through: 5 }, true],
+    ['fenced, never held the identity', { fenced: true, hostGeneration: null, through: 0 }, true],
+    [
+      'fenced, stale ack of an older generation',
+      { fenced: true, hostGeneration: 4, through: 3 },
+      false,
+    ],
+    ['not fenced (it could be re-armed)', { fenced: false, hostGeneration: 4, through: 4 }, false],
+    ['not an integer', { fenced: true, hostGeneration: 4, through: NaN }, false],
+  ])('%s → %s', (_label, { fenced, hostGeneration, through }, expected) => {
+    expect(acknowledgesStop({ fenced, hostGeneration, stoppedThroughGeneration: through })).toBe(
+      expected,
+    );
   });
 });
 
@@ -128,6 +157,56 @@ describe('fencing model (property)', () => {
       { numRuns: 2_000 },
     );
     expect(totalStarts).toBeGreaterThan(500);
+  });
+
+  it.each([
+    ['the plain margin', { ...CFG, ackStops: true }],
+    ['a stop budget and a drift-only margin', { ...BUDGET, ackStops: true }],
+  ])(
+    'should never let two hosts run one identity when fenced agents acknowledge stops (%s)',
+    (_label, cfg) => {
+      let totalStarts = 0;
+      fc.assert(
+        fc.property(scenario(cfg), ([rates, actions, net]) => {
+          const r = runFencingModel(cfg, rates, actions, net);
+          totalStarts += r.starts;
+          return r.violation === null;
+        }),
+        { numRuns: 2_000 },
+      );
+      expect(totalStarts).toBeGreaterThan(500);
+    },
+  );
+
+  it('should find a double run when the agent acknowledges at SIGTERM, before its node exited', () => {
+    const early = { ...BUDGET, ackStops: true, ackAtSigterm: true };
+    const r = fc.check(
+      fc.property(
+        scenario(early),
+        ([rates, actions, net]) => runFencingModel(early, rates, actions, net).violation === null,
+      ),
+      { numRuns: 20_000, seed: 7 },
+    );
+    expect(r.failed).toBe(true);
+  }, 30_000);
+
+  it('should hand a planned move over on the acknowledgment, long before the lease runs out', () => {
+    const moves: FencingAction[] = [
+      { k: 'advance', dt: 15_000 }, // host 0 runs generation 0, its lease renewed at 0 s and 10 s
+      { k: 'failover', to: 1 },
+    ];
+    const run = (cfg: FencingModelConfig) =>
+      runFencingModel(cfg, [1, 1, 1], [...moves, { k: 'advance', dt: 15_000 }]);
+    // Host 0 learns of the move at its 20 s renewal, stops (SIGKILL after 5 s) and acknowledges at
+    // 25 s; host 1 gets the keys on its next try. Without the ack it waits for the lease (10 s + 45 s
+    // TTL + 10 s margin = 65 s).
+    expect(run({ ...CFG, ackStops: true })).toMatchObject({
+      violation: null,
+      starts: 2,
+      generation: 1,
+      holderRuns: true,
+    });
+    expect(run(CFG)).toMatchObject({ violation: null, starts: 1, holderRuns: false });
   });
 
   it('should find a double run when a sent stop call counts as a confirmed stop', () => {
