@@ -61,6 +61,7 @@ class FakeControlPlane {
   });
   lease: (req: LeaseRequest) => Reply = () => ({ status: 200, body: standby() });
   keys: (req: { generation: number }) => Reply = () => ({ status: 410, body: {} });
+  stopped: (req: { generation: number }) => Reply = () => ({ status: 404, body: {} });
 
   fetch = (async (url: string, init: RequestInit) => {
     const path = new URL(url).pathname;
@@ -71,10 +72,12 @@ class FakeControlPlane {
         ? this.register
         : path === '/v1/agent/lease'
           ? this.lease
-          : this.keys;
+          : path === '/v1/agent/stopped'
+            ? this.stopped
+            : this.keys;
     const r = (handler as (b: unknown) => Reply)(body);
     if (r === 'network-error') throw new TypeError('fetch failed');
-    return new Response(JSON.stringify(r.body), { status: r.status });
+    return new Response(r.status === 204 ? null : JSON.stringify(r.body), { status: r.status });
   }) as unknown as typeof fetch;
 
   count(path: string): number {
@@ -277,6 +280,52 @@ describe(Agent.name, () => {
     await clock.advance(10_000);
     expect(await running()).toBe(true);
     expect(agent.state()).toMatchObject({ fenced: false, generation: 5 });
+  });
+
+  it('should acknowledge a fence once its node has exited, until the control plane records it', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(3, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    agent.start();
+    await clock.advance(0);
+    expect(await running()).toBe(true);
+
+    const runningWhenAcked: boolean[] = [];
+    cp.stopped = () => {
+      void running().then((r) => runningWhenAcked.push(r));
+      return { status: 404, body: {} }; // an older control plane: no such route
+    };
+    cp.lease = () => ({ status: 409, body: { fenced: true, reason: 'planned move' } });
+    await clock.advance(10_000);
+    const acks = () => cp.calls.filter((c) => c.path === '/v1/agent/stopped');
+    expect(acks().length).toBeGreaterThanOrEqual(1);
+    expect(acks()[0].body).toEqual({ hostId: HOST, generation: 3 });
+    expect(acks()[0].auth).not.toBeNull();
+    const before = acks().length;
+    await clock.advance(10_000); // refused again: the ack is re-sent
+    expect(acks().length).toBeGreaterThan(before);
+    cp.stopped = () => ({ status: 204, body: null });
+    await clock.advance(10_000);
+    const recorded = acks().length;
+    await clock.advance(30_000); // recorded: not sent again
+    expect(acks()).toHaveLength(recorded);
+    expect(runningWhenAcked.every((r) => r === false)).toBe(true);
+
+    // A late assignment of a generation it gave up does not start it (answers can overtake).
+    cp.lease = () => ({ status: 200, body: assigned(3, id.nodeId) });
+    await clock.advance(10_000);
+    expect(await running()).toBe(false);
+    expect(cp.count('/v1/agent/keys')).toBe(1);
+  });
+
+  it('should not acknowledge a self-fence: it may be re-armed', async () => {
+    cp.lease = () => ({ status: 200, body: assigned(2, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    agent.start();
+    await clock.advance(0);
+    cp.lease = () => 'network-error';
+    await clock.advance(60_000);
+    expect(await running()).toBe(false);
+    expect(cp.count('/v1/agent/stopped')).toBe(0);
   });
 
   it('should stop the node when it becomes standby', async () => {

@@ -133,6 +133,12 @@ export class Agent {
   private lastRenewalAt: number | null = null;
   /** Generations whose keys were refused (409/410) or failed to start: never retried. */
   private readonly refused = new Set<number>();
+  /** The highest generation the control plane gave this agent (−1: none). */
+  private maxGeneration = -1;
+  /** Fenced: promised never to run a generation ≤ this one (−1: no promise). */
+  private releasedThrough = -1;
+  /** The control plane recorded the stop acknowledgment up to this generation. */
+  private ackedThrough = -1;
 
   private loopTimer: unknown = null;
   private fenceTimer: unknown = null;
@@ -368,7 +374,12 @@ export class Agent {
       const reason = fencedResponseSchema.parse(res.body).reason;
       this.log('fenced by control plane, stopping node', { reason, generation: this.generation });
       this.fenced = true;
-      await this.stopNode('fenced');
+      // The promise holds from here: nothing up to the last generation given starts again.
+      const through = Math.max(this.releasedThrough, this.maxGeneration);
+      this.releasedThrough = through;
+      const stopped = await this.stopNode('fenced');
+      if (stopped && through >= 0 && this.ackedThrough < through)
+        await this.acknowledgeStop(through);
       return;
     }
     if (res.status !== 200) {
@@ -398,6 +409,8 @@ export class Agent {
     }
     if (this.throwaway) await this.stopNode('taking over an assignment');
     if (a.generation === this.generation || this.refused.has(a.generation)) return;
+    if (a.generation <= this.releasedThrough) return; // fenced: promised never to
+    this.maxGeneration = Math.max(this.maxGeneration, a.generation);
     if (this.generation !== null) {
       this.log('assignment moved, stopping current node first', {
         from: this.generation,
@@ -408,6 +421,21 @@ export class Agent {
     this.pending = a;
     this.generation = a.generation;
     this.nextKeysAt = this.now();
+  }
+
+  /**
+   * Tell the control plane the node has exited (the driver's stop resolved: SIGKILL and wait at worst)
+   * and that nothing up to `through` runs here again, so a planned move need not wait out the lease.
+   * Re-sent on each refused renewal until recorded; an old control plane (404) just waits the lease.
+   */
+  private async acknowledgeStop(through: number): Promise<void> {
+    const res = await this.post(AGENT_PATHS.stopped, { hostId: this.hostId, generation: through });
+    if (res && (res.status === 204 || res.status === 200)) {
+      this.ackedThrough = Math.max(this.ackedThrough, through);
+      this.log('stop acknowledged to the control plane', { generation: through });
+    } else if (res) {
+      this.log('stop acknowledgment not recorded', { status: res.status, generation: through });
+    }
   }
 
   private async fetchKeysAndStart(): Promise<void> {
@@ -568,20 +596,24 @@ export class Agent {
     });
   }
 
-  private async stopNode(reason: string): Promise<void> {
+  /** True when the driver's stop resolved: the node process has exited. */
+  private async stopNode(reason: string): Promise<boolean> {
     this.pending = null;
     this.generation = null;
     this.throwaway = false;
+    let stopped = false;
     await this.serialDriver(async () => {
       try {
         // Whatever the reason, the node is dead (SIGKILL) by the time the lease ends.
         await this.opts.driver.stop(this.leaseLeftMs());
         if (this.nodeRunning) this.log('node stopped', { reason });
+        stopped = true;
       } catch (err) {
         this.log('node stop failed', { reason, error: errText(err) });
       }
       this.nodeRunning = false;
     });
+    return stopped;
   }
 
   private serialDriver(fn: () => Promise<void>): Promise<void> {

@@ -20,6 +20,7 @@ export const AGENT_PATHS = {
   register: '/v1/agent/register',
   lease: '/v1/agent/lease',
   keys: '/v1/agent/keys',
+  stopped: '/v1/agent/stopped',
 } as const;
 
 /** What the worker puts into an instance's UserData (JSON, plain text before the cloud's base64). */
@@ -105,6 +106,18 @@ export const fencedResponseSchema = z.object({
   reason: z.string(),
 });
 export type FencedResponse = z.infer<typeof fencedResponseSchema>;
+
+/**
+ * A fenced agent's stop acknowledgment, sent once its node has exited: it runs no generation up to
+ * `generation` (the last one it was given), ever. The control plane may hand the keys over on it
+ * (`acknowledgesStop`) instead of waiting out the lease: a planned move takes seconds. 204 when
+ * recorded; 409 when it does not count (the host is not fenced, or a newer generation was given).
+ */
+export const stoppedRequestSchema = z.object({
+  hostId: z.string().uuid(),
+  generation: z.number().int().nonnegative(),
+});
+export type StoppedRequest = z.infer<typeof stoppedRequestSchema>;
 
 export const keysRequestSchema = z.object({
   hostId: z.string().uuid(),
