@@ -7,3 +7,4 @@ export * from './host-checks';
 export * from './moves';
 export * from './response-seal';
 export * from './instance-types';
+export * from './rollout';

@@ -170,4 +170,71 @@ describe(judgeMove.name, () => {
       reason: 'gave up after 1 attempt: the target i-target in cn-hongkong-c is gone',
     });
   });
+
+  describe('an upgrade (a planned move onto an upgraded standby)', () => {
+    const up = (over: Partial<MoveFacts> = {}) => move({ kind: 'upgrade', ...over });
+    it.each<[string, MoveFacts, MoveTargetFacts | null, MoveVerdict]>([
+      ['before the deadline, keys not yet delivered', up(), target(), { action: 'wait' }],
+      [
+        'past the deadline, node running but not healthy (a bad build)',
+        up({ deadlineAt: NOW - 1 }),
+        target({ keysDelivered: true, nodeRunning: true }),
+        {
+          action: 'rollback',
+          reason:
+            'the new version did not come up by the deadline: the node on i-target in cn-hongkong-c did not become healthy and bootstrapped',
+        },
+      ],
+      [
+        'past the deadline, never got the keys',
+        up({ deadlineAt: NOW - 1 }),
+        target(),
+        {
+          action: 'rollback',
+          reason:
+            'the new version did not come up by the deadline: i-target in cn-hongkong-c has not received the keys',
+        },
+      ],
+      [
+        'the target failed before the deadline',
+        up(),
+        target({ health: 'unhealthy', healthReason: 'lease expired' }),
+        {
+          action: 'rollback',
+          reason: 'the target i-target in cn-hongkong-c failed: lease expired',
+        },
+      ],
+      [
+        'a third attempt is still not a re-plan: upgrades roll back',
+        up({ attempt: 3, deadlineAt: NOW - 1 }),
+        target({ keysDelivered: true, nodeRunning: true }),
+        expect.objectContaining({ action: 'rollback' }) as MoveVerdict,
+      ],
+    ])('%s', (_w, m, t, want) => {
+      expect(judgeMove(m, moving(), t, NOW, settings)).toEqual(want);
+    });
+
+    it('should be done once the validator runs healthy on the upgraded host', () => {
+      expect(
+        judgeMove(
+          up({ deadlineAt: NOW - 1 }),
+          moving({ state: 'active' }),
+          target(),
+          NOW,
+          settings,
+        ),
+      ).toEqual({
+        action: 'done',
+        reason: 'the identity runs on its target',
+      });
+    });
+
+    it('should re-plan a rollback like a failover, and fail it after the last attempt', () => {
+      const rb = move({ kind: 'rollback', deadlineAt: NOW - 1 });
+      expect(judgeMove(rb, moving(), target(), NOW, settings).action).toBe('replan');
+      expect(judgeMove({ ...rb, attempt: 3 }, moving(), target(), NOW, settings).action).toBe(
+        'fail',
+      );
+    });
+  });
 });

@@ -1,8 +1,8 @@
 /**
  * The move watchdog's rule, pure: what to do with one live move of a validator's identity (a
- * failover today; upgrades and rollbacks will be moves too). A move ends — done, cancelled,
- * re-planned onto another target, or failed — and never lingers: a lingering `running` row would
- * hold one of the concurrency cap's slots for good.
+ * failover, or a planned move of a rolling upgrade and its rollback). A move ends — done, cancelled,
+ * re-planned onto another target, rolled back, or failed — and never lingers: a lingering `running`
+ * row would hold one of the concurrency cap's slots for good.
  */
 import type { HealthState } from './health';
 import type { ValidatorState } from './validator-state';
@@ -45,7 +45,8 @@ export interface MoveSettings {
 }
 
 export type MoveVerdict =
-  { action: 'wait' } | { action: 'done' | 'cancel' | 'replan' | 'fail'; reason: string };
+  | { action: 'wait' }
+  | { action: 'done' | 'cancel' | 'replan' | 'rollback' | 'fail'; reason: string };
 
 const ENDED: readonly ValidatorState[] = ['retiring', 'retired'];
 
@@ -71,7 +72,18 @@ export function judgeMove(
   if (target && target.gone) problem = `the target ${where} is gone`;
   else if (target && target.health === 'unhealthy')
     problem = `the target ${where} failed: ${target.healthReason ?? 'unhealthy'}`;
-  else if (now >= move.deadlineAt) {
+  else if (now >= move.deadlineAt && move.kind === 'upgrade') {
+    // A planned move goes onto a synced standby: its new node must be healthy and validating by the
+    // deadline (the validator left failing_over), or the release is bad — however far it got.
+    const step = !target
+      ? 'no standby taken'
+      : !target.keysDelivered
+        ? `${where} has not received the keys`
+        : !target.nodeRunning
+          ? `the node on ${where} is not running`
+          : `the node on ${where} did not become healthy and bootstrapped`;
+    problem = `the new version did not come up by the deadline: ${step}`;
+  } else if (now >= move.deadlineAt) {
     // A target that holds the keys and runs the node is bootstrapping: progress, however slow (a
     // fresh launch syncs for hours on mainnet). Only a move that got no further is stuck.
     const progressing =
@@ -88,6 +100,9 @@ export function judgeMove(
     }
   }
   if (problem === null) return { action: 'wait' };
+  // An upgrade is not retried onto another upgraded host: it moves back to the version it left, and
+  // the rollout halts (the rollback itself is re-planned like a failover).
+  if (move.kind === 'upgrade') return { action: 'rollback', reason: problem };
   if (move.attempt < s.maxAttempts) return { action: 'replan', reason: problem };
   return {
     action: 'fail',

@@ -1,0 +1,145 @@
+/**
+ * The rolling upgrade's rule, pure: which validators move now, onto which upgraded standby. A rollout
+ * never restarts a node in place: each validator moves onto a synced standby that already runs its
+ * desired version, through a planned move (the old agent stops its node and acknowledges; the keys
+ * move on that acknowledgment, or on the lease as a fallback: `canGrantKeys`). At most
+ * `maxInFlightPerZone` planned moves leave one zone at once, and a target version whose move rolled
+ * back is halted: nothing more moves onto it until someone picks a version again.
+ */
+import type { ValidatorState } from './validator-state';
+
+export interface RolloutValidator {
+  id: string;
+  /** The zone it runs in now (null: it has no host). */
+  zone: string | null;
+  state: ValidatorState;
+  /** The version its spec asks for. */
+  desiredVersion: string;
+  /** The version its host reports running; null = unknown (an agent too old to say). */
+  runningVersion: string | null;
+  /** A move of its identity is in flight (any kind). */
+  moving: boolean;
+  /** Zones it may use (empty = any). */
+  allowedZones: readonly string[];
+}
+
+export interface RolloutStandby {
+  id: string;
+  zone: string;
+  /** The version it runs (null = unknown: never a target). */
+  version: string | null;
+  /** Healthy, bootstrapped, unfenced: ready to take an identity at once. */
+  synced: boolean;
+}
+
+export interface RolloutInput {
+  validators: readonly RolloutValidator[];
+  standbys: readonly RolloutStandby[];
+  /** Planned moves (upgrade, rollback) already in flight, by the zone they leave. */
+  inFlightByZone: Readonly<Record<string, number>>;
+  /** Target versions whose rollout halted after a rollback. */
+  halted: readonly string[];
+  /** Zones closed to placement (impaired, dark). */
+  blockedZones: readonly string[];
+  maxInFlightPerZone: number;
+}
+
+export interface RolloutMove {
+  validatorId: string;
+  standbyId: string;
+  fromZone: string;
+  toZone: string;
+  fromVersion: string | null;
+  toVersion: string;
+}
+
+export interface RolloutWait {
+  validatorId: string;
+  version: string;
+  reason: string;
+}
+
+export interface RolloutPlan {
+  moves: RolloutMove[];
+  /** Validators that need a move but cannot have one now, with why (shown in plans and status). */
+  waiting: RolloutWait[];
+}
+
+/** Whether a validator runs what its spec asks for; unknown is not "yes". */
+export function needsUpgrade(v: Pick<RolloutValidator, 'desiredVersion' | 'runningVersion'>) {
+  return v.runningVersion !== v.desiredVersion;
+}
+
+/** Only a validator that is validating moves in a rollout; one being moved or repaired waits. */
+const MOVABLE: readonly ValidatorState[] = ['active'];
+
+export function planRollout(input: RolloutInput): RolloutPlan {
+  if (!Number.isInteger(input.maxInFlightPerZone) || input.maxInFlightPerZone < 0)
+    throw new RangeError(
+      `maxInFlightPerZone must be an integer ≥ 0, got ${input.maxInFlightPerZone}`,
+    );
+  const inFlight = new Map(Object.entries(input.inFlightByZone));
+  const blocked = new Set(input.blockedZones);
+  const halted = new Set(input.halted);
+  const free = input.standbys.filter((s) => s.synced && s.version !== null && !blocked.has(s.zone));
+  const taken = new Set<string>();
+  const moves: RolloutMove[] = [];
+  const waiting: RolloutWait[] = [];
+  const wait = (v: RolloutValidator, reason: string) =>
+    waiting.push({ validatorId: v.id, version: v.desiredVersion, reason });
+
+  for (const v of [...input.validators].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    if (!needsUpgrade(v)) continue;
+    if (halted.has(v.desiredVersion)) {
+      wait(v, `the rollout to ${v.desiredVersion} halted after a rollback`);
+      continue;
+    }
+    if (v.moving || !MOVABLE.includes(v.state) || v.zone === null) {
+      wait(v, v.moving ? 'a move is already in flight' : `it is ${v.state}, not active`);
+      continue;
+    }
+    if ((inFlight.get(v.zone) ?? 0) >= input.maxInFlightPerZone) {
+      wait(v, `${input.maxInFlightPerZone} planned move(s) already leaving ${v.zone}`);
+      continue;
+    }
+    const allowed = (z: string) => v.allowedZones.length === 0 || v.allowedZones.includes(z);
+    const fits = free.filter(
+      (s) => !taken.has(s.id) && s.version === v.desiredVersion && allowed(s.zone),
+    );
+    // The same zone first: a rollout should not reshuffle the fleet across zones.
+    const pick = fits.find((s) => s.zone === v.zone) ?? fits[0];
+    if (!pick) {
+      wait(v, `no synced standby runs ${v.desiredVersion} yet`);
+      continue;
+    }
+    taken.add(pick.id);
+    inFlight.set(v.zone, (inFlight.get(v.zone) ?? 0) + 1);
+    moves.push({
+      validatorId: v.id,
+      standbyId: pick.id,
+      fromZone: v.zone,
+      toZone: pick.zone,
+      fromVersion: v.runningVersion,
+      toVersion: v.desiredVersion,
+    });
+  }
+  return { moves, waiting };
+}
+
+/**
+ * How many standbys of each version a zone's pool should hold: the pool's per-zone target for every
+ * version a validator of the network runs or asks for, so a failover never silently changes a
+ * validator's version and a rollout finds upgraded standbys. Versions nobody runs or asks for get 0
+ * (their standbys are surplus). Unknown running versions ask for nothing.
+ */
+export function standbyVersionTargets(
+  validators: readonly Pick<RolloutValidator, 'desiredVersion' | 'runningVersion'>[],
+  perZoneTarget: number,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const v of validators) {
+    out.set(v.desiredVersion, perZoneTarget);
+    if (v.runningVersion !== null) out.set(v.runningVersion, perZoneTarget);
+  }
+  return out;
+}
