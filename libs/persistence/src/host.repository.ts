@@ -1,0 +1,433 @@
+import { type EntityManager, IsNull, LessThan, Not } from 'typeorm';
+import type { HealthState, HostRole, ValidatorState } from '@snowline/domain';
+import { HostEntity, ValidatorEntity } from './entities';
+import { Repo, resealTokenColumn } from './repo';
+
+export class HostRepository extends Repo {
+  findById(id: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(HostEntity, { id });
+  }
+  findByTokenHash(bootstrapTokenHash: string) {
+    return this.ds.manager.findOneBy(HostEntity, { bootstrapTokenHash });
+  }
+  /**
+   * The steady-state lease renewal in one statement (one round trip), or null when the renewal is
+   * not the plain case and must take AgentService's full transaction. It locks the host row, then
+   * its validator's (the order the full path locks them in, so a key grant or a move serialises
+   * with it exactly as with the full path), and renews only when the full rule (`decideLease`) would
+   * renew without any other effect: a standby reporting no generation, or the current holder
+   * running the current generation, its lease not run out, its instance not confirmed stopped, and
+   * its node report moving no state. `signingKey` must still be the host's bound key.
+   */
+  async renewLeaseFast(
+    hostId: string,
+    signingKey: string,
+    generation: number | null,
+    report: Record<string, unknown>,
+    ttlSeconds: number,
+  ): Promise<{
+    leaseExpiresAt: Date;
+    validatorId: string | null;
+    generation: number | null;
+    nodeId: string | null;
+  } | null> {
+    const ready =
+      report.running === true && report.healthy === true && report.bootstrapped === true;
+    const rows = (await this.ds.query(
+      generation === null
+        ? `UPDATE hosts SET lease_expires_at = clock_timestamp() + make_interval(secs => $3),
+                  last_report = $4::jsonb, last_report_at = clock_timestamp()
+            WHERE id = $1 AND agent_signing_key = $2 AND role = 'standby' AND NOT fenced
+              AND deleted_at IS NULL AND stop_confirmed_at IS NULL
+            RETURNING lease_expires_at, NULL::uuid AS validator_id, NULL::int AS generation, NULL::text AS node_id`
+        : `WITH h0 AS (
+             SELECT id, validator_id FROM hosts
+              WHERE id = $1 AND agent_signing_key = $2 AND role = 'assigned' AND NOT fenced
+                AND deleted_at IS NULL AND stop_confirmed_at IS NULL
+                AND generation = $5 AND lease_expires_at > clock_timestamp()
+              FOR UPDATE
+           ), v AS (
+             SELECT id, state, generation, node_id FROM validators
+              WHERE id = (SELECT validator_id FROM h0) AND host_id = $1 AND generation = $5
+                AND node_id IS NOT NULL
+                AND state NOT IN ('retiring', 'retired', 'failed', 'provisioning')
+                AND (CASE WHEN $6 THEN state = 'active' AND node_id = $7 ELSE true END)
+              FOR UPDATE
+           )
+           UPDATE hosts h SET lease_expires_at = clock_timestamp() + make_interval(secs => $3),
+                  last_report = $4::jsonb, last_report_at = clock_timestamp()
+             FROM v WHERE h.id = (SELECT id FROM h0)
+           RETURNING h.lease_expires_at, v.id AS validator_id, v.generation, v.node_id`,
+      generation === null
+        ? [hostId, signingKey, ttlSeconds, JSON.stringify(report)]
+        : [
+            hostId,
+            signingKey,
+            ttlSeconds,
+            JSON.stringify(report),
+            generation,
+            ready,
+            report.nodeId ?? null,
+          ],
+    )) as [
+      {
+        lease_expires_at: Date;
+        validator_id: string | null;
+        generation: number | null;
+        node_id: string | null;
+      }[],
+      number,
+    ];
+    const row = rows[0]?.[0];
+    return row
+      ? {
+          leaseExpiresAt: row.lease_expires_at,
+          validatorId: row.validator_id,
+          generation: row.generation,
+          nodeId: row.node_id,
+        }
+      : null;
+  }
+
+  /** A protocol-2 host's bound signing key (SPKI base64), or null. */
+  async signingKeyOf(id: string): Promise<string | null> {
+    const rows = (await this.ds.query(
+      `SELECT agent_signing_key FROM hosts WHERE id = $1 AND agent_protocol = 2`,
+      [id],
+    )) as { agent_signing_key: string | null }[];
+    return rows[0]?.agent_signing_key ?? null;
+  }
+  /** The live host of a batch whose instance is `instanceId`. */
+  findInBatch(batchId: string, instanceId: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(HostEntity, { batchId, instanceId, deletedAt: IsNull() });
+  }
+  /** A batch's live hosts, in their batch order. */
+  inBatch(batchId: string, tx?: EntityManager) {
+    return this.em(tx).find(HostEntity, {
+      where: { batchId, deletedAt: IsNull() },
+      order: { batchIndex: 'ASC' },
+    });
+  }
+  /** A RunInstances attempt is about to carry this host's token: it opens nothing after the TTL. */
+  async armBootstrapToken(id: string, ttlSeconds: number): Promise<void> {
+    await this.ds.query(
+      `UPDATE hosts SET bootstrap_expires_at = clock_timestamp() + make_interval(secs => $2)
+        WHERE id = $1 AND bootstrap_token_sealed IS NOT NULL`,
+      [id, ttlSeconds],
+    );
+  }
+  /** Re-seals every unspent bootstrap token (keys:rotate); `reseal` throws if the old key fails. */
+  async resealBootstrapTokens(
+    reseal: (sealed: Buffer, hostId: string) => Buffer,
+    tx: EntityManager,
+  ): Promise<number> {
+    return resealTokenColumn('hosts', reseal, tx);
+  }
+  /** Live protocol-1 hosts (launched before host credentials): what keys:rotate warns about. */
+  async countLiveProtocol1(tx?: EntityManager): Promise<number> {
+    const rows = (await this.em(tx).query(
+      `SELECT count(*)::int AS n FROM hosts WHERE agent_protocol = 1 AND deleted_at IS NULL`,
+    )) as { n: number }[];
+    return rows[0]?.n ?? 0;
+  }
+  findByClientToken(clientToken: string, tx?: EntityManager) {
+    return this.em(tx).findOneBy(HostEntity, { clientToken });
+  }
+  insert(row: Partial<HostEntity>, tx?: EntityManager) {
+    const em = this.em(tx);
+    return em.save(HostEntity, em.create(HostEntity, row));
+  }
+  update(id: string, patch: Partial<HostEntity>, tx?: EntityManager) {
+    // jsonb columns confuse TypeORM's deep-partial type; the patch is a plain column map.
+    return this.em(tx).update(HostEntity, { id }, patch as Parameters<EntityManager['update']>[2]);
+  }
+  /**
+   * Every host that ever held this NodeID, across validators (a re-imported identity's former
+   * holders included, deleted or pending deletion alike), except `hostId`.
+   */
+  async formerHoldersOfNodeId(nodeId: string, hostId: string, tx: EntityManager) {
+    return tx
+      .createQueryBuilder(HostEntity, 'h')
+      .innerJoin(ValidatorEntity, 'v', 'v.id = h.validator_id')
+      .where('v.node_id = :nodeId AND h.id <> :hostId', { nodeId, hostId })
+      .getMany();
+  }
+  liveForValidator(validatorId: string, tx?: EntityManager) {
+    return this.em(tx).find(HostEntity, { where: { validatorId, deletedAt: IsNull() } });
+  }
+  live(tx?: EntityManager) {
+    return this.em(tx).find(HostEntity, {
+      where: { deletedAt: IsNull(), instanceId: Not(IsNull()) },
+    });
+  }
+  staleLeases(now: Date) {
+    return this.ds.manager.find(HostEntity, {
+      where: { deletedAt: IsNull(), leaseExpiresAt: LessThan(now) },
+    });
+  }
+
+  /** Every live host with an instance, and its validator's pointer (the health sweep's input). */
+  forSweep(): Promise<SweepHost[]> {
+    return this.ds.query(
+      `SELECT h.id, h.role, h.zone, h.instance_id AS "instanceId", h.validator_id AS "validatorId",
+              h.project_id AS "projectId", h.generation, h.created_at AS "createdAt",
+              h.registered_at AS "registeredAt", h.lease_expires_at AS "leaseExpiresAt",
+              h.last_report_at AS "lastReportAt", h.last_report AS "lastReport",
+              h.health, h.health_reason AS "healthReason", h.health_since AS "healthSince",
+              h.cloud_status AS "cloudStatus", h.cloud_health AS "cloudHealth",
+              h.stop_confirmed_at AS "stopConfirmedAt", v.host_id AS "validatorHostId",
+              v.state AS "validatorState", v.generation AS "validatorGeneration"
+         FROM hosts h LEFT JOIN validators v ON v.id = h.validator_id
+        WHERE h.deleted_at IS NULL AND h.instance_id IS NOT NULL`,
+    ) as Promise<SweepHost[]>;
+  }
+  /**
+   * Cloud-confirmed stops: `stop_confirmed_at = describedFrom` for a host seen stopped, unless its
+   * agent renewed after the Describe began (proof it is alive); cleared for a host seen running.
+   */
+  async recordStops(flips: { id: string; stopped: boolean }[], describedFrom: Date): Promise<void> {
+    if (!flips.length) return;
+    await this.ds.query(
+      `UPDATE hosts h SET stop_confirmed_at = CASE WHEN c.stopped THEN $3::timestamptz END
+         FROM unnest($1::uuid[], $2::bool[]) AS c(id, stopped)
+        WHERE h.id = c.id
+          AND (NOT c.stopped OR h.last_report_at IS NULL OR h.last_report_at < $3::timestamptz)`,
+      [flips.map((x) => x.id), flips.map((x) => x.stopped), describedFrom],
+    );
+  }
+  /** Verdicts and cloud status in one statement; `health_since` moves only when the state does. */
+  async recordVerdicts(verdicts: HostVerdict[], at: Date): Promise<void> {
+    if (!verdicts.length) return;
+    await this.ds.query(
+      `UPDATE hosts h SET
+          health = c.health,
+          health_reason = c.reason,
+          health_since = CASE WHEN h.health = c.health THEN h.health_since ELSE $5::timestamptz END,
+          cloud_status = coalesce(c.cloud_status, h.cloud_status),
+          cloud_health = coalesce(c.cloud_health, h.cloud_health),
+          cloud_observed_at = CASE WHEN c.cloud_status IS NULL THEN h.cloud_observed_at ELSE $5::timestamptz END
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $6::text[])
+           AS c(id, health, reason, cloud_status, cloud_health)
+        WHERE h.id = c.id`,
+      [
+        verdicts.map((x) => x.id),
+        verdicts.map((x) => x.health),
+        verdicts.map((x) => x.reason),
+        verdicts.map((x) => x.cloudStatus),
+        at,
+        verdicts.map((x) => x.cloudHealth),
+      ],
+    );
+  }
+  /**
+   * Validators running in a zone now (their current host is there), for an incident's list: not the
+   * retired, not those never placed. The incident keeps every validator it ever listed, so one that
+   * failed over away stays listed as affected.
+   */
+  async validatorsPlacedIn(zone: string): Promise<string[]> {
+    const rows = (await this.ds.query(
+      `SELECT v.id FROM validators v JOIN hosts h ON h.id = v.host_id
+        WHERE h.zone = $1 AND h.role = 'assigned'
+          AND v.state NOT IN ('pending', 'provisioning', 'retiring', 'retired', 'failed')`,
+      [zone],
+    )) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+  /**
+   * Standbys per zone and network: usable (as refill counts them) and ready (what a failover may
+   * claim now: healthy, launched, node bootstrapped). One grouped read, for the metrics scrape.
+   */
+  async standbyLevels(): Promise<
+    { zone: string; network: string; usable: number; ready: number }[]
+  > {
+    return (await this.ds.query(
+      `SELECT zone, network, count(*)::int AS usable,
+              (count(*) FILTER (WHERE health = 'healthy' AND instance_id IS NOT NULL
+                                  AND (last_report->>'bootstrapped')::boolean IS TRUE))::int AS ready
+         FROM hosts
+        WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
+          AND network IS NOT NULL
+        GROUP BY zone, network`,
+    )) as { zone: string; network: string; usable: number; ready: number }[];
+  }
+  /** Usable standbys (live, not fenced, not unhealthy) per zone and network. */
+  async standbyCounts(): Promise<{ zone: string; network: string; n: number }[]> {
+    return (await this.ds.query(
+      `SELECT zone, network, count(*)::int AS n FROM hosts
+        WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
+        GROUP BY zone, network`,
+    )) as { zone: string; network: string; n: number }[];
+  }
+  /**
+   * Takes up to `count` usable standbys of one pool, newest and least ready first, under FOR UPDATE
+   * SKIP LOCKED and only while still a standby (a failover claiming one wins), and marks them deleted.
+   */
+  async takeSurplusStandbys(
+    network: string,
+    zone: string,
+    count: number,
+    tx: EntityManager,
+  ): Promise<{ id: string; instanceId: string | null }[]> {
+    const rows = (await tx.query(
+      `SELECT id, instance_id AS "instanceId" FROM hosts
+        WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
+          AND network = $1 AND zone = $2
+        ORDER BY (last_report->>'bootstrapped')::boolean IS TRUE, created_at DESC
+        LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      [network, zone, count],
+    )) as { id: string; instanceId: string | null }[];
+    if (!rows.length) return rows;
+    await tx.query(
+      `UPDATE hosts SET deleted_at = now(), fenced = true, cloud_status = 'Deleted', updated_at = now()
+        WHERE id = ANY($1) AND role = 'standby'`,
+      [rows.map((r) => r.id)],
+    );
+    return rows;
+  }
+  /**
+   * What the reaper deletes: former holders superseded by a newer generation whose stop is confirmed
+   * or whose lease ran out past the skew margin, and standbys unhealthy for 60 s (≤ 500).
+   */
+  reapable(skewMarginSeconds: number): Promise<ReapableHost[]> {
+    return this.ds.query(
+      `SELECT h.id, h.instance_id AS "instanceId", h.zone, h.project_id AS "projectId",
+              h.validator_id AS "validatorId",
+              CASE WHEN v.state = 'retired' THEN 'the validator was retired'
+                   ELSE 'superseded by generation ' || v.generation END AS why
+         FROM hosts h JOIN validators v ON v.id = h.validator_id
+        WHERE h.deleted_at IS NULL AND h.instance_id IS NOT NULL AND h.role = 'assigned'
+          -- Superseded, or left pending deletion by a retire (a zone the cloud could not reach).
+          AND (h.generation < v.generation OR v.state = 'retired')
+          -- A delete returns before the guest is off: delete a former holder only once its stop is
+          -- confirmed or its lease has run out (plus the skew margin), so "gone" stays a proof.
+          AND (h.stop_confirmed_at IS NOT NULL OR h.lease_expires_at IS NULL
+               OR h.lease_expires_at < now() - make_interval(secs => $1))
+       UNION ALL
+       SELECT id, instance_id, zone, NULL, NULL, 'standby unhealthy: ' || coalesce(health_reason, '')
+         FROM hosts
+        WHERE deleted_at IS NULL AND instance_id IS NOT NULL AND role = 'standby'
+          AND health = 'unhealthy' AND health_since < now() - interval '60 seconds'
+       LIMIT 500`,
+      [skewMarginSeconds],
+    ) as Promise<ReapableHost[]>;
+  }
+  /** Hosts whose instances were deleted: gone, fenced, `Deleted`. */
+  async markReaped(ids: string[], tx?: EntityManager): Promise<void> {
+    await this.em(tx).query(
+      `UPDATE hosts SET deleted_at = now(), fenced = true, cloud_status = 'Deleted', updated_at = now()
+        WHERE id = ANY($1)`,
+      [ids],
+    );
+  }
+  /** Host rows (live or deleted) by id or by instance id: who owns the tagged instances. */
+  ownersOf(
+    hostIds: string[],
+    instanceIds: string[],
+  ): Promise<{ id: string; instanceId: string | null; deletedAt: Date | null }[]> {
+    return this.ds.query(
+      `SELECT id, instance_id AS "instanceId", deleted_at AS "deletedAt" FROM hosts
+        WHERE id = ANY($1::uuid[]) OR instance_id = ANY($2)`,
+      [hostIds, instanceIds],
+    ) as Promise<{ id: string; instanceId: string | null; deletedAt: Date | null }[]>;
+  }
+  /** Records an orphan instance on the host row that launched it and never recorded it. */
+  async adoptInstance(id: string, instanceId: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE hosts SET instance_id = $2, updated_at = now() WHERE id = $1 AND instance_id IS NULL`,
+      [id, instanceId],
+    );
+  }
+  /**
+   * Takes (FOR UPDATE SKIP LOCKED) the first synced standby of `network` in `zones`, in their order:
+   * healthy, bootstrapped, with an instance, not fenced.
+   */
+  async takeSyncedStandby(
+    network: string,
+    zones: string[],
+    tx: EntityManager,
+  ): Promise<{ id: string; zone: string; instanceId: string } | undefined> {
+    const [row] = (await tx.query(
+      `SELECT id, zone, instance_id AS "instanceId" FROM hosts
+        WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health = 'healthy'
+          AND network = $1 AND zone = ANY($2) AND instance_id IS NOT NULL
+          AND (last_report->>'bootstrapped')::boolean IS TRUE
+        ORDER BY array_position($2, zone), created_at
+        LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [network, zones],
+    )) as { id: string; zone: string; instanceId: string }[];
+    return row;
+  }
+  /** Host rows of a move attempt that never got an instance: gone, so a late launch is an orphan. */
+  async abandonUnlaunched(
+    validatorId: string,
+    generation: number,
+    tx: EntityManager,
+  ): Promise<void> {
+    await tx.update(
+      HostEntity,
+      { validatorId, generation, instanceId: IsNull(), deletedAt: IsNull() },
+      { deletedAt: new Date(), fenced: true, cloudStatus: 'NotLaunched' },
+    );
+  }
+  /**
+   * A retired validator's hosts: every live one fenced; all but those whose instance deletion is
+   * still pending (`pendingInstanceIds`) marked deleted.
+   */
+  async retireAllOf(
+    validatorId: string,
+    pendingInstanceIds: string[],
+    tx: EntityManager,
+  ): Promise<void> {
+    await tx.update(HostEntity, { validatorId, deletedAt: IsNull() }, { fenced: true });
+    await tx.query(
+      `UPDATE hosts SET deleted_at = now(), cloud_status = 'Deleted', updated_at = now()
+        WHERE validator_id = $1 AND deleted_at IS NULL
+          AND (instance_id IS NULL OR NOT (instance_id = ANY($2)))`,
+      [validatorId, pendingInstanceIds],
+    );
+  }
+}
+
+/** A live host as the health sweep reads it, with its validator's pointer and state. */
+export interface SweepHost {
+  id: string;
+  role: HostRole;
+  zone: string;
+  instanceId: string;
+  validatorId: string | null;
+  projectId: string | null;
+  generation: number | null;
+  createdAt: Date;
+  registeredAt: Date | null;
+  leaseExpiresAt: Date | null;
+  lastReportAt: Date | null;
+  lastReport: { running: boolean; healthy: boolean | null; bootstrapped: boolean | null } | null;
+  health: HealthState;
+  healthReason: string | null;
+  healthSince: Date | null;
+  cloudStatus: string | null;
+  cloudHealth: string | null;
+  stopConfirmedAt: Date | null;
+  /** The validator's current host: this host holds the identity when it equals `id`. */
+  validatorHostId: string | null;
+  validatorState: ValidatorState | null;
+  validatorGeneration: number | null;
+}
+
+/** One host's new verdict; null cloud fields keep the recorded cloud status. */
+export interface HostVerdict {
+  id: string;
+  health: HealthState;
+  reason: string;
+  cloudStatus: string | null;
+  cloudHealth: string | null;
+}
+
+export interface ReapableHost {
+  id: string;
+  instanceId: string;
+  zone: string;
+  projectId: string | null;
+  validatorId: string | null;
+  why: string;
+}
