@@ -8,3 +8,4 @@ export * from './moves';
 export * from './response-seal';
 export * from './instance-types';
 export * from './rollout';
+export * from './versions';
