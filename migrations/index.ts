@@ -17,6 +17,7 @@ import { ReimportIdentity1795700001200 } from './1795700001200-ReimportIdentity'
 import { InstanceTypeCatalog1795700001100 } from './1795700001100-InstanceTypeCatalog';
 import { FileOwnedValidators1795700001300 } from './1795700001300-FileOwnedValidators';
 import { LeaderLeases1795700001400 } from './1795700001400-LeaderLeases';
+import { StopAcknowledgments1795700002100 } from './1795700002100-StopAcknowledgments';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   LeaderLeases1795700001400,
   LaunchBatches1795700001500,
   Retention1795700001600,
+  StopAcknowledgments1795700002100,
 ];

@@ -7,6 +7,21 @@ export class HostRepository extends Repo {
   findById(id: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(HostEntity, { id });
   }
+  /**
+   * Record a fenced host's stop acknowledgment (never lowered). Only a fenced, undeleted host's
+   * counts; the caller judges whether it covers the host's last generation (`acknowledgesStop`).
+   */
+  async recordStopAcknowledgment(id: string, generation: number): Promise<HostEntity | null> {
+    const [rows] = (await this.ds.query(
+      `UPDATE hosts
+          SET stop_acknowledged_generation = GREATEST(coalesce(stop_acknowledged_generation, -1), $2),
+              updated_at = now()
+        WHERE id = $1 AND fenced AND deleted_at IS NULL
+        RETURNING id`,
+      [id, generation],
+    )) as [{ id: string }[], number];
+    return rows.length ? this.findById(id) : null;
+  }
   findByTokenHash(bootstrapTokenHash: string) {
     return this.ds.manager.findOneBy(HostEntity, { bootstrapTokenHash });
   }
@@ -300,8 +315,10 @@ export class HostRepository extends Repo {
           AND (h.generation < v.generation OR v.state = 'retired')
           -- A delete returns before the guest is off: delete a former holder only once its stop is
           -- confirmed or its lease has run out (plus the skew margin), so "gone" stays a proof.
+          -- Or once its fenced agent acknowledged the stop of its last generation (acknowledgesStop).
           AND (h.stop_confirmed_at IS NOT NULL OR h.lease_expires_at IS NULL
-               OR h.lease_expires_at < now() - make_interval(secs => $1))
+               OR h.lease_expires_at < now() - make_interval(secs => $1)
+               OR (h.fenced AND h.stop_acknowledged_generation >= h.generation))
        UNION ALL
        SELECT id, instance_id, zone, NULL, NULL, 'standby unhealthy: ' || coalesce(health_reason, '')
          FROM hosts

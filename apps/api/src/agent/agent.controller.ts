@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Ip, Req } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Ip, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { ZodType } from 'zod';
@@ -7,6 +7,7 @@ import {
   keysRequestSchema,
   leaseRequestSchema,
   registerRequestSchema,
+  stoppedRequestSchema,
 } from '@snowline/agent';
 import { Public } from '../auth/principal';
 import { badRequest } from '../common/problem';
@@ -78,5 +79,19 @@ export class AgentController {
     const req = parse(keysRequestSchema, body);
     await this.agent.authenticate(call(AGENT_PATHS.keys, auth, ip, http), req.hostId);
     return this.agent.keys(req.hostId, req);
+  }
+
+  /** A fenced agent's stop acknowledgment (see AgentService.stopped). Idempotent by nature. */
+  @Post('stopped')
+  @HttpCode(204)
+  async stopped(
+    @Headers('authorization') auth: string | undefined,
+    @Body() body: unknown,
+    @Ip() ip: string,
+    @Req() http: Request,
+  ): Promise<void> {
+    const req = parse(stoppedRequestSchema, body);
+    await this.agent.authenticate(call(AGENT_PATHS.stopped, auth, ip, http), req.hostId);
+    await this.agent.stopped(req.hostId, req);
   }
 }

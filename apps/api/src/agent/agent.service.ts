@@ -3,6 +3,7 @@ import { InstanceIdentityError } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import type { KeyObject } from 'node:crypto';
 import {
+  acknowledgesStop,
   canGrantKeys,
   decideLease,
   instanceIdentityAudience,
@@ -20,6 +21,7 @@ import {
   type LegacyKeysResponse,
   type RegisterRequest,
   type RegisterResponse,
+  type StoppedRequest,
 } from '@snowline/agent';
 import {
   HostEntity,
@@ -607,6 +609,7 @@ export class AgentService {
       // under another validator count too (a re-imported identity's, pending deletion or not).
       const others = await this.repos.hosts.formerHoldersOfNodeId(v.nodeId!, host.id, tx);
       let retryAfterMs = 0;
+      let ackExpected = false;
       for (const prev of others) {
         const input = {
           now,
@@ -614,14 +617,28 @@ export class AgentService {
           skewMarginMs: this.config.agent.skewMarginSeconds * 1000,
           // Confirmed by a Describe, never by a stop or delete call having been sent.
           previousInstanceStopped: prev.stopConfirmedAt !== null,
+          // The fenced agent's own word, once its node exited (a planned move's fast hand-over).
+          previousStopAcknowledged:
+            prev.stopAcknowledgedGeneration !== null &&
+            acknowledgesStop({
+              fenced: prev.fenced,
+              hostGeneration: prev.generation,
+              stoppedThroughGeneration: prev.stopAcknowledgedGeneration,
+            }),
         };
-        if (!canGrantKeys(input)) retryAfterMs = Math.max(retryAfterMs, keysRetryAfterMs(input));
+        if (!canGrantKeys(input)) {
+          retryAfterMs = Math.max(retryAfterMs, keysRetryAfterMs(input));
+          // A reachable holder acknowledges within a renewal or two of being fenced.
+          if (prev.leaseExpiresAt !== null && prev.leaseExpiresAt.getTime() > now)
+            ackExpected = true;
+        }
       }
       if (retryAfterMs > 0) {
-        // The cloud may confirm the stop before time alone would: ask again after one sweep.
+        // The cloud may confirm the stop before time alone would: ask again after one sweep — or
+        // after a second while the previous holder may acknowledge its stop any moment.
         retryAfterMs = Math.min(
           retryAfterMs,
-          Math.max(1_000, this.config.health.sweepIntervalSeconds * 1000),
+          ackExpected ? 1_000 : Math.max(1_000, this.config.health.sweepIntervalSeconds * 1000),
         );
         return {
           err: new Problem(
@@ -669,6 +686,40 @@ export class AgentService {
     );
     plain.fill(0);
     return { generation: out.generation, sealed };
+  }
+
+  /**
+   * A fenced agent's stop acknowledgment: its node exited, and it never runs a generation up to
+   * `generation` again. 204 when it covers the host's last generation (the keys of the move may go to
+   * the new holder at once); 409 when it does not count (not fenced, or a stale generation).
+   */
+  async stopped(hostId: string, req: StoppedRequest): Promise<void> {
+    const host = await this.repos.hosts.recordStopAcknowledgment(hostId, req.generation);
+    const counts =
+      host !== null &&
+      acknowledgesStop({
+        fenced: host.fenced,
+        hostGeneration: host.generation,
+        stoppedThroughGeneration: host.stopAcknowledgedGeneration ?? -1,
+      });
+    if (!counts) {
+      throw new Problem(
+        409,
+        'Conflict',
+        host
+          ? `Generation ${req.generation} does not cover this host's last generation (${host.generation}).`
+          : 'This host is not fenced: it holds its identity, or standbys nothing to stop.',
+      );
+    }
+    await this.repos.events.append({
+      type: 'host.stop_acknowledged',
+      message: `Agent on ${host.instanceId ?? host.id} stopped its node (generation ${req.generation})`,
+      projectId: host.projectId,
+      validatorId: host.validatorId,
+      hostId: host.id,
+      zone: host.zone,
+      data: { generation: req.generation },
+    });
   }
 
   /** The moved identity runs healthy on its new host: the failover is done; record how long it took. */

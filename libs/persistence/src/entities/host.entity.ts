@@ -59,6 +59,11 @@ export class HostEntity {
    * the agent has not renewed since: the fast proof that its node is off (keys may move on it).
    */
   @Column({ type: 'timestamptz', nullable: true }) stopConfirmedAt!: Date | null;
+  /**
+   * The fenced agent acknowledged its node exited and that it never runs a generation up to this one
+   * again (`acknowledgesStop` decides whether it covers the host's last generation).
+   */
+  @Column({ type: 'integer', nullable: true }) stopAcknowledgedGeneration!: number | null;
   @Column({ type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
