@@ -9,3 +9,4 @@ export * from './response-seal';
 export * from './instance-types';
 export * from './rollout';
 export * from './versions';
+export * from './staking';
