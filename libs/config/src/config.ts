@@ -1,3 +1,13 @@
+import {
+  canonicalVersion,
+  mergeCalendar,
+  NETWORKS,
+  parseUpgradeEntry,
+  versionRefusal,
+  type Network,
+  type NetworkUpgrade,
+} from '@snowline/domain';
+import { PUBLISHED_NETWORK_UPGRADES } from './network-upgrades';
 import { envSchema, type Env } from './schema';
 
 export class ConfigError extends Error {
@@ -108,6 +118,120 @@ export interface AppConfig {
     /** One `snowline_validator_state` series per validator; off by default (cardinality). */
     perValidator: boolean;
   };
+  /** AvalancheGo versions, how they reach a host, and the network-upgrade calendar. */
+  avalanchego: {
+    /** The version a spec that names none gets, per network (canonical). */
+    defaultVersion: Record<Network, string>;
+    /** version (canonical) → the release a host downloads and checks before running it. */
+    releases: Record<string, AvalancheGoRelease>;
+    /** Published activations plus NETWORK_UPGRADES, in time order. */
+    calendar: NetworkUpgrade[];
+    warningDays: number;
+    checkIntervalSeconds: number;
+  };
+}
+
+/** One pinned AvalancheGo release: where a host downloads it, and the SHA-256 it must have. */
+export interface AvalancheGoRelease {
+  version: string;
+  url: string;
+  sha256: string;
+}
+
+/**
+ * The simulator's artifacts (`GET /_sim/releases/avalanchego-<version>.tar.gz` serves
+ * `snowline-sim avalanchego <version>\n`); the hashes are of those bytes (checked by a test).
+ */
+export const SIM_RELEASES =
+  '1.14.0=c77ec8e8e076258a508827d5360e6d69314e2e04699c9b4d13308834a986f431,' +
+  '1.14.2=9bbe3d9c375a26f9a4f0e2b1a9a8ef4ef4b6e4b46fe3ae752f3655bf2902962c,' +
+  '1.15.0-fuji=2671488a1f99289f9ac95ad5c12077aaa5a1806a35e30ebb795cfaa32c8576a0,' +
+  '1.15.0=2dde5b4c66d6e09f530397acb5d58cc242f8c26cef1eaca48e85634c189f5676,' +
+  '1.15.1=a7a76fb1705158f57639d664cc9c04ea7ed82f52ddc363a475ae4253c2a1bbe7,' +
+  '1.15.2=5c2b5642582ccf177f35fd3a6e33aa73c00aab9cd2ebc6f8310615cecba39343,' +
+  '1.15.3=9dde39fced987b6da129a35c722ca132e4862b0d37089cd47d93cd5fda6636f7';
+
+/** Ava Labs publishes each release as a tarball on GitHub. */
+export const GITHUB_RELEASE_URL =
+  'https://github.com/ava-labs/avalanchego/releases/download/v{version}/avalanchego-linux-amd64-v{version}.tar.gz';
+
+const split = (raw: string) =>
+  raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+function parseAvalancheGo(e: Env, problems: string[]): AppConfig['avalanchego'] {
+  const urlTemplate =
+    e.AVALANCHEGO_RELEASE_URL ??
+    (e.CLOUD_PROVIDER === 'sim'
+      ? `http://${e.ECS_SIM_HOST}:${e.ECS_SIM_PORT}/_sim/releases/avalanchego-{version}.tar.gz`
+      : GITHUB_RELEASE_URL);
+  const rawReleases = e.AVALANCHEGO_RELEASES ?? (e.CLOUD_PROVIDER === 'sim' ? SIM_RELEASES : '');
+  const releases: Record<string, AvalancheGoRelease> = {};
+  if (!rawReleases && e.CLOUD_PROVIDER === 'alibaba')
+    problems.push(
+      'AVALANCHEGO_RELEASES: required when CLOUD_PROVIDER=alibaba: version=sha256 of each release tarball a host may run (e.g. 1.15.3=<64 hex>)',
+    );
+  for (const entry of split(rawReleases)) {
+    const m = /^([^=\s]+)=([0-9a-fA-F]{64})(?:@(https?:\/\/\S+))?$/.exec(entry);
+    const version = m ? canonicalVersion(m[1]!) : null;
+    if (!m || !version) {
+      problems.push(
+        `AVALANCHEGO_RELEASES: "${entry}" must look like 1.15.3=<sha256, 64 hex>[@https://…] with an AvalancheGo version`,
+      );
+      continue;
+    }
+    if (releases[version]) problems.push(`AVALANCHEGO_RELEASES: ${version} is listed twice`);
+    releases[version] = {
+      version,
+      sha256: m[2]!.toLowerCase(),
+      url: m[3] ?? urlTemplate.replaceAll('{version}', version),
+    };
+  }
+  const defaults = {} as Record<Network, string>;
+  const given = split(e.AVALANCHEGO_VERSION);
+  const perNetwork = given.some((g) => g.includes('='));
+  for (const g of given) {
+    const [network, version] = perNetwork ? g.split('=') : [null, g];
+    const v = version ? canonicalVersion(version) : null;
+    if (!v || (network !== null && !(NETWORKS as readonly string[]).includes(network!))) {
+      problems.push(
+        `AVALANCHEGO_VERSION: "${g}" must be a version (1.15.3) or network=version (fuji=1.15.3), networks ${NETWORKS.join(', ')}`,
+      );
+      continue;
+    }
+    for (const n of network === null ? NETWORKS : [network as Network]) defaults[n] = v;
+  }
+  for (const n of NETWORKS) {
+    const v = defaults[n];
+    if (!v) {
+      if (perNetwork)
+        problems.push(`AVALANCHEGO_VERSION: no version for ${n} (add ${n}=<version>)`);
+      continue;
+    }
+    const refusal = versionRefusal(v, n);
+    if (refusal) problems.push(`AVALANCHEGO_VERSION: ${n}: ${refusal}`);
+    else if (Object.keys(releases).length && !releases[v])
+      problems.push(
+        `AVALANCHEGO_VERSION: ${v} (${n}) has no entry in AVALANCHEGO_RELEASES (known: ${Object.keys(releases).join(', ')})`,
+      );
+  }
+  const configured: NetworkUpgrade[] = [];
+  for (const entry of split(e.NETWORK_UPGRADES)) {
+    try {
+      configured.push(parseUpgradeEntry(entry, 'NETWORK_UPGRADES'));
+    } catch (err) {
+      problems.push(`NETWORK_UPGRADES: ${(err as Error).message}`);
+    }
+  }
+  return {
+    defaultVersion: defaults,
+    releases,
+    calendar: mergeCalendar(PUBLISHED_NETWORK_UPGRADES, configured),
+    warningDays: e.UPGRADE_WARNING_DAYS,
+    checkIntervalSeconds: e.UPGRADE_CHECK_INTERVAL_SECONDS,
+  };
 }
 
 function parseVswitches(
@@ -169,6 +293,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!m) problems.push(`STANDBY_POOL: "${pair}" must look like fuji=1 (network=count per zone)`);
     else standbyPool[m[1]!] = Number(m[2]);
   }
+  const avalanchego = parseAvalancheGo(e, problems);
   const stopBudget = e.AGENT_STOP_BUDGET_SECONDS ?? Math.min(10, e.LEASE_TTL_SECONDS / 4);
   if (e.LEASE_RENEW_SECONDS >= e.LEASE_TTL_SECONDS)
     problems.push(
@@ -267,6 +392,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     },
     metrics: { perValidator: e.METRICS_PER_VALIDATOR },
+    avalanchego,
   };
 }
 

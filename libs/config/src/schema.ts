@@ -101,6 +101,31 @@ export const envSchema = z.object({
   FAILOVER_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(3),
   /** Warm standbys kept per zone and network, e.g. `fuji=1,mainnet=2`; `0` or empty for none. */
   STANDBY_POOL: z.string().default('fuji=1'),
+  /**
+   * The AvalancheGo version a validator runs when its spec names none: one version for every
+   * network (`1.15.3`), or per network (`fuji=1.15.3,mainnet=1.15.3`). Each needs a release below.
+   */
+  AVALANCHEGO_VERSION: z.string().min(1).default('1.15.3'),
+  /**
+   * The releases hosts may run, pinned by SHA-256: `version=sha256hex[@url]`, comma-separated. The
+   * agent downloads the release and refuses to run it unless the hash matches. Default with
+   * CLOUD_PROVIDER=sim: the simulator's artifacts; required with CLOUD_PROVIDER=alibaba.
+   */
+  AVALANCHEGO_RELEASES: z.string().optional(),
+  /** Where a release is downloaded from, `{version}` replaced; an entry's own `@url` wins. */
+  AVALANCHEGO_RELEASE_URL: z
+    .string()
+    .regex(/^https?:\/\/\S*\{version\}\S*$/, 'must be an http(s) URL containing {version}')
+    .optional(),
+  /**
+   * Network-upgrade activations beyond (or rescheduling) the published ones built in:
+   * `network/Name/2027-01-01T15:00:00Z/1.16.0`, comma-separated.
+   */
+  NETWORK_UPGRADES: z.string().default(''),
+  /** Warn (event, console, plan) this many days before an activation a validator will not survive. */
+  UPGRADE_WARNING_DAYS: z.coerce.number().positive().default(30),
+  /** How often the worker checks every validator's version against the next activation. */
+  UPGRADE_CHECK_INTERVAL_SECONDS: seconds.default(60),
   /** Simulator: multiply every lifecycle delay by this factor (0.1 = ten times faster). */
   SIM_TIME_SCALE: z.coerce.number().positive().default(1),
   SIM_BOOTSTRAP_SECONDS: z.coerce.number().min(0).default(3),
