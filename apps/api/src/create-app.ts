@@ -8,6 +8,8 @@ import type { DestinationStream } from 'pino';
 import { mountAdminQueues } from './admin-queues';
 import { mountConsole } from './console';
 import { AppModule } from './app.module';
+import { AgentService } from './agent/agent.service';
+import { leaseFastMiddleware } from './agent/lease-fast.middleware';
 import { jsonBody } from './common/json-body';
 import { PrototypeStableExpressAdapter } from './common/express-adapter';
 import { completeDocument } from './common/openapi';
@@ -31,6 +33,8 @@ export async function createApp(
   app.use(requestId); // first, so even a body-parser error carries the correlation id
   app.use(jsonBody(config.publicApi.bodyLimitKb));
   app.use(app.get(MetricsService).middleware);
+  // Plain lease renewals are answered before Nest's router and request logging (issue 20).
+  app.use(leaseFastMiddleware(app.get(AgentService)));
   mountAdminQueues(app);
   mountConsole(app);
   app.disable('x-powered-by');

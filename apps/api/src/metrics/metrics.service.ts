@@ -59,7 +59,8 @@ export class MetricsService {
       const route = (req.route as { path?: string } | undefined)?.path;
       const seconds = end({
         method: req.method,
-        route: route ? `${req.baseUrl}${route}` : 'unmatched',
+        // A renewal answered on the fast path (before the router) has no route object.
+        route: route ? `${req.baseUrl}${route}` : lease ? AGENT_PATHS.lease : 'unmatched',
         status: String(res.statusCode),
       });
       if (lease) this.observeLeaseRenewal(seconds, res.statusCode);
