@@ -28,3 +28,45 @@ export function watchDuplicates(simUrl: string, everyMs = 500) {
   }, everyMs);
   return { stop: () => clearInterval(timer), duplicated, samples: () => samples };
 }
+
+/**
+ * Samples `GET /_sim/nodes` every `everyMs` and adds up, per NodeID, the time no instance ran it
+ * bootstrapped, counted from the first sample that saw it up (a NodeID never seen up has none). A
+ * planned move's downtime is the gap between the old node stopping and the new one validating.
+ * Resolution: one sampling interval either side of each gap.
+ */
+export function watchDowntime(simUrl: string, everyMs = 200) {
+  const down = new Map<string, number>();
+  let prevAt: number | null = null;
+  let samples = 0;
+  let inFlight = false;
+  const timer = setInterval(() => {
+    if (inFlight) return; // a slow sample must not overlap the next: the gap is counted once
+    inFlight = true;
+    const at = Date.now();
+    void simNodes(simUrl)
+      .then((nodes) => {
+        samples++;
+        const up = new Set(
+          nodes.filter((n) => n.running && n.bootstrapped && n.nodeId).map((n) => n.nodeId!),
+        );
+        for (const id of up) if (!down.has(id)) down.set(id, 0);
+        if (prevAt !== null)
+          for (const id of down.keys())
+            if (!up.has(id)) down.set(id, down.get(id)! + (at - prevAt));
+        prevAt = at;
+      })
+      .catch(() => undefined)
+      .finally(() => (inFlight = false));
+  }, everyMs);
+  return {
+    stop: () => clearInterval(timer),
+    /** Milliseconds each NodeID was down since first seen up. */
+    downtimeMs: () => new Map(down),
+    samples: () => samples,
+    /** Reset the counters (e.g. between two rollouts), keeping which NodeIDs were seen. */
+    reset: () => {
+      for (const id of down.keys()) down.set(id, 0);
+    },
+  };
+}
