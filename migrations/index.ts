@@ -18,6 +18,7 @@ import { InstanceTypeCatalog1795700001100 } from './1795700001100-InstanceTypeCa
 import { FileOwnedValidators1795700001300 } from './1795700001300-FileOwnedValidators';
 import { LeaderLeases1795700001400 } from './1795700001400-LeaderLeases';
 import { StopAcknowledgments1795700002100 } from './1795700002100-StopAcknowledgments';
+import { Rollouts1795700002200 } from './1795700002200-Rollouts';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   LaunchBatches1795700001500,
   Retention1795700001600,
   StopAcknowledgments1795700002100,
+  Rollouts1795700002200,
 ];

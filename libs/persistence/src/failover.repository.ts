@@ -27,13 +27,17 @@ export interface LiveMove {
 export class FailoverRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** Moves under way, and the start times (ms) of those started in the last minute. */
+  /**
+   * Failovers under way, and the start times (ms) of those started in the last minute: the storm
+   * caps' input. Planned moves (upgrade, rollback) have their own per-zone cap and are not counted.
+   */
   async load(): Promise<{ running: number; recentStarts: number[] }> {
     // Live moves only: the watchdog ends every move, so a `running` row is a move under way.
     const [{ running, recent }] = (await this.ds.query(
       `SELECT count(*) FILTER (WHERE status = 'running')::int AS running,
               coalesce(array_agg(extract(epoch FROM started_at) * 1000) FILTER (WHERE started_at > now() - interval '1 minute'), '{}') AS recent
-         FROM failovers WHERE started_at > now() - interval '1 day' OR status = 'running'`,
+         FROM failovers
+        WHERE kind = 'failover' AND (started_at > now() - interval '1 day' OR status = 'running')`,
     )) as [{ running: number; recent: number[] }];
     return { running, recentStarts: recent.map(Number) };
   }

@@ -29,3 +29,4 @@ export * from './identity-vault';
 export * from './catalog.repository';
 export * from './leader-leases.repository';
 export * from './retention.repository';
+export * from './rollout.repository';

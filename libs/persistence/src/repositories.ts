@@ -17,6 +17,7 @@ import { ControlLoopRepository } from './control-loop.repository';
 import { StandbyPoolRepository } from './standby-pool.repository';
 import { InstanceTypeCatalogRepository } from './catalog.repository';
 import { RetentionRepository } from './retention.repository';
+import { RolloutRepository } from './rollout.repository';
 
 /** All repositories over one DataSource. */
 export class Repositories {
@@ -38,6 +39,7 @@ export class Repositories {
   readonly standbyPools: StandbyPoolRepository;
   readonly catalog: InstanceTypeCatalogRepository;
   readonly retention: RetentionRepository;
+  readonly rollouts: RolloutRepository;
   constructor(readonly ds: DataSource) {
     this.projects = new ProjectRepository(ds);
     this.apiKeys = new ApiKeyRepository(ds);
@@ -57,6 +59,7 @@ export class Repositories {
     this.standbyPools = new StandbyPoolRepository(ds);
     this.catalog = new InstanceTypeCatalogRepository(ds);
     this.retention = new RetentionRepository(ds);
+    this.rollouts = new RolloutRepository(ds);
   }
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.ds.transaction(fn);

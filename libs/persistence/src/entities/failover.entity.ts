@@ -19,6 +19,9 @@ export class FailoverEntity {
   @Column({ type: 'text' }) method!: 'standby' | 'launch';
   @Column({ type: 'text', default: 'failover' }) kind!: MoveKind;
   @Column({ type: 'integer', default: 1 }) attempt!: number;
+  /** A planned move's AvalancheGo versions: the one it leaves (null: unknown) and the one it goes to. */
+  @Column({ type: 'text', nullable: true }) fromVersion!: string | null;
+  @Column({ type: 'text', nullable: true }) toVersion!: string | null;
   @Column({ type: 'text' }) status!: MoveStatus;
   /** Past this the watchdog re-plans (or fails) a move that made no progress. */
   @Column({ type: 'timestamptz' }) deadlineAt!: Date;
