@@ -13,6 +13,7 @@ import {
   verifyRequestSignature,
 } from './host-credential';
 import { instanceIdentityAudience, LeaseRequest, LeaseResponse, UserData } from './protocol';
+import { ReleaseChecksumError } from './release';
 
 /** Manual clock + timers: advance() runs due timers in order, letting promises settle in between. */
 class FakeClock {
@@ -622,5 +623,142 @@ describe(`${Agent.name} on protocol 2 (host credentials)`, () => {
     await clock.advance(3_000);
     expect((await driver.report()).running).toBe(false);
     await agent.stop();
+  });
+});
+
+describe('Agent release install', () => {
+  const RELEASE = {
+    version: '1.15.3',
+    network: 'fuji' as const,
+    url: 'http://releases.test/avalanchego-1.15.3.tar.gz',
+    sha256: 'a'.repeat(64),
+  };
+  let clock: FakeClock;
+  let cp: FakeControlPlane;
+  let driver: SimulatedNodeDriver;
+  let id: GeneratedIdentity;
+  let agents: Agent[];
+
+  beforeAll(async () => {
+    id = await generateIdentity();
+  });
+  beforeEach(() => {
+    clock = new FakeClock();
+    cp = new FakeControlPlane();
+    driver = new SimulatedNodeDriver({ bootstrapMs: 1_000, now: clock.now });
+    agents = [];
+  });
+  afterEach(async () => {
+    for (const a of agents) await a.stop();
+  });
+
+  /** An installer whose outcome the test decides: resolve, a checksum refusal, or a network error. */
+  const installer = (outcomes: ('ok' | 'checksum' | 'network' | 'hang')[]) => {
+    const calls: string[] = [];
+    let release: (() => void) | null = null;
+    return {
+      calls,
+      finish: () => release?.(),
+      install: (r: typeof RELEASE) => {
+        calls.push(r.version);
+        const o = outcomes.shift() ?? 'ok';
+        if (o === 'checksum')
+          return Promise.reject(new ReleaseChecksumError(`avalanchego ${r.version}: bad hash`));
+        if (o === 'network') return Promise.reject(new TypeError('fetch failed'));
+        if (o === 'hang') return new Promise<void>((r2) => (release = r2));
+        return Promise.resolve();
+      },
+    };
+  };
+  const make = (inst: ReturnType<typeof installer> | undefined, ud: UserData = userData) => {
+    const agent = new Agent({
+      userData: { ...ud, avalanchego: RELEASE },
+      instanceId: 'i-abc',
+      driver,
+      fetch: cp.fetch,
+      now: clock.now,
+      timers: clock.timers,
+      random: () => 0.5,
+      installer: inst,
+      standbyKeys: () => Promise.resolve(id),
+    });
+    agents.push(agent);
+    return agent;
+  };
+
+  it('should report the installed version in its renewals and start a standby node once installed', async () => {
+    const inst = installer(['hang']);
+    make(inst).start();
+    await clock.advance(10_000);
+    expect(inst.calls).toEqual(['1.15.3']);
+    expect(cp.lastLease()).toMatchObject({ node: { running: false, version: null } });
+    inst.finish();
+    await clock.advance(10_000);
+    expect(cp.lastLease()).toMatchObject({ node: { version: '1.15.3' } });
+    expect((await driver.report()).running).toBe(true);
+  });
+
+  it('should fetch no keys until the release is installed', async () => {
+    const inst = installer(['hang']);
+    cp.lease = () => ({ status: 200, body: assigned(2, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    make(inst).start();
+    await clock.advance(20_000);
+    expect(cp.count('/v1/agent/keys')).toBe(0);
+    inst.finish();
+    await clock.advance(10_000);
+    expect(cp.count('/v1/agent/keys')).toBe(1);
+    expect((await driver.report()).nodeId).toBe(id.nodeId);
+  });
+
+  it('should never run a release whose checksum does not match, and say why in every renewal', async () => {
+    const inst = installer(['checksum']);
+    cp.lease = () => ({ status: 200, body: assigned(2, id.nodeId) });
+    cp.keys = (req) => ({ status: 200, body: keysBody(id, req.generation) });
+    make(inst).start();
+    await clock.advance(60_000);
+    expect(inst.calls).toEqual(['1.15.3']); // never retried
+    expect(cp.count('/v1/agent/keys')).toBe(0);
+    expect((await driver.report()).running).toBe(false);
+    expect(cp.lastLease()).toMatchObject({
+      node: { running: false, version: null, error: 'avalanchego 1.15.3: bad hash' },
+    });
+  });
+
+  it('should retry a failed download with back-off, then run it', async () => {
+    const inst = installer(['network', 'network', 'ok']);
+    make(inst).start();
+    await clock.advance(40_000);
+    expect(inst.calls.length).toBe(3);
+    expect(cp.lastLease()).toMatchObject({ node: { running: true, version: '1.15.3' } });
+  });
+
+  it('should name the installed version when it registers, and nothing when it has none', async () => {
+    let refusals = 1;
+    cp.register = () =>
+      refusals-- > 0
+        ? { status: 503, body: {} }
+        : { status: 200, body: { hostId: HOST, leaseTtlSeconds: 45, renewIntervalSeconds: 10 } };
+    make(installer(['ok'])).start();
+    await clock.advance(5_000);
+    const registers = cp.calls.filter((c) => c.path === '/v1/agent/register');
+    expect(registers.map((c) => c.body.version)).toEqual([undefined, '1.15.3']);
+
+    const plain = new Agent({
+      userData,
+      instanceId: 'i-old',
+      driver: new SimulatedNodeDriver({ bootstrapMs: 1_000, now: clock.now }),
+      fetch: cp.fetch,
+      now: clock.now,
+      timers: clock.timers,
+    });
+    agents.push(plain);
+    const before = cp.calls.length;
+    plain.start();
+    await clock.advance(0);
+    expect(cp.calls[before]!.body).toEqual({ hostId: HOST, instanceId: 'i-old' });
+    expect(cp.calls.filter((c) => c.path === '/v1/agent/lease').at(-1)!.body).toMatchObject({
+      node: { version: null },
+    });
   });
 });

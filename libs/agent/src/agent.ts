@@ -12,6 +12,7 @@ import {
   type HostKeyStore,
 } from './host-credential';
 import { NodeDriver } from './node-driver';
+import { ReleaseChecksumError, type ReleaseInstaller } from './release';
 import {
   AGENT_PATHS,
   Assignment,
@@ -57,6 +58,12 @@ export interface AgentOptions {
    * it, so that taking over a validator is a restart, not a sync from scratch.
    */
   standbyKeys?: () => Promise<import('@snowline/avalanche').StakingKeyMaterial>;
+  /**
+   * Puts the release UserData names (`avalanchego`) on the host, checked by its SHA-256. Until it
+   * has, no node starts (no keys are fetched either); a checksum mismatch is final and reported.
+   * Absent: the node runs whatever the host has (its version is what the driver reports).
+   */
+  installer?: ReleaseInstaller;
   /**
    * Self-fence this long before the lease ends on this agent's clock (SIGTERM), so that the node is
    * dead (SIGKILL) when the lease is: config.agent.stopBudgetSeconds. Default, as in libs/config:
@@ -126,6 +133,13 @@ export class Agent {
   private nodeRunning = false;
   /** The running node is a standby's throwaway identity (generation stays null). */
   private throwaway = false;
+  /** The release from UserData is on the host (or there is nothing to install). */
+  private installed: boolean;
+  private installing = false;
+  private installAttempts = 0;
+  private nextInstallAt = 0;
+  /** Why the release cannot run here (a checksum mismatch): reported, never retried. */
+  private installError: string | null = null;
   private pending: Assignment | null = null;
   private nextKeysAt = 0;
   private nextRenewAt = 0;
@@ -156,6 +170,53 @@ export class Agent {
     this.backoff = opts.registerBackoff ?? { initialMs: 1_000, maxMs: 30_000 };
     this.keyStore = opts.keyStore ?? memoryHostKeyStore();
     this.hostId = opts.userData.hostId ?? null;
+    this.installed = !opts.userData.avalanchego || !opts.installer;
+  }
+
+  /** The version installed from UserData's release; null when none was given or it is not in yet. */
+  private get installedVersion(): string | null {
+    return this.installed ? (this.opts.userData.avalanchego?.version ?? null) : null;
+  }
+
+  /** `version` for a register body: only when known (absent = unknown, as from an older agent). */
+  private versionField(): { version?: string } {
+    const v = this.installedVersion;
+    return v ? { version: v } : {};
+  }
+
+  /** Fetch and check the release in the background: renewals go on while it downloads. */
+  private maybeInstall(): void {
+    const release = this.opts.userData.avalanchego;
+    if (this.installed || this.installing || this.installError || !release) return;
+    if (this.now() < this.nextInstallAt) return;
+    this.installing = true;
+    this.opts
+      .installer!.install(release)
+      .then(
+        () => {
+          this.installed = true;
+          // No reschedule here (a round may be in flight): the next round starts what waited.
+          this.log('avalanchego release installed', { version: release.version });
+        },
+        (err: unknown) => {
+          if (err instanceof ReleaseChecksumError) {
+            this.installError = err.message.slice(0, 500);
+            this.log('avalanchego release refused', { error: this.installError });
+            return;
+          }
+          const base = Math.min(
+            this.backoff.maxMs,
+            this.backoff.initialMs * 2 ** this.installAttempts++,
+          );
+          this.nextInstallAt = this.now() + base;
+          this.log('avalanchego release download failed, retrying', {
+            version: release.version,
+            error: errText(err),
+            retryInMs: base,
+          });
+        },
+      )
+      .finally(() => (this.installing = false));
   }
 
   private get protocol(): 1 | 2 {
@@ -206,18 +267,22 @@ export class Agent {
 
   private async tick(): Promise<void> {
     try {
+      this.maybeInstall();
       if (!this.registered) {
         const delay = await this.register();
         return this.schedule(delay);
       }
       if (this.now() >= this.nextRenewAt) await this.renew();
-      if (this.running && this.pending && this.now() >= this.nextKeysAt)
+      if (this.running && this.pending && this.installed && this.now() >= this.nextKeysAt)
         await this.fetchKeysAndStart();
     } catch (err) {
       // Never let one bad round kill the loop.
       this.log('agent round failed', { error: errText(err) });
     }
-    const wake = this.pending ? Math.min(this.nextRenewAt, this.nextKeysAt) : this.nextRenewAt;
+    const wake =
+      this.pending && this.installed
+        ? Math.min(this.nextRenewAt, this.nextKeysAt)
+        : this.nextRenewAt;
     this.schedule(wake - this.now());
   }
 
@@ -269,6 +334,7 @@ export class Agent {
         : await this.post(AGENT_PATHS.register, {
             hostId: this.hostId,
             instanceId: this.opts.instanceId,
+            ...this.versionField(),
           });
     const ok = res?.status === 200 ? registerResponseSchema.safeParse(res.body) : null;
     if (ok?.success && this.protocol === 2 && this.hostKeys!.boundHostId !== ok.data.hostId) {
@@ -330,13 +396,14 @@ export class Agent {
       this.hostId = keys.boundHostId;
       return this.post(
         AGENT_PATHS.register,
-        { hostId: this.hostId, instanceId: this.opts.instanceId },
+        { hostId: this.hostId, instanceId: this.opts.instanceId, ...this.versionField() },
         'signed',
       );
     }
     const base = {
       ...(this.hostId ? { hostId: this.hostId } : { batchId }),
       instanceId: this.opts.instanceId,
+      ...this.versionField(),
     };
     const pub = hostPublicKeys(keys);
     let instanceIdentity: InstanceIdentity | null = null;
@@ -359,6 +426,8 @@ export class Agent {
     const startedAt = this.now();
     this.nextRenewAt = startedAt + this.renewIntervalMs;
     const node = await this.opts.driver.report();
+    node.version = this.installedVersion ?? node.version ?? null;
+    if (this.installError && !node.running) node.error = this.installError;
     if (node.running && node.bootstrapped !== true && !this.throwaway) {
       // Report a bootstrapping node's progress sooner, so it counts as active as soon as it is.
       this.nextRenewAt = startedAt + Math.min(this.renewIntervalMs, 2_000);
@@ -402,7 +471,12 @@ export class Agent {
         this.log('no assignment any more, stopping node', { generation: this.generation });
         await this.stopNode('standby');
       }
-      if (lease.data.role === 'standby' && !this.nodeRunning && this.opts.standbyKeys) {
+      if (
+        lease.data.role === 'standby' &&
+        !this.nodeRunning &&
+        this.installed &&
+        this.opts.standbyKeys
+      ) {
         await this.startThrowaway();
       }
       return;

@@ -6,3 +6,4 @@ export * from './agent';
 export * from './fencing';
 export * from './lease';
 export * from './host-credential';
+export * from './release';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sealedKeysSchema } from './host-credential';
+import { releaseSchema } from './release';
 
 /**
  * The agent protocol (`/v1/agent/*`). The agent in libs/agent is its only client; apps/api serves it.
@@ -33,6 +34,11 @@ export const userDataSchema = z
     /** Protocol 2, a batch launch: the batch; the agent learns its host id at register. */
     batchId: z.string().uuid().optional(),
     bootstrapToken: z.string().min(32),
+    /**
+     * The AvalancheGo release this host runs (absent in UserData from before versions: the image's
+     * own binary, version unknown). The agent fetches it and checks its SHA-256 before any node runs.
+     */
+    avalanchego: releaseSchema.optional(),
   })
   .refine((u) => (u.hostId ? !u.batchId : u.batchId && u.snowline === 2), {
     message: 'UserData names a hostId, or (protocol 2) a batchId',
@@ -54,6 +60,8 @@ export const registerRequestSchema = z.object({
   instanceIdentity: z
     .object({ document: z.string().min(2).max(8_000), pkcs7: z.string().min(1).max(20_000) })
     .optional(),
+  /** The AvalancheGo version installed on the host; absent (an older agent) or null = unknown. */
+  version: z.string().max(64).nullable().optional(),
 });
 export type RegisterRequest = z.infer<typeof registerRequestSchema>;
 
@@ -74,6 +82,11 @@ export const nodeReportSchema = z.object({
   bootstrapped: z.boolean().nullable(),
   observedAt: z.string().datetime(),
   error: z.string().max(500).nullable().optional(),
+  /**
+   * The AvalancheGo version of this host's node (the release installed and run); absent (an agent
+   * from before versions) or null = unknown, never guessed.
+   */
+  version: z.string().max(64).nullable().optional(),
 });
 export type NodeReport = z.infer<typeof nodeReportSchema>;
 

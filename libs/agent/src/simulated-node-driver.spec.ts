@@ -93,6 +93,43 @@ describe(SimulatedNodeDriver.name, () => {
     );
   });
 
+  it('should stop validating and answer unhealthy once its version missed an activation', async () => {
+    let activated = false;
+    driver = new SimulatedNodeDriver({
+      bootstrapMs: 10_000,
+      now: () => t,
+      outdated: (v) => (activated && v === '1.14.2' ? 'missed Helicon (needs 1.15.0)' : null),
+    });
+    driver.setRelease('1.14.2');
+    await driver.start(id);
+    t += 10_000;
+    expect(await driver.report()).toMatchObject({ healthy: true, version: '1.14.2', error: null });
+    expect(driver.validating()).toBe(true);
+    activated = true;
+    expect(await driver.report()).toMatchObject({
+      running: true,
+      bootstrapped: true,
+      healthy: false,
+      error: 'missed Helicon (needs 1.15.0)',
+    });
+    expect(driver.validating()).toBe(false);
+    const health = await driver.handle('GET', '/ext/health', undefined);
+    expect(health.status).toBe(503);
+    const body = healthResponseSchema.parse(health.body);
+    expect(body.checks.network?.error?.message).toBe(
+      'network layer is unhealthy reason: not connected to a minimum of 1 peer(s) only 0',
+    );
+  });
+
+  it('should answer getNodeVersion with the release core, as a -fuji build does', async () => {
+    driver.setRelease('1.15.0-fuji');
+    await driver.start(id);
+    const res = await rpc('info.getNodeVersion');
+    expect(getNodeVersionResultSchema.parse((res.body as { result: unknown }).result).version).toBe(
+      'avalanchego/1.15.0',
+    );
+  });
+
   it('should answer JSON-RPC errors with HTTP 200', async () => {
     await driver.start(id);
     const unknownChain = await rpc('info.isBootstrapped', { chain: 'Q' });

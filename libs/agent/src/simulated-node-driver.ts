@@ -19,6 +19,11 @@ export interface SimulatedNodeDriverOptions {
   warmBootstrapMs?: number;
   now?: () => number;
   version?: string;
+  /**
+   * Why a node of this version no longer validates (it missed a network upgrade's activation), or
+   * null: the simulator passes its calendar's rule (`missedActivation`), read on every look.
+   */
+  outdated?: (version: string | null) => string | null;
 }
 
 export interface SimulatedHttpResponse {
@@ -42,7 +47,10 @@ const SIM_VERSION: GetNodeVersionResult = {
 export class SimulatedNodeDriver extends NodeDriver {
   private readonly bootstrapMs: number;
   private readonly now: () => number;
-  private readonly version: GetNodeVersionResult;
+  private version: GetNodeVersionResult;
+  /** The release installed (canonical version); null = not known to this driver. */
+  private release: string | null = null;
+  private readonly outdated: (version: string | null) => string | null;
   private readonly warmBootstrapMs: number;
   /** The chain data on disk is synced: a restart under other keys bootstraps in warmBootstrapMs. */
   private synced = false;
@@ -60,6 +68,30 @@ export class SimulatedNodeDriver extends NodeDriver {
     this.warmBootstrapMs = opts.warmBootstrapMs ?? Math.min(opts.bootstrapMs, 500);
     this.now = opts.now ?? Date.now;
     this.version = opts.version ? { ...SIM_VERSION, version: opts.version } : SIM_VERSION;
+    this.outdated = opts.outdated ?? (() => null);
+  }
+
+  /**
+   * The release the host installed. `info.getNodeVersion` answers its major.minor.patch only, as a
+   * real node does (a `-fuji` build reports `avalanchego/1.15.0`: version/constants.go `Current`).
+   */
+  setRelease(version: string): void {
+    this.release = version;
+    const core = /^\d+\.\d+\.\d+/.exec(version)?.[0] ?? version;
+    this.version = { ...this.version, version: `avalanchego/${core}` };
+  }
+
+  /**
+   * Why this node stopped validating (it runs a version an activation left behind), or null. Peers
+   * disconnect it (network/peer/peer.go shouldDisconnect), so its network check fails.
+   */
+  outdatedReason(): string | null {
+    return this.node ? this.outdated(this.release) : null;
+  }
+
+  /** Running, bootstrapped and still accepted by its peers: what the network counts as up. */
+  validating(): boolean {
+    return this.isBootstrapped() && this.outdatedReason() === null;
   }
 
   async start(keys: StakingKeyMaterial): Promise<void> {
@@ -100,16 +132,19 @@ export class SimulatedNodeDriver extends NodeDriver {
         bootstrapped: false,
         observedAt,
         error: null,
+        version: this.release,
       };
     }
     const bootstrapped = this.isBootstrapped();
+    const outdated = this.outdatedReason();
     return {
       running: true,
       nodeId: this.node.nodeId,
-      healthy: bootstrapped,
+      healthy: bootstrapped && outdated === null,
       bootstrapped,
       observedAt,
-      error: null,
+      error: outdated,
+      version: this.release,
     };
   }
 
@@ -155,18 +190,23 @@ export class SimulatedNodeDriver extends NodeDriver {
 
   private health(): HealthResponse {
     const bootstrapped = this.isBootstrapped();
+    // An outdated node's peers have dropped it: network/network.go HealthCheck's own message.
+    const cutOff = this.outdatedReason() !== null;
+    const connected = bootstrapped && !cutOff;
     const checks: HealthResponse['checks'] = {
       bls: this.check(true, null, ''),
       network: this.check(
-        bootstrapped,
-        { connectedPeers: bootstrapped ? 32 : 0 },
-        'not connected to enough stake',
+        connected,
+        { connectedPeers: connected ? 32 : 0 },
+        cutOff
+          ? 'network layer is unhealthy reason: not connected to a minimum of 1 peer(s) only 0'
+          : 'not connected to enough stake',
       ),
     };
     for (const chain of KNOWN_CHAINS) {
       checks[chain] = this.check(bootstrapped, { bootstrapped }, 'subnet not bootstrapped');
     }
-    return { checks, healthy: bootstrapped };
+    return { checks, healthy: connected };
   }
 
   private liveness(): HealthResponse {
