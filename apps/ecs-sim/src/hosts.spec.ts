@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { generateIdentity, type GeneratedIdentity } from '@snowline/avalanche';
+import { sha256Hex } from '@snowline/agent';
 import { createAgentHostFactory } from './hosts';
+import { simulatedRelease } from './releases';
 import type { SimHost, SimHostContext } from './state';
 
 /** A scripted control plane: registers, assigns generation 1 of `id`, hands out its keys. */
@@ -77,7 +79,13 @@ describe(createAgentHostFactory.name, () => {
     ) as SimHost;
     expect(host).not.toBeNull();
     await until(async () => (await host.report!()).running);
-    expect(await host.report!()).toEqual({ nodeId: id.nodeId, running: true, bootstrapped: true });
+    expect(await host.report!()).toEqual({
+      nodeId: id.nodeId,
+      running: true,
+      bootstrapped: true,
+      version: null, // UserData from before versions names no release: unknown
+      validating: true,
+    });
     expect(cp.calls.slice(0, 3)).toEqual([
       '/v1/agent/register',
       '/v1/agent/lease',
@@ -108,6 +116,68 @@ describe(createAgentHostFactory.name, () => {
 
     host.stop();
     await until(async () => !(await host.report!()).running);
+  });
+});
+
+describe('simulated host releases and network upgrades', () => {
+  let id: GeneratedIdentity;
+  beforeAll(async () => {
+    id = await generateIdentity();
+  });
+  const userData = (version: string, sha256 = sha256Hex(simulatedRelease(version))) =>
+    JSON.stringify({
+      snowline: 1,
+      controlPlaneUrl: 'http://control.invalid:3000',
+      hostId: randomUUID(),
+      bootstrapToken: 'x'.repeat(40),
+      avalanchego: {
+        version,
+        network: 'fuji',
+        url: `http://127.0.0.1:3100/_sim/releases/avalanchego-${version}.tar.gz`,
+        sha256,
+      },
+    });
+  const ctx = (ud: string, f: typeof fetch): SimHostContext => ({
+    instanceId: 'i-j6release',
+    zoneId: 'cn-hongkong-c',
+    userData: ud,
+    fetch: f,
+  });
+
+  it('should run the pinned release, then stop validating at an activation it is below', async () => {
+    let now = Date.parse('2027-01-01T00:00:00Z');
+    const calendar = [
+      {
+        network: 'fuji' as const,
+        name: 'Test',
+        activatesAt: now + 60_000,
+        minVersion: '1.16.0',
+        source: 'test',
+      },
+    ];
+    const cp = controlPlane(id);
+    const host = createAgentHostFactory({ bootstrapMs: 0, calendar, now: () => now })(
+      ctx(userData('1.15.3'), cp.fetch),
+    ) as SimHost;
+    await until(async () => (await host.report!()).running);
+    expect(await host.report!()).toMatchObject({ version: '1.15.3', validating: true });
+    expect((await host.handle('GET', '/ext/health', undefined)).status).toBe(200);
+    now += 60_000;
+    expect(await host.report!()).toMatchObject({ running: true, validating: false });
+    expect((await host.handle('GET', '/ext/health', undefined)).status).toBe(503);
+    host.stop();
+  });
+
+  it('should never run a release whose SHA-256 is not the pinned one', async () => {
+    const cp = controlPlane(id);
+    const host = createAgentHostFactory({ bootstrapMs: 0 })(
+      ctx(userData('1.15.3', 'f'.repeat(64)), cp.fetch),
+    ) as SimHost;
+    await until(async () => cp.calls.filter((c) => c === '/v1/agent/lease').length >= 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await host.report!()).toMatchObject({ running: false, version: null });
+    expect(cp.calls).not.toContain('/v1/agent/keys');
+    host.stop();
   });
 });
 

@@ -3,11 +3,17 @@ import {
   Agent,
   hostKeysSchema,
   memoryHostKeyStore,
+  ReleaseChecksumError,
+  ReleaseInstaller,
+  sha256Hex,
   SimulatedNodeDriver,
   userDataSchema,
   type HostKeyStore,
+  type ReleaseSpec,
 } from '@snowline/agent';
 import { generateIdentity, type StakingKeyMaterial } from '@snowline/avalanche';
+import { missedActivation, type NetworkUpgrade } from '@snowline/domain';
+import { RELEASE_PATH_RE, simulatedRelease } from './releases';
 import type { HostFactory, SimHost } from './state';
 
 /** A simulated node; `disk` mirrors the keys the agent wrote (on tmpfs: gone after a power cut). */
@@ -27,11 +33,46 @@ class DiskBackedDriver extends SimulatedNodeDriver {
   }
 }
 
+/**
+ * A simulated host's installer: it "downloads" from the simulator itself (no internet here: another
+ * URL fails as an unreachable one would, and is retried) and checks the SHA-256 the worker pinned,
+ * exactly as the real agent does; on success the host's node runs that version.
+ */
+export class SimReleaseInstaller extends ReleaseInstaller {
+  constructor(private readonly installed: (version: string) => void) {
+    super();
+  }
+
+  async install(release: ReleaseSpec): Promise<void> {
+    const path = URL.canParse(release.url) ? new URL(release.url).pathname : '';
+    const m = RELEASE_PATH_RE.exec(path);
+    if (!m) throw new Error(`GET ${release.url}: unreachable from the simulator`);
+    const bytes = simulatedRelease(m[1]!);
+    const got = sha256Hex(bytes);
+    if (got !== release.sha256)
+      throw new ReleaseChecksumError(
+        `avalanchego ${release.version}: ${release.url} has SHA-256 ${got}, not the pinned ${release.sha256}; not running it`,
+      );
+    if (m[1] !== release.version)
+      throw new ReleaseChecksumError(
+        `avalanchego ${release.version}: ${release.url} is the release of ${m[1]}; not running it`,
+      );
+    this.installed(release.version);
+  }
+}
+
 export interface AgentHostOptions {
   bootstrapMs: number;
   /** The agents' stop budget (config.agent.stopBudgetSeconds); default: the agent's own. */
   stopBudgetMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Network-upgrade activations (config.avalanchego.calendar): a node whose version one of them left
+   * behind stops validating at its activation, as a real AvalancheGo does.
+   */
+  calendar?: readonly NetworkUpgrade[];
+  /** Wall clock for the calendar (default Date.now, the control plane's clock too). */
+  now?: () => number;
 }
 
 /** What an agent host keeps on its instance's disk across power cuts and simulator restarts. */
@@ -61,7 +102,25 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
     const agentLog = (msg: string, fields?: object): void =>
       log(msg, { instanceId, zoneId, ...fields });
 
-    const driver = new DiskBackedDriver({ bootstrapMs: opts.bootstrapMs });
+    const release = parsed.data.avalanchego;
+    const calendar = opts.calendar ?? [];
+    const now = opts.now ?? Date.now;
+    const driver = new DiskBackedDriver({
+      bootstrapMs: opts.bootstrapMs,
+      // Peers drop a node below an activation's minimum (avalanchego network/peer/peer.go).
+      outdated: release
+        ? (version) => {
+            const missed = missedActivation(calendar, release.network, version, now());
+            return missed
+              ? `${missed.name} activated on ${missed.network} at ${new Date(missed.activatesAt).toISOString()} and needs ${missed.minVersion}; this node runs ${version}: its peers disconnected it and it no longer validates`
+              : null;
+          }
+        : undefined,
+    });
+    // A UserData release is fetched from the simulator and checked by its SHA-256, as on a real host.
+    const installer = release
+      ? new SimReleaseInstaller((version) => driver.setRelease(version))
+      : undefined;
     // The host key lives on the instance's disk: it survives a power cut and a simulator restart
     // (unlike the staking keys), so a rebooted agent signs its register with the key it bound.
     const saved = agentDiskSchema.safeParse(disk);
@@ -89,6 +148,7 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
         instanceIdentity: identity ? (audience) => Promise.resolve(identity(audience)) : undefined,
         // A standby keeps a synced node running under a throwaway identity.
         standbyKeys: () => generateIdentity(),
+        installer,
       });
       agent.start();
     };
@@ -119,7 +179,13 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
       disk: (): AgentDisk => ({ hostKeys: memory.keys }),
       report: async () => {
         const r = await driver.report();
-        return { nodeId: r.nodeId, running: r.running, bootstrapped: r.bootstrapped };
+        return {
+          nodeId: r.nodeId,
+          running: r.running,
+          bootstrapped: r.bootstrapped,
+          version: r.version ?? null,
+          validating: r.running && driver.validating(),
+        };
       },
     };
     return host;

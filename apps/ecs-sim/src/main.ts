@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     rateLimits: config.sim.rateLimits,
     dataDir: config.dataDir,
     reset,
+    calendar: config.avalanchego.calendar,
     log: (msg, fields) => {
       if (quiet) return;
       process.stdout.write(

@@ -451,7 +451,9 @@ export async function collectClaims(state: SimState, only?: Set<string>): Promis
       try {
         const r = await e.host.report();
         if (!r.running || !r.nodeId || (only && !only.has(r.nodeId))) return null;
-        return { instanceId: e.instanceId, nodeId: r.nodeId, reachable: e.reachable };
+        // A node whose version missed an activation is dropped by its peers: down for the network.
+        const reachable = e.reachable && r.validating !== false;
+        return { instanceId: e.instanceId, nodeId: r.nodeId, reachable };
       } catch {
         return null;
       }

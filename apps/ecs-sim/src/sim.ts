@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ZodError } from 'zod';
 import { ACTIONS, type Query } from './actions';
 import { FaultRegistry } from './faults';
+import type { NetworkUpgrade } from '@snowline/domain';
 import { createHostFetch } from './host-fetch';
 import { SimStore } from './persistence';
 import {
@@ -12,6 +13,7 @@ import {
   NetworkView,
   PChainRejected,
 } from './pchain';
+import { RELEASE_PATH_RE, simulatedRelease } from './releases';
 import { ActionRateLimiter, DEFAULT_RATE_LIMITS, type RateLimit } from './rate-limit';
 import { verifyRequest } from './signature';
 import { SimApiError } from './sim-error';
@@ -54,6 +56,8 @@ export interface EcsSimOptions {
   dataDir?: string;
   /** Start from an empty region, deleting the saved one. */
   reset?: boolean;
+  /** Network-upgrade activations the simulated nodes follow (passed to the default host factory). */
+  calendar?: readonly NetworkUpgrade[];
 }
 
 export interface EcsSim {
@@ -137,6 +141,7 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       bootstrapMs: opts.bootstrapMs ?? 3000,
       stopBudgetMs: opts.agentStopBudgetMs,
       log,
+      calendar: opts.calendar,
     });
   }
   const state = new SimState({
@@ -345,6 +350,16 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       sendJson(res, 200, { ok: true });
       return;
     }
+    const release = RELEASE_PATH_RE.exec(pathname);
+    if (release && method === 'GET') {
+      const bytes = simulatedRelease(release[1]!);
+      res.writeHead(200, {
+        'content-type': 'application/gzip',
+        'content-length': bytes.length,
+      });
+      res.end(bytes);
+      return;
+    }
     if (pathname === '/_sim/identity-certificate' && method === 'GET') {
       return sendText(res, 200, state.identitySigner.certPem);
     }
@@ -386,6 +401,8 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
             nodeId: report.nodeId,
             running: report.running,
             bootstrapped: report.bootstrapped,
+            version: report.version ?? null,
+            validating: report.running && report.validating !== false,
             ...(error ? { error } : {}),
           };
         }),

@@ -30,6 +30,13 @@ export interface HostReport {
   nodeId: string | null;
   running: boolean;
   bootstrapped: boolean | null;
+  /** The AvalancheGo version the node runs; null/absent = not known to the host. */
+  version?: string | null;
+  /**
+   * Its peers still accept it: false once its version missed a network upgrade's activation
+   * (absent = not modelled by the host: counted as accepted).
+   */
+  validating?: boolean;
 }
 
 export interface SimHost {
