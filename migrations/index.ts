@@ -19,6 +19,7 @@ import { FileOwnedValidators1795700001300 } from './1795700001300-FileOwnedValid
 import { LeaderLeases1795700001400 } from './1795700001400-LeaderLeases';
 import { StopAcknowledgments1795700002100 } from './1795700002100-StopAcknowledgments';
 import { Rollouts1795700002200 } from './1795700002200-Rollouts';
+import { AvalancheGoVersions1795700002300 } from './1795700002300-AvalancheGoVersions';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   Retention1795700001600,
   StopAcknowledgments1795700002100,
   Rollouts1795700002200,
+  AvalancheGoVersions1795700002300,
 ];

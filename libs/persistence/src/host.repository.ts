@@ -1,5 +1,10 @@
 import { type EntityManager, IsNull, LessThan, Not } from 'typeorm';
-import type { HealthState, HostRole, ValidatorState } from '@snowline/domain';
+import {
+  reportedVersion,
+  type HealthState,
+  type HostRole,
+  type ValidatorState,
+} from '@snowline/domain';
 import { HostEntity, ValidatorEntity } from './entities';
 import { Repo, resealTokenColumn } from './repo';
 
@@ -48,10 +53,12 @@ export class HostRepository extends Repo {
   } | null> {
     const ready =
       report.running === true && report.healthy === true && report.bootstrapped === true;
+    // The agent's word for its version, canonical; absent or unreadable = unknown (null).
+    const running = reportedVersion(report.version as string | null | undefined);
     const rows = (await this.ds.query(
       generation === null
         ? `UPDATE hosts SET lease_expires_at = clock_timestamp() + make_interval(secs => $3),
-                  last_report = $4::jsonb, last_report_at = clock_timestamp()
+                  last_report = $4::jsonb, last_report_at = clock_timestamp(), running_version = $5
             WHERE id = $1 AND agent_signing_key = $2 AND role = 'standby' AND NOT fenced
               AND deleted_at IS NULL AND stop_confirmed_at IS NULL
             RETURNING lease_expires_at, NULL::uuid AS validator_id, NULL::int AS generation, NULL::text AS node_id`
@@ -70,11 +77,11 @@ export class HostRepository extends Repo {
               FOR UPDATE
            )
            UPDATE hosts h SET lease_expires_at = clock_timestamp() + make_interval(secs => $3),
-                  last_report = $4::jsonb, last_report_at = clock_timestamp()
+                  last_report = $4::jsonb, last_report_at = clock_timestamp(), running_version = $8
              FROM v WHERE h.id = (SELECT id FROM h0)
            RETURNING h.lease_expires_at, v.id AS validator_id, v.generation, v.node_id`,
       generation === null
-        ? [hostId, signingKey, ttlSeconds, JSON.stringify(report)]
+        ? [hostId, signingKey, ttlSeconds, JSON.stringify(report), running]
         : [
             hostId,
             signingKey,
@@ -83,6 +90,7 @@ export class HostRepository extends Repo {
             generation,
             ready,
             report.nodeId ?? null,
+            running,
           ],
     )) as [
       {

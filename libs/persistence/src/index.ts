@@ -30,3 +30,4 @@ export * from './catalog.repository';
 export * from './leader-leases.repository';
 export * from './retention.repository';
 export * from './rollout.repository';
+export * from './version.repository';

@@ -18,6 +18,7 @@ import { StandbyPoolRepository } from './standby-pool.repository';
 import { InstanceTypeCatalogRepository } from './catalog.repository';
 import { RetentionRepository } from './retention.repository';
 import { RolloutRepository } from './rollout.repository';
+import { VersionRepository } from './version.repository';
 
 /** All repositories over one DataSource. */
 export class Repositories {
@@ -40,6 +41,7 @@ export class Repositories {
   readonly catalog: InstanceTypeCatalogRepository;
   readonly retention: RetentionRepository;
   readonly rollouts: RolloutRepository;
+  readonly versions: VersionRepository;
   constructor(readonly ds: DataSource) {
     this.projects = new ProjectRepository(ds);
     this.apiKeys = new ApiKeyRepository(ds);
@@ -60,6 +62,7 @@ export class Repositories {
     this.catalog = new InstanceTypeCatalogRepository(ds);
     this.retention = new RetentionRepository(ds);
     this.rollouts = new RolloutRepository(ds);
+    this.versions = new VersionRepository(ds);
   }
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.ds.transaction(fn);

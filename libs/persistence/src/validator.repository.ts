@@ -1,5 +1,10 @@
 import { type EntityManager, In } from 'typeorm';
-import { statesLeadingTo, type HealthState, type ValidatorState } from '@snowline/domain';
+import {
+  statesLeadingTo,
+  type HealthState,
+  type UpgradePolicy,
+  type ValidatorState,
+} from '@snowline/domain';
 import { ValidatorEntity } from './entities';
 import { Repo } from './repo';
 
@@ -15,6 +20,9 @@ export interface NewValidator {
   nodeId: string | null;
   /** A plan made it: snowline.yaml owns it. */
   managedByConfig?: boolean;
+  /** The AvalancheGo version its spec asks for (canonical: the fleet default when it named none). */
+  avalanchegoVersion: string;
+  upgradePolicy?: UpgradePolicy;
 }
 
 export interface ValidatorListQuery {
@@ -43,6 +51,8 @@ export interface CurrentHostHealth {
   reason: string | null;
   healthSince: Date | null;
   lastReportAt: Date | null;
+  /** The version its agent reports (as of lastReportAt); null = unknown. */
+  runningVersion: string | null;
 }
 // Ownership by snowline.yaml is the plans' business (PlanRepository.snapshot), not the public view's.
 export type ValidatorWithIdentity = Omit<ValidatorEntity, 'managedByConfig'> & {
@@ -65,7 +75,8 @@ export type ValidatorListItem = Omit<
 const VALIDATOR_LIST_COLUMNS = `v.id, v.name, v.network, v.instance_type, v.zones, v.labels, v.protected,
   v.state, v.state_reason, v.generation, v.node_id, v.zone, v.instance_id, v.active_at, v.retired_at,
   v.created_at, v.updated_at, i.bls_public_key, i.proof_of_possession, i.imported,
-  h.health, h.health_reason, h.health_since, h.last_report_at`;
+  h.health, h.health_reason, h.health_since, h.last_report_at,
+  v.avalanchego_version, v.upgrade_policy, h.running_version`;
 /** The joins VALIDATOR_LIST_COLUMNS reads from, after `FROM validators v` (or a CTE named v). */
 const VALIDATOR_JOINS = `LEFT JOIN staking_identities i ON i.id = v.identity_id
   LEFT JOIN hosts h ON h.id = v.host_id`;
@@ -96,6 +107,9 @@ type ValidatorListRow = [
   hostHealthReason: string | null,
   hostHealthSince: Date | null,
   hostLastReportAt: Date | null,
+  avalanchegoVersion: string | null,
+  upgradePolicy: UpgradePolicy,
+  hostRunningVersion: string | null,
 ];
 type ValidatorViewRow = [
   ...ValidatorListRow,
@@ -130,20 +144,28 @@ function fromListRow(r: ValidatorListRow): ValidatorListItem {
       bls !== null && pop !== null
         ? { blsPublicKey: bls, proofOfPossession: pop, imported: !!r[19] }
         : null,
+    avalanchegoVersion: r[24],
+    upgradePolicy: r[25],
     currentHost:
       r[20] === null
         ? null
-        : { state: r[20], reason: r[21], healthSince: r[22], lastReportAt: r[23] },
+        : {
+            state: r[20],
+            reason: r[21],
+            healthSince: r[22],
+            lastReportAt: r[23],
+            runningVersion: r[26],
+          },
   };
 }
 
 function fromViewRow(r: ValidatorViewRow): ValidatorWithIdentity {
   return {
     ...fromListRow(r as unknown as ValidatorListRow),
-    projectId: r[24],
-    identityId: r[25],
-    hostId: r[26],
-    attempt: r[27],
+    projectId: r[27],
+    identityId: r[28],
+    hostId: r[29],
+    attempt: r[30],
   };
 }
 
@@ -184,7 +206,7 @@ export class ValidatorRepository extends Repo {
   }
   /** See takeWaitingForBatchQuery; the rows, locked until `tx` ends. */
   async takeWaitingForBatch(
-    v: { id: string; projectId: string; instanceType: string },
+    v: BatchKey,
     limit: number,
     tx: EntityManager,
   ): Promise<ValidatorEntity[]> {
@@ -291,8 +313,9 @@ export class ValidatorRepository extends Repo {
     const rows = await this.prepared<ValidatorViewRow>(
       `WITH v AS (
          INSERT INTO validators (project_id, name, network, instance_type, zones, labels, protected,
-                                 state, identity_id, node_id, managed_by_config)
-         VALUES ($1, $2, $3, $4, $5::text[], $6::jsonb, $7, 'pending', $8, $9, $13)
+                                 state, identity_id, node_id, managed_by_config,
+                                 avalanchego_version, upgrade_policy)
+         VALUES ($1, $2, $3, $4, $5::text[], $6::jsonb, $7, 'pending', $8, $9, $13, $14, $15)
          RETURNING *
        ), e AS (
          INSERT INTO events (project_id, validator_id, type, message, data)
@@ -313,6 +336,8 @@ export class ValidatorRepository extends Repo {
         event.message,
         JSON.stringify(event.data),
         row.managedByConfig ?? false,
+        row.avalanchegoVersion,
+        row.upgradePolicy ?? 'manual',
       ],
       tx,
     );
@@ -452,9 +477,18 @@ export class ValidatorRepository extends Repo {
 }
 
 /** What a batch launch gathers: validators waiting for their first launch with `v`. */
+/** What validators launched together share: project, instance type, network and AvalancheGo release. */
+export interface BatchKey {
+  id: string;
+  projectId: string;
+  instanceType: string;
+  network: string;
+  avalanchegoVersion: string | null;
+}
+
 export async function takeWaitingForBatchQuery(
   tx: EntityManager,
-  v: { id: string; projectId: string; instanceType: string },
+  v: BatchKey,
   limit: number,
 ): Promise<string[]> {
   // `v` first, locked like the others; then its project's validators of the same type that have
@@ -463,12 +497,13 @@ export async function takeWaitingForBatchQuery(
   const rows = (await tx.query(
     `SELECT v.id FROM validators v
       WHERE v.project_id = $2 AND v.instance_type = $3 AND v.state IN ('pending', 'provisioning')
+        AND v.network = $5 AND v.avalanchego_version IS NOT DISTINCT FROM $6
         AND v.host_id IS NULL AND v.identity_id IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.validator_id = v.id AND h.generation = v.generation)
       ORDER BY (v.id = $1) DESC, v.created_at
       LIMIT $4
       FOR UPDATE OF v SKIP LOCKED`,
-    [v.id, v.projectId, v.instanceType, limit],
+    [v.id, v.projectId, v.instanceType, limit, v.network, v.avalanchegoVersion],
   )) as { id: string }[];
   return rows.map((r) => r.id);
 }

@@ -5,7 +5,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import type { Network, ValidatorState } from '@snowline/domain';
+import type { Network, UpgradePolicy, ValidatorState } from '@snowline/domain';
 
 @Entity('validators')
 export class ValidatorEntity {
@@ -18,6 +18,10 @@ export class ValidatorEntity {
   @Column({ type: 'text', array: true, default: () => "'{}'" }) zones!: string[];
   @Column({ type: 'jsonb', default: () => "'{}'" }) labels!: Record<string, string>;
   @Column({ type: 'boolean', default: false }) protected!: boolean;
+  /** The AvalancheGo version the spec asks for (canonical); null only for rows from before versions. */
+  @Column({ type: 'text', nullable: true }) avalanchegoVersion!: string | null;
+  /** `manual`, or `before-deadline`: Snowline rolls it before an activation it would not survive. */
+  @Column({ type: 'text', default: 'manual' }) upgradePolicy!: UpgradePolicy;
   /** snowline.yaml made or adopted it: only such validators does an apply change or retire. */
   @Column({ type: 'boolean', default: false }) managedByConfig!: boolean;
   @Column({ type: 'text' }) state!: ValidatorState;
