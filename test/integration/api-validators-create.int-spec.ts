@@ -57,7 +57,7 @@ describe('Public API: POST /v1/validators (one statement, serial log)', () => {
       {
         type: 'validator.created',
         message: 'Validator one created; its staking identity is being generated',
-        data: { network: 'fuji', nodeId: null },
+        data: { network: 'fuji', nodeId: null, version: '1.15.3' },
       },
     ]);
   });

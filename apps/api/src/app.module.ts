@@ -45,6 +45,8 @@ import { PlansController } from './plans/plans.controller';
 import { PlansService } from './plans/plans.service';
 import { StandbyPoolsController } from './standby-pools/standby-pools.controller';
 import { StandbyPoolsService } from './standby-pools/standby-pools.service';
+import { NetworkUpgradesController } from './versions/network-upgrades.controller';
+import { VersionsService } from './versions/versions.service';
 
 /** Every controller of the API (a unit test checks that each POST route is idempotent). */
 export const CONTROLLERS = [
@@ -61,6 +63,7 @@ export const CONTROLLERS = [
   PlansController,
   StandbyPoolsController,
   WhoamiController,
+  NetworkUpgradesController,
 ];
 
 @Module({})
@@ -119,6 +122,7 @@ export class AppModule implements OnApplicationShutdown {
         WebhookDeliveryService,
         PlansService,
         StandbyPoolsService,
+        VersionsService,
       ],
     };
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InstanceIdentityError } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import { reportedVersion } from '@snowline/domain';
 import type { KeyObject } from 'node:crypto';
 import {
   acknowledgesStop,
@@ -177,6 +178,14 @@ export class AgentService {
    * fresh identity document alone, once the old key has been silent for a lease. Protocol 1: the token.
    */
   async registerCall(call: AgentCall, body: RegisterRequest): Promise<RegisterResponse> {
+    const res = await this.registerHost(call, body);
+    // The version installed on the host, when the agent says (an older one does not: leave it).
+    if (body.version !== undefined)
+      await this.repos.hosts.update(res.hostId, { runningVersion: reportedVersion(body.version) });
+    return res;
+  }
+
+  private async registerHost(call: AgentCall, body: RegisterRequest): Promise<RegisterResponse> {
     const limited = this.tooMany(call.client);
     if (limited) throw limited;
     if (!body.hostId) return this.registerBatchMember(call, body);
@@ -810,6 +819,8 @@ export class AgentService {
       leaseExpiresAt: new Date(now.getTime() + ttl * 1000),
       lastReport: report,
       lastReportAt: now,
+      // What the agent says it runs; absent (an older agent) or unreadable = unknown, never kept.
+      runningVersion: reportedVersion(report.version as string | null | undefined),
     } as Parameters<EntityManager['update']>[2]);
   }
 

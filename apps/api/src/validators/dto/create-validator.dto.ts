@@ -12,7 +12,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { NETWORKS, type Network } from '@snowline/domain';
+import { NETWORKS, UPGRADE_POLICIES, type Network, type UpgradePolicy } from '@snowline/domain';
 
 export class IdentityImportDto {
   @ApiProperty({ description: 'staker.crt (PEM)' })
@@ -86,6 +86,28 @@ export class CreateValidatorDto {
   @IsOptional()
   @IsBoolean({ message: 'protected must be true or false' })
   protected?: boolean;
+
+  @ApiPropertyOptional({
+    example: '1.15.3',
+    description:
+      'AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES); default: AVALANCHEGO_VERSION for its network.',
+  })
+  @IsOptional()
+  @IsString({ message: 'version must be a string like 1.15.3' })
+  @MaxLength(64)
+  version?: string;
+
+  @ApiPropertyOptional({
+    enum: UPGRADE_POLICIES,
+    example: 'before-deadline',
+    description:
+      '`before-deadline`: Snowline is to upgrade it before a network upgrade it would not survive (stored and validated; the rollout itself is not built yet). Default `manual`.',
+  })
+  @IsOptional()
+  @IsIn(UPGRADE_POLICIES as unknown as string[], {
+    message: `upgrade must be one of: ${UPGRADE_POLICIES.join(', ')}`,
+  })
+  upgrade?: UpgradePolicy;
 
   @ApiPropertyOptional({
     type: IdentityImportDto,

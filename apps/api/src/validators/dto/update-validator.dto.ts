@@ -1,8 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { UPGRADE_POLICIES, type UpgradePolicy } from '@snowline/domain';
 import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
+  IsIn,
   IsObject,
   IsOptional,
   IsString,
@@ -46,4 +48,26 @@ export class UpdateValidatorDto {
   @IsOptional()
   @IsBoolean({ message: 'protected must be true or false' })
   protected?: boolean;
+
+  @ApiPropertyOptional({
+    example: '1.15.3',
+    description:
+      'AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES); changing it records the new version (hosts launched from then on run it; moving running nodes onto it is the rollout, not built yet).',
+  })
+  @IsOptional()
+  @IsString({ message: 'version must be a string like 1.15.3' })
+  @MaxLength(64)
+  version?: string;
+
+  @ApiPropertyOptional({
+    enum: UPGRADE_POLICIES,
+    example: 'before-deadline',
+    description:
+      '`before-deadline`: Snowline is to upgrade it before a network upgrade it would not survive (stored and validated; the rollout itself is not built yet). Default `manual`.',
+  })
+  @IsOptional()
+  @IsIn(UPGRADE_POLICIES as unknown as string[], {
+    message: `upgrade must be one of: ${UPGRADE_POLICIES.join(', ')}`,
+  })
+  upgrade?: UpgradePolicy;
 }

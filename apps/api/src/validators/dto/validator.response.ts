@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { NETWORKS, VALIDATOR_STATES } from '@snowline/domain';
+import { NETWORKS, UPGRADE_POLICIES, VALIDATOR_STATES } from '@snowline/domain';
 
 // Response schemas only: the document and the generated client read them; validatorView builds the body.
 
@@ -8,6 +8,32 @@ export class ValidatorHealthDto {
   @ApiProperty({ type: String, nullable: true }) reason!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) healthSince!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastReportAt!: string | null;
+}
+
+export class NextUpgradeDto {
+  @ApiProperty({ enum: NETWORKS }) network!: string;
+  @ApiProperty({ example: 'Helicon' }) name!: string;
+  @ApiProperty({ format: 'date-time' }) activatesAt!: string;
+  @ApiProperty({ example: '1.15.0', description: 'nodes below it stop validating at activation' })
+  minVersion!: string;
+  @ApiProperty({ description: 'where the date and version were published' }) source!: string;
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description:
+      'whether the spec’s version and the running one survive it; null: the running version is unknown',
+  })
+  survives!: boolean | null;
+  @ApiProperty({
+    description: 'it will not survive, and the activation is within UPGRADE_WARNING_DAYS',
+  })
+  warning!: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'what to do, when it will not survive',
+  })
+  message!: string | null;
 }
 
 export class ValidatorDto {
@@ -33,6 +59,33 @@ export class ValidatorDto {
   })
   health!: ValidatorHealthDto | null;
   @ApiProperty({ type: 'integer' }) generation!: number;
+  @ApiProperty({
+    example: '1.15.3',
+    description: 'the AvalancheGo version the spec asks for (the fleet default when it named none)',
+  })
+  version!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '1.15.3',
+    description:
+      'the version its current host’s agent reports; null: unknown (nothing runs it, no report, or an agent too old to say)',
+  })
+  runningVersion!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  runningVersionObservedAt!: string | null;
+  @ApiProperty({
+    enum: UPGRADE_POLICIES,
+    description:
+      '`before-deadline`: Snowline is to upgrade it before an activation it would not survive (the rollout is not built yet)',
+  })
+  upgradePolicy!: (typeof UPGRADE_POLICIES)[number];
+  @ApiProperty({
+    type: NextUpgradeDto,
+    nullable: true,
+    description: 'its network’s next activation; null: none scheduled',
+  })
+  nextUpgrade!: NextUpgradeDto | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
   labels!: Record<string, string>;
   @ApiProperty() protected!: boolean;
