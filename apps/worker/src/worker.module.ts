@@ -25,6 +25,7 @@ import { StandbyPoolService } from './standby/standby-pool.service';
 import { StandbyRefillLoop } from './standby/standby-refill-loop.service';
 import { CatalogRefreshLoop } from './catalog/catalog-refresh-loop.service';
 import { RetentionLoop } from './retention/retention-loop.service';
+import { UpgradeDeadlineLoop } from './versions/upgrade-deadline-loop.service';
 
 /** The master key, read (or created) once for every provider that needs it. */
 const MASTER_KEY = Symbol('MASTER_KEY');
@@ -79,6 +80,7 @@ export class WorkerModule implements OnApplicationShutdown {
         ReaperLoop,
         CatalogRefreshLoop,
         RetentionLoop,
+        UpgradeDeadlineLoop,
       ],
     };
   }

@@ -204,13 +204,36 @@ export class ProvisionService {
     );
   }
 
+  /**
+   * The release a host runs, for its UserData: version and network from its row, URL and SHA-256
+   * from AVALANCHEGO_RELEASES. Absent for a row from before versions (its image's own binary).
+   */
+  release(
+    host: Pick<HostEntity, 'id' | 'avalanchegoVersion' | 'network'>,
+  ): UserData['avalanchego'] {
+    if (!host.avalanchegoVersion || !host.network) return undefined;
+    const r = this.config.avalanchego.releases[host.avalanchegoVersion];
+    if (!r)
+      throw new PermanentError(
+        `AvalancheGo ${host.avalanchegoVersion} has no pinned release in AVALANCHEGO_RELEASES any more; host ${host.id} cannot be launched`,
+      );
+    return {
+      version: r.version,
+      network: host.network as 'fuji' | 'mainnet' | 'local',
+      url: r.url,
+      sha256: r.sha256,
+    };
+  }
+
   userData(host: HostEntity): UserData {
+    const avalanchego = this.release(host);
     if (host.agentProtocol === 1) {
       return {
         snowline: 1,
         controlPlaneUrl: this.config.agent.controlPlaneUrl,
         hostId: host.id,
         bootstrapToken: this.legacyBootstrapToken(host.id),
+        ...(avalanchego ? { avalanchego } : {}),
       };
     }
     if (!host.bootstrapTokenSealed) {
@@ -226,6 +249,7 @@ export class ProvisionService {
         host.bootstrapTokenSealed,
         `bootstrap-token:${host.id}`,
       ).toString(),
+      ...(avalanchego ? { avalanchego } : {}),
     };
   }
 
@@ -320,6 +344,8 @@ export class ProvisionService {
                 instanceType: m.instanceType,
                 clientToken: `sl-${id}`,
                 generation: m.generation,
+                network: m.network,
+                avalanchegoVersion: this.versionOf(m),
                 bootstrapTokenHash: null,
                 agentProtocol: 2,
                 batchId,
@@ -349,10 +375,13 @@ export class ProvisionService {
   }
 
   /** What every instance of a batch gets: the batch, its token, where the control plane is. */
-  private batchUserData(b: LaunchBatch): UserData {
+  /** Members share their network and release (takeWaitingForBatch groups them so): the first's. */
+  private batchUserData(b: LaunchBatch, first: HostEntity): UserData {
     if (!b.bootstrapTokenSealed)
       throw new PermanentError(`batch ${b.id}'s token is spent; it cannot be launched again`);
+    const avalanchego = this.release(first);
     return {
+      ...(avalanchego ? { avalanchego } : {}),
       snowline: 2,
       controlPlaneUrl: this.config.agent.controlPlaneUrl,
       batchId: b.id,
@@ -382,7 +411,7 @@ export class ProvisionService {
             clientToken: `slb-${batch.id}`,
             zoneId: batch.zone,
             instanceType: batch.instanceType,
-            userData: JSON.stringify(this.batchUserData(batch)),
+            userData: JSON.stringify(this.batchUserData(batch, hosts[0]!)),
             tags: { [TAG_PROJECT]: hosts[0].projectId ?? 'snowline', [TAG_BATCH]: batch.id },
             name: 'snowline-batch',
           },
@@ -446,8 +475,15 @@ export class ProvisionService {
       instanceType: v.instanceType,
       clientToken: `sl-${id}`,
       generation: v.generation,
+      network: v.network,
+      avalanchegoVersion: this.versionOf(v),
       ...this.newBootstrapToken(id),
     });
+  }
+
+  /** The version a validator's new host runs: its spec's (the fleet default for a row from before). */
+  versionOf(v: Pick<ValidatorEntity, 'avalanchegoVersion' | 'network'>): string {
+    return v.avalanchegoVersion ?? this.config.avalanchego.defaultVersion[v.network];
   }
 
   private async recordLaunch(

@@ -8,6 +8,7 @@ import {
   TAG_VALIDATOR,
 } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
+import type { Network } from '@snowline/domain';
 import { Repositories } from '@snowline/persistence';
 import { LifecycleQueue, PermanentError, RetryableError } from '@snowline/queue';
 import { ProvisionService } from '../lifecycle/provision.service';
@@ -59,6 +60,8 @@ export class StandbyPoolService {
             role: 'standby',
             zone,
             network,
+            // A standby runs its network's fleet default (per-version pools are the rollout's).
+            avalanchegoVersion: this.config.avalanchego.defaultVersion[network as Network],
             instanceType: this.config.cloud.defaultInstanceType,
             clientToken: `sl-${id}`,
             generation: null,
