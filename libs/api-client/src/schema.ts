@@ -445,6 +445,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/network-upgrades': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Each network’s next activation and the project’s validators that will not survive it
+     * @description From the published calendar plus NETWORK_UPGRADES. `warning` is true within UPGRADE_WARNING_DAYS; a validator whose running version is unknown is counted in `validatorsUnknown`, never as at risk or safe.
+     */
+    get: operations['NetworkUpgradesController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -492,6 +512,17 @@ export interface components {
        * @example false
        */
       protected?: boolean;
+      /**
+       * @description AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES); default: AVALANCHEGO_VERSION for its network.
+       * @example 1.15.3
+       */
+      version?: string;
+      /**
+       * @description `before-deadline`: Snowline is to upgrade it before a network upgrade it would not survive (stored and validated; the rollout itself is not built yet). Default `manual`.
+       * @example before-deadline
+       * @enum {string}
+       */
+      upgrade?: 'manual' | 'before-deadline';
       /** @description Import an existing staking identity. */
       identity?: components['schemas']['IdentityImportDto'];
     };
@@ -503,6 +534,27 @@ export interface components {
       healthSince: string | null;
       /** Format: date-time */
       lastReportAt: string | null;
+    };
+    NextUpgradeDto: {
+      /** @enum {string} */
+      network: 'fuji' | 'mainnet' | 'local';
+      /** @example Helicon */
+      name: string;
+      /** Format: date-time */
+      activatesAt: string;
+      /**
+       * @description nodes below it stop validating at activation
+       * @example 1.15.0
+       */
+      minVersion: string;
+      /** @description where the date and version were published */
+      source: string;
+      /** @description whether the spec’s version and the running one survive it; null: the running version is unknown */
+      survives: boolean | null;
+      /** @description it will not survive, and the activation is within UPGRADE_WARNING_DAYS */
+      warning: boolean;
+      /** @description what to do, when it will not survive */
+      message: string | null;
     };
     ValidatorDto: {
       /** Format: uuid */
@@ -539,6 +591,25 @@ export interface components {
       /** @description the current host’s verdict; null when nothing runs it */
       health: components['schemas']['ValidatorHealthDto'] | null;
       generation: number;
+      /**
+       * @description the AvalancheGo version the spec asks for (the fleet default when it named none)
+       * @example 1.15.3
+       */
+      version: string;
+      /**
+       * @description the version its current host’s agent reports; null: unknown (nothing runs it, no report, or an agent too old to say)
+       * @example 1.15.3
+       */
+      runningVersion: string | null;
+      /** Format: date-time */
+      runningVersionObservedAt: string | null;
+      /**
+       * @description `before-deadline`: Snowline is to upgrade it before an activation it would not survive (the rollout is not built yet)
+       * @enum {string}
+       */
+      upgradePolicy: 'manual' | 'before-deadline';
+      /** @description its network’s next activation; null: none scheduled */
+      nextUpgrade: components['schemas']['NextUpgradeDto'] | null;
       labels: {
         [key: string]: string;
       };
@@ -583,6 +654,17 @@ export interface components {
        * @example true
        */
       protected?: boolean;
+      /**
+       * @description AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES); changing it records the new version (hosts launched from then on run it; moving running nodes onto it is the rollout, not built yet).
+       * @example 1.15.3
+       */
+      version?: string;
+      /**
+       * @description `before-deadline`: Snowline is to upgrade it before a network upgrade it would not survive (stored and validated; the rollout itself is not built yet). Default `manual`.
+       * @example before-deadline
+       * @enum {string}
+       */
+      upgrade?: 'manual' | 'before-deadline';
     };
     EventDto: {
       /**
@@ -879,6 +961,46 @@ export interface components {
        *     ]
        */
       scopes: string[];
+    };
+    ValidatorAtRiskDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example fuji-a */
+      name: string;
+      /**
+       * @description the version its spec asks for
+       * @example 1.14.2
+       */
+      version: string;
+      /** @description null: unknown */
+      runningVersion: string | null;
+      /**
+       * @description `spec`: the spec names an outdated version; `running`: its host lags the spec
+       * @enum {string}
+       */
+      cause: 'spec' | 'running';
+      message: string;
+    };
+    NetworkUpgradeDto: {
+      /** @enum {string} */
+      network: 'fuji' | 'mainnet' | 'local';
+      /** @example Helicon */
+      name: string;
+      /** Format: date-time */
+      activatesAt: string;
+      /** @example 1.15.0 */
+      minVersion: string;
+      source: string;
+      /** @description the activation is within UPGRADE_WARNING_DAYS */
+      warning: boolean;
+      validatorsAtRisk: components['schemas']['ValidatorAtRiskDto'][];
+      /** @description validators whose running version is unknown */
+      validatorsUnknown: number;
+    };
+    NetworkUpgradesDto: {
+      items: components['schemas']['NetworkUpgradeDto'][];
+      /** @example 30 */
+      warningDays: number;
     };
     /** @description RFC 9457 problem details */
     Problem: {
@@ -2641,6 +2763,33 @@ export interface operations {
            *     }
            */
           'application/json': components['schemas']['WhoamiDto'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+    };
+  };
+  NetworkUpgradesController_list: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Correlation id, echoed back (generated when absent). */
+        'X-Request-Id'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NetworkUpgradesDto'];
         };
       };
       400: components['responses']['Problem400'];
