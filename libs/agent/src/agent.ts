@@ -13,6 +13,7 @@ import {
 } from './host-credential';
 import { NodeDriver } from './node-driver';
 import { ReleaseChecksumError, type ReleaseInstaller } from './release';
+import { readStakingReport, stakingReportResponseSchema, type StakingNode } from './staking-report';
 import {
   AGENT_PATHS,
   Assignment,
@@ -25,6 +26,7 @@ import {
   stakingKeysSchema,
   tooEarlyResponseSchema,
   UserData,
+  type NodeReport,
   type StakingKeysWire,
 } from './protocol';
 
@@ -81,6 +83,11 @@ export interface AgentOptions {
    * service's `/latest/dynamic/instance-identity/pkcs7?audience=…`); null where the cloud has none.
    */
   instanceIdentity?: (audience: string) => Promise<InstanceIdentity | null>;
+  /**
+   * The node's P-chain and info APIs, for staking reports (staking-report.ts) every
+   * `stakingReportSeconds` the control plane announces; absent: this agent reports no staking.
+   */
+  stakingNode?: StakingNode;
 }
 
 /** The stop budget for a TTL and renew interval the control plane announced (see stopBudgetMs). */
@@ -153,6 +160,14 @@ export class Agent {
   private releasedThrough = -1;
   /** The control plane recorded the stop acknowledgment up to this generation. */
   private ackedThrough = -1;
+  /** What the node said at the last renewal (staking reports read only a running, synced node). */
+  private lastNode: NodeReport | null = null;
+  /** Staking reports: every this often (null: the control plane has no staking channel). */
+  private stakingIntervalMs: number | null = null;
+  private nextStakingAt = Infinity;
+  private stakingInFlight = false;
+  /** The NodeIDs the control plane asked this node to look up next. */
+  private stakingLookup: string[] = [];
 
   private loopTimer: unknown = null;
   private fenceTimer: unknown = null;
@@ -275,14 +290,20 @@ export class Agent {
       if (this.now() >= this.nextRenewAt) await this.renew();
       if (this.running && this.pending && this.installed && this.now() >= this.nextKeysAt)
         await this.fetchKeysAndStart();
+      // Not awaited: a slow node or control plane must never delay the next renewal.
+      if (this.running && !this.stakingInFlight && this.now() >= this.nextStakingAt)
+        void this.reportStaking();
     } catch (err) {
       // Never let one bad round kill the loop.
       this.log('agent round failed', { error: errText(err) });
     }
-    const wake =
+    // A report in flight wakes nobody: the round after it ends looks at nextStakingAt again.
+    const wake = Math.min(
       this.pending && this.installed
         ? Math.min(this.nextRenewAt, this.nextKeysAt)
-        : this.nextRenewAt;
+        : this.nextRenewAt,
+      this.stakingInFlight ? Infinity : this.nextStakingAt,
+    );
     this.schedule(wake - this.now());
   }
 
@@ -354,6 +375,11 @@ export class Agent {
       this.leaseTtlMs = ok.data.leaseTtlSeconds * 1000;
       this.renewIntervalMs = ok.data.renewIntervalSeconds * 1000;
       this.nextRenewAt = this.now();
+      if (ok.data.stakingReportSeconds && this.opts.stakingNode) {
+        this.stakingIntervalMs = ok.data.stakingReportSeconds * 1000;
+        // The first report soon: its answer says which NodeIDs to look up.
+        this.nextStakingAt = this.now() + Math.min(this.stakingIntervalMs, this.renewIntervalMs);
+      }
       this.log('registered', { hostId, leaseTtlSeconds: ok.data.leaseTtlSeconds });
       return 0;
     }
@@ -428,6 +454,7 @@ export class Agent {
     const node = await this.opts.driver.report();
     node.version = this.installedVersion ?? node.version ?? null;
     if (this.installError && !node.running) node.error = this.installError;
+    this.lastNode = node;
     if (node.running && node.bootstrapped !== true && !this.throwaway) {
       // Report a bootstrapping node's progress sooner, so it counts as active as soon as it is.
       this.nextRenewAt = startedAt + Math.min(this.renewIntervalMs, 2_000);
@@ -509,6 +536,46 @@ export class Agent {
       this.log('stop acknowledged to the control plane', { generation: through });
     } else if (res) {
       this.log('stop acknowledgment not recorded', { status: res.status, generation: through });
+    }
+  }
+
+  /**
+   * One staking report (staking-report.ts): only from a running, synced node. A validator's own node
+   * also reads its own NodeID and info.uptime. The answer names the NodeIDs to look up next time; a
+   * new one is looked up at the next renewal instead of a whole report interval later.
+   */
+  private async reportStaking(): Promise<void> {
+    const interval = this.stakingIntervalMs!;
+    this.nextStakingAt = this.now() + interval;
+    const node = this.lastNode;
+    if (!node?.running || node.bootstrapped !== true || !node.nodeId) return;
+    this.stakingInFlight = true;
+    try {
+      const own = this.generation !== null && this.nodeRunning && !this.throwaway;
+      const report = await readStakingReport(this.opts.stakingNode!, {
+        hostId: this.hostId!,
+        generation: this.generation,
+        nodeId: node.nodeId,
+        ownNodeId: own ? node.nodeId : null,
+        lookup: this.stakingLookup,
+      });
+      const res = await this.post(AGENT_PATHS.staking, report);
+      if (!this.running || !res) return;
+      const answer = res.status === 200 ? stakingReportResponseSchema.safeParse(res.body) : null;
+      if (!answer?.success) {
+        this.log('staking report refused', { status: res.status });
+        return;
+      }
+      const asked = new Set(report.asked);
+      this.stakingLookup = answer.data.lookup;
+      this.stakingIntervalMs = answer.data.reportIntervalSeconds * 1000;
+      this.nextStakingAt = this.now() + this.stakingIntervalMs;
+      if (answer.data.lookup.some((id) => !asked.has(id)))
+        this.nextStakingAt = Math.min(this.nextStakingAt, this.now() + this.renewIntervalMs);
+    } catch (err) {
+      this.log('staking report failed', { error: errText(err) });
+    } finally {
+      this.stakingInFlight = false;
     }
   }
 

@@ -7,3 +7,4 @@ export * from './fencing';
 export * from './lease';
 export * from './host-credential';
 export * from './release';
+export * from './staking-report';

@@ -22,6 +22,8 @@ export const AGENT_PATHS = {
   lease: '/v1/agent/lease',
   keys: '/v1/agent/keys',
   stopped: '/v1/agent/stopped',
+  /** The staking channel (staking-report.ts): what the host's node says of staking, every minute. */
+  staking: '/v1/agent/staking',
 } as const;
 
 /** What the worker puts into an instance's UserData (JSON, plain text before the cloud's base64). */
@@ -71,6 +73,8 @@ export const registerResponseSchema = z.object({
   protocol: z.union([z.literal(1), z.literal(2)]).default(1),
   leaseTtlSeconds: z.number().positive(),
   renewIntervalSeconds: z.number().positive(),
+  /** How often to report staking (`AGENT_PATHS.staking`); absent: a control plane without that channel. */
+  stakingReportSeconds: z.number().positive().optional(),
 });
 export type RegisterResponse = z.infer<typeof registerResponseSchema>;
 

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import {
+  NodeRpcError,
+  type GetCurrentValidatorsParams,
+  type GetCurrentValidatorsResult,
+  type UptimeResult,
+} from '@snowline/avalanche';
+
+/**
+ * The staking channel (`POST /v1/agent/staking`, signed like every protocol-2 call): every
+ * `stakingReportSeconds` an agent tells the control plane what its node's P-chain says — of its own
+ * validator (`info.uptime` and `platform.getCurrentValidators`) and of the NodeIDs the control plane
+ * asked it to look up (other validators on its network, which is what survives their own node being
+ * down). A channel apart from the lease, less often, so renewals stay small. The control plane
+ * never talks to nodes; it learns the P-chain only from these reports.
+ */
+
+/** Most NodeIDs one report looks up: bounds a report (~250 bytes a validator) well under the body limit. */
+export const STAKING_LOOKUP_MAX = 200;
+
+const nodeIdSchema = z.string().regex(/^NodeID-[1-9A-HJ-NP-Za-km-z]{20,40}$/);
+const percentSchema = z.number().min(0).max(100);
+
+/** One current validator as the reporting node's P-chain lists it. */
+export const stakedValidatorSchema = z.object({
+  nodeId: nodeIdSchema,
+  txId: z.string().min(1).max(64),
+  /** Unix seconds, P-chain time. */
+  startTime: z.number().int().nonnegative(),
+  endTime: z.number().int().nonnegative(),
+  /** nAVAX, decimal. */
+  weight: z.string().regex(/^\d{1,30}$/),
+  /** 0–100 as this node measured it (getCurrentValidators `uptime`); null when it measures none. */
+  uptime: percentSchema.nullable(),
+  connected: z.boolean().nullable(),
+  /** ACP-236: an auto-renewed validator (it has a validatorAuthority). */
+  autoRenew: z.boolean(),
+});
+export type StakedValidator = z.infer<typeof stakedValidatorSchema>;
+
+export const stakingReportRequestSchema = z.object({
+  hostId: z.string().uuid(),
+  /** The generation whose identity the node runs; null for a standby. */
+  generation: z.number().int().nonnegative().nullable(),
+  /** The NodeID the node runs (an assignment's, or a standby's throwaway one). */
+  nodeId: nodeIdSchema.nullable(),
+  /** The node's P-chain clock (platform.getTimestamp): every time in the report is in it. */
+  pchainTime: z.string().datetime({ offset: true }),
+  /** info.uptime of the node's own validator; null when it runs no assignment or is no validator. */
+  self: z
+    .object({
+      rewardingStakePercentage: percentSchema,
+      weightedAveragePercentage: percentSchema,
+    })
+    .nullable(),
+  /** Every NodeID looked up; one missing from `validators` is not a current validator. */
+  asked: z.array(nodeIdSchema).max(STAKING_LOOKUP_MAX + 1),
+  validators: z.array(stakedValidatorSchema).max(STAKING_LOOKUP_MAX + 1),
+});
+export type StakingReportRequest = z.infer<typeof stakingReportRequestSchema>;
+
+export const stakingReportResponseSchema = z.object({
+  /** The NodeIDs to look up in the next report (besides the node's own validator). */
+  lookup: z.array(nodeIdSchema).max(STAKING_LOOKUP_MAX),
+  reportIntervalSeconds: z.number().positive(),
+});
+export type StakingReportResponse = z.infer<typeof stakingReportResponseSchema>;
+
+/** The node calls a staking report needs: AvalancheNodeClient has them (and the simulator's nodes). */
+export interface StakingNode {
+  getTimestamp(): Promise<Date>;
+  uptime(): Promise<UptimeResult>;
+  getCurrentValidators(params: GetCurrentValidatorsParams): Promise<GetCurrentValidatorsResult>;
+}
+
+const pct = (s: string): number => Math.min(100, Math.max(0, Number(s)));
+
+/**
+ * Reads one staking report from the node. `ownNodeId`: the NodeID of the validator this host runs
+ * (null for a standby), always looked up and asked `info.uptime`. A node that is no validator
+ * answers info.uptime with an RPC error: that is "not registered", not a failure. Any other error
+ * (the node unreachable, a bad answer) throws: no report is better than a wrong one.
+ */
+export async function readStakingReport(
+  node: StakingNode,
+  q: {
+    hostId: string;
+    generation: number | null;
+    nodeId: string | null;
+    ownNodeId: string | null;
+    lookup: readonly string[];
+  },
+): Promise<StakingReportRequest> {
+  const asked = [...new Set([...(q.ownNodeId ? [q.ownNodeId] : []), ...q.lookup])].slice(
+    0,
+    STAKING_LOOKUP_MAX + 1,
+  );
+  const pchainTime = await node.getTimestamp();
+  let self: StakingReportRequest['self'] = null;
+  if (q.ownNodeId) {
+    try {
+      const u = await node.uptime();
+      self = {
+        rewardingStakePercentage: pct(u.rewardingStakePercentage),
+        weightedAveragePercentage: pct(u.weightedAveragePercentage),
+      };
+    } catch (err) {
+      if (!(err instanceof NodeRpcError)) throw err;
+    }
+  }
+  const wanted = new Set(asked);
+  const validators: StakedValidator[] = [];
+  if (asked.length) {
+    const r = await node.getCurrentValidators({ nodeIDs: asked });
+    for (const v of r.validators) {
+      // Primary-network stakers only: an L1 validator has no end time and no txID.
+      if (!('txID' in v) || !('endTime' in v) || !wanted.has(v.nodeID)) continue;
+      validators.push({
+        nodeId: v.nodeID,
+        txId: v.txID,
+        startTime: Number(v.startTime),
+        endTime: Number(v.endTime),
+        weight: v.weight,
+        uptime: 'uptime' in v && v.uptime !== undefined ? pct(v.uptime) : null,
+        connected: 'connected' in v && v.connected !== undefined ? v.connected : null,
+        autoRenew: 'validatorAuthority' in v && v.validatorAuthority != null,
+      });
+    }
+  }
+  return {
+    hostId: q.hostId,
+    generation: q.generation,
+    nodeId: q.nodeId,
+    pchainTime: pchainTime.toISOString(),
+    self,
+    asked,
+    validators,
+  };
+}
