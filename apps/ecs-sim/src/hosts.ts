@@ -11,7 +11,11 @@ import {
   type HostKeyStore,
   type ReleaseSpec,
 } from '@snowline/agent';
-import { generateIdentity, type StakingKeyMaterial } from '@snowline/avalanche';
+import {
+  AvalancheNodeClient,
+  generateIdentity,
+  type StakingKeyMaterial,
+} from '@snowline/avalanche';
 import { missedActivation, type NetworkUpgrade } from '@snowline/domain';
 import { RELEASE_PATH_RE, simulatedRelease } from './releases';
 import type { HostFactory, SimHost } from './state';
@@ -73,6 +77,8 @@ export interface AgentHostOptions {
   calendar?: readonly NetworkUpgrade[];
   /** Wall clock for the calendar (default Date.now, the control plane's clock too). */
   now?: () => number;
+  /** How the agent on an instance reaches its own node's HTTP API; absent: it reports no staking. */
+  nodeFetch?: (instanceId: string) => typeof fetch;
 }
 
 /** What an agent host keeps on its instance's disk across power cuts and simulator restarts. */
@@ -149,6 +155,9 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
         // A standby keeps a synced node running under a throwaway identity.
         standbyKeys: () => generateIdentity(),
         installer,
+        stakingNode: opts.nodeFetch
+          ? new AvalancheNodeClient('http://127.0.0.1:9650', { fetch: opts.nodeFetch(instanceId) })
+          : undefined,
       });
       agent.start();
     };

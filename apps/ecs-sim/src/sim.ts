@@ -142,6 +142,8 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       stopBudgetMs: opts.agentStopBudgetMs,
       log,
       calendar: opts.calendar,
+      // The agent reads its node on the instance itself, as on 127.0.0.1:9650: in process.
+      nodeFetch: (instanceId) => localNodeFetch(instanceId),
     });
   }
   const state = new SimState({
@@ -255,6 +257,43 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     }
   }
 
+  /**
+   * What a node's HTTP API answers; 'unreachable' when nothing would (no route to it). `local`: asked
+   * on the instance itself (its agent on 127.0.0.1), which a zone partition does not cut.
+   */
+  async function answerNode(
+    instanceId: string,
+    method: string,
+    path: string,
+    body: unknown,
+    local: boolean,
+  ): Promise<{ status: number; body: unknown } | 'unreachable'> {
+    const inst = state.instances.get(instanceId);
+    const lingering = inst ? undefined : state.lingering.get(instanceId);
+    if (!inst && !lingering) return { status: 404, body: { error: `no instance ${instanceId}` } };
+    const zoneId = inst?.zoneId ?? lingering!.zoneId;
+    // As a network would: no answer at all.
+    if ((!local && state.isPartitioned(zoneId)) || inst?.powerLost) return 'unreachable';
+    // A deleted instance whose guest is still up answers, as its address would until it dies.
+    const host = inst ? inst.host : lingering!.host;
+    if (!host) {
+      return {
+        status: 502,
+        body: { error: `instance ${instanceId} runs no host (status ${inst?.status})` },
+      };
+    }
+    const route = path.split('?')[0].replace(/\/+$/, '');
+    if (isNetworkRpc(route, body)) {
+      // The P-chain and info.uptime come from the network's view, answered by a running node only.
+      const report = host.report ? await host.report() : null;
+      if (!report?.running || !report.nodeId)
+        return { status: 503, body: { error: 'node not running' } };
+      if (method !== 'POST') return { status: 405, body: { error: 'method not allowed' } };
+      return { status: 200, body: handleNetworkRpc(pchain, route, report.nodeId, body) };
+    }
+    return host.handle(method, path, body);
+  }
+
   async function handleNode(
     req: IncomingMessage,
     res: ServerResponse,
@@ -265,24 +304,6 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
     const slash = rest.indexOf('/');
     const instanceId = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash));
     const path = (slash < 0 ? '/' : rest.slice(slash)) + (rawQuery ? `?${rawQuery}` : '');
-    const inst = state.instances.get(instanceId);
-    const lingering = inst ? undefined : state.lingering.get(instanceId);
-    if (!inst && !lingering) {
-      sendJson(res, 404, { error: `no instance ${instanceId}` });
-      return;
-    }
-    const zoneId = inst?.zoneId ?? lingering!.zoneId;
-    if (state.isPartitioned(zoneId) || inst?.powerLost) {
-      // As a network would: no answer at all.
-      req.socket.destroy();
-      return;
-    }
-    // A deleted instance whose guest is still up answers, as its address would until it dies.
-    const host = inst ? inst.host : lingering!.host;
-    if (!host) {
-      sendJson(res, 502, { error: `instance ${instanceId} runs no host (status ${inst?.status})` });
-      return;
-    }
     const raw = await readBody(req);
     let body: unknown = undefined;
     if (raw.length) {
@@ -293,23 +314,32 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
         return;
       }
     }
-    const route = path.split('?')[0].replace(/\/+$/, '');
-    if (isNetworkRpc(route, body)) {
-      // The P-chain and info.uptime come from the network's view, answered by a running node only.
-      const report = host.report ? await host.report() : null;
-      if (!report?.running || !report.nodeId) {
-        sendJson(res, 503, { error: 'node not running' });
-        return;
-      }
-      if (req.method !== 'POST') {
-        sendJson(res, 405, { error: 'method not allowed' });
-        return;
-      }
-      sendJson(res, 200, handleNetworkRpc(pchain, route, report.nodeId, body));
+    const out = await answerNode(instanceId, req.method ?? 'GET', path, body, false);
+    if (out === 'unreachable') {
+      req.socket.destroy();
       return;
     }
-    const out = await host.handle(req.method ?? 'GET', path, body);
     sendJson(res, out.status, out.body ?? null);
+  }
+
+  /** `fetch` for a node's API from its own instance (what an agent's AvalancheNodeClient uses). */
+  function localNodeFetch(instanceId: string): typeof fetch {
+    return (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      const text = typeof init?.body === 'string' ? init.body : '';
+      const out = await answerNode(
+        instanceId,
+        init?.method ?? 'GET',
+        url.pathname + url.search,
+        text ? (JSON.parse(text) as unknown) : undefined,
+        true,
+      );
+      if (out === 'unreachable') throw new TypeError('fetch failed');
+      return new Response(JSON.stringify(out.body ?? null), {
+        status: out.status,
+        headers: { 'content-type': 'application/json' },
+      });
+    }) as typeof fetch;
   }
 
   function sendText(res: ServerResponse, status: number, text: string): void {
