@@ -20,6 +20,7 @@ import { LeaderLeases1795700001400 } from './1795700001400-LeaderLeases';
 import { StopAcknowledgments1795700002100 } from './1795700002100-StopAcknowledgments';
 import { Rollouts1795700002200 } from './1795700002200-Rollouts';
 import { AvalancheGoVersions1795700002300 } from './1795700002300-AvalancheGoVersions';
+import { Staking1795700003000 } from './1795700003000-Staking';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   StopAcknowledgments1795700002100,
   Rollouts1795700002200,
   AvalancheGoVersions1795700002300,
+  Staking1795700003000,
 ];

@@ -9,6 +9,7 @@ import { createRedis, LifecycleQueue } from '@snowline/queue';
 import { AgentController } from './agent/agent.controller';
 import { ZonesController } from './zones/zones.controller';
 import { AgentService } from './agent/agent.service';
+import { StakingReportService } from './agent/staking-report.service';
 import { InstanceIdentityVerifier } from './agent/instance-identity.verifier';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { WhoamiController } from './auth/whoami.controller';
@@ -100,6 +101,7 @@ export class AppModule implements OnApplicationShutdown {
           useFactory: (repos: Repositories) => new HostHistoryRepository(repos.ds),
         },
         AgentService,
+        StakingReportService,
         InstanceIdentityVerifier,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },

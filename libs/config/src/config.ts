@@ -97,6 +97,20 @@ export interface AppConfig {
   };
   /** Warm standbys per zone, by network. */
   standbyPool: Record<string, number>;
+  /** The staking view (issue 22): agents' reports and the worker's evaluation. */
+  staking: {
+    /** Agents report every this many seconds. */
+    reportSeconds: number;
+    /** A view older than this is unknown (three reports). */
+    staleAfterSeconds: number;
+    /** The worker evaluates every this many seconds (a report interval, at most 15 s). */
+    evaluateSeconds: number;
+    /** At risk below this fraction (0–1) of the downtime budget left. */
+    atRiskFraction: number;
+    periodEndingHours: number;
+    observersPerValidator: number;
+  };
+
   publicApi: {
     bodyLimitKb: number;
     rateLimitRps: number;
@@ -375,6 +389,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxAttempts: e.FAILOVER_MAX_ATTEMPTS,
     },
     standbyPool,
+    staking: {
+      reportSeconds: e.STAKING_REPORT_SECONDS,
+      staleAfterSeconds: 3 * e.STAKING_REPORT_SECONDS,
+      evaluateSeconds: Math.min(15, e.STAKING_REPORT_SECONDS),
+      atRiskFraction: e.STAKING_AT_RISK_BUDGET_PERCENT / 100,
+      periodEndingHours: e.STAKING_PERIOD_ENDING_HOURS,
+      observersPerValidator: e.STAKING_OBSERVERS,
+    },
     publicApi: {
       bodyLimitKb: e.API_BODY_LIMIT_KB,
       rateLimitRps: e.RATE_LIMIT_RPS,

@@ -126,7 +126,18 @@ export const envSchema = z.object({
   UPGRADE_WARNING_DAYS: z.coerce.number().positive().default(30),
   /** How often the worker checks every validator's version against the next activation. */
   UPGRADE_CHECK_INTERVAL_SECONDS: seconds.default(60),
-  /** Simulator: multiply every lifecycle delay by this factor (0.1 = ten times faster). */
+  /** How often each agent reports its node's view of staking, on its own channel (not the lease). */
+  STAKING_REPORT_SECONDS: seconds.default(60),
+  /** A validator is at risk when its downtime budget left is below this share of its budget. */
+  STAKING_AT_RISK_BUDGET_PERCENT: z.coerce.number().min(0).max(100).default(50),
+  /** `staking.period_ending` this long before a stake ends (at most a quarter of its period). */
+  STAKING_PERIOD_ENDING_HOURS: z.coerce.number().positive().default(24),
+  /** How many other nodes on its network look each validator up on their P-chain. */
+  STAKING_OBSERVERS: z.coerce.number().int().min(0).max(10).default(2),
+  /**
+   * Simulator: multiply every lifecycle delay by this factor (0.1 = ten times faster); the simulated
+   * P-chain's clock runs 1/factor as fast as the wall clock.
+   */
   SIM_TIME_SCALE: z.coerce.number().positive().default(1),
   SIM_BOOTSTRAP_SECONDS: z.coerce.number().min(0).default(3),
   SIM_RATE_LIMITS: bool.default(false),

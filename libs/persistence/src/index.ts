@@ -31,3 +31,4 @@ export * from './leader-leases.repository';
 export * from './retention.repository';
 export * from './rollout.repository';
 export * from './version.repository';
+export * from './staking.repository';

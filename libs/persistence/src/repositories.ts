@@ -19,6 +19,7 @@ import { InstanceTypeCatalogRepository } from './catalog.repository';
 import { RetentionRepository } from './retention.repository';
 import { RolloutRepository } from './rollout.repository';
 import { VersionRepository } from './version.repository';
+import { StakingRepository } from './staking.repository';
 
 /** All repositories over one DataSource. */
 export class Repositories {
@@ -42,6 +43,7 @@ export class Repositories {
   readonly retention: RetentionRepository;
   readonly rollouts: RolloutRepository;
   readonly versions: VersionRepository;
+  readonly staking: StakingRepository;
   constructor(readonly ds: DataSource) {
     this.projects = new ProjectRepository(ds);
     this.apiKeys = new ApiKeyRepository(ds);
@@ -63,6 +65,7 @@ export class Repositories {
     this.retention = new RetentionRepository(ds);
     this.rollouts = new RolloutRepository(ds);
     this.versions = new VersionRepository(ds);
+    this.staking = new StakingRepository(ds);
   }
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.ds.transaction(fn);

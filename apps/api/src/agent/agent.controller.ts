@@ -7,12 +7,14 @@ import {
   keysRequestSchema,
   leaseRequestSchema,
   registerRequestSchema,
+  stakingReportRequestSchema,
   stoppedRequestSchema,
 } from '@snowline/agent';
 import { Public } from '../auth/principal';
 import { badRequest } from '../common/problem';
 import { IdempotentPost } from '../idempotency/idempotent-post';
 import { AgentService, type AgentCall } from './agent.service';
+import { StakingReportService } from './staking-report.service';
 
 function parse<T>(schema: ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
@@ -38,7 +40,10 @@ const call = (path: string, auth: string | undefined, ip: string, req: Request):
 @ApiExcludeController()
 @Controller('v1/agent')
 export class AgentController {
-  constructor(private readonly agent: AgentService) {}
+  constructor(
+    private readonly agent: AgentService,
+    private readonly staking: StakingReportService,
+  ) {}
 
   @IdempotentPost('register')
   @HttpCode(200)
@@ -79,6 +84,20 @@ export class AgentController {
     const req = parse(keysRequestSchema, body);
     await this.agent.authenticate(call(AGENT_PATHS.keys, auth, ip, http), req.hostId);
     return this.agent.keys(req.hostId, req);
+  }
+
+  /** The staking channel: what the host's node says of staking, once a minute (StakingReportService). */
+  @IdempotentPost('staking')
+  @HttpCode(200)
+  async stakingReport(
+    @Headers('authorization') auth: string | undefined,
+    @Body() body: unknown,
+    @Ip() ip: string,
+    @Req() http: Request,
+  ) {
+    const req = parse(stakingReportRequestSchema, body);
+    await this.agent.authenticate(call(AGENT_PATHS.staking, auth, ip, http), req.hostId);
+    return this.staking.report(req.hostId, req);
   }
 
   /** A fenced agent's stop acknowledgment (see AgentService.stopped). Idempotent by nature. */

@@ -449,6 +449,7 @@ export class AgentService {
       protocol,
       leaseTtlSeconds: this.config.agent.leaseTtlSeconds,
       renewIntervalSeconds: this.config.agent.renewSeconds,
+      stakingReportSeconds: this.config.staking.reportSeconds,
     };
   }
 
