@@ -491,6 +491,13 @@ export class ProvisionService {
     host: HostEntity,
     instanceId: string,
   ): Promise<void> {
+    // Every member's job of a batch records the whole batch, from views loaded before the others'
+    // commits: a launch another job recorded is left alone (the validator may be `syncing` on that
+    // very host by now). Read first; checked again under the row locks (host, then validator, the
+    // order the lease renewal takes them in) if the placement does not apply.
+    const recorded = (cur: ValidatorEntity | null) =>
+      cur?.hostId === host.id && cur.generation === v.generation;
+    if (recorded(await this.repos.validators.findById(v.id))) return;
     const stillWanted = await this.repos.transaction(async (tx) => {
       await this.repos.hosts.update(host.id, { instanceId, cloudStatus: 'Pending' }, tx);
       const placed = await this.repos.validators.recordPlacement(
@@ -499,7 +506,7 @@ export class ProvisionService {
         { hostId: host.id, zone: host.zone, instanceId },
         tx,
       );
-      if (!placed) return false;
+      if (!placed) return recorded(await this.repos.validators.findForUpdate(v.id, tx));
       await this.repos.events.append(
         {
           type: 'host.launched',
