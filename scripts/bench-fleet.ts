@@ -1,12 +1,19 @@
 /**
- * `npm run bench:fleet` (issue 20, capacity): the built api, worker and ecs-sim as their own processes
- * on loopback, their own database and Redis prefix, with BENCH_HOSTS (default 10,000) hosts in the
- * database, and a lean load generator in this process that holds one Ed25519 host key per host and
- * renews each host's lease every LEASE_RENEW_SECONDS (10 s, the default: 1,000 renewals/s at 10,000
- * hosts) for BENCH_SECONDS (default 60), while the worker's sweeper runs on its own interval.
- * Prints one JSON line at the end:
- * `{ hosts, active, standbys, renewals_per_s, renewal_p50_ms, renewal_p99_ms, errors, …,
- *    api_cpu_ms_per_renewal, pg_cpu_ms_per_renewal, sweep_ms, rss_mb: { api, worker, ecs_sim, … } }`.
+ * `npm run bench:fleet` (issue 20): the whole control plane at fleet size, in two parts, one JSON line
+ * at the end (`{ part, machine, capacity: {…}, agents: {…} }`). BENCH_PART=capacity|agents|both
+ * (default both) picks them; each part runs its own stack (own database, Redis prefix, data dir) and
+ * removes it before the next.
+ *
+ * - *agents* (scripts/support/bench-fleet-agents.ts): the simulator with a real agent on every
+ *   instance, BENCH_AGENTS (default 1,000) of them, steady state, then one zone's power loss; figures
+ *   from the simulator's ground truth. Method and fields: that file's header.
+ * - *capacity* (below): the built api, worker and ecs-sim as their own processes on loopback, with
+ *   BENCH_HOSTS (default 10,000) hosts in the database, and a lean load generator in this process
+ *   that holds one Ed25519 host key per host and renews each host's lease every LEASE_RENEW_SECONDS
+ *   (10 s, the default: 1,000 renewals/s at 10,000 hosts) for BENCH_SECONDS (default 60), while the
+ *   worker's sweeper runs on its own interval. Its fields:
+ *   `{ hosts, active, standbys, renewals_per_s, renewal_p50_ms, renewal_p99_ms, errors, …,
+ *      api_cpu_ms_per_renewal, pg_cpu_ms_per_renewal, sweep_ms, rss_mb: { api, worker, ecs_sim, … } }`.
  *
  * - The fleet: BENCH_HOSTS hosts, of which the default standby pool (STANDBY_POOL fuji=1: one per
  *   zone, BENCH_STANDBYS_PER_ZONE overrides it and the worker's pool alike, so it neither refills nor
@@ -44,88 +51,54 @@
  *   window: median (`sweep_ms`) and max (`sweep_ms_max`). rss_mb: VmHWM (peak RSS) of each process from
  *   /proc at the end.
  *
- * Everything is bounded: BENCH_TIMEOUT_S (default 600) ends the run; children are killed on exit.
+ * Everything is bounded: BENCH_TIMEOUT_S (default 600 for capacity, 1,500 for agents, 2,100 for both)
+ * ends the run; children are killed on exit.
  */
-import { launchForeignFleet } from './support/sim-fleet';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import IORedis from 'ioredis';
+import { cpus, loadavg } from 'node:os';
 import type { DataSource } from 'typeorm';
 import { AGENT_PATHS, requestSigner } from '@snowline/agent';
 import { openDatabase } from '@snowline/persistence';
-import { createTestDatabase } from './support/db';
-import { freePort, waitFor } from './support/stack';
+import { agentsPart } from './support/bench-fleet-agents';
+import {
+  benchEnv,
+  BENCH_ZONES,
+  Cleanups,
+  cpuMs,
+  peakRssMb,
+  quantile,
+  round1,
+  round3,
+  sleep,
+  spawnApp,
+  type Child,
+} from './support/bench-procs';
+import { launchForeignFleet } from './support/sim-fleet';
+import { waitFor } from './support/stack';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 64);
 const STANDBYS_PER_ZONE = Number(process.env.BENCH_STANDBYS_PER_ZONE ?? 1);
 const RENEW_S = Number(process.env.LEASE_RENEW_SECONDS ?? 10);
-const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 600);
+/** capacity (the load generator), agents (real agents and a zone's power loss) or both. */
+const PART = process.env.BENCH_PART ?? 'both';
+if (!['capacity', 'agents', 'both'].includes(PART))
+  throw new Error(`BENCH_PART: capacity, agents or both, got ${PART}`);
+const TIMEOUT_S = Number(
+  process.env.BENCH_TIMEOUT_S ?? { capacity: 600, agents: 1_500, both: 2_100 }[PART],
+);
 const REQUEST_TIMEOUT_MS = 5_000;
 
 const KEY_ID = 'bench-fleet-key';
 const SECRET = 'bench-fleet-secret';
-const REGION = 'cn-hongkong';
-const ZONES = ['cn-hongkong-b', 'cn-hongkong-c', 'cn-hongkong-d'];
 const INSTANCE_TYPE = 'ecs.g7.2xlarge';
-/** Not `{ "snowline": … }`: the simulator runs no agent or node for these instances. */
 
 const log = (msg: string): void => void process.stderr.write(`bench-fleet: ${msg}\n`);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Cleanups run last-in first-out, once, whether the run succeeds, fails or times out. */
-const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const c of cleanups.reverse()) {
-      await Promise.race([
-        c.run(),
-        sleep(10_000).then(() => Promise.reject(new Error('timed out'))),
-      ]).catch((err: unknown) => log(`cleanup ${c.name} failed: ${(err as Error).message}`));
-    }
-  })();
-  return cleaning;
-}
-
-/** utime + stime of a process, in ms (USER_HZ = 100); null when it is gone. */
-function cpuMs(pid: number | undefined): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
-/** Peak resident set (VmHWM) of a process, in MB; null when it is gone. */
-function peakRssMb(pid: number | undefined): number | null {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
-}
-
-const quantile = (sorted: Float64Array | number[], p: number): number =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : NaN;
-const round1 = (x: number) => Math.round(x * 10) / 10;
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
-interface Child {
-  name: string;
-  child: ChildProcess;
-  /** The last lines it wrote (for a failure message). */
-  tail: string[];
-}
+/** Every part registers its processes, database and keys here; each part's are gone before the next. */
+const cleanups = new Cleanups(log);
 
 interface DbSize {
   bytes: number;
@@ -150,36 +123,12 @@ async function dbSize(ds: DataSource): Promise<DbSize> {
 }
 
 function spawnChild(name: string, env: Record<string, string>, keepStdout = true): Child {
-  const main = join(__dirname, '..', 'apps', name, 'src', 'main.js');
   // BENCH_PROFILE_DIR: a V8 CPU profile of the api (written when it exits) to see where a renewal goes.
-  const prof =
+  const nodeArgs =
     name === 'api' && process.env.BENCH_PROFILE_DIR
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
       : [];
-  const child = spawn(process.execPath, [...prof, main], {
-    env,
-    stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
-  });
-  const tail: string[] = [];
-  const keep = (line: string) => {
-    tail.push(line);
-    if (tail.length > 50) tail.shift();
-  };
-  if (child.stdout) createInterface({ input: child.stdout }).on('line', keep);
-  createInterface({ input: child.stderr! }).on('line', keep);
-  const killChild = () => void child.kill('SIGKILL');
-  process.once('exit', killChild);
-  cleanups.push({
-    name,
-    run: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5_000)]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  });
-  return { name, child, tail };
+  return spawnApp(name, env, cleanups, { keepStdout, nodeArgs });
 }
 
 /** The fleet: real simulator instances for the sweep's Describe, no agents (scripts/support/sim-fleet). */
@@ -205,7 +154,7 @@ interface FleetHost {
  * assigned host; the standbys; every host protocol 2 with its signing key bound.
  */
 async function seed(ds: DataSource, ids: string[], zones: string[]): Promise<FleetHost[]> {
-  const standbys = Math.min(ids.length, STANDBYS_PER_ZONE * ZONES.length);
+  const standbys = Math.min(ids.length, STANDBYS_PER_ZONE * BENCH_ZONES.length);
   // Standbys: the first instance of each zone, in turn, until each zone has its share.
   const standbyIdx = new Set<number>();
   const perZone = new Map<string, number>();
@@ -522,64 +471,20 @@ async function renewals(
   };
 }
 
-async function main(): Promise<void> {
+async function capacity(): Promise<Record<string, unknown>> {
   if (!Number.isInteger(HOSTS) || HOSTS < 1) throw new Error('BENCH_HOSTS: a positive integer');
   if (!(SECONDS > 0)) throw new Error('BENCH_SECONDS: a positive number');
-  const db = await createTestDatabase('bench_fleet');
-  cleanups.push({ name: 'database', run: () => db.drop() });
-  const dbName = new URL(db.url).pathname.slice(1);
-  // Migrates (the api and worker would too); three connections: seed, sweeps, Postgres CPU.
-  const ds = await openDatabase(db.url, { poolSize: 3 });
-  cleanups.push({ name: 'bench connection', run: () => ds.destroy() });
-
-  const [apiPort, simPort] = [await freePort(), await freePort()];
-  const dataDir = mkdtempSync(join(tmpdir(), 'snowline-bench-fleet-'));
-  cleanups.push({
-    name: 'data dir',
-    run: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),
-  });
-  const prefix = `snowline-bench-fleet-${randomBytes(4).toString('hex')}`;
-  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-  cleanups.push({
-    name: 'queue keys',
-    run: async () => {
-      const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-          if (keys.length) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      } finally {
-        redis.disconnect();
-      }
-    },
-  });
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'production',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    DATABASE_URL: db.url,
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
-    API_HOST: '127.0.0.1',
-    API_PORT: String(apiPort),
-    ECS_SIM_HOST: '127.0.0.1',
-    ECS_SIM_PORT: String(simPort),
+  const { databaseUrl, dbName, apiUrl, simPort, env } = await benchEnv('bench_fleet', cleanups, {
     SIM_ACCESS_KEY_ID: KEY_ID,
     SIM_ACCESS_KEY_SECRET: SECRET,
     SIM_RATE_LIMITS: 'false',
     SIM_TIME_SCALE: '0.1',
-    CLOUD_PROVIDER: 'sim',
-    CLOUD_REGION: REGION,
-    CLOUD_ZONES: ZONES.join(','),
     STANDBY_POOL: `fuji=${STANDBYS_PER_ZONE}`,
     LEASE_RENEW_SECONDS: String(RENEW_S),
-    SNOWLINE_DATA_DIR: dataDir,
-    SNOWLINE_MASTER_KEY: randomBytes(32).toString('base64'),
-    SNOWLINE_ADMIN_KEY: `sl_admin_bench_${randomBytes(18).toString('base64url')}`,
-  };
+  });
+  // Migrates (the api and worker would too); three connections: seed, sweeps, Postgres CPU.
+  const ds = await openDatabase(databaseUrl, { poolSize: 3 });
+  cleanups.push('bench connection', () => ds.destroy());
 
   const sim = spawnChild('ecs-sim', { ...env, LOG_LEVEL: 'warn' });
   await waitFor(
@@ -598,7 +503,6 @@ async function main(): Promise<void> {
 
   // The API's stdout (a request log line per renewal at info) goes nowhere, as in bench:api.
   const api = spawnChild('api', env, false);
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitFor(
     'the API',
     async () => (await fetch(`${apiUrl}/healthz`)).ok || undefined,
@@ -618,7 +522,7 @@ async function main(): Promise<void> {
   });
   for (const c of [sim, api, worker]) {
     c.child.once('exit', (code, signal) => {
-      if (!cleaning)
+      if (!c.stopping)
         log(`${c.name} exited (${code ?? signal}) during the run:\n${c.tail.join('\n')}`);
     });
   }
@@ -747,25 +651,45 @@ async function main(): Promise<void> {
   log(
     `renewals asked in the window: ${r.issued}, ${r.ok} answered 200 by the end, ${r.unanswered} never; answered in the window: ${r.answeredInWindow}; API CPU ${Math.round(apiCpu)} ms, Postgres ${pgCpuResult.ms ?? 'n/a'} ms, load generator ${Math.round(r.loadgenCpuMs)} ms over ${Math.round(windowMs)} ms`,
   );
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return result;
+}
+
+async function main(): Promise<void> {
+  const out: Record<string, unknown> = {
+    part: PART,
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? null,
+      load_1m: round1(loadavg()[0]!),
+    },
+  };
+  if (PART !== 'agents') {
+    out.capacity = await capacity();
+    await cleanups.run();
+  }
+  if (PART !== 'capacity') {
+    out.agents = await agentsPart({ cleanups, log });
+    await cleanups.run();
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
 const watchdog = setTimeout(() => {
   log(`timed out after ${TIMEOUT_S} s`);
-  void cleanup().finally(() => process.exit(1));
+  void cleanups.run().finally(() => process.exit(1));
 }, TIMEOUT_S * 1000);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  process.once(signal, () => void cleanups.run().finally(() => process.exit(130)));
 }
 
 main().then(
   () =>
-    cleanup().finally(() => {
+    cleanups.run().finally(() => {
       clearTimeout(watchdog);
       process.exit(0);
     }),
   (err: unknown) => {
     log(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    void cleanup().finally(() => process.exit(1));
+    void cleanups.run().finally(() => process.exit(1));
   },
 );

@@ -2,6 +2,8 @@
 export interface SimNode {
   instanceId: string;
   zone: string;
+  /** The instance's ECS status (`Deleted` for a guest still running after its delete). */
+  status?: string;
   nodeId: string | null;
   running: boolean;
   bootstrapped?: boolean | null;
