@@ -26,6 +26,7 @@ import { StandbyRefillLoop } from './standby/standby-refill-loop.service';
 import { CatalogRefreshLoop } from './catalog/catalog-refresh-loop.service';
 import { RetentionLoop } from './retention/retention-loop.service';
 import { UpgradeDeadlineLoop } from './versions/upgrade-deadline-loop.service';
+import { StakingLoop } from './staking/staking-loop.service';
 
 /** The master key, read (or created) once for every provider that needs it. */
 const MASTER_KEY = Symbol('MASTER_KEY');
@@ -81,6 +82,7 @@ export class WorkerModule implements OnApplicationShutdown {
         CatalogRefreshLoop,
         RetentionLoop,
         UpgradeDeadlineLoop,
+        StakingLoop,
       ],
     };
   }

@@ -9,6 +9,7 @@ import {
   MAINNET_HELICON_TIME,
   stakeDurationLimits,
   stakingEvents,
+  stakingRulesFor,
   uptimeRequirement,
   type MoveUrgency,
   type StakeWindow,
@@ -51,6 +52,20 @@ describe('Helicon activation: Fuji vs mainnet', () => {
   it('should date Fuji before mainnet', () => {
     expect(FUJI_HELICON_TIME).toBe(Date.parse('2026-07-28T15:00:00Z'));
     expect(MAINNET_HELICON_TIME).toBe(Date.parse('2026-09-22T15:00:00Z'));
+  });
+});
+
+describe(stakingRulesFor.name, () => {
+  it('should date Helicon by the calendar, for the requirement and the durations alike', () => {
+    const moved = Date.UTC(2026, 10, 1);
+    const rules = stakingRulesFor([
+      { network: 'mainnet', name: 'Helicon', activatesAt: moved },
+      { network: 'mainnet', name: 'Granite', activatesAt: 0 },
+    ]);
+    expect(uptimeRequirement('mainnet', MAINNET_HELICON_TIME, rules)).toBe(0.8);
+    expect(uptimeRequirement('mainnet', moved, rules)).toBe(0.9);
+    expect(stakeDurationLimits('mainnet', moved - 1, rules).minMs).toBe(14 * D);
+    expect(uptimeRequirement('fuji', FUJI_HELICON_TIME, rules)).toBe(0.9);
   });
 });
 

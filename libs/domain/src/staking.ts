@@ -12,6 +12,7 @@
  * except `observedAt` and `now`, which are the control plane's clock and only measure staleness.
  */
 import type { Network } from './validator-state';
+import type { NetworkUpgrade } from './versions';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -23,9 +24,9 @@ const AVAX = 1_000_000_000n;
  */
 export const FUJI_HELICON_TIME = Date.UTC(2026, 6, 28, 15, 0, 0);
 /**
- * Helicon on mainnet: 2026-09-22 15:00 UTC as announced for AvalancheGo v1.15.0. Not in the source
- * we checked: upgrade/upgrade.go at v1.15.0-fuji (and master of 2026-08-22) still has
- * `Mainnet.HeliconTime = UnscheduledActivationTime`; re-check against the v1.15.0 tag.
+ * Helicon on mainnet: 2026-09-22 15:00 UTC, as the v1.15.0 release schedules it (the source libs/config
+ * network-upgrades.ts cites). Not in the source checked here: upgrade/upgrade.go at v1.15.0-fuji (and
+ * master of 2026-08-22) still has `Mainnet.HeliconTime = UnscheduledActivationTime`.
  */
 export const MAINNET_HELICON_TIME = Date.UTC(2026, 8, 22, 15, 0, 0);
 
@@ -83,6 +84,22 @@ export const STAKING_RULES: Readonly<Record<Network, NetworkStakingRules>> = {
     maxValidatorStake: 3_000_000n * AVAX,
   },
 };
+
+/**
+ * The rules with Helicon dated by the network-upgrade calendar (config NETWORK_UPGRADES and the
+ * published activations, versions.ts): one date for both the version deadlines and the uptime
+ * requirement. A network the calendar does not name keeps its own.
+ */
+export function stakingRulesFor(
+  calendar: readonly Pick<NetworkUpgrade, 'network' | 'name' | 'activatesAt'>[],
+  base: Readonly<Record<Network, NetworkStakingRules>> = STAKING_RULES,
+): Record<Network, NetworkStakingRules> {
+  const out = { ...base };
+  for (const u of calendar)
+    if (u.name.toLowerCase() === 'helicon')
+      out[u.network] = { ...out[u.network], heliconTime: u.activatesAt };
+  return out;
+}
 
 /** upgrade.Config.IsHeliconActivated: `!t.Before(HeliconTime)`, i.e. at or after activation. */
 export function heliconActive(network: Network, atMs: number, rules = STAKING_RULES): boolean {
