@@ -69,6 +69,7 @@ describe('identity generator (worker)', () => {
         protected: false,
         identityId: null,
         nodeId: null,
+        avalanchegoVersion: '1.15.3',
       },
       { type: 'validator.created', message: `Validator ${name} created`, data: {} },
     );

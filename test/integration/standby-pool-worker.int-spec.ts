@@ -124,7 +124,7 @@ describe(StandbyPoolService.name, () => {
     }[];
     expect(events.map((e) => e.message)).toEqual([
       expect.stringMatching(
-        /^Deleted surplus standby i-\S+ \(fuji\) in cn-hongkong-c: the pool was made smaller$/,
+        /^Deleted surplus standby i-\S+ \(fuji, 1\.15\.3\) in cn-hongkong-c: the pool was made smaller$/,
       ),
     ]);
   });
@@ -138,5 +138,71 @@ describe(StandbyPoolService.name, () => {
       'fuji/cn-hongkong-c=1',
       'fuji/cn-hongkong-d=1',
     ]);
+  });
+
+  it('should keep a pool per version validators run or ask for, and drop an unused one once replaced', async () => {
+    const repos = new Repositories(ds);
+    const byVersion = async () =>
+      (
+        (await ds.query(
+          `SELECT zone, coalesce(avalanchego_version, '-') AS v, count(*)::int AS n FROM hosts
+            WHERE role = 'standby' AND deleted_at IS NULL AND network = 'fuji'
+            GROUP BY 1, 2 ORDER BY 1, 2`,
+        )) as { zone: string; v: string; n: number }[]
+      ).map((r) => `${r.zone}:${r.v}=${r.n}`);
+    const project = await repos.projects.create('versions');
+    // A validator that runs 1.15.3 (its host says so) and is asked to run 1.16.0.
+    const [{ id: vid }] = (await ds.query(
+      `INSERT INTO validators (project_id, name, network, instance_type, state, avalanchego_version)
+       VALUES ($1, 'rolling', 'fuji', 'ecs.g7.2xlarge', 'pending', '1.16.0') RETURNING id`,
+      [project.id],
+    )) as { id: string }[];
+    const [{ id: hid }] = (await ds.query(
+      `INSERT INTO hosts (role, validator_id, zone, instance_type, client_token, running_version, generation)
+       VALUES ('assigned', $1, 'cn-hongkong-b', 'ecs.g7.2xlarge', 'sl-rolling', '1.15.3', 1) RETURNING id`,
+      [vid],
+    )) as { id: string }[];
+    await ds.query(`UPDATE validators SET host_id = $2, zone = 'cn-hongkong-b' WHERE id = $1`, [
+      vid,
+      hid,
+    ]);
+
+    // Both versions get a standby per zone: the target first, the one it runs for its failovers.
+    expect(await pool.refill(ZONES)).toBe(3);
+    expect(await byVersion()).toEqual([
+      'cn-hongkong-b:1.15.3=1',
+      'cn-hongkong-b:1.16.0=1',
+      'cn-hongkong-c:1.15.3=1',
+      'cn-hongkong-c:1.16.0=1',
+      'cn-hongkong-d:1.15.3=1',
+      'cn-hongkong-d:1.16.0=1',
+    ]);
+
+    // It moved: now it runs 1.16.0, and nobody runs or asks for 1.15.3.
+    await ds.query(`UPDATE hosts SET running_version = '1.16.0' WHERE id = $1`, [hid]);
+    deleted.length = 0;
+    // The 1.16.0 standbys are not synced yet: the 1.15.3 ones stay, so no zone is left without one.
+    expect(await pool.refill(ZONES)).toBe(0);
+    expect(deleted).toEqual([]);
+    // Once they are synced, the 1.15.3 ones go.
+    await ds.query(
+      `UPDATE hosts SET instance_id = coalesce(instance_id, 'i-' || left(id::text, 8)), health = 'healthy',
+                        last_report = '{"bootstrapped": true}'
+        WHERE role = 'standby' AND avalanchego_version = '1.16.0'`,
+    );
+    expect(await pool.refill(ZONES)).toBe(0);
+    expect(await byVersion()).toEqual([
+      'cn-hongkong-b:1.16.0=1',
+      'cn-hongkong-c:1.16.0=1',
+      'cn-hongkong-d:1.16.0=1',
+    ]);
+    // Each with an event saying why; those that had an instance deleted in the cloud too.
+    const why = (await ds.query(
+      `SELECT message FROM events WHERE type = 'standby.trimmed' AND message LIKE '%, 1.15.3)%'
+        AND message LIKE '%no validator%'`,
+    )) as { message: string }[];
+    expect(why).toHaveLength(3);
+    for (const w of why) expect(w.message).toMatch(/: no validator runs or asks for 1\.15\.3$/);
+    expect(deleted.flat().length).toBeGreaterThan(0);
   });
 });

@@ -8,6 +8,12 @@ import {
 import { HostEntity, ValidatorEntity } from './entities';
 import { Repo, resealTokenColumn } from './repo';
 
+/**
+ * The version a standby runs: what its agent reported, else what its UserData named (null: a host
+ * launched before versions).
+ */
+const STANDBY_VERSION = 'coalesce(running_version, avalanchego_version)';
+
 export class HostRepository extends Repo {
   findById(id: string, tx?: EntityManager) {
     return this.em(tx).findOneBy(HostEntity, { id });
@@ -274,12 +280,21 @@ export class HostRepository extends Repo {
     )) as { zone: string; network: string; usable: number; ready: number }[];
   }
   /** Usable standbys (live, not fenced, not unhealthy) per zone and network. */
-  async standbyCounts(): Promise<{ zone: string; network: string; n: number }[]> {
+  /**
+   * Usable standbys per zone, network and version (null: launched before versions), and how many of
+   * them are synced (healthy, bootstrapped: could take an identity now).
+   */
+  async standbyCounts(): Promise<
+    { zone: string; network: string; version: string | null; n: number; synced: number }[]
+  > {
     return (await this.ds.query(
-      `SELECT zone, network, count(*)::int AS n FROM hosts
+      `SELECT zone, network, ${STANDBY_VERSION} AS version, count(*)::int AS n,
+              (count(*) FILTER (WHERE health = 'healthy' AND instance_id IS NOT NULL
+                AND (last_report->>'bootstrapped')::boolean IS TRUE))::int AS synced
+         FROM hosts
         WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
-        GROUP BY zone, network`,
-    )) as { zone: string; network: string; n: number }[];
+        GROUP BY zone, network, 3`,
+    )) as { zone: string; network: string; version: string | null; n: number; synced: number }[];
   }
   /**
    * Takes up to `count` usable standbys of one pool, newest and least ready first, under FOR UPDATE
@@ -290,14 +305,15 @@ export class HostRepository extends Repo {
     zone: string,
     count: number,
     tx: EntityManager,
+    version: string | null = null,
   ): Promise<{ id: string; instanceId: string | null }[]> {
     const rows = (await tx.query(
       `SELECT id, instance_id AS "instanceId" FROM hosts
         WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
-          AND network = $1 AND zone = $2
+          AND network = $1 AND zone = $2 AND ${STANDBY_VERSION} IS NOT DISTINCT FROM $4
         ORDER BY (last_report->>'bootstrapped')::boolean IS TRUE, created_at DESC
         LIMIT $3 FOR UPDATE SKIP LOCKED`,
-      [network, zone, count],
+      [network, zone, count, version],
     )) as { id: string; instanceId: string | null }[];
     if (!rows.length) return rows;
     await tx.query(
@@ -366,19 +382,27 @@ export class HostRepository extends Repo {
    * Takes (FOR UPDATE SKIP LOCKED) the first synced standby of `network` in `zones`, in their order:
    * healthy, bootstrapped, with an instance, not fenced.
    */
+  /**
+   * A synced standby of the network in one of `zones` (in that order), taken under FOR UPDATE SKIP
+   * LOCKED. With `version`, only one that runs it: a failover never silently changes a validator's
+   * version (null: the validator predates versions, any standby will do). With `id`, that one only.
+   */
   async takeSyncedStandby(
     network: string,
     zones: string[],
     tx: EntityManager,
+    opts: { version?: string | null; id?: string } = {},
   ): Promise<{ id: string; zone: string; instanceId: string } | undefined> {
     const [row] = (await tx.query(
       `SELECT id, zone, instance_id AS "instanceId" FROM hosts
         WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health = 'healthy'
           AND network = $1 AND zone = ANY($2) AND instance_id IS NOT NULL
           AND (last_report->>'bootstrapped')::boolean IS TRUE
+          AND ($3::text IS NULL OR ${STANDBY_VERSION} = $3)
+          AND ($4::uuid IS NULL OR id = $4)
         ORDER BY array_position($2, zone), created_at
         LIMIT 1 FOR UPDATE SKIP LOCKED`,
-      [network, zones],
+      [network, zones, opts.version ?? null, opts.id ?? null],
     )) as { id: string; zone: string; instanceId: string }[];
     return row;
   }

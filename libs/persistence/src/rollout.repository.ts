@@ -1,4 +1,26 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import type { ValidatorState } from '@snowline/domain';
+
+/** A live validator as the rollout judges it: what its spec asks for, what its host runs. */
+export interface RolloutValidatorRow {
+  id: string;
+  network: string;
+  zone: string | null;
+  state: ValidatorState;
+  desiredVersion: string;
+  /** Its host's reported version; null = unknown. */
+  runningVersion: string | null;
+  moving: boolean;
+  allowedZones: string[];
+}
+
+export interface RolloutStandbyRow {
+  id: string;
+  network: string;
+  zone: string;
+  version: string | null;
+  synced: boolean;
+}
 
 export interface RolloutHalt {
   network: string;
@@ -38,6 +60,31 @@ export class RolloutRepository {
       [network, version],
     )) as [unknown, number];
     return n > 0;
+  }
+
+  /** Every live validator with a version, its host's running version, whether a move is under way. */
+  validators(): Promise<RolloutValidatorRow[]> {
+    return this.ds.query(
+      `SELECT v.id, v.network, v.zone, v.state, v.avalanchego_version AS "desiredVersion",
+              h.running_version AS "runningVersion", v.zones AS "allowedZones",
+              EXISTS (SELECT 1 FROM failovers f WHERE f.validator_id = v.id AND f.status = 'running')
+                AS moving
+         FROM validators v LEFT JOIN hosts h ON h.id = v.host_id AND h.deleted_at IS NULL
+        WHERE v.avalanchego_version IS NOT NULL
+          AND v.state NOT IN ('retiring', 'retired', 'failed')
+        ORDER BY v.id`,
+    );
+  }
+
+  /** Every usable standby with its version and whether it could take an identity now. */
+  standbys(): Promise<RolloutStandbyRow[]> {
+    return this.ds.query(
+      `SELECT id, network, zone, coalesce(running_version, avalanchego_version) AS version,
+              (health = 'healthy' AND instance_id IS NOT NULL
+                AND (last_report->>'bootstrapped')::boolean IS TRUE) AS synced
+         FROM hosts
+        WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced`,
+    );
   }
 
   /** Planned moves (upgrade, rollback) under way, by the zone they leave. */

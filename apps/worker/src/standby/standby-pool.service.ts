@@ -8,7 +8,7 @@ import {
   TAG_VALIDATOR,
 } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
-import type { Network } from '@snowline/domain';
+import { standbyVersionTargets, type Network } from '@snowline/domain';
 import { Repositories } from '@snowline/persistence';
 import { LifecycleQueue, PermanentError, RetryableError } from '@snowline/queue';
 import { ProvisionService } from '../lifecycle/provision.service';
@@ -38,36 +38,84 @@ export class StandbyPoolService {
   }
 
   /**
+   * Which versions each network's pools hold: every version one of its validators runs or asks for
+   * (so a failover never silently changes a validator's version, and a rollout finds standbys on its
+   * target before any validator moves), else the network's fleet default.
+   */
+  private async versionsByNetwork(): Promise<Map<string, string[]>> {
+    const vs = await this.repos.rollouts.validators();
+    const out = new Map<string, string[]>();
+    for (const network of new Set(vs.map((v) => v.network)))
+      out.set(network, [
+        ...standbyVersionTargets(
+          vs.filter((v) => v.network === network),
+          1,
+        ).keys(),
+      ]);
+    return out;
+  }
+
+  /**
    * Creates the host rows the pool lacks (Postgres first), then enqueues their launches; deletes the
-   * surplus idle standbys of a pool that was made smaller.
+   * surplus idle standbys of a pool that was made smaller, or of a version nobody runs any more.
    */
   async refill(openZones: string[]): Promise<number> {
     const rows = await this.repos.hosts.standbyCounts();
-    const have = new Map(rows.map((r) => [`${r.zone}/${r.network}`, r.n]));
+    const key = (zone: string, network: string, version: string | null) =>
+      `${zone}/${network}/${version ?? ''}`;
+    const have = new Map(rows.map((r) => [key(r.zone, r.network, r.version), r.n]));
+    const synced = new Map(rows.map((r) => [key(r.zone, r.network, r.version), r.synced]));
     const created: string[] = [];
     const sizes = await this.sizes();
+    const inUse = await this.versionsByNetwork();
     // A network that neither STANDBY_POOL nor the setting names any more keeps 0 standbys.
     for (const r of rows) if (!sizes.has(r.network)) sizes.set(r.network, new Map());
     for (const [network, byZone] of sizes) {
+      const fallback = this.config.avalanchego.defaultVersion[network as Network] ?? null;
+      const wanted = inUse.get(network)?.length ? inUse.get(network)! : fallback ? [fallback] : [];
+      // Versions whose standbys are surplus: launched before versions (null), or nobody's any more.
+      const stale = [
+        ...new Set(
+          rows
+            .filter((r) => r.network === network && !wanted.includes(r.version ?? ''))
+            .map((r) => r.version),
+        ),
+      ];
       for (const zone of openZones) {
         const size = byZone.get(zone) ?? 0;
-        const n = have.get(`${zone}/${network}`) ?? 0;
-        if (n > size) await this.trim(network, zone, n - size);
-        for (let i = n; i < size; i++) {
-          const id = crypto.randomUUID();
-          await this.repos.hosts.insert({
-            id,
-            role: 'standby',
-            zone,
-            network,
-            // A standby runs its network's fleet default (per-version pools are the rollout's).
-            avalanchegoVersion: this.config.avalanchego.defaultVersion[network as Network],
-            instanceType: this.config.cloud.defaultInstanceType,
-            clientToken: `sl-${id}`,
-            generation: null,
-            ...this.provision.newBootstrapToken(id),
-          });
-          created.push(id);
+        // A stale standby goes only once the versions wanted here are synced at full size: the zone
+        // is never left without a standby while its replacements boot.
+        const replaced = wanted.every((v) => (synced.get(key(zone, network, v)) ?? 0) >= size);
+        for (const version of replaced ? stale : []) {
+          const n = have.get(key(zone, network, version)) ?? 0;
+          if (n > 0)
+            await this.trim(
+              network,
+              zone,
+              n,
+              version,
+              `no validator runs or asks for ${version ?? 'an unversioned host'}`,
+            );
+        }
+        for (const version of wanted) {
+          const n = have.get(key(zone, network, version)) ?? 0;
+          if (n > size)
+            await this.trim(network, zone, n - size, version, 'the pool was made smaller');
+          for (let i = n; i < size; i++) {
+            const id = crypto.randomUUID();
+            await this.repos.hosts.insert({
+              id,
+              role: 'standby',
+              zone,
+              network,
+              avalanchegoVersion: version,
+              instanceType: this.config.cloud.defaultInstanceType,
+              clientToken: `sl-${id}`,
+              generation: null,
+              ...this.provision.newBootstrapToken(id),
+            });
+            created.push(id);
+          }
         }
       }
     }
@@ -80,14 +128,20 @@ export class StandbyPoolService {
    * Deletes `count` surplus standbys of one pool: newest and least ready first. Each row is taken
    * under FOR UPDATE SKIP LOCKED and only while still a standby, so a failover claiming one wins.
    */
-  private async trim(network: string, zone: string, count: number): Promise<void> {
+  private async trim(
+    network: string,
+    zone: string,
+    count: number,
+    version: string | null,
+    why: string,
+  ): Promise<void> {
     const gone = await this.repos.transaction(async (tx) => {
-      const rows = await this.repos.hosts.takeSurplusStandbys(network, zone, count, tx);
+      const rows = await this.repos.hosts.takeSurplusStandbys(network, zone, count, tx, version);
       if (!rows.length) return rows;
       await this.repos.events.appendMany(
         rows.map((r) => ({
           type: 'standby.trimmed',
-          message: `Deleted surplus standby ${r.instanceId ?? r.id} (${network}) in ${zone}: the pool was made smaller`,
+          message: `Deleted surplus standby ${r.instanceId ?? r.id} (${network}${version ? `, ${version}` : ''}) in ${zone}: ${why}`,
           hostId: r.id,
           zone,
         })),
