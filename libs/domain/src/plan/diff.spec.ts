@@ -346,3 +346,105 @@ describe(describeStateChanges.name, () => {
     });
   });
 });
+
+describe('diffValidators: versions and deadlines', () => {
+  const NOW = Date.parse('2027-01-01T00:00:00Z');
+  const DAY = 86_400_000;
+  const versions = {
+    calendar: [
+      {
+        network: 'fuji' as const,
+        name: 'Zeta',
+        activatesAt: NOW + 10 * DAY,
+        minVersion: '1.16.0',
+        source: 'test',
+      },
+    ],
+    defaultVersion: { fuji: '1.16.0', mainnet: '1.16.0', local: '1.16.0' },
+    now: NOW,
+    windowMs: 30 * DAY,
+  };
+  const v = (over: Partial<CurrentValidator> = {}) =>
+    cur({ version: '1.16.0', upgradePolicy: 'manual', runningVersion: '1.16.0', ...over });
+
+  it.each<[string, Partial<DiffInput>, string, RegExp | null, RegExp[]]>([
+    [
+      'a file that names no version keeps the validator’s',
+      { desired: [want()], current: [v({ version: '1.15.3', runningVersion: '1.15.3' })] },
+      'no-op',
+      /matches/,
+      [/avalanchego 1\.15\.3 will not survive Zeta: .*the spec names 1\.15\.3/],
+    ],
+    [
+      'a new version is an update in place, said as avalanchego a → b',
+      {
+        desired: [want({ version: '1.16.0' })],
+        current: [v({ version: '1.15.3', runningVersion: '1.15.3' })],
+      },
+      'update',
+      /^update in place: avalanchego 1\.15\.3 → 1\.16\.0$/,
+      [
+        /no rolling upgrade yet/,
+        // What runs is still 1.15.3 after the apply: the deadline is still a warning.
+        /avalanchego 1\.15\.3 will not survive Zeta: .*its host runs 1\.15\.3/,
+      ],
+    ],
+    [
+      'the upgrade policy is an update in place',
+      { desired: [want({ upgrade: 'before-deadline' })], current: [v()] },
+      'update',
+      /^update in place: upgrade$/,
+      [],
+    ],
+    [
+      'a new validator without a version gets the default, which survives',
+      { desired: [want()] },
+      'create',
+      null,
+      [],
+    ],
+    [
+      'a new validator on an old version is warned',
+      { desired: [want({ version: '1.15.3' })] },
+      'create',
+      null,
+      [/avalanchego 1\.15\.3 will not survive Zeta/],
+    ],
+    [
+      'an unknown running version is not warned about',
+      { desired: [want()], current: [v({ runningVersion: null })] },
+      'no-op',
+      null,
+      [],
+    ],
+    [
+      'a snapshot from before versions changes nothing',
+      { desired: [want({ version: '1.16.0' })], current: [cur()] },
+      'no-op',
+      null,
+      [],
+    ],
+  ])('%s', (_label, input, action, reason, warnings) => {
+    const [a] = run({ ...input, versions });
+    expect(a!.action).toBe(action);
+    if (reason) expect(a!.reason).toMatch(reason);
+    expect(a!.warnings).toHaveLength(warnings.length);
+    warnings.forEach((w, i) => expect(a!.warnings[i]).toMatch(w));
+  });
+
+  it('should not warn beyond the window, nor in a destroy plan', () => {
+    const old = { desired: [want({ version: '1.15.3' })] };
+    expect(run({ ...old, versions: { ...versions, windowMs: 5 * DAY } })[0]!.warnings).toEqual([]);
+    expect(
+      run({ mode: 'destroy', desired: [want()], current: [v({ version: '1.15.3' })], versions }),
+    ).toMatchObject([
+      { action: 'delete', warnings: [expect.stringContaining('stops validating')] },
+    ]);
+  });
+
+  it('should report a version changed outside the file as a state change', () => {
+    expect(describeStateChanges([v({ version: '1.15.3' })], [v()])).toEqual([
+      'a: avalanchego 1.15.3 → 1.16.0',
+    ]);
+  });
+});

@@ -1,4 +1,5 @@
 import type { Network, ValidatorState } from '../validator-state';
+import { judgeUpgrade, type NetworkUpgrade, type UpgradePolicy } from '../versions';
 import type { DesiredValidator } from './spec';
 
 export type PlanMode = 'apply' | 'destroy';
@@ -22,9 +23,22 @@ export interface CurrentValidator {
   changedOutsideAt?: string | null;
   /** False: made outside snowline.yaml (REST, console) and not adopted; absent reads as managed. */
   managed?: boolean;
+  /** The AvalancheGo version its spec asks for (absent in snapshots from before versions). */
+  version?: string;
+  upgradePolicy?: UpgradePolicy;
+  /** What its host reports running; null = unknown. */
+  runningVersion?: string | null;
 }
 
-export type SpecField = 'network' | 'instanceType' | 'identity' | 'zones' | 'labels' | 'protected';
+export type SpecField =
+  | 'network'
+  | 'instanceType'
+  | 'identity'
+  | 'zones'
+  | 'labels'
+  | 'protected'
+  | 'version'
+  | 'upgrade';
 
 export interface FieldChange {
   field: SpecField;
@@ -71,6 +85,17 @@ export interface DiffInput {
   adopt?: string[];
   /** Retire unmanaged validators the file does not name (`snowline apply --prune`). */
   prune?: boolean;
+  /** Network-upgrade deadlines: a validator the plan leaves on a version that will not survive is warned. */
+  versions?: PlanVersions;
+}
+
+export interface PlanVersions {
+  calendar: readonly NetworkUpgrade[];
+  /** The version a validator gets when the file names none (per network). */
+  defaultVersion: Record<Network, string>;
+  now: number;
+  /** Warn about activations this far ahead (UPGRADE_WARNING_DAYS). */
+  windowMs: number;
 }
 
 const SPEC_LABEL: Record<SpecField, string> = {
@@ -80,6 +105,8 @@ const SPEC_LABEL: Record<SpecField, string> = {
   zones: 'zones',
   labels: 'labels',
   protected: 'prevent_destroy',
+  version: 'avalanchego',
+  upgrade: 'upgrade',
 };
 
 const sameSet = (a: string[], b: string[]) =>
@@ -143,7 +170,49 @@ export function specChanges(
       after: prot,
       forcesReplacement: false,
     });
+  // A file that names no version keeps the validator's: versions never change behind anyone's back.
+  if (want.version !== undefined && cur.version !== undefined && want.version !== cur.version)
+    changes.push({
+      field: 'version',
+      before: cur.version,
+      after: want.version,
+      forcesReplacement: false,
+    });
+  const policy = want.upgrade ?? 'manual';
+  if (cur.upgradePolicy !== undefined && cur.upgradePolicy !== policy)
+    changes.push({
+      field: 'upgrade',
+      before: cur.upgradePolicy,
+      after: policy,
+      forcesReplacement: false,
+    });
   return changes;
+}
+
+/**
+ * The warning for a validator this plan leaves (or puts) on a version that will not survive its
+ * network's next activation within the window; null when it survives or what runs is unknown.
+ */
+export function deadlineWarning(
+  want: DesiredValidator,
+  cur: CurrentValidator | undefined,
+  v: PlanVersions,
+): string | null {
+  const desiredVersion = want.version ?? cur?.version ?? v.defaultVersion[want.network];
+  if (!desiredVersion) return null;
+  const verdict = judgeUpgrade(
+    {
+      network: want.network,
+      desiredVersion,
+      // A replacement or a new validator runs what it asks for; an update keeps its host.
+      runningVersion: cur && cur.network === want.network ? (cur.runningVersion ?? null) : null,
+    },
+    v.calendar,
+    v.now,
+    v.windowMs,
+  );
+  if (verdict.kind !== 'upgrade_required') return null;
+  return `avalanchego ${verdict.cause === 'spec' ? desiredVersion : cur!.runningVersion} will not survive ${verdict.upgrade.name}: ${verdict.message}`;
 }
 
 function stateDrift(cur: CurrentValidator): string | null {
@@ -211,6 +280,15 @@ export function diffValidators(input: DiffInput): PlanAction[] {
       out.push(changeAction(cur, want, input.defaultInstanceType));
     }
   }
+  if (input.versions && input.mode === 'apply')
+    for (const a of out) {
+      const want = desired.get(a.name);
+      if (!want || a.action === 'delete') continue;
+      // A new validator (create, replace) runs what it asks for; an update keeps its host.
+      const fresh = a.action === 'create' || a.action === 'replace';
+      const w = deadlineWarning(want, fresh ? undefined : current.get(a.name), input.versions);
+      if (w) a.warnings = [...a.warnings, w];
+    }
   return out;
 }
 
@@ -359,11 +437,22 @@ function changeAction(
       : stateDrift(cur);
   if (!changes.length)
     return base({ ...common, action: 'no-op', reason: 'matches snowline.yaml', drift });
+  const version = changes.find((c) => c.field === 'version');
   return base({
     ...common,
     action: 'update',
-    reason: `update in place: ${changes.map((c) => SPEC_LABEL[c.field]).join(', ')}`,
+    reason: `update in place: ${changes
+      .map((c) =>
+        c === version ? `avalanchego ${fmt(c.before)} → ${fmt(c.after)}` : SPEC_LABEL[c.field],
+      )
+      .join(', ')}`,
     drift,
+    // The rolling upgrade (moving the running node onto an upgraded standby) is not built yet.
+    warnings: version
+      ? [
+          `the version is recorded and hosts launched from now on run ${fmt(version.after)}; the node running now keeps ${fmt(version.before)} until it moves (failover or replacement): no rolling upgrade yet`,
+        ]
+      : [],
   });
 }
 
@@ -472,6 +561,8 @@ export function describeStateChanges(
         labels: v.labels,
         preventDestroy: v.protected,
         identity: { nodeId: v.nodeId },
+        ...(v.version !== undefined ? { version: v.version } : {}),
+        ...(v.upgradePolicy !== undefined ? { upgrade: v.upgradePolicy } : {}),
       },
       v.instanceType,
     );

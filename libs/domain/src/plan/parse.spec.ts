@@ -162,7 +162,54 @@ describe(configJsonSchema.name, () => {
     };
     expect(
       Object.keys(schema.properties.validators.additionalProperties.properties).sort(),
-    ).toEqual(['identity', 'instance_type', 'labels', 'network', 'prevent_destroy', 'zones']);
+    ).toEqual([
+      'identity',
+      'instance_type',
+      'labels',
+      'network',
+      'prevent_destroy',
+      'upgrade',
+      'version',
+      'zones',
+    ]);
+  });
+});
+
+describe('parseConfigYaml: versions', () => {
+  it('should read version (canonical) and the upgrade policy', () => {
+    const r = parseConfigYaml(
+      'version: 1\nvalidators:\n  a:\n    network: fuji\n    version: v1.15.3\n    upgrade: before-deadline\n',
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      config: {
+        validators: { a: { network: 'fuji', version: '1.15.3', upgrade: 'before-deadline' } },
+      },
+    });
+  });
+
+  it.each<[string, string, RegExp]>([
+    [
+      'an unquoted two-part version',
+      'version: 1.15',
+      /4:14: validators\.a\.version: must be an AvalancheGo version like "1\.15\.3".*got 1\.15\)/,
+    ],
+    ['a word', 'version: latest', /validators\.a\.version: must be an AvalancheGo version/],
+    [
+      'a Fuji build on mainnet',
+      'version: 1.15.0-fuji\n    network: mainnet',
+      /validators\.a\.version: 1\.15\.0-fuji is a Fuji pre-release: it refuses to run mainnet/,
+    ],
+    [
+      'an unknown policy',
+      'upgrade: asap',
+      /validators\.a\.upgrade: must be one of manual, before-deadline \(got "asap"\)/,
+    ],
+  ])('should refuse %s at its line', (_label, field, message) => {
+    const network = field.includes('network:') ? '' : '    network: fuji\n';
+    const r = parseConfigYaml(`version: 1\nvalidators:\n  a:\n    ${field}\n${network}`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.map(formatConfigError).join('\n')).toMatch(message);
   });
 });
 

@@ -1,5 +1,6 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { NETWORKS, type Network } from '../validator-state';
+import { canonicalVersion, isUpgradePolicy, UPGRADE_POLICIES, versionRefusal } from '../versions';
 import {
   ENV_NAME_RE,
   EVENT_TYPE_RE,
@@ -379,6 +380,22 @@ function validateValidator(
   } else if (!NETWORKS.includes(v.network as Network))
     bad('network', `must be one of ${NETWORKS.join(', ')} (got ${show(v.network)})`);
   else spec.network = v.network as Network;
+  if (v.version !== undefined) {
+    const version = typeof v.version === 'string' ? canonicalVersion(v.version) : null;
+    if (!version)
+      bad(
+        'version',
+        `must be an AvalancheGo version like "1.15.3" or "1.15.0-fuji" (quote it; got ${show(v.version)})`,
+      );
+    else if (spec.network && versionRefusal(version, spec.network))
+      bad('version', versionRefusal(version, spec.network)!);
+    else spec.version = version;
+  }
+  if (v.upgrade !== undefined) {
+    if (!isUpgradePolicy(v.upgrade))
+      bad('upgrade', `must be one of ${UPGRADE_POLICIES.join(', ')} (got ${show(v.upgrade)})`);
+    else spec.upgrade = v.upgrade;
+  }
   if (v.instance_type !== undefined) {
     if (typeof v.instance_type !== 'string' || !INSTANCE_TYPE_RE.test(v.instance_type))
       bad('instance_type', `must look like ecs.g7.2xlarge (got ${show(v.instance_type)})`);

@@ -1,4 +1,5 @@
 import { NETWORKS, type Network } from '../validator-state';
+import { UPGRADE_POLICIES, VERSION_RE, type UpgradePolicy } from '../versions';
 
 /** What `snowline.yaml` may hold, and (camelCase) what the CLI sends to `POST /v1/plans`. */
 
@@ -29,6 +30,10 @@ export interface IdentityFiles {
 /** One validator as the file declares it (after parsing; paths not yet read). */
 export interface ValidatorSpec {
   network: Network;
+  /** AvalancheGo version (canonical); absent: the fleet default at creation, kept after. */
+  version?: string;
+  /** Absent: `manual`. */
+  upgrade?: UpgradePolicy;
   instanceType?: string;
   zones?: string[];
   labels?: Record<string, string>;
@@ -78,6 +83,8 @@ export interface DesiredWebhook {
 export interface DesiredValidator {
   name: string;
   network: Network;
+  version?: string;
+  upgrade?: UpgradePolicy;
   instanceType?: string;
   zones?: string[];
   labels?: Record<string, string>;
@@ -88,6 +95,8 @@ export interface DesiredValidator {
 /** The file's keys (snake_case) and their camelCase twins in the parsed config. */
 export const VALIDATOR_FIELDS = {
   network: 'network',
+  version: 'version',
+  upgrade: 'upgrade',
   instance_type: 'instanceType',
   zones: 'zones',
   labels: 'labels',
@@ -132,6 +141,17 @@ export function configJsonSchema(): Record<string, unknown> {
           required: ['network'],
           properties: {
             network: { enum: [...NETWORKS], description: 'Avalanche network.' },
+            version: {
+              type: 'string',
+              pattern: VERSION_RE.source,
+              description:
+                'AvalancheGo version, e.g. "1.15.3" (quote it); one with a pinned release. Absent: the fleet default (AVALANCHEGO_VERSION) when created, unchanged after.',
+            },
+            upgrade: {
+              enum: [...UPGRADE_POLICIES],
+              description:
+                'before-deadline: Snowline upgrades it before a network upgrade it would not survive (stored; the rollout itself is not built yet). Default manual.',
+            },
             instance_type: {
               type: 'string',
               pattern: INSTANCE_TYPE_RE.source,
