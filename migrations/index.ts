@@ -21,6 +21,7 @@ import { StopAcknowledgments1795700002100 } from './1795700002100-StopAcknowledg
 import { Rollouts1795700002200 } from './1795700002200-Rollouts';
 import { AvalancheGoVersions1795700002300 } from './1795700002300-AvalancheGoVersions';
 import { Staking1795700003000 } from './1795700003000-Staking';
+import { VersionsInPlanSerial1795700003100 } from './1795700003100-VersionsInPlanSerial';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   Rollouts1795700002200,
   AvalancheGoVersions1795700002300,
   Staking1795700003000,
+  VersionsInPlanSerial1795700003100,
 ];

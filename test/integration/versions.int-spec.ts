@@ -126,18 +126,48 @@ describe('AvalancheGo versions and deadline warnings', () => {
     ]);
   });
 
+  it('should plan versions: refuse an unknown one at its path, warn about the deadline, apply it', async () => {
+    const plan = (validators: Json[]) =>
+      h.api('/v1/plans', { method: 'POST', key: t.key, json: { validators } });
+    const bad = await plan([{ name: 'planned', network: 'fuji', version: '1.16.0' }]);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as Json).detail).toMatch(
+      /^validators\.planned\.version: 1\.16\.0 has no pinned release/,
+    );
+    // Validators made by the API are not the file's: it leaves them alone.
+    const r = await plan([
+      { name: 'planned', network: 'fuji', version: '1.15.2', upgrade: 'before-deadline' },
+    ]);
+    expect(r.status).toBe(201);
+    const body = (await r.json()) as Json;
+    const byName = Object.fromEntries(body.actions.map((a: Json) => [a.name, a]));
+    expect(byName.planned).toMatchObject({ action: 'create' });
+    expect(byName.planned.warnings).toEqual([
+      expect.stringContaining('avalanchego 1.15.2 will not survive Testicon'),
+    ]);
+    const applied = await h.api(`/v1/plans/${body.id}/apply`, {
+      method: 'POST',
+      key: t.key,
+      json: {},
+    });
+    expect(applied.status).toBe(200);
+    const list = (await (await h.api('/v1/validators?limit=50', { key: t.key })).json()) as Json;
+    const planned = list.items.find((v: Json) => v.name === 'planned');
+    expect(planned).toMatchObject({ version: '1.15.2', upgradePolicy: 'before-deadline' });
+  });
+
   it('should warn once per validator and activation, with the deadline, however often it runs', async () => {
     const first = await loop.check(Date.now());
-    expect(first).toMatchObject({ atRisk: 1, warned: 1, unknown: 2 });
+    expect(first).toMatchObject({ atRisk: 2, warned: 2, unknown: 2 });
     const again = await loop.check(Date.now() + 60_000);
-    expect(again).toMatchObject({ atRisk: 1, warned: 0 });
+    expect(again).toMatchObject({ atRisk: 2, warned: 0 });
     const events = (await h.repos.ds.query(
       `SELECT v.name, e.message, e.data FROM events e JOIN validators v ON v.id = e.validator_id
         WHERE e.type = 'version.upgrade_required' AND e.project_id = $1`,
       [t.projectId],
     )) as Json[];
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({
+    expect(events.map((e) => e.name).sort()).toEqual(['pinned', 'planned']);
+    expect(events.find((e) => e.name === 'pinned')).toMatchObject({
       name: 'pinned',
       data: {
         network: 'fuji',
@@ -150,7 +180,9 @@ describe('AvalancheGo versions and deadline warnings', () => {
         upgradePolicy: 'before-deadline',
       },
     });
-    expect(events[0]!.message).toContain('Validator pinned will not survive Testicon');
+    expect(events.find((e) => e.name === 'pinned')!.message).toContain(
+      'Validator pinned will not survive Testicon',
+    );
     // Out of the window (more than UPGRADE_WARNING_DAYS ahead), nobody is warned.
     expect(await loop.check(activation.getTime() - 31 * DAY)).toMatchObject({
       checked: 0,

@@ -841,6 +841,16 @@ export interface components {
        * @enum {string}
        */
       network: 'fuji' | 'mainnet' | 'local';
+      /**
+       * @description AvalancheGo version with a pinned release; absent: the fleet default when created, unchanged after.
+       * @example 1.15.3
+       */
+      version?: string;
+      /**
+       * @description absent: manual
+       * @enum {string}
+       */
+      upgrade?: 'manual' | 'before-deadline';
       /** @example ecs.g7.2xlarge */
       instanceType?: string;
       /**

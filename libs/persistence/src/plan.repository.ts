@@ -15,6 +15,9 @@ interface SnapshotRow {
   node_id: string;
   imported: boolean | null;
   managed_by_config: boolean;
+  avalanchego_version: string | null;
+  upgrade_policy: NonNullable<CurrentValidator['upgradePolicy']>;
+  running_version: string | null;
 }
 
 /** Plans, the apply lock and the state serial. */
@@ -38,12 +41,17 @@ export class PlanRepository {
     return Number(rows[0]?.serial ?? 0);
   }
 
-  /** Every validator of the project not yet retired, in the public shape a plan may hold. */
+  /**
+   * Every validator of the project not yet retired, in the public shape a plan may hold. `version`
+   * is absent for a row from before versions (the caller knows the fleet default).
+   */
   async snapshot(projectId: string, tx?: EntityManager): Promise<CurrentValidator[]> {
     const rows = (await this.em(tx).query(
       `SELECT v.id, v.name, v.network, v.instance_type, v.zones, v.labels, v.protected, v.state,
-              v.state_reason, v.node_id, i.imported, v.managed_by_config
+              v.state_reason, v.node_id, i.imported, v.managed_by_config, v.avalanchego_version,
+              v.upgrade_policy, h.running_version
          FROM validators v LEFT JOIN staking_identities i ON i.id = v.identity_id
+         LEFT JOIN hosts h ON h.id = v.host_id
         WHERE v.project_id = $1 AND v.state <> 'retired'
         ORDER BY v.name, v.created_at`,
       [projectId],
@@ -61,6 +69,9 @@ export class PlanRepository {
       nodeId: r.node_id,
       identitySource: r.imported ? 'imported' : 'generated',
       managed: r.managed_by_config,
+      ...(r.avalanchego_version !== null ? { version: r.avalanchego_version } : {}),
+      upgradePolicy: r.upgrade_policy,
+      runningVersion: r.running_version,
     }));
   }
 

@@ -28,6 +28,7 @@ import {
   DeclarativeRepository,
   PlanRepository,
   Repositories,
+  type EntityManager,
   type PlanConfigActions,
   type PlanEntity,
 } from '@snowline/persistence';
@@ -38,6 +39,7 @@ import { adminNeeded, StandbyPoolsService } from '../standby-pools/standby-pools
 import { validateLabels } from '../validators/labels';
 import { InstanceTypesService } from '../validators/instance-types.service';
 import { ValidatorsService } from '../validators/validators.service';
+import { VersionsService } from '../versions/versions.service';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import type { ApplyPlanDto, CreatePlanDto, DesiredWebhookDto } from './dto/plan.dto';
 
@@ -78,6 +80,7 @@ export class PlansService {
     private readonly webhooks: WebhooksService,
     private readonly pools: StandbyPoolsService,
     private readonly instanceTypes: InstanceTypesService,
+    private readonly versions: VersionsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.plans = new PlanRepository(repos.ds);
@@ -108,7 +111,7 @@ export class PlansService {
     const { serial, current, lastApplied } = await this.plans.transaction(
       async (tx) => ({
         serial: await this.plans.serial(p.projectId, tx),
-        current: await this.plans.snapshot(p.projectId, tx),
+        current: await this.snapshot(p.projectId, tx),
         lastApplied: await this.plans.lastAppliedAt(p.projectId, tx),
       }),
       'REPEATABLE READ',
@@ -130,6 +133,12 @@ export class PlansService {
       retiredOutside,
       adopt,
       prune: dto.prune ?? false,
+      versions: {
+        calendar: this.config.avalanchego.calendar,
+        defaultVersion: this.config.avalanchego.defaultVersion,
+        now: Date.now(),
+        windowMs: this.config.avalanchego.warningDays * 86_400_000,
+      },
     });
     await this.checkInstanceTypes(actions);
     const extras = await this.configActions(p.projectId, mode, desiredWebhooks, desiredPools, {
@@ -336,7 +345,7 @@ export class PlansService {
       if (serial !== Number(plan.serial)) {
         const changes = describeStateChanges(
           plan.snapshot as CurrentValidator[],
-          await this.plans.snapshot(p.projectId),
+          await this.snapshot(p.projectId),
         );
         throw conflict(
           `Plan ${plan.id} is stale: it was computed against state serial ${plan.serial}, the project is at ${serial}. What changed: ${changes.join('; ') || 'validators changed'}. Run \`snowline plan\` again.`,
@@ -423,6 +432,9 @@ export class PlansService {
             labels: want!.labels ?? {},
             zones: want!.zones ?? [],
             protected: want!.preventDestroy ?? false,
+            upgrade: want!.upgrade ?? 'manual',
+            // A file that names no version keeps the validator's.
+            ...(want!.version !== undefined ? { version: want!.version } : {}),
           });
           r.outcome = 'done';
           break;
@@ -583,6 +595,8 @@ export class PlansService {
       {
         name: d.name,
         network: d.network,
+        version: d.version,
+        upgrade: d.upgrade,
         instanceType: d.instanceType,
         zones: d.zones,
         labels: d.labels,
@@ -630,6 +644,13 @@ export class PlansService {
     return (await this.plans.findById(plan.id)) ?? plan;
   }
 
+  /** The project's validators for a plan; a row from before versions reads as the fleet default. */
+  private async snapshot(projectId: string, tx?: EntityManager): Promise<CurrentValidator[]> {
+    const rows = await this.plans.snapshot(projectId, tx);
+    for (const v of rows) v.version ??= this.config.avalanchego.defaultVersion[v.network];
+    return rows;
+  }
+
   /** The desired validators, checked like a validator create would check them. */
   private desired(dto: CreatePlanDto): DesiredValidator[] {
     const seen = new Set<string>();
@@ -642,6 +663,10 @@ export class PlansService {
           `validators.${v.name}.zones: ${unknown.join(', ')} not configured; use any of ${this.config.cloud.zones.join(', ')}.`,
         );
       const d: DesiredValidator = { name: v.name, network: v.network };
+      if (v.version !== undefined)
+        d.version = this.versions.resolve(v.network, v.version, `validators.${v.name}.version`);
+      if (v.upgrade !== undefined)
+        d.upgrade = this.versions.policy(v.upgrade, `validators.${v.name}.upgrade`);
       if (v.instanceType !== undefined) d.instanceType = v.instanceType;
       if (v.zones !== undefined) d.zones = [...new Set(v.zones)];
       if (v.labels !== undefined)

@@ -25,7 +25,9 @@ import {
   NAME_RE,
   NETWORKS,
   NODE_ID_RE,
+  UPGRADE_POLICIES,
   type Network,
+  type UpgradePolicy,
 } from '@snowline/domain';
 
 export class DesiredIdentityDto {
@@ -52,6 +54,23 @@ export class DesiredValidatorDto {
     message: `network must be one of: ${NETWORKS.join(', ')}`,
   })
   network!: Network;
+
+  @ApiPropertyOptional({
+    example: '1.15.3',
+    description:
+      'AvalancheGo version with a pinned release; absent: the fleet default when created, unchanged after.',
+  })
+  @IsOptional()
+  @IsString({ message: 'version must be a string like 1.15.3' })
+  @MaxLength(64)
+  version?: string;
+
+  @ApiPropertyOptional({ enum: UPGRADE_POLICIES, description: 'absent: manual' })
+  @IsOptional()
+  @IsIn(UPGRADE_POLICIES as unknown as string[], {
+    message: `upgrade must be one of: ${UPGRADE_POLICIES.join(', ')}`,
+  })
+  upgrade?: UpgradePolicy;
 
   @ApiPropertyOptional({ example: 'ecs.g7.2xlarge' })
   @IsOptional()
