@@ -92,6 +92,8 @@ export function loadFile(file: string): LoadedFile {
   const identities: Record<string, IdentityKeys> = {};
   for (const [name, v] of Object.entries(parsed.config.validators)) {
     const d: DesiredValidator = { name, network: v.network };
+    if (v.version !== undefined) d.version = v.version;
+    if (v.upgrade !== undefined) d.upgrade = v.upgrade;
     if (v.instanceType !== undefined) d.instanceType = v.instanceType;
     if (v.zones !== undefined) d.zones = v.zones;
     if (v.labels !== undefined) d.labels = v.labels;

@@ -120,6 +120,42 @@ describe(renderPlan.name, () => {
     golden('plan-no-changes.txt', renderPlan(plan, noColour, { file: 'snowline.yaml' }));
   });
 
+  it('should render a version change and a deadline warning on a no-op (golden)', () => {
+    const DAY = 86_400_000;
+    const now = Date.parse('2027-01-01T00:00:00Z');
+    const plan = planBody({
+      desired: [
+        { name: 'fuji-a', network: 'fuji', version: '1.16.0', upgrade: 'before-deadline' },
+        { name: 'fuji-b', network: 'fuji' },
+        { name: 'fuji-c', network: 'fuji', version: '1.15.3' },
+      ],
+      current: [
+        cur({
+          name: 'fuji-a',
+          version: '1.15.3',
+          upgradePolicy: 'manual',
+          runningVersion: '1.15.3',
+        }),
+        cur({ name: 'fuji-b', version: '1.15.3', upgradePolicy: 'manual', runningVersion: null }),
+      ],
+      versions: {
+        calendar: [
+          {
+            network: 'fuji',
+            name: 'Zeta',
+            activatesAt: now + 10 * DAY,
+            minVersion: '1.16.0',
+            source: 'test',
+          },
+        ],
+        defaultVersion: { fuji: '1.16.0', mainnet: '1.16.0', local: '1.16.0' },
+        now,
+        windowMs: 30 * DAY,
+      },
+    });
+    golden('plan-versions.txt', renderPlan(plan, noColour, { file: 'snowline.yaml' }));
+  });
+
   it('should render a destroy refused by prevent_destroy (golden)', () => {
     const plan = planBody(
       {

@@ -79,6 +79,9 @@ function changeLines(c: FieldChange): string[] {
 function createLines(a: PlanAction, defaultType?: string): string[] {
   const d = a.desired!;
   const lines = [`network: ${d.network}`];
+  // Shown when the file names them (otherwise: the fleet default version, manual upgrades).
+  if (d.version) lines.push(`version: ${d.version}`);
+  if (d.upgrade) lines.push(`upgrade: ${d.upgrade}`);
   lines.push(
     `instance_type: ${d.instanceType ?? (defaultType ? `${defaultType} (default)` : '(default)')}`,
   );
@@ -141,7 +144,8 @@ export function renderPlan(plan: PlanBody, s: Style, opts: { file?: string } = {
       a.action === 'delete' ||
       a.adopt ||
       a.refused ||
-      (!a.unmanaged && (a.action !== 'no-op' || a.drift)),
+      // A no-op is shown when it drifted or carries a warning (a version an activation leaves behind).
+      (!a.unmanaged && (a.action !== 'no-op' || a.drift || a.warnings.length)),
   );
   for (const a of shown) {
     const kind = a.adopt && a.action === 'no-op' ? 'adopt' : a.action;
