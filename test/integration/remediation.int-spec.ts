@@ -225,4 +225,38 @@ describe(RemediationService.name, () => {
     // One slot of two is free: the oldest eligible goes first; the budget-spent one waits.
     expect(started.map((s) => s.validatorId)).toEqual([a.validatorId]);
   });
+
+  it('should start the moves of a zone outage least downtime budget first (issue 22)', async () => {
+    const roomy = await placed('active', 'unhealthy', 120_000);
+    const tight = await placed('active', 'unhealthy', 30_000);
+    const unknown = await placed('active', 'unhealthy', 90_000);
+    const budget = (id: string, status: string, leftMs: number) =>
+      ds.query(
+        `INSERT INTO validator_staking (validator_id, project_id, network, node_id, status, budget_left_ms)
+         SELECT id, project_id, network, node_id, $2, $3 FROM validators WHERE id = $1`,
+        [id, status, leftMs],
+      );
+    await budget(roomy.validatorId, 'ok', 30 * 3_600_000);
+    await budget(tight.validatorId, 'at_risk', 600_000);
+    // Healthy hosts keep the unhealthy share under the max-unhealthy cap.
+    const ok = [];
+    for (let i = 0; i < 4; i++) ok.push(await placed('active', 'healthy'));
+    await remediation.remediate(
+      await judged(
+        new Map<string, { state: HealthState }>([
+          ...[roomy, tight, unknown].map((x) => [x.hostId, { state: 'unhealthy' }] as const),
+          ...ok.map((o) => [o.hostId, { state: 'healthy' as HealthState }] as const),
+        ]),
+      ),
+      false,
+      Date.now(),
+      new Set([ZONES[0]!]),
+    );
+    // Each move takes the next synced standby: when they are scarce, the tight budget gets one.
+    expect(started.map((s) => s.validatorId)).toEqual([
+      tight.validatorId,
+      roomy.validatorId,
+      unknown.validatorId,
+    ]);
+  });
 });

@@ -1104,6 +1104,76 @@ describe(decideRemediation.name, () => {
     ).toEqual([]);
   });
 
+  describe('the order of moves (issue 22 point 5)', () => {
+    const H = 3_600_000;
+    const staked = (id: string, budgetLeftMs: number | null, unhealthyFor = 60_000) => ({
+      ...cand(id, unhealthyFor),
+      staking: {
+        status:
+          budgetLeftMs === null
+            ? ('unknown' as const)
+            : budgetLeftMs < 0
+              ? ('lost' as const)
+              : ('ok' as const),
+        budgetLeftMs,
+      },
+    });
+
+    it.each<[string, RemediationCandidate[], string[]]>([
+      [
+        'least downtime budget left first, whoever went down first',
+        [staked('roomy', 40 * H, 600_000), staked('tight', 1 * H, 60_000), staked('mid', 4 * H)],
+        ['tight', 'mid', 'roomy'],
+      ],
+      [
+        'a known budget before an unknown one, an unknown before a lost one',
+        [
+          staked('lost', -H),
+          cand('never-seen', 600_000),
+          staked('stale', null),
+          staked('known', 30 * H),
+        ],
+        ['known', 'never-seen', 'stale', 'lost'],
+      ],
+      [
+        'no staking known at all: the longest unhealthy first, as before',
+        [cand('b', 60_000), cand('a', 90_000), cand('c', 70_000)],
+        ['a', 'c', 'b'],
+      ],
+    ])('should start a zone outage’s moves in order: %s', (_what, candidates, order) => {
+      // A zone outage passes the storm caps: every move starts, and each takes the next standby.
+      const d = decideRemediation(
+        candidates.map((c) => ({ ...c, zoneOutage: true })),
+        ctx(),
+        settings,
+      );
+      expect(d.start).toEqual(order);
+    });
+
+    it('should give the scarce slots to the least budget left', () => {
+      // maxConcurrent 2: two of three start.
+      const d = decideRemediation(
+        [staked('a', 10 * H, 600_000), staked('b', 2 * H), staked('c', 3 * H)],
+        ctx(),
+        settings,
+      );
+      expect(d.start).toEqual(['b', 'c']);
+      expect(heldReasons(d)).toEqual({ a: 'max concurrent failovers reached' });
+    });
+
+    it('should never let the order bypass grace, the daily budget or the fleet-wide holds', () => {
+      const tight = staked('tight', 0, 1_000);
+      expect(decideRemediation([tight], ctx(), settings).start).toEqual([]);
+      expect(
+        decideRemediation([staked('t', 0)], ctx({ movesToday: new Map([['t', 3]]) }), settings)
+          .start,
+      ).toEqual([]);
+      expect(
+        decideRemediation([staked('t', 0)], ctx({ suspectSelf: true }), settings).start,
+      ).toEqual([]);
+    });
+  });
+
   it('should not mutate its inputs', () => {
     const candidates = [cand('b', 40_000), cand('a', 90_000)];
     const recentStarts = [ago(1_000)];

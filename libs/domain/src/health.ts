@@ -1,3 +1,5 @@
+import { compareMoveUrgency, type MoveUrgency } from './staking';
+
 /**
  * Detection, pure: what the sweeper concludes about a host from what it observed. No I/O, no clock
  * of its own (`now` is passed in), table-tested. Remediation lives elsewhere and acts on verdicts.
@@ -267,6 +269,11 @@ export interface RemediationCandidate {
    * into hours at fleet size); the fleet-wide holds, grace and the daily budget still apply.
    */
   zoneOutage?: boolean;
+  /**
+   * Its staking, as last evaluated (staking.ts): when standbys are scarce, the one with the least
+   * downtime budget left moves first. Absent: nothing known (ordered after those with a budget).
+   */
+  staking?: MoveUrgency;
 }
 
 /**
@@ -338,7 +345,11 @@ export function decideRemediation(
     s.ratePerMinute - ctx.recentStarts.filter((t) => ctx.now - t < 60_000).length,
   );
   const start: string[] = [];
-  for (const c of eligible.sort((a, b) => a.unhealthySince - b.unhealthySince)) {
+  // Least downtime budget left first (each move started takes the next synced standby, so the order
+  // decides who gets one when they are scarce); then the longest unhealthy.
+  const order = (a: RemediationCandidate, b: RemediationCandidate) =>
+    compareMoveUrgency(a.staking, b.staking) || a.unhealthySince - b.unhealthySince;
+  for (const c of eligible.sort(order)) {
     if (ctx.now - c.unhealthySince < s.graceMs) {
       held.push({ validatorId: c.validatorId, reason: 'within the grace period' });
     } else if ((ctx.movesToday.get(c.validatorId) ?? 0) >= s.dailyBudget) {

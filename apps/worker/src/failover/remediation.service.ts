@@ -71,6 +71,8 @@ export class RemediationService {
     const movesToday = await this.repos.failovers.failoversToday(
       candidates.map((c) => c.host.validatorId!),
     );
+    // The last evaluated downtime budget of each: the least budget left moves first (issue 22).
+    const staking = await this.repos.staking.urgencyOf(candidates.map((c) => c.host.validatorId!));
     // The max-unhealthy cap weighs Snowline's own word (silence) only, never the cloud's.
     const unhealthyAssigned = current.filter(
       (x) => x.verdict.state === 'unhealthy' && !x.cloudConfirmed,
@@ -84,6 +86,7 @@ export class RemediationService {
             : nowMs,
         cloudConfirmed: c.cloudConfirmed,
         zoneOutage: !suspectSelf && outageZones.has(c.host.zone),
+        staking: staking.get(c.host.validatorId!),
       })),
       {
         now: nowMs,
