@@ -38,13 +38,11 @@ export default tseslint.config(
     },
   },
   {
-    // TypeORM stays inside libs/persistence: apps and scripts speak repositories (STYLE 7, 14).
+    // TypeORM stays inside libs/persistence: apps and scripts speak repositories (STYLE 7, 14), and
+    // a transaction reaches them as an opaque Tx. No exception under apps/, type imports included.
     // Tests may use it: they seed and check rows apart from the code under test, not through it.
     files: ['apps/**/*.{ts,tsx}', 'scripts/**/*.ts'],
     ignores: [
-      // Not yet converted (being edited for HA work: the leader lock and the validator lock).
-      'apps/worker/src/lifecycle/leader-loop.ts',
-      'apps/worker/src/lifecycle/validator-lock.ts',
       // The e2e and chaos harness: test support, checks the database apart from the code like a test.
       'scripts/support/**',
       // Benchmarks seed tens of thousands of rows with set-based SQL no repository needs.
@@ -56,6 +54,12 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'typeorm', message: 'Query through a repository in libs/persistence.' }],
+          patterns: [
+            {
+              group: ['typeorm/*'],
+              message: 'Query through a repository in libs/persistence.',
+            },
+          ],
         },
       ],
       'no-restricted-syntax': [
@@ -63,6 +67,11 @@ export default tseslint.config(
         {
           selector: 'CallExpression[callee.property.name=/^(query|createQueryBuilder)$/]',
           message: 'SQL lives in a repository in libs/persistence.',
+        },
+        {
+          // The DataSource behind Repositories (`repos.ds`): a repository's business, not a service's.
+          selector: "MemberExpression[property.name='ds']",
+          message: 'Use a repository of Repositories, not its DataSource.',
         },
       ],
     },

@@ -120,18 +120,25 @@ describe('Public API: events and SSE', () => {
     const stream = sse(`${h.url}/v1/events/stream`, t.key);
     await waitFor('stream open', async () => stream.status() === 200, 5000, 20);
     await new Promise((r) => setTimeout(r, 150));
-    const runner = h.repos.ds.createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
-    const early = await h.repos.events.append(
-      { type: 'test.slow', message: 'slow', projectId: t.projectId },
-      runner.manager,
-    );
+    // A transaction that appends, then stays open until `commit()`.
+    let appended!: (id: string) => void;
+    let commit!: () => void;
+    const earlyId = new Promise<string>((r) => (appended = r));
+    const released = new Promise<void>((r) => (commit = r));
+    const slow = h.repos.transaction(async (tx) => {
+      const e = await h.repos.events.append(
+        { type: 'test.slow', message: 'slow', projectId: t.projectId },
+        tx,
+      );
+      appended(e.id);
+      await released;
+    });
+    const early = { id: await earlyId };
     const [late] = await append(t.projectId, 1, 'test.fast'); // higher id, commits first
     await new Promise((r) => setTimeout(r, 500));
     expect(stream.received.map((e) => e.id)).not.toContain(late!.id); // held back behind the open tx
-    await runner.commitTransaction();
-    await runner.release();
+    commit();
+    await slow;
     await waitFor('both', async () => stream.received.length >= 2, 10_000, 50);
     await stream.close();
     expect(stream.received.map((e) => e.id)).toEqual([early.id, late!.id]);

@@ -1,9 +1,12 @@
 import type { DataSource } from 'typeorm';
-import { LeaderLeaseRepository } from '@snowline/persistence';
+import {
+  createDataSource,
+  LeaderLeaseRepository,
+  Repositories,
+  ValidatorLockRepository,
+} from '@snowline/persistence';
 import { LeaderLoop } from '../../apps/worker/src/lifecycle/leader-loop';
-import { withValidatorLock } from '../../apps/worker/src/lifecycle/validator-lock';
 import { migratedDatabase } from '../support/db';
-import { createDataSource } from '@snowline/persistence';
 
 jest.setTimeout(60_000);
 
@@ -14,7 +17,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class CountingLoop extends LeaderLoop<number> {
   rounds = 0;
   constructor(ds: DataSource) {
-    super(ds, 'test-loop', TTL_MS);
+    super(new LeaderLeaseRepository(ds), 'test-loop', TTL_MS);
   }
   protected intervalMs(): number {
     return 200;
@@ -56,10 +59,11 @@ describe(LeaderLoop.name, () => {
   let dsB: DataSource;
   let a: CountingLoop;
   let b: CountingLoop;
-  const leases = new LeaderLeaseRepository();
+  let leases: LeaderLeaseRepository;
 
   beforeEach(async () => {
     env = await migratedDatabase('leader_lease');
+    leases = new LeaderLeaseRepository(env.ds);
     dsB = createDataSource(env.db.url); // the second worker: a pool of its own
     await dsB.initialize();
     a = new CountingLoop(env.ds);
@@ -79,7 +83,7 @@ describe(LeaderLoop.name, () => {
     expect(await a.tick()).toBe(2);
     expect(a.leading()).toBe(true);
     expect(b.leading()).toBe(false);
-    const [row] = await leases.list(env.ds);
+    const [row] = await leases.list();
     expect(row).toMatchObject({ name: 'test-loop', holder: a.holder, generation: 1 });
   });
 
@@ -92,13 +96,13 @@ describe(LeaderLoop.name, () => {
 
   it('should hand leadership over at the next round when the leader session dies, without waiting for expiry', async () => {
     await a.tick();
-    const [row] = await leases.list(env.ds);
+    const [row] = await leases.list();
     await dsB.query('SELECT pg_terminate_backend($1)', [row!.holderPid]); // as kill -9 does
     const t0 = Date.now();
     await sleep(100);
     expect(await b.tick()).toBe(1);
     expect(Date.now() - t0).toBeLessThan(TTL_MS);
-    expect((await leases.list(env.ds))[0]).toMatchObject({ holder: b.holder, generation: 2 });
+    expect((await leases.list())[0]).toMatchObject({ holder: b.holder, generation: 2 });
     expect(await a.tick()).toBeNull(); // its renewal fails, the lease is taken
   });
 
@@ -120,7 +124,7 @@ describe(LeaderLoop.name, () => {
     expect(a.leading()).toBe(false);
     expect(a.currentFence().generation).toBe(-1);
     // A write fenced by its old lease is refused inside the transaction.
-    await env.ds.transaction(async (tx) => {
+    await new Repositories(env.ds).transaction(async (tx) => {
       expect(await leases.holds(tx, staleFence)).toBe(false);
       expect(await leases.holds(tx, b.currentFence())).toBe(true);
     });
@@ -128,7 +132,7 @@ describe(LeaderLoop.name, () => {
     expect(await a.tick()).toBeNull();
     expect(a.rounds).toBe(1);
     expect(await b.tick()).toBe(2);
-    expect((await leases.list(env.ds))[0]).toMatchObject({ holder: b.holder, generation: 2 });
+    expect((await leases.list())[0]).toMatchObject({ holder: b.holder, generation: 2 });
   });
 
   it('should free the lease at once on a clean shutdown', async () => {
@@ -138,10 +142,12 @@ describe(LeaderLoop.name, () => {
   });
 });
 
-describe(withValidatorLock.name, () => {
+describe(ValidatorLockRepository.name, () => {
   let env: Awaited<ReturnType<typeof migratedDatabase>>;
+  let locks: ValidatorLockRepository;
   beforeAll(async () => {
     env = await migratedDatabase('validator_lock');
+    locks = new ValidatorLockRepository(env.ds);
   });
   afterAll(async () => {
     await env.ds.destroy();
@@ -151,19 +157,16 @@ describe(withValidatorLock.name, () => {
 
   it('should keep the lock for a job longer than its bound while the worker heartbeats', async () => {
     let release!: () => void;
-    const held = withValidatorLock(
-      env.ds,
+    const held = locks.withLock(
       id,
       () => new Promise<string>((r) => (release = () => r('done'))),
       1000,
     );
     await sleep(2500);
-    expect(
-      await withValidatorLock(env.ds, id, () => Promise.resolve('second'), 1000),
-    ).toBeUndefined();
+    expect(await locks.withLock(id, () => Promise.resolve('second'), 1000)).toBeUndefined();
     release();
     expect(await held).toBe('done');
-    expect(await withValidatorLock(env.ds, id, () => Promise.resolve('after'), 1000)).toBe('after');
+    expect(await locks.withLock(id, () => Promise.resolve('after'), 1000)).toBe('after');
   });
 
   it('should free the lock of a frozen worker (no heartbeat) after its bound', async () => {
@@ -172,21 +175,12 @@ describe(withValidatorLock.name, () => {
       .spyOn(global, 'setInterval')
       .mockImplementation((() => ({ unref: () => undefined })) as unknown as typeof setInterval);
     let release!: () => void;
-    const stuck = withValidatorLock(
-      env.ds,
-      id,
-      () => new Promise<void>((r) => (release = r)),
-      1000,
-    );
+    const stuck = locks.withLock(id, () => new Promise<void>((r) => (release = r)), 1000);
     await sleep(200);
     setIntervalSpy.mockRestore();
-    expect(
-      await withValidatorLock(env.ds, id, () => Promise.resolve('blocked'), 1000),
-    ).toBeUndefined();
+    expect(await locks.withLock(id, () => Promise.resolve('blocked'), 1000)).toBeUndefined();
     await sleep(1500);
-    expect(await withValidatorLock(env.ds, id, () => Promise.resolve('next copy'), 1000)).toBe(
-      'next copy',
-    );
+    expect(await locks.withLock(id, () => Promise.resolve('next copy'), 1000)).toBe('next copy');
     release();
     await stuck; // the thawed job ends without an error: its lock was already gone
   });

@@ -98,7 +98,7 @@ export class AppModule implements OnApplicationShutdown {
         {
           provide: HostHistoryRepository,
           inject: [Repositories],
-          useFactory: (repos: Repositories) => new HostHistoryRepository(repos.ds),
+          useFactory: (repos: Repositories) => repos.hostHistory,
         },
         AgentService,
         StakingReportService,

@@ -1,11 +1,12 @@
-import { type EntityManager, IsNull } from 'typeorm';
+import { IsNull } from 'typeorm';
+import type { Tx } from './tx';
 import { ApiKeyEntity } from './entities';
 import { Repo, sha256Hex } from './repo';
 
 export class ApiKeyRepository extends Repo {
   async create(
     input: { projectId: string; name: string; scopes: string[]; secret: string },
-    tx?: EntityManager,
+    tx?: Tx,
   ): Promise<ApiKeyEntity> {
     const em = this.em(tx);
     return em.save(
@@ -26,7 +27,7 @@ export class ApiKeyRepository extends Repo {
   findActiveByHash(secretHash: string): Promise<ApiKeyEntity | null> {
     return this.ds.manager.findOneBy(ApiKeyEntity, { secretHash, revokedAt: IsNull() });
   }
-  findBySecretHash(hash: string, tx?: EntityManager) {
+  findBySecretHash(hash: string, tx?: Tx) {
     return this.em(tx).findOneBy(ApiKeyEntity, { secretHash: hash });
   }
   listForProject(projectId: string) {

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { inTransaction, managerOf } from './tx';
 
 /** One row of the region's instance-type catalog, as the cloud answered it. */
 export interface CatalogRow {
@@ -19,10 +20,10 @@ export class InstanceTypeCatalogRepository {
    * or the new one, never half of each.
    */
   async replace(region: string, rows: CatalogRow[], at: Date): Promise<void> {
-    await this.ds.transaction(async (tx) => {
-      await tx.query(`DELETE FROM instance_type_catalog WHERE region = $1`, [region]);
+    await inTransaction(this.ds, async (tx) => {
+      await managerOf(tx).query(`DELETE FROM instance_type_catalog WHERE region = $1`, [region]);
       if (!rows.length) return;
-      await tx.query(
+      await managerOf(tx).query(
         `INSERT INTO instance_type_catalog
            (region, zone_id, instance_type, status, status_category, vcpu, memory_gib, refreshed_at)
          SELECT $1, z, t, s, c, v, m, $8

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { managerOf, type Tx } from './tx';
 import type { CurrentWebhook, PoolAction, UnmanagedWebhook, WebhookAction } from '@snowline/domain';
 
 interface WebhookRow {
@@ -24,14 +25,14 @@ export interface PlanConfigActions {
 export class DeclarativeRepository {
   constructor(private readonly ds: DataSource) {}
 
-  private em(tx?: EntityManager): EntityManager {
-    return tx ?? this.ds.manager;
+  private em(tx?: Tx): EntityManager {
+    return tx ? managerOf(tx) : this.ds.manager;
   }
 
   /** The project's live webhooks, split into those a file manages (by name) and the others. */
   async webhooks(
     projectId: string,
-    tx?: EntityManager,
+    tx?: Tx,
   ): Promise<{
     managed: (CurrentWebhook & { updatedAt: Date })[];
     unmanaged: UnmanagedWebhook[];
@@ -75,7 +76,7 @@ export class DeclarativeRepository {
     return new Map(rows.map((r) => [r.name, r.at]));
   }
 
-  async savePlanConfig(planId: string, c: PlanConfigActions, tx?: EntityManager): Promise<void> {
+  async savePlanConfig(planId: string, c: PlanConfigActions, tx?: Tx): Promise<void> {
     await this.em(tx).query(
       `INSERT INTO plan_config_actions (plan_id, webhook_actions, pool_actions, unmanaged_webhooks)
        VALUES ($1, $2, $3, $4)`,
@@ -89,7 +90,7 @@ export class DeclarativeRepository {
   }
 
   /** A plan's extras; nulls for a plan that planned neither (or was made before they existed). */
-  async planConfig(planId: string, tx?: EntityManager): Promise<PlanConfigActions> {
+  async planConfig(planId: string, tx?: Tx): Promise<PlanConfigActions> {
     const rows = (await this.em(tx).query(
       `SELECT webhook_actions, pool_actions, unmanaged_webhooks FROM plan_config_actions
         WHERE plan_id = $1`,

@@ -1,4 +1,5 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { inTransaction, managerOf, type Tx } from './tx';
 
 /** Project-less events every tenant may see: infrastructure only (zone status, incidents). */
 export const isZoneWideEvent = (type: string) =>
@@ -75,7 +76,7 @@ export class EventFeedRepository {
       /** The last `limit` events instead of the first (still returned in commit order). */
       newest?: boolean;
     },
-    tx?: EntityManager,
+    tx?: Tx,
   ): Promise<FeedEvent[]> {
     const params: unknown[] = [from.txId, from.id, opts.limit];
     let where = '';
@@ -92,7 +93,7 @@ export class EventFeedRepository {
       params.push(opts.types);
       where += ` AND type = ANY($${params.length}::text[])`;
     }
-    const rows: FeedRow[] = await (tx ?? this.ds.manager).query(
+    const rows: FeedRow[] = await (tx ? managerOf(tx) : this.ds.manager).query(
       `SELECT id::text, tx_id::text, project_id, validator_id, host_id, zone, type, message, data, created_at
          FROM events
         WHERE ${SAFE_AFTER}${where}
@@ -146,20 +147,20 @@ export class EventFeedRepository {
    * deliveries for matching webhooks and advance the cursor. Returns the new delivery ids (to enqueue).
    */
   async fanOutToWebhooks(limit: number): Promise<{ deliveryIds: string[]; events: number }> {
-    return this.ds.transaction(async (tx) => {
-      const cur: { tx_id: string; event_id: string }[] = await tx.query(
+    return inTransaction(this.ds, async (tx) => {
+      const cur: { tx_id: string; event_id: string }[] = await managerOf(tx).query(
         `SELECT tx_id::text, event_id::text FROM event_cursors WHERE name = 'webhooks' FOR UPDATE SKIP LOCKED`,
       );
       if (!cur[0]) return { deliveryIds: [], events: 0 }; // another replica holds it
       // Only positions: the events' content goes from table to table inside Postgres.
-      const events: { txId: string; id: string }[] = await tx.query(
+      const events: { txId: string; id: string }[] = await managerOf(tx).query(
         `SELECT tx_id::text AS "txId", id::text AS id FROM events
           WHERE ${SAFE_AFTER} ORDER BY events.tx_id, events.id LIMIT $3`,
         [cur[0].tx_id, cur[0].event_id, limit],
       );
       const last = events[events.length - 1];
       if (!last) return { deliveryIds: [], events: 0 };
-      const inserted: { id: string }[] = await tx.query(
+      const inserted: { id: string }[] = await managerOf(tx).query(
         `INSERT INTO webhook_deliveries (webhook_id, project_id, event_id, event_type, payload, status, next_attempt_at)
          SELECT w.id, w.project_id, e.id, e.type,
                 jsonb_build_object('id', e.id::text, 'type', e.type, 'message', e.message,
@@ -176,7 +177,7 @@ export class EventFeedRepository {
          RETURNING id`,
         [events.map((e) => e.id)],
       );
-      await tx.query(
+      await managerOf(tx).query(
         `UPDATE event_cursors SET tx_id = $1::xid8, event_id = $2::bigint, updated_at = now() WHERE name = 'webhooks'`,
         [last.txId, last.id],
       );

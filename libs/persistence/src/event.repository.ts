@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { Tx } from './tx';
 import { EventEntity } from './entities';
 import { Repo } from './repo';
 
@@ -13,7 +13,7 @@ export interface NewEvent {
 }
 
 export class EventRepository extends Repo {
-  append(e: NewEvent, tx?: EntityManager) {
+  append(e: NewEvent, tx?: Tx) {
     const em = this.em(tx);
     return em.save(
       EventEntity,
@@ -29,7 +29,7 @@ export class EventRepository extends Repo {
     );
   }
   /** Many events in one statement (a sweep that sees a zone go dark writes thousands). */
-  async appendMany(events: NewEvent[], tx?: EntityManager): Promise<void> {
+  async appendMany(events: NewEvent[], tx?: Tx): Promise<void> {
     if (!events.length) return;
     const col = <T>(f: (e: NewEvent) => T) => events.map(f);
     await this.em(tx).query(

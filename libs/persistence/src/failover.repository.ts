@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { managerOf, type Tx } from './tx';
 import type { HealthState, MoveKind, ValidatorState } from '@snowline/domain';
 import { FailoverEntity } from './entities';
 
@@ -58,8 +59,8 @@ export class FailoverRepository {
   }
 
   /** Records a move's attempt (a `running` row). */
-  start(row: Partial<FailoverEntity>, tx: EntityManager): Promise<FailoverEntity> {
-    return tx.save(FailoverEntity, tx.create(FailoverEntity, row));
+  start(row: Partial<FailoverEntity>, tx: Tx): Promise<FailoverEntity> {
+    return managerOf(tx).save(FailoverEntity, managerOf(tx).create(FailoverEntity, row));
   }
 
   /** Closes a running attempt; null if it was already closed (another round or process got there). */
@@ -67,20 +68,20 @@ export class FailoverRepository {
     id: string,
     status: 'done' | 'replanned' | 'failed' | 'cancelled',
     outcome: string,
-    tx: EntityManager,
+    tx: Tx,
   ): Promise<FailoverEntity | null> {
-    const [rows] = (await tx.query(
+    const [rows] = (await managerOf(tx).query(
       `UPDATE failovers SET status = $2, outcome = $3, finished_at = now()
         WHERE id = $1 AND status = 'running' RETURNING id`,
       [id, status, outcome],
     )) as [{ id: string }[], number];
     if (!rows.length) return null;
-    return tx.findOneBy(FailoverEntity, { id });
+    return managerOf(tx).findOneBy(FailoverEntity, { id });
   }
 
   /** Cancels the validator's move under way, if any, so its row holds no concurrency slot. */
-  async cancelRunning(validatorId: string, outcome: string, tx: EntityManager): Promise<void> {
-    await tx.query(
+  async cancelRunning(validatorId: string, outcome: string, tx: Tx): Promise<void> {
+    await managerOf(tx).query(
       `UPDATE failovers SET status = 'cancelled', outcome = $2, finished_at = now()
         WHERE validator_id = $1 AND status = 'running'`,
       [validatorId, outcome],
@@ -93,9 +94,9 @@ export class FailoverRepository {
    */
   async finishRunning(
     validatorId: string,
-    tx: EntityManager,
+    tx: Tx,
   ): Promise<{ seconds: number; method: string; fromZone: string | null } | undefined> {
-    const [rows] = (await tx.query(
+    const [rows] = (await managerOf(tx).query(
       `UPDATE failovers SET status = 'done', finished_at = now()
         WHERE validator_id = $1 AND status = 'running'
         RETURNING extract(epoch FROM (finished_at - coalesce(detected_at, started_at))) AS seconds, method, from_zone`,

@@ -1,4 +1,5 @@
 import { type EntityManager, IsNull, LessThan, Not } from 'typeorm';
+import { managerOf, type Tx } from './tx';
 import {
   reportedVersion,
   type HealthState,
@@ -15,7 +16,7 @@ import { Repo, resealTokenColumn } from './repo';
 const STANDBY_VERSION = 'coalesce(running_version, avalanchego_version)';
 
 export class HostRepository extends Repo {
-  findById(id: string, tx?: EntityManager) {
+  findById(id: string, tx?: Tx) {
     return this.em(tx).findOneBy(HostEntity, { id });
   }
   /**
@@ -32,6 +33,13 @@ export class HostRepository extends Repo {
       [id, generation],
     )) as [{ id: string }[], number];
     return rows.length ? this.findById(id) : null;
+  }
+  /** The host locked (FOR UPDATE) until `tx` ends: an agent call decides under it. */
+  findForUpdate(id: string, tx: Tx) {
+    return managerOf(tx).findOne(HostEntity, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
   }
   findByTokenHash(bootstrapTokenHash: string) {
     return this.ds.manager.findOneBy(HostEntity, { bootstrapTokenHash });
@@ -127,11 +135,11 @@ export class HostRepository extends Repo {
     return rows[0]?.agent_signing_key ?? null;
   }
   /** The live host of a batch whose instance is `instanceId`. */
-  findInBatch(batchId: string, instanceId: string, tx?: EntityManager) {
+  findInBatch(batchId: string, instanceId: string, tx?: Tx) {
     return this.em(tx).findOneBy(HostEntity, { batchId, instanceId, deletedAt: IsNull() });
   }
   /** A batch's live hosts, in their batch order. */
-  inBatch(batchId: string, tx?: EntityManager) {
+  inBatch(batchId: string, tx?: Tx) {
     return this.em(tx).find(HostEntity, {
       where: { batchId, deletedAt: IsNull() },
       order: { batchIndex: 'ASC' },
@@ -148,25 +156,25 @@ export class HostRepository extends Repo {
   /** Re-seals every unspent bootstrap token (keys:rotate); `reseal` throws if the old key fails. */
   async resealBootstrapTokens(
     reseal: (sealed: Buffer, hostId: string) => Buffer,
-    tx: EntityManager,
+    tx: Tx,
   ): Promise<number> {
     return resealTokenColumn('hosts', reseal, tx);
   }
   /** Live protocol-1 hosts (launched before host credentials): what keys:rotate warns about. */
-  async countLiveProtocol1(tx?: EntityManager): Promise<number> {
+  async countLiveProtocol1(tx?: Tx): Promise<number> {
     const rows = (await this.em(tx).query(
       `SELECT count(*)::int AS n FROM hosts WHERE agent_protocol = 1 AND deleted_at IS NULL`,
     )) as { n: number }[];
     return rows[0]?.n ?? 0;
   }
-  findByClientToken(clientToken: string, tx?: EntityManager) {
+  findByClientToken(clientToken: string, tx?: Tx) {
     return this.em(tx).findOneBy(HostEntity, { clientToken });
   }
-  insert(row: Partial<HostEntity>, tx?: EntityManager) {
+  insert(row: Partial<HostEntity>, tx?: Tx) {
     const em = this.em(tx);
     return em.save(HostEntity, em.create(HostEntity, row));
   }
-  update(id: string, patch: Partial<HostEntity>, tx?: EntityManager) {
+  update(id: string, patch: Partial<HostEntity>, tx?: Tx) {
     // jsonb columns confuse TypeORM's deep-partial type; the patch is a plain column map.
     return this.em(tx).update(HostEntity, { id }, patch as Parameters<EntityManager['update']>[2]);
   }
@@ -174,17 +182,17 @@ export class HostRepository extends Repo {
    * Every host that ever held this NodeID, across validators (a re-imported identity's former
    * holders included, deleted or pending deletion alike), except `hostId`.
    */
-  async formerHoldersOfNodeId(nodeId: string, hostId: string, tx: EntityManager) {
-    return tx
+  async formerHoldersOfNodeId(nodeId: string, hostId: string, tx: Tx) {
+    return managerOf(tx)
       .createQueryBuilder(HostEntity, 'h')
       .innerJoin(ValidatorEntity, 'v', 'v.id = h.validator_id')
       .where('v.node_id = :nodeId AND h.id <> :hostId', { nodeId, hostId })
       .getMany();
   }
-  liveForValidator(validatorId: string, tx?: EntityManager) {
+  liveForValidator(validatorId: string, tx?: Tx) {
     return this.em(tx).find(HostEntity, { where: { validatorId, deletedAt: IsNull() } });
   }
-  live(tx?: EntityManager) {
+  live(tx?: Tx) {
     return this.em(tx).find(HostEntity, {
       where: { deletedAt: IsNull(), instanceId: Not(IsNull()) },
     });
@@ -304,10 +312,10 @@ export class HostRepository extends Repo {
     network: string,
     zone: string,
     count: number,
-    tx: EntityManager,
+    tx: Tx,
     version: string | null = null,
   ): Promise<{ id: string; instanceId: string | null }[]> {
-    const rows = (await tx.query(
+    const rows = (await managerOf(tx).query(
       `SELECT id, instance_id AS "instanceId" FROM hosts
         WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
           AND network = $1 AND zone = $2 AND ${STANDBY_VERSION} IS NOT DISTINCT FROM $4
@@ -316,7 +324,7 @@ export class HostRepository extends Repo {
       [network, zone, count, version],
     )) as { id: string; instanceId: string | null }[];
     if (!rows.length) return rows;
-    await tx.query(
+    await managerOf(tx).query(
       `UPDATE hosts SET deleted_at = now(), fenced = true, cloud_status = 'Deleted', updated_at = now()
         WHERE id = ANY($1) AND role = 'standby'`,
       [rows.map((r) => r.id)],
@@ -353,7 +361,7 @@ export class HostRepository extends Repo {
     ) as Promise<ReapableHost[]>;
   }
   /** Hosts whose instances were deleted: gone, fenced, `Deleted`. */
-  async markReaped(ids: string[], tx?: EntityManager): Promise<void> {
+  async markReaped(ids: string[], tx?: Tx): Promise<void> {
     await this.em(tx).query(
       `UPDATE hosts SET deleted_at = now(), fenced = true, cloud_status = 'Deleted', updated_at = now()
         WHERE id = ANY($1)`,
@@ -390,10 +398,10 @@ export class HostRepository extends Repo {
   async takeSyncedStandby(
     network: string,
     zones: string[],
-    tx: EntityManager,
+    tx: Tx,
     opts: { version?: string | null; id?: string } = {},
   ): Promise<{ id: string; zone: string; instanceId: string } | undefined> {
-    const [row] = (await tx.query(
+    const [row] = (await managerOf(tx).query(
       `SELECT id, zone, instance_id AS "instanceId" FROM hosts
         WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health = 'healthy'
           AND network = $1 AND zone = ANY($2) AND instance_id IS NOT NULL
@@ -407,12 +415,8 @@ export class HostRepository extends Repo {
     return row;
   }
   /** Host rows of a move attempt that never got an instance: gone, so a late launch is an orphan. */
-  async abandonUnlaunched(
-    validatorId: string,
-    generation: number,
-    tx: EntityManager,
-  ): Promise<void> {
-    await tx.update(
+  async abandonUnlaunched(validatorId: string, generation: number, tx: Tx): Promise<void> {
+    await managerOf(tx).update(
       HostEntity,
       { validatorId, generation, instanceId: IsNull(), deletedAt: IsNull() },
       { deletedAt: new Date(), fenced: true, cloudStatus: 'NotLaunched' },
@@ -422,13 +426,9 @@ export class HostRepository extends Repo {
    * A retired validator's hosts: every live one fenced; all but those whose instance deletion is
    * still pending (`pendingInstanceIds`) marked deleted.
    */
-  async retireAllOf(
-    validatorId: string,
-    pendingInstanceIds: string[],
-    tx: EntityManager,
-  ): Promise<void> {
-    await tx.update(HostEntity, { validatorId, deletedAt: IsNull() }, { fenced: true });
-    await tx.query(
+  async retireAllOf(validatorId: string, pendingInstanceIds: string[], tx: Tx): Promise<void> {
+    await managerOf(tx).update(HostEntity, { validatorId, deletedAt: IsNull() }, { fenced: true });
+    await managerOf(tx).query(
       `UPDATE hosts SET deleted_at = now(), cloud_status = 'Deleted', updated_at = now()
         WHERE validator_id = $1 AND deleted_at IS NULL
           AND (instance_id IS NULL OR NOT (instance_id = ANY($2)))`,

@@ -1,4 +1,5 @@
-import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
+import { DataSource, IsNull, Not } from 'typeorm';
+import { managerOf, type Tx } from './tx';
 import { IdempotencyKeyEntity } from './entities';
 
 export type IdempotencyBegin =
@@ -72,10 +73,10 @@ export class IdempotencyRepository {
   }
 
   /** keys:rotate: drops expired rows and returns the stored responses still in their window, locked. */
-  async storedLockedForRotation(tx: EntityManager) {
-    await tx.query('LOCK TABLE idempotency_keys IN EXCLUSIVE MODE');
-    await tx.query(`DELETE FROM idempotency_keys WHERE expires_at < now()`);
-    return tx.find(IdempotencyKeyEntity, {
+  async storedLockedForRotation(tx: Tx) {
+    await managerOf(tx).query('LOCK TABLE idempotency_keys IN EXCLUSIVE MODE');
+    await managerOf(tx).query(`DELETE FROM idempotency_keys WHERE expires_at < now()`);
+    return managerOf(tx).find(IdempotencyKeyEntity, {
       where: { responseSealed: Not(IsNull()) },
       order: { projectId: 'ASC', key: 'ASC' },
     });
@@ -84,9 +85,9 @@ export class IdempotencyRepository {
     projectId: string,
     key: string,
     responseSealed: Buffer,
-    tx: EntityManager,
+    tx: Tx,
   ): Promise<void> {
-    await tx.update(IdempotencyKeyEntity, { projectId, key }, { responseSealed });
+    await managerOf(tx).update(IdempotencyKeyEntity, { projectId, key }, { responseSealed });
   }
 
   async purgeExpired(): Promise<number> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Tx } from './tx';
 import { masterKeyId, openEnvelope, sealEnvelope } from '@snowline/domain';
-import type { EntityManager } from 'typeorm';
 import type { StakingIdentityEntity } from './entities';
 import type { Repositories } from './repositories';
 
@@ -48,7 +48,7 @@ export class IdentityVault {
     projectId: string,
     identity: IdentityToStore,
     imported: boolean,
-    tx: EntityManager,
+    tx: Tx,
   ): Promise<StakingIdentityEntity> {
     const held = await this.repos.identities.findByNodeIdForUpdate(identity.nodeId, tx);
     if (held) {

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import { inTransaction, managerOf, type Tx } from './tx';
 import { Repo, resealTokenColumn } from './repo';
 
 /** A launch batch (launch_batches): validators launched by one RunInstances with Amount. */
@@ -30,15 +30,15 @@ export class LaunchBatchRepository extends Repo {
       LaunchBatch,
       'id' | 'zone' | 'instanceType' | 'size' | 'bootstrapTokenHash' | 'bootstrapTokenSealed'
     >,
-    tx: EntityManager,
+    tx: Tx,
   ): Promise<void> {
-    await tx.query(
+    await managerOf(tx).query(
       `INSERT INTO launch_batches (id, zone, instance_type, size, bootstrap_token_hash, bootstrap_token_sealed)
        VALUES ($1, $2, $3, $4, $5, $6)`,
       [b.id, b.zone, b.instanceType, b.size, b.bootstrapTokenHash, b.bootstrapTokenSealed],
     );
   }
-  async findById(id: string, tx?: EntityManager): Promise<LaunchBatch | null> {
+  async findById(id: string, tx?: Tx): Promise<LaunchBatch | null> {
     const rows = (await this.em(tx).query(`SELECT * FROM launch_batches WHERE id = $1`, [
       id,
     ])) as Record<string, unknown>[];
@@ -61,13 +61,13 @@ export class LaunchBatchRepository extends Repo {
   }
   /** The cloud's answer, stored before any host row is told its instance (a replay names the same). */
   async recordInstances(id: string, instanceIds: string[]): Promise<void> {
-    await this.ds.transaction(async (tx) => {
-      await tx.query(
+    await inTransaction(this.ds, async (tx) => {
+      await managerOf(tx).query(
         `UPDATE launch_batches SET instance_ids = $2, launched_at = coalesce(launched_at, now()) WHERE id = $1`,
         [id, instanceIds],
       );
       // Every member learns its instance in the same statement, so its agent can register at once.
-      await tx.query(
+      await managerOf(tx).query(
         `UPDATE hosts SET instance_id = ($2::text[])[batch_index + 1], cloud_status = 'Pending', updated_at = now()
           WHERE batch_id = $1 AND instance_id IS NULL AND deleted_at IS NULL`,
         [id, instanceIds],
@@ -75,8 +75,8 @@ export class LaunchBatchRepository extends Repo {
     });
   }
   /** Spends the batch's token once every live host of it has bound its own key. */
-  async spendIfAllBound(id: string, tx: EntityManager): Promise<void> {
-    await tx.query(
+  async spendIfAllBound(id: string, tx: Tx): Promise<void> {
+    await managerOf(tx).query(
       `UPDATE launch_batches SET bootstrap_token_hash = NULL, bootstrap_token_sealed = NULL
         WHERE id = $1 AND NOT EXISTS (
           SELECT 1 FROM hosts WHERE batch_id = $1 AND deleted_at IS NULL AND agent_signing_key IS NULL)`,
@@ -84,10 +84,7 @@ export class LaunchBatchRepository extends Repo {
     );
   }
   /** keys:rotate: re-seals every unspent batch token; `reseal` throws if the old key fails. */
-  async resealTokens(
-    reseal: (sealed: Buffer, batchId: string) => Buffer,
-    tx: EntityManager,
-  ): Promise<number> {
+  async resealTokens(reseal: (sealed: Buffer, batchId: string) => Buffer, tx: Tx): Promise<number> {
     return resealTokenColumn('launch_batches', reseal, tx);
   }
 }

@@ -1,7 +1,27 @@
-/** Anything that runs SQL on one connection: a QueryRunner (the holder's own session) or a transaction. */
-export interface SqlExecutor {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
+import type { DataSource, QueryRunner } from 'typeorm';
+import { managerOf, type Tx } from './tx';
+
+/**
+ * A connection of the lease holder's own (one Postgres session): a lease taken on it is orphaned,
+ * and free to take, once the session is gone (kill -9, a database restart).
+ */
+export interface LeaseSession {
+  /** False once closed (or dropped by the pool); open a new one to lead again. */
+  readonly open: boolean;
+  close(): Promise<void>;
 }
+
+class RunnerSession implements LeaseSession {
+  constructor(readonly runner: QueryRunner) {}
+  get open(): boolean {
+    return !this.runner.isReleased;
+  }
+  async close(): Promise<void> {
+    if (!this.runner.isReleased) await this.runner.release().catch(() => undefined);
+  }
+}
+
+const runnerOf = (s: LeaseSession): QueryRunner => (s as RunnerSession).runner;
 
 /** What a leader passes to writes that matter: they commit only while this lease is still its own. */
 export interface LeaseFence {
@@ -26,14 +46,23 @@ export interface LeaderLeaseRow {
  * the generation grows by one; a holder renews only the generation it took.
  */
 export class LeaderLeaseRepository {
-  /** Takes the lease on `q`'s session when free, expired or orphaned; its generation, or null. */
+  constructor(private readonly ds: DataSource) {}
+
+  /** A dedicated session for a holder to take and renew its leases on. */
+  async openSession(): Promise<LeaseSession> {
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    return new RunnerSession(runner);
+  }
+
+  /** Takes the lease on `session` when free, expired or orphaned; its generation, or null. */
   async acquire(
-    q: SqlExecutor,
+    session: LeaseSession,
     name: string,
     holder: string,
     ttlMs: number,
   ): Promise<number | null> {
-    const rows = (await q.query(
+    const rows = (await runnerOf(session).query(
       `INSERT INTO leader_leases AS l
          (name, holder, generation, holder_pid, holder_backend_start, acquired_at, renewed_at, expires_at)
        SELECT $1, $2, 1, a.pid, a.backend_start, clock_timestamp(), clock_timestamp(),
@@ -56,15 +85,15 @@ export class LeaderLeaseRepository {
    * Extends the lease by `ttlMs` from now, only for the generation the holder took: false when
    * another holder took it meanwhile (this one was frozen or cut off past its expiry).
    */
-  async renew(q: SqlExecutor, fence: LeaseFence, ttlMs: number): Promise<boolean> {
-    const rows = (await q.query(
+  async renew(session: LeaseSession, fence: LeaseFence, ttlMs: number): Promise<boolean> {
+    const rows = (await runnerOf(session).query(
       `UPDATE leader_leases SET renewed_at = clock_timestamp(),
               expires_at = clock_timestamp() + $4 * interval '1 millisecond'
         WHERE name = $1 AND holder = $2 AND generation = $3
         RETURNING 1 AS ok`,
       [fence.name, fence.holder, fence.generation, ttlMs],
     )) as unknown[];
-    // A raw UPDATE through a QueryRunner answers [rows, count]; a plain query answers the rows.
+    // A raw UPDATE through a QueryRunner answers [rows, count].
     return flatRows(rows).length > 0;
   }
 
@@ -72,8 +101,8 @@ export class LeaderLeaseRepository {
    * Inside a transaction: true while the fence's lease is current, and the row stays share-locked
    * until commit, so no follower can take the lease between this check and the transaction's writes.
    */
-  async holds(tx: SqlExecutor, fence: LeaseFence): Promise<boolean> {
-    const rows = (await tx.query(
+  async holds(tx: Tx, fence: LeaseFence): Promise<boolean> {
+    const rows = (await managerOf(tx).query(
       `SELECT 1 AS ok FROM leader_leases
         WHERE name = $1 AND holder = $2 AND generation = $3 AND expires_at > clock_timestamp()
         FOR SHARE`,
@@ -83,8 +112,8 @@ export class LeaderLeaseRepository {
   }
 
   /** Gives the lease up at once (a clean shutdown), so a follower need not wait for its expiry. */
-  async release(q: SqlExecutor, fence: LeaseFence): Promise<void> {
-    await q.query(
+  async release(session: LeaseSession, fence: LeaseFence): Promise<void> {
+    await runnerOf(session).query(
       `UPDATE leader_leases SET expires_at = clock_timestamp()
         WHERE name = $1 AND holder = $2 AND generation = $3`,
       [fence.name, fence.holder, fence.generation],
@@ -92,8 +121,8 @@ export class LeaderLeaseRepository {
   }
 
   /** Every lease, for tests and operators: who leads which loop. */
-  async list(q: SqlExecutor): Promise<LeaderLeaseRow[]> {
-    const rows = (await q.query(
+  async list(): Promise<LeaderLeaseRow[]> {
+    const rows = (await this.ds.query(
       `SELECT name, holder, generation, holder_pid, expires_at,
               expires_at < clock_timestamp() AS expired
          FROM leader_leases ORDER BY name`,

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { inTransaction, managerOf, type Tx } from './tx';
 import type { CurrentValidator } from '@snowline/domain';
 import { PlanEntity, PlanLockEntity } from './entities';
 
@@ -24,16 +25,16 @@ interface SnapshotRow {
 export class PlanRepository {
   constructor(private readonly ds: DataSource) {}
 
-  private em(tx?: EntityManager): EntityManager {
-    return tx ?? this.ds.manager;
+  private em(tx?: Tx): EntityManager {
+    return tx ? managerOf(tx) : this.ds.manager;
   }
 
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>, isolation?: 'REPEATABLE READ') {
-    return isolation ? this.ds.transaction(isolation, fn) : this.ds.transaction(fn);
+  transaction<T>(fn: (tx: Tx) => Promise<T>, isolation?: 'REPEATABLE READ') {
+    return inTransaction(this.ds, fn, isolation);
   }
 
   /** The project's state serial (0 before its first validator). */
-  async serial(projectId: string, tx?: EntityManager): Promise<number> {
+  async serial(projectId: string, tx?: Tx): Promise<number> {
     const rows = (await this.em(tx).query(
       `SELECT count(*)::bigint AS serial FROM plan_serial_changes WHERE project_id = $1`,
       [projectId],
@@ -45,7 +46,7 @@ export class PlanRepository {
    * Every validator of the project not yet retired, in the public shape a plan may hold. `version`
    * is absent for a row from before versions (the caller knows the fleet default).
    */
-  async snapshot(projectId: string, tx?: EntityManager): Promise<CurrentValidator[]> {
+  async snapshot(projectId: string, tx?: Tx): Promise<CurrentValidator[]> {
     const rows = (await this.em(tx).query(
       `SELECT v.id, v.name, v.network, v.instance_type, v.zones, v.labels, v.protected, v.state,
               v.state_reason, v.node_id, i.imported, v.managed_by_config, v.avalanchego_version,
@@ -76,7 +77,7 @@ export class PlanRepository {
   }
 
   /** A plan adopts a validator made outside the file: from now on the file manages it. */
-  async adopt(projectId: string, validatorId: string, tx?: EntityManager): Promise<boolean> {
+  async adopt(projectId: string, validatorId: string, tx?: Tx): Promise<boolean> {
     const res = (await this.em(tx).query(
       `UPDATE validators SET managed_by_config = true
         WHERE id = $1 AND project_id = $2 AND state <> 'retired' RETURNING id`,
@@ -87,7 +88,7 @@ export class PlanRepository {
   }
 
   /** When the project's last plan finished applying (drift is what changed after it). */
-  async lastAppliedAt(projectId: string, tx?: EntityManager): Promise<Date | null> {
+  async lastAppliedAt(projectId: string, tx?: Tx): Promise<Date | null> {
     const rows = (await this.em(tx).query(
       `SELECT max(applied_at) AS at FROM plans WHERE project_id = $1 AND applied_at IS NOT NULL`,
       [projectId],
@@ -96,7 +97,7 @@ export class PlanRepository {
   }
 
   /** Latest `validator.updated` event after `since`, per validator: a change made outside a plan. */
-  async changedSince(projectId: string, since: Date, tx?: EntityManager) {
+  async changedSince(projectId: string, since: Date, tx?: Tx) {
     const rows = (await this.em(tx).query(
       `SELECT validator_id, max(created_at) AS at FROM events
         WHERE project_id = $1 AND type = 'validator.updated' AND created_at > $2
@@ -107,7 +108,7 @@ export class PlanRepository {
   }
 
   /** Names retired (or set retiring) outside a plan after `since` → when. */
-  async retiredSince(projectId: string, names: string[], since: Date, tx?: EntityManager) {
+  async retiredSince(projectId: string, names: string[], since: Date, tx?: Tx) {
     if (!names.length) return new Map<string, Date>();
     const rows = (await this.em(tx).query(
       `SELECT v.name, max(e.created_at) AS at FROM validators v
@@ -119,17 +120,17 @@ export class PlanRepository {
     return new Map(rows.map((r) => [r.name, r.at]));
   }
 
-  insert(row: Partial<PlanEntity>, tx?: EntityManager) {
+  insert(row: Partial<PlanEntity>, tx?: Tx) {
     const em = this.em(tx);
     return em.save(PlanEntity, em.create(PlanEntity, row));
   }
-  findForProject(projectId: string, id: string, tx?: EntityManager) {
+  findForProject(projectId: string, id: string, tx?: Tx) {
     return this.em(tx).findOneBy(PlanEntity, { projectId, id });
   }
-  findById(id: string, tx?: EntityManager) {
+  findById(id: string, tx?: Tx) {
     return this.em(tx).findOneBy(PlanEntity, { id });
   }
-  async update(id: string, patch: Partial<PlanEntity>, tx?: EntityManager): Promise<void> {
+  async update(id: string, patch: Partial<PlanEntity>, tx?: Tx): Promise<void> {
     // jsonb columns confuse TypeORM's deep-partial type; the patch is a plain column map.
     await this.em(tx).update(PlanEntity, { id }, patch as Parameters<EntityManager['update']>[2]);
   }
@@ -138,7 +139,7 @@ export class PlanRepository {
     id: string,
     from: PlanEntity['status'],
     patch: Partial<PlanEntity>,
-    tx?: EntityManager,
+    tx?: Tx,
   ): Promise<boolean> {
     const res = await this.em(tx)
       .createQueryBuilder()
@@ -149,7 +150,7 @@ export class PlanRepository {
     return (res.affected ?? 0) > 0;
   }
 
-  lock(projectId: string, tx?: EntityManager) {
+  lock(projectId: string, tx?: Tx) {
     return this.em(tx).findOneBy(PlanLockEntity, { projectId });
   }
   /** Takes the project's apply lock; false when someone holds it. */
@@ -162,7 +163,7 @@ export class PlanRepository {
     return rows.length > 0;
   }
   /** Releases the lock if (and only if) this plan holds it. */
-  async unlock(projectId: string, planId: string, tx?: EntityManager): Promise<boolean> {
+  async unlock(projectId: string, planId: string, tx?: Tx): Promise<boolean> {
     const res = (await this.em(tx).query(
       `DELETE FROM plan_locks WHERE project_id = $1 AND plan_id = $2 RETURNING plan_id`,
       [projectId, planId],

@@ -1,15 +1,15 @@
-import type { EntityManager } from 'typeorm';
+import type { Tx } from './tx';
 import { ProjectEntity } from './entities';
 import { Repo } from './repo';
 
 export class ProjectRepository extends Repo {
-  findById(id: string, tx?: EntityManager) {
+  findById(id: string, tx?: Tx) {
     return this.em(tx).findOneBy(ProjectEntity, { id });
   }
-  findDefault(tx?: EntityManager) {
+  findDefault(tx?: Tx) {
     return this.em(tx).findOneBy(ProjectEntity, { isDefault: true });
   }
-  create(name: string, isDefault = false, tx?: EntityManager) {
+  create(name: string, isDefault = false, tx?: Tx) {
     return this.em(tx).save(ProjectEntity, this.em(tx).create(ProjectEntity, { name, isDefault }));
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { inTransaction, managerOf, type Tx } from './tx';
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -10,8 +11,8 @@ const statementNames = new Map<string, string>();
 
 export abstract class Repo {
   constructor(protected readonly ds: DataSource) {}
-  protected em(tx?: EntityManager): EntityManager {
-    return tx ?? this.ds.manager;
+  protected em(tx?: Tx): EntityManager {
+    return tx ? managerOf(tx) : this.ds.manager;
   }
   /**
    * A hot statement of the public API as a named prepared statement: Postgres parses and plans it once
@@ -24,9 +25,12 @@ export abstract class Repo {
   protected async prepared<T extends unknown[]>(
     text: string,
     values: unknown[],
-    tx?: EntityManager,
+    tx?: Tx,
   ): Promise<T[]> {
-    if (tx) return ((await tx.query(text, values)) as object[]).map((r) => Object.values(r) as T);
+    if (tx)
+      return ((await managerOf(tx).query(text, values)) as object[]).map(
+        (r) => Object.values(r) as T,
+      );
     let name = statementNames.get(text);
     if (!name) {
       name = `sl_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
@@ -35,8 +39,8 @@ export abstract class Repo {
     const pool = (this.ds.driver as PostgresDriver).master as Pool;
     return (await pool.query({ name, text, values, rowMode: 'array' })).rows as T[];
   }
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.ds.transaction(fn);
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return inTransaction(this.ds, fn);
   }
 }
 
@@ -44,13 +48,13 @@ export abstract class Repo {
 export async function resealTokenColumn(
   table: 'hosts' | 'launch_batches',
   reseal: (sealed: Buffer, id: string) => Buffer,
-  tx: EntityManager,
+  tx: Tx,
 ): Promise<number> {
-  const rows = (await tx.query(
+  const rows = (await managerOf(tx).query(
     `SELECT id, bootstrap_token_sealed FROM ${table} WHERE bootstrap_token_sealed IS NOT NULL FOR UPDATE`,
   )) as { id: string; bootstrap_token_sealed: Buffer }[];
   for (const r of rows) {
-    await tx.query(`UPDATE ${table} SET bootstrap_token_sealed = $2 WHERE id = $1`, [
+    await managerOf(tx).query(`UPDATE ${table} SET bootstrap_token_sealed = $2 WHERE id = $1`, [
       r.id,
       reseal(r.bootstrap_token_sealed, r.id),
     ]);

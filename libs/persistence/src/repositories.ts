@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { inTransaction, managerOf, type Tx } from './tx';
 import { ProjectRepository } from './project.repository';
 import { ApiKeyRepository } from './api-key.repository';
 import { IdentityRepository } from './identity.repository';
@@ -20,6 +21,11 @@ import { RetentionRepository } from './retention.repository';
 import { RolloutRepository } from './rollout.repository';
 import { VersionRepository } from './version.repository';
 import { StakingRepository } from './staking.repository';
+import { LeaderLeaseRepository } from './leader-leases.repository';
+import { ValidatorLockRepository } from './validator-lock.repository';
+import { PlanRepository } from './plan.repository';
+import { DeclarativeRepository } from './declarative.repository';
+import { HostHistoryRepository } from './host-history.repository';
 
 /** All repositories over one DataSource. */
 export class Repositories {
@@ -44,6 +50,11 @@ export class Repositories {
   readonly rollouts: RolloutRepository;
   readonly versions: VersionRepository;
   readonly staking: StakingRepository;
+  readonly leaderLeases: LeaderLeaseRepository;
+  readonly validatorLocks: ValidatorLockRepository;
+  readonly plans: PlanRepository;
+  readonly declarative: DeclarativeRepository;
+  readonly hostHistory: HostHistoryRepository;
   constructor(readonly ds: DataSource) {
     this.projects = new ProjectRepository(ds);
     this.apiKeys = new ApiKeyRepository(ds);
@@ -66,9 +77,14 @@ export class Repositories {
     this.rollouts = new RolloutRepository(ds);
     this.versions = new VersionRepository(ds);
     this.staking = new StakingRepository(ds);
+    this.leaderLeases = new LeaderLeaseRepository(ds);
+    this.validatorLocks = new ValidatorLockRepository(ds);
+    this.plans = new PlanRepository(ds);
+    this.declarative = new DeclarativeRepository(ds);
+    this.hostHistory = new HostHistoryRepository(ds);
   }
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.ds.transaction(fn);
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return inTransaction(this.ds, fn);
   }
   /** One round trip to Postgres (readiness). */
   async ping(): Promise<void> {
@@ -83,8 +99,10 @@ export class Repositories {
    * The database's clock, now (`clock_timestamp()`, not the transaction's start). Leases, key grants
    * and verdicts are timed by it, so API replicas and workers on different machines share one clock.
    */
-  async clock(tx?: EntityManager): Promise<Date> {
-    const [row] = (await (tx ?? this.ds.manager).query(`SELECT clock_timestamp() AS now`)) as {
+  async clock(tx?: Tx): Promise<Date> {
+    const [row] = (await (tx ? managerOf(tx) : this.ds.manager).query(
+      `SELECT clock_timestamp() AS now`,
+    )) as {
       now: Date;
     }[];
     return row!.now;

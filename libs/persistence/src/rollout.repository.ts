@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { managerOf, type Tx } from './tx';
 import type { ValidatorState } from '@snowline/domain';
 
 /** A live validator as the rollout judges it: what its spec asks for, what its host runs. */
@@ -37,9 +38,9 @@ export class RolloutRepository {
   /** Halt the rollout to `version` on `network` (the first halt's reason stays). */
   async halt(
     h: { network: string; version: string; reason: string; validatorId: string | null },
-    tx: EntityManager,
+    tx: Tx,
   ): Promise<void> {
-    await tx.query(
+    await managerOf(tx).query(
       `INSERT INTO rollout_halts (network, version, reason, validator_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (network, version) DO NOTHING`,
       [h.network, h.version, h.reason, h.validatorId],

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { Tx } from './tx';
 import type {
   Network,
   StakingConditions,
@@ -245,7 +245,7 @@ export class StakingRepository extends Repo {
   }
 
   /** Stores evaluations (one upsert), with the conditions raised so far for each one's period. */
-  async saveViews(views: StoredStakingView[], tx?: EntityManager): Promise<void> {
+  async saveViews(views: StoredStakingView[], tx?: Tx): Promise<void> {
     if (!views.length) return;
     const col = <T>(f: (r: StoredStakingView) => T) => views.map(f);
     const round = (n: number | undefined) => (n === undefined ? null : Math.round(n));

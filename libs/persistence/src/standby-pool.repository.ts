@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { inTransaction, managerOf, type Tx } from './tx';
 import type { PoolSetting } from '@snowline/domain';
 
 export interface StoredPoolSetting extends PoolSetting {
@@ -13,8 +14,8 @@ export interface StoredPoolSetting extends PoolSetting {
 export class StandbyPoolRepository {
   constructor(private readonly ds: DataSource) {}
 
-  async list(tx?: EntityManager): Promise<StoredPoolSetting[]> {
-    const rows = (await (tx ?? this.ds.manager).query(
+  async list(tx?: Tx): Promise<StoredPoolSetting[]> {
+    const rows = (await (tx ? managerOf(tx) : this.ds.manager).query(
       `SELECT network, zone, size, updated_by, updated_at FROM standby_pool_sizes
         ORDER BY network, zone`,
     )) as { network: string; zone: string; size: number; updated_by: string; updated_at: Date }[];
@@ -32,16 +33,16 @@ export class StandbyPoolRepository {
    * rows keep who set them and when. Returns the setting as it was before.
    */
   async replace(settings: PoolSetting[], by: string): Promise<StoredPoolSetting[]> {
-    return this.ds.transaction(async (tx) => {
-      await tx.query('LOCK TABLE standby_pool_sizes IN SHARE ROW EXCLUSIVE MODE');
+    return inTransaction(this.ds, async (tx) => {
+      await managerOf(tx).query('LOCK TABLE standby_pool_sizes IN SHARE ROW EXCLUSIVE MODE');
       const before = await this.list(tx);
-      await tx.query(
+      await managerOf(tx).query(
         `DELETE FROM standby_pool_sizes s
           WHERE NOT EXISTS (SELECT 1 FROM jsonb_to_recordset($1::jsonb) AS n(network text, zone text, size int)
                              WHERE n.network = s.network AND n.zone = s.zone)`,
         [JSON.stringify(settings)],
       );
-      await tx.query(
+      await managerOf(tx).query(
         `INSERT INTO standby_pool_sizes (network, zone, size, updated_by, updated_at)
          SELECT network, zone, size, $2, now()
            FROM jsonb_to_recordset($1::jsonb) AS n(network text, zone text, size int)

@@ -1,4 +1,5 @@
-import { type EntityManager, In } from 'typeorm';
+import { In } from 'typeorm';
+import { managerOf, type Tx } from './tx';
 import {
   statesLeadingTo,
   type HealthState,
@@ -170,7 +171,7 @@ function fromViewRow(r: ValidatorViewRow): ValidatorWithIdentity {
 }
 
 export class ValidatorRepository extends Repo {
-  findByIds(ids: string[], tx?: EntityManager) {
+  findByIds(ids: string[], tx?: Tx) {
     return ids.length ? this.em(tx).findBy(ValidatorEntity, { id: In(ids) }) : Promise.resolve([]);
   }
   /**
@@ -178,8 +179,8 @@ export class ValidatorRepository extends Repo {
    * generation (a batch another job made for it counts). False too when another transaction holds
    * it (SKIP LOCKED: most likely another job batching it; the reconciler re-derives the rest).
    */
-  async lockIfWaitingForBatch(id: string, tx: EntityManager): Promise<boolean> {
-    const rows = (await tx.query(
+  async lockIfWaitingForBatch(id: string, tx: Tx): Promise<boolean> {
+    const rows = (await managerOf(tx).query(
       `SELECT v.id FROM validators v
         WHERE v.id = $1 AND v.state IN ('pending', 'provisioning') AND v.host_id IS NULL
           AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.validator_id = v.id AND h.generation = v.generation)
@@ -197,19 +198,15 @@ export class ValidatorRepository extends Repo {
     )) as unknown[];
     return rows.length > 0;
   }
-  async markProvisioning(ids: string[], tx: EntityManager): Promise<void> {
-    await tx.query(
+  async markProvisioning(ids: string[], tx: Tx): Promise<void> {
+    await managerOf(tx).query(
       `UPDATE validators SET state = 'provisioning', state_reason = 'placing', updated_at = now()
         WHERE id = ANY($1::uuid[]) AND state = 'pending'`,
       [ids],
     );
   }
   /** See takeWaitingForBatchQuery; the rows, locked until `tx` ends. */
-  async takeWaitingForBatch(
-    v: BatchKey,
-    limit: number,
-    tx: EntityManager,
-  ): Promise<ValidatorEntity[]> {
+  async takeWaitingForBatch(v: BatchKey, limit: number, tx: Tx): Promise<ValidatorEntity[]> {
     const ids = await takeWaitingForBatchQuery(tx, v, limit);
     const rows = await this.findByIds(ids, tx);
     return ids.map((id) => rows.find((r) => r.id === id)!).filter(Boolean);
@@ -246,9 +243,9 @@ export class ValidatorRepository extends Repo {
     id: string,
     generation: number,
     at: { hostId: string; zone: string; instanceId: string },
-    tx: EntityManager,
+    tx: Tx,
   ): Promise<boolean> {
-    const res = await tx
+    const res = await managerOf(tx)
       .createQueryBuilder()
       .update(ValidatorEntity)
       .set({ ...at, stateReason: 'instance starting' })
@@ -286,17 +283,27 @@ export class ValidatorRepository extends Repo {
        LIMIT 2000`,
     ) as Promise<{ kind: 'validator' | 'standby'; id: string; state: string }[]>;
   }
-  findById(id: string, tx?: EntityManager) {
+  findById(id: string, tx?: Tx) {
     return this.em(tx).findOneBy(ValidatorEntity, { id });
   }
   /** The validator locked (FOR UPDATE) until `tx` ends: a move decides under it. */
-  findForUpdate(id: string, tx: EntityManager) {
-    return tx.findOne(ValidatorEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  findForUpdate(id: string, tx: Tx) {
+    return managerOf(tx).findOne(ValidatorEntity, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
   }
-  findForProject(projectId: string, id: string, tx?: EntityManager) {
+  /** The validator share-locked (FOR SHARE) until `tx` ends: no move or re-arm changes it meanwhile. */
+  findForShare(id: string, tx: Tx) {
+    return managerOf(tx).findOne(ValidatorEntity, {
+      where: { id },
+      lock: { mode: 'pessimistic_read' },
+    });
+  }
+  findForProject(projectId: string, id: string, tx?: Tx) {
     return this.em(tx).findOneBy(ValidatorEntity, { id, projectId });
   }
-  insert(row: Partial<ValidatorEntity>, tx?: EntityManager) {
+  insert(row: Partial<ValidatorEntity>, tx?: Tx) {
     const em = this.em(tx);
     return em.save(ValidatorEntity, em.create(ValidatorEntity, row));
   }
@@ -308,7 +315,7 @@ export class ValidatorRepository extends Repo {
   async insertWithEvent(
     row: NewValidator,
     event: { type: string; message: string; data: Record<string, unknown> },
-    tx?: EntityManager,
+    tx?: Tx,
   ): Promise<ValidatorWithIdentity> {
     const rows = await this.prepared<ValidatorViewRow>(
       `WITH v AS (
@@ -388,9 +395,9 @@ export class ValidatorRepository extends Repo {
   }
   /** The oldest pending validator still waiting for a generated identity, locked (SKIP LOCKED). */
   async claimAwaitingIdentity(
-    tx: EntityManager,
+    tx: Tx,
   ): Promise<{ id: string; projectId: string; name: string } | null> {
-    const rows = (await tx.query(
+    const rows = (await managerOf(tx).query(
       `SELECT id, project_id AS "projectId", name FROM validators
         WHERE identity_id IS NULL AND state = 'pending'
         ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
@@ -398,13 +405,8 @@ export class ValidatorRepository extends Repo {
     return rows[0] ?? null;
   }
   /** Attaches a generated identity; false when the validator moved on (retired) meanwhile. */
-  async attachIdentity(
-    id: string,
-    identityId: string,
-    nodeId: string,
-    tx: EntityManager,
-  ): Promise<boolean> {
-    const res = await tx
+  async attachIdentity(id: string, identityId: string, nodeId: string, tx: Tx): Promise<boolean> {
+    const res = await managerOf(tx)
       .createQueryBuilder()
       .update(ValidatorEntity)
       .set({ identityId, nodeId })
@@ -430,7 +432,7 @@ export class ValidatorRepository extends Repo {
     return qb.orderBy('v.created_at', 'DESC').addOrderBy('v.id', 'DESC').limit(q.limit).getMany();
   }
   /** Every validator in one of the given states (for the reconciler and the e2e tests). */
-  findInStates(states: ValidatorState[], tx?: EntityManager) {
+  findInStates(states: ValidatorState[], tx?: Tx) {
     return this.em(tx).find(ValidatorEntity, { where: { state: In(states) } });
   }
   /**
@@ -441,7 +443,7 @@ export class ValidatorRepository extends Repo {
     id: string,
     to: ValidatorState,
     patch: Partial<ValidatorEntity> = {},
-    opts: { from?: ValidatorState[]; tx?: EntityManager } = {},
+    opts: { from?: ValidatorState[]; tx?: Tx } = {},
   ): Promise<boolean> {
     const from = opts.from ?? statesLeadingTo(to);
     const res = await this.em(opts.tx)
@@ -452,7 +454,7 @@ export class ValidatorRepository extends Repo {
       .execute();
     return (res.affected ?? 0) > 0;
   }
-  update(id: string, patch: Partial<ValidatorEntity>, tx?: EntityManager) {
+  update(id: string, patch: Partial<ValidatorEntity>, tx?: Tx) {
     return this.em(tx).update(ValidatorEntity, { id }, patch);
   }
   /**
@@ -487,14 +489,14 @@ export interface BatchKey {
 }
 
 export async function takeWaitingForBatchQuery(
-  tx: EntityManager,
+  tx: Tx,
   v: BatchKey,
   limit: number,
 ): Promise<string[]> {
   // `v` first, locked like the others; then its project's validators of the same type that have
   // never had a host for their generation (a failed batch member launches alone), SKIP LOCKED so
   // a validator another job is placing is left to it.
-  const rows = (await tx.query(
+  const rows = (await managerOf(tx).query(
     `SELECT v.id FROM validators v
       WHERE v.project_id = $2 AND v.instance_type = $3 AND v.state IN ('pending', 'provisioning')
         AND v.network = $5 AND v.avalanchego_version IS NOT DISTINCT FROM $6

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Network, UpgradePolicy, ValidatorState } from '@snowline/domain';
 import { Repo } from './repo';
+import { managerOf, type Tx } from './tx';
 
 /** One live validator's versions: what its spec asks for and what its current host reports. */
 export interface ValidatorVersions {
@@ -75,7 +76,7 @@ export class VersionRepository extends Repo {
    * `version.upgrade_required` event in the same transaction; returns the validators warned now.
    * A second run, or a second worker, warns nobody twice.
    */
-  async recordWarnings(warnings: VersionWarning[], tx?: EntityManager): Promise<string[]> {
+  async recordWarnings(warnings: VersionWarning[], tx?: Tx): Promise<string[]> {
     if (!warnings.length) return [];
     const run = async (em: EntityManager): Promise<string[]> => {
       const col = <T>(f: (w: VersionWarning) => T) => warnings.map(f);
@@ -115,7 +116,7 @@ export class VersionRepository extends Repo {
         );
       return events.map((w) => w.validatorId);
     };
-    return tx ? run(tx) : this.ds.transaction(run);
+    return tx ? run(managerOf(tx)) : this.ds.transaction(run);
   }
 
   /** The warnings given to one validator, newest deadline first. */

@@ -1,4 +1,5 @@
 import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { managerOf, type Tx } from './tx';
 import { WebhookDeliveryEntity, WebhookEntity, type DeliveryAttempt } from './entities';
 
 export interface DeliveryPage {
@@ -9,8 +10,8 @@ export interface DeliveryPage {
 export class WebhookRepository {
   constructor(private readonly ds: DataSource) {}
 
-  insert(row: Partial<WebhookEntity>, tx?: EntityManager) {
-    const em = tx ?? this.ds.manager;
+  insert(row: Partial<WebhookEntity>, tx?: Tx) {
+    const em = tx ? managerOf(tx) : this.ds.manager;
     return em.save(WebhookEntity, em.create(WebhookEntity, row));
   }
   findForProject(projectId: string, id: string) {
@@ -33,12 +34,12 @@ export class WebhookRepository {
     );
   }
   /** Key rotation: every webhook (deleted ones too), with writes blocked until `tx` ends. */
-  async allLockedForRotation(tx: EntityManager) {
-    await tx.query('LOCK TABLE webhooks IN EXCLUSIVE MODE');
-    return tx.find(WebhookEntity, { order: { createdAt: 'ASC', id: 'ASC' } });
+  async allLockedForRotation(tx: Tx) {
+    await managerOf(tx).query('LOCK TABLE webhooks IN EXCLUSIVE MODE');
+    return managerOf(tx).find(WebhookEntity, { order: { createdAt: 'ASC', id: 'ASC' } });
   }
-  async updateSecretSealed(id: string, secretSealed: Buffer, tx: EntityManager): Promise<void> {
-    await tx.update(WebhookEntity, { id }, { secretSealed });
+  async updateSecretSealed(id: string, secretSealed: Buffer, tx: Tx): Promise<void> {
+    await managerOf(tx).update(WebhookEntity, { id }, { secretSealed });
   }
   async softDelete(projectId: string, id: string): Promise<boolean> {
     const res = await this.ds.manager.update(

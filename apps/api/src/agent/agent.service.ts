@@ -29,7 +29,7 @@ import {
   Repositories,
   sha256Hex,
   ValidatorEntity,
-  type EntityManager,
+  type Tx,
 } from '@snowline/persistence';
 import { TokenBuckets } from '../auth/token-bucket';
 import { Problem } from '../common/problem';
@@ -398,10 +398,7 @@ export class AgentService {
     type: 'host.registered' | 'host.rebound',
   ): Promise<boolean> {
     return this.repos.transaction(async (tx) => {
-      const locked = await tx.findOne(HostEntity, {
-        where: { id: host.id },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const locked = await this.repos.hosts.findForUpdate(host.id, tx);
       if (
         !locked ||
         locked.bootstrapTokenHash !== host.bootstrapTokenHash ||
@@ -522,18 +519,12 @@ export class AgentService {
     type Outcome =
       { fenced: string } | { role: LeaseResponse['role']; assignment: LeaseResponse['assignment'] };
     const result = await this.repos.transaction(async (tx): Promise<Outcome> => {
-      const host = await tx.findOne(HostEntity, {
-        where: { id: hostId },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const host = await this.repos.hosts.findForUpdate(hostId, tx);
       now = await this.repos.clock(tx);
       // FOR UPDATE: a generation bump cannot interleave with this renewal (and a re-arm below may bump).
       const v =
         host && !host.deletedAt && !host.fenced && host.role === 'assigned' && host.validatorId
-          ? await tx.findOne(ValidatorEntity, {
-              where: { id: host.validatorId },
-              lock: { mode: 'pessimistic_write' },
-            })
+          ? await this.repos.validators.findForUpdate(host.validatorId, tx)
           : null;
       const decision = decideLease({
         hostId,
@@ -553,7 +544,7 @@ export class AgentService {
       });
       // An agent that talks runs: whatever the cloud last said, its instance is not stopped.
       if (host?.stopConfirmedAt)
-        await tx.update(HostEntity, { id: host.id }, { stopConfirmedAt: null });
+        await this.repos.hosts.update(host.id, { stopConfirmedAt: null }, tx);
       if (decision.kind === 'fence') {
         if (host) await this.fence(tx, host, decision.reason);
         return { fenced: decision.reason };
@@ -583,18 +574,12 @@ export class AgentService {
 
   async keys(hostId: string, req: KeysRequest): Promise<KeysResponse | LegacyKeysResponse> {
     const out = await this.repos.transaction(async (tx) => {
-      const host = await tx.findOne(HostEntity, {
-        where: { id: hostId },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const host = await this.repos.hosts.findForUpdate(hostId, tx);
       // The previous holders' lease expiries were written by the database's clock: judge by it.
       const now = (await this.repos.clock(tx)).getTime();
       if (!host || host.deletedAt || host.fenced || !host.validatorId)
         return { err: fenced('This host holds no identity.') };
-      const v = await tx.findOne(ValidatorEntity, {
-        where: { id: host.validatorId },
-        lock: { mode: 'pessimistic_read' },
-      });
+      const v = await this.repos.validators.findForShare(host.validatorId, tx);
       if (
         !v ||
         v.hostId !== host.id ||
@@ -662,7 +647,7 @@ export class AgentService {
           ),
         };
       }
-      await tx.update(HostEntity, { id: host.id }, { keysFetchedGeneration: v.generation });
+      await this.repos.hosts.update(host.id, { keysFetchedGeneration: v.generation }, tx);
       const identity = v.identityId ? await this.repos.identities.findById(v.identityId, tx) : null;
       if (!identity) throw new Error(`identity ${v.identityId} missing`);
       await this.repos.events.append(
@@ -733,11 +718,7 @@ export class AgentService {
   }
 
   /** The moved identity runs healthy on its new host: the failover is done; record how long it took. */
-  private async finishFailover(
-    tx: EntityManager,
-    v: ValidatorEntity,
-    host: HostEntity,
-  ): Promise<void> {
+  private async finishFailover(tx: Tx, v: ValidatorEntity, host: HostEntity): Promise<void> {
     const done = await this.repos.failovers.finishRunning(v.id, tx);
     if (!done) return;
     const seconds = Math.round(Number(done.seconds) * 10) / 10;
@@ -756,10 +737,10 @@ export class AgentService {
     );
   }
 
-  private async rearm(tx: EntityManager, v: ValidatorEntity, host: HostEntity): Promise<void> {
+  private async rearm(tx: Tx, v: ValidatorEntity, host: HostEntity): Promise<void> {
     const next = v.generation + 1;
-    await tx.update(ValidatorEntity, { id: v.id }, { generation: next });
-    await tx.update(HostEntity, { id: host.id }, { generation: next });
+    await this.repos.validators.update(v.id, { generation: next }, tx);
+    await this.repos.hosts.update(host.id, { generation: next }, tx);
     v.generation = next;
     host.generation = next;
     // Its node runs nothing until the keys are fetched again: it must not show `active` meanwhile.
@@ -789,7 +770,7 @@ export class AgentService {
 
   /** The current holder renews after its lease ran out (a control-plane outage, a long partition). */
   private async leaseReturned(
-    tx: EntityManager,
+    tx: Tx,
     v: ValidatorEntity,
     host: HostEntity,
     expiredForMs: number,
@@ -810,24 +791,28 @@ export class AgentService {
   }
 
   private async touch(
-    tx: EntityManager,
+    tx: Tx,
     host: HostEntity,
     now: Date,
     ttl: number,
     report: Record<string, unknown>,
   ) {
-    await tx.update(HostEntity, { id: host.id }, {
-      leaseExpiresAt: new Date(now.getTime() + ttl * 1000),
-      lastReport: report,
-      lastReportAt: now,
-      // What the agent says it runs; absent (an older agent) or unreadable = unknown, never kept.
-      runningVersion: reportedVersion(report.version as string | null | undefined),
-    } as Parameters<EntityManager['update']>[2]);
+    await this.repos.hosts.update(
+      host.id,
+      {
+        leaseExpiresAt: new Date(now.getTime() + ttl * 1000),
+        lastReport: report,
+        lastReportAt: now,
+        // What the agent says it runs; absent (an older agent) or unreadable = unknown, never kept.
+        runningVersion: reportedVersion(report.version as string | null | undefined),
+      },
+      tx,
+    );
   }
 
-  private async fence(tx: EntityManager, host: HostEntity, reason: string) {
+  private async fence(tx: Tx, host: HostEntity, reason: string) {
     if (!host.fenced) {
-      await tx.update(HostEntity, { id: host.id }, { fenced: true });
+      await this.repos.hosts.update(host.id, { fenced: true }, tx);
       await this.repos.events.append(
         {
           type: 'host.fenced',
@@ -845,12 +830,7 @@ export class AgentService {
   }
 
   /** The node's report moves the validator: running → syncing, healthy + bootstrapped under its NodeID → active. */
-  private async observeNode(
-    tx: EntityManager,
-    v: ValidatorEntity,
-    host: HostEntity,
-    req: LeaseRequest,
-  ) {
+  private async observeNode(tx: Tx, v: ValidatorEntity, host: HostEntity, req: LeaseRequest) {
     const n = req.node;
     if (!n.running) return;
     if (n.nodeId && n.nodeId !== v.nodeId) {

@@ -9,7 +9,7 @@ import {
   IdentityHeldError,
   IdentityVault,
   Repositories,
-  type EntityManager,
+  type Tx,
   type StakingIdentityEntity,
 } from '@snowline/persistence';
 import { badRequest, conflict } from '../common/problem';
@@ -51,7 +51,7 @@ export class IdentityService {
     projectId: string,
     identity: GeneratedIdentity,
     imported: boolean,
-    tx: EntityManager,
+    tx: Tx,
   ): Promise<StakingIdentityEntity> {
     try {
       return await this.vault.store(projectId, identity, imported, tx);

@@ -28,7 +28,7 @@ import {
   DeclarativeRepository,
   PlanRepository,
   Repositories,
-  type EntityManager,
+  type Tx,
   type PlanConfigActions,
   type PlanEntity,
 } from '@snowline/persistence';
@@ -83,8 +83,8 @@ export class PlansService {
     private readonly versions: VersionsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.plans = new PlanRepository(repos.ds);
-    this.declarative = new DeclarativeRepository(repos.ds);
+    this.plans = repos.plans;
+    this.declarative = repos.declarative;
   }
 
   /** Computes a plan against the project's current state serial and stores it (no secret in it). */
@@ -645,7 +645,7 @@ export class PlansService {
   }
 
   /** The project's validators for a plan; a row from before versions reads as the fleet default. */
-  private async snapshot(projectId: string, tx?: EntityManager): Promise<CurrentValidator[]> {
+  private async snapshot(projectId: string, tx?: Tx): Promise<CurrentValidator[]> {
     const rows = await this.plans.snapshot(projectId, tx);
     for (const v of rows) v.version ??= this.config.avalanchego.defaultVersion[v.network];
     return rows;

@@ -34,7 +34,7 @@ export class StandbyPoolsService {
     private readonly projects: ProjectsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.pools = new StandbyPoolRepository(repos.ds);
+    this.pools = repos.standbyPools;
   }
 
   get defaults(): Record<string, number> {

@@ -6,7 +6,7 @@ import {
   decodeCursor,
   encodeCursor,
   Repositories,
-  type EntityManager,
+  type Tx,
   type ValidatorEntity,
   type ValidatorWithIdentity,
 } from '@snowline/persistence';
@@ -89,7 +89,7 @@ export class ValidatorsService {
       avalanchegoVersion,
       upgradePolicy,
     };
-    const insert = (identity: { id: string; nodeId: string } | null, tx?: EntityManager) =>
+    const insert = (identity: { id: string; nodeId: string } | null, tx?: Tx) =>
       this.repos.validators.insertWithEvent(
         { ...row, name, identityId: identity?.id ?? null, nodeId: identity?.nodeId ?? null },
         {

@@ -28,7 +28,7 @@ export class CatalogRefreshLoop extends LeaderLoop<CatalogStats> {
     private readonly cloud: CloudProvider,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(repos.ds, 'catalog-refresh', config.leaderLeaseSeconds * 1000);
+    super(repos.leaderLeases, 'catalog-refresh', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {

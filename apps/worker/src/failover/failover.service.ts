@@ -6,8 +6,7 @@ import {
   HostEntity,
   Repositories,
   ValidatorEntity,
-  type EntityManager,
-  LeaderLeaseRepository,
+  type Tx,
   type LeaseFence,
 } from '@snowline/persistence';
 import { LifecycleQueue } from '@snowline/queue';
@@ -43,7 +42,6 @@ type Method = 'standby' | 'launch';
 @Injectable()
 export class FailoverService {
   private readonly log = new Logger('failover');
-  private readonly leases = new LeaderLeaseRepository();
 
   constructor(
     private readonly repos: Repositories,
@@ -56,7 +54,7 @@ export class FailoverService {
     const blocked = await this.blockedZones();
     let stop: string | null = null;
     const method = await this.repos.transaction(async (tx) => {
-      if (req.fence && !(await this.leases.holds(tx, req.fence))) return null; // a frozen ex-leader
+      if (req.fence && !(await this.repos.leaderLeases.holds(tx, req.fence))) return null; // a frozen ex-leader
       const v = await this.lockValidator(tx, req.validatorId);
       if (!v || v.hostId !== req.fromHostId) return null;
       if (!['active', 'degraded', 'syncing'].includes(v.state)) return null;
@@ -212,7 +210,7 @@ export class FailoverService {
   }
 
   private async place(
-    tx: EntityManager,
+    tx: Tx,
     v: ValidatorEntity,
     o: {
       from: HostEntity | null;
@@ -322,7 +320,7 @@ export class FailoverService {
     return method;
   }
 
-  private lockValidator(tx: EntityManager, id: string) {
+  private lockValidator(tx: Tx, id: string) {
     return this.repos.validators.findForUpdate(id, tx);
   }
 

@@ -27,7 +27,7 @@ export class MoveWatchdogService extends LeaderLoop<WatchdogStats> {
     private readonly failover: FailoverService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(repos.ds, 'move-watchdog', config.leaderLeaseSeconds * 1000);
+    super(repos.leaderLeases, 'move-watchdog', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {

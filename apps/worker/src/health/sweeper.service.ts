@@ -56,7 +56,7 @@ export class SweeperService extends LeaderLoop<SweepStats> {
     private readonly remediation: RemediationService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(repos.ds, 'sweeper', config.leaderLeaseSeconds * 1000);
+    super(repos.leaderLeases, 'sweeper', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {

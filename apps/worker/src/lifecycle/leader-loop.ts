@@ -1,15 +1,14 @@
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import type { LeaseFence } from '@snowline/persistence';
-import { LeaderLock } from './validator-lock';
+import type { LeaderLeaseRepository, LeaseFence } from '@snowline/persistence';
+import { LeaderLock } from './leader-lock';
 
 /**
  * The one primitive every background loop runs on (health detection, with remediation in its
  * round; the move watchdog; standby refill; the reaper; the reconciler), as Cluster API runs each
  * controller on one manager: a round every `intervalMs()` (measured from the start of the previous
- * round, never overlapping), only while this process holds the loop's Postgres advisory lock. A
- * loop has its own lock, so two workers may lead different loops; a dead worker's locks die with
- * its sessions.
+ * round, never overlapping), only while this process holds the loop's lease (`leader_leases`, see
+ * LeaderLock). A loop has its own lease, so two workers may lead different loops; a dead worker's
+ * leases are free to take at once (their sessions died with it).
  */
 export abstract class LeaderLoop<T = unknown>
   implements OnApplicationBootstrap, OnApplicationShutdown
@@ -21,12 +20,12 @@ export abstract class LeaderLoop<T = unknown>
   private stopped = false;
 
   protected constructor(
-    ds: DataSource,
+    leases: LeaderLeaseRepository,
     readonly loopName: string,
     leaseMs: number,
   ) {
     this.log = new Logger(loopName);
-    this.leader = new LeaderLock(ds, loopName, leaseMs, (why) =>
+    this.leader = new LeaderLock(leases, loopName, leaseMs, (why) =>
       this.log.warn({ why }, `${loopName}: leadership lost`),
     );
   }

@@ -23,7 +23,6 @@ import {
   type LaunchBatch,
 } from '@snowline/persistence';
 import { PermanentError, RetryableError } from '@snowline/queue';
-import { withValidatorLock } from './validator-lock';
 
 export const BOOTSTRAP_KEY = Symbol('BOOTSTRAP_KEY');
 
@@ -87,8 +86,7 @@ export class ProvisionService {
         }
       }
     }
-    await withValidatorLock(
-      this.repos.ds,
+    await this.repos.validatorLocks.withLock(
       validatorId,
       () => this.provision(validatorId),
       this.config.dbStuckSessionSeconds * 1000,

@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CloudError, CloudProvider, TAG_VALIDATOR, type DeleteOutcome } from '@snowline/cloud';
 import { HostEntity, Repositories } from '@snowline/persistence';
 import { RetryableError } from '@snowline/queue';
-import { withValidatorLock } from './validator-lock';
 
 /** Retires a validator: fence (bump the generation), delete every instance it has, mark retired. */
 @Injectable()
@@ -15,7 +14,7 @@ export class RetireService {
   ) {}
 
   async run(validatorId: string): Promise<void> {
-    await withValidatorLock(this.repos.ds, validatorId, () => this.retire(validatorId));
+    await this.repos.validatorLocks.withLock(validatorId, () => this.retire(validatorId));
   }
 
   private async retire(validatorId: string): Promise<void> {

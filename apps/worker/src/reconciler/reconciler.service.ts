@@ -7,7 +7,7 @@ import { LeaderLoop } from '../lifecycle/leader-loop';
 /**
  * Postgres is the truth, queues are hints: every interval, re-derive the work the database says is
  * outstanding and enqueue it (deterministic job ids make this a no-op when the job already exists).
- * One leader at a time (advisory lock held on a dedicated connection).
+ * One leader at a time (its LeaderLoop lease).
  */
 @Injectable()
 export class ReconcilerService extends LeaderLoop<number> {
@@ -16,7 +16,7 @@ export class ReconcilerService extends LeaderLoop<number> {
     private readonly queue: LifecycleQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(repos.ds, 'reconciler', config.leaderLeaseSeconds * 1000);
+    super(repos.leaderLeases, 'reconciler', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {

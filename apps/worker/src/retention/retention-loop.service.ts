@@ -30,7 +30,7 @@ export class RetentionLoop extends LeaderLoop<RetentionStats> {
     private readonly repos: Repositories,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(repos.ds, 'retention', config.leaderLeaseSeconds * 1000);
+    super(repos.leaderLeases, 'retention', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {

@@ -62,7 +62,7 @@ export class StakingLoop extends LeaderLoop<StakingRoundStats> {
     private readonly repos: Repositories,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(repos.ds, 'staking', config.leaderLeaseSeconds * 1000);
+    super(repos.leaderLeases, 'staking', config.leaderLeaseSeconds * 1000);
     this.rules = stakingRulesFor(config.avalanchego.calendar);
     this.settings = {
       staleAfterMs: config.staking.staleAfterSeconds * 1000,

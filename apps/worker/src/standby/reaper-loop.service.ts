@@ -24,7 +24,7 @@ export class ReaperLoop extends LeaderLoop<ReaperStats> {
     private readonly reaper: ReaperService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(repos.ds, 'reaper', config.leaderLeaseSeconds * 1000);
+    super(repos.leaderLeases, 'reaper', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {

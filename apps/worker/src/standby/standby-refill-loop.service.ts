@@ -26,7 +26,7 @@ export class StandbyRefillLoop extends LeaderLoop<RefillStats> {
     private readonly standby: StandbyPoolService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(repos.ds, 'standby-refill', config.leaderLeaseSeconds * 1000);
+    super(repos.leaderLeases, 'standby-refill', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {

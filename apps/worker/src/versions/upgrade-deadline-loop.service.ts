@@ -30,7 +30,7 @@ export class UpgradeDeadlineLoop extends LeaderLoop<DeadlineStats> {
     private readonly repos: Repositories,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super(repos.ds, 'upgrade-deadlines', config.leaderLeaseSeconds * 1000);
+    super(repos.leaderLeases, 'upgrade-deadlines', config.leaderLeaseSeconds * 1000);
   }
 
   protected intervalMs(): number {
