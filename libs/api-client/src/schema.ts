@@ -1011,6 +1011,25 @@ export interface components {
       items: components['schemas']['NetworkUpgradeDto'][];
       /** @example 30 */
       warningDays: number;
+      /**
+       * @description the version a spec that names none gets, per network (AVALANCHEGO_VERSION)
+       * @example {
+       *       "fuji": "1.15.3",
+       *       "mainnet": "1.15.3",
+       *       "local": "1.15.3"
+       *     }
+       */
+      defaultVersions: {
+        [key: string]: string;
+      };
+      /**
+       * @description versions with a pinned release (AVALANCHEGO_RELEASES): what a spec may name
+       * @example [
+       *       "1.15.2",
+       *       "1.15.3"
+       *     ]
+       */
+      releases: string[];
     };
     /** @description RFC 9457 problem details */
     Problem: {

@@ -164,6 +164,9 @@ export class VersionsService {
     return {
       items: items.sort((a, b) => a.activatesAt.localeCompare(b.activatesAt)),
       warningDays: av.warningDays,
+      // What a spec may name (the console's launch form offers these).
+      defaultVersions: av.defaultVersion,
+      releases: Object.keys(av.releases),
     };
   }
 }

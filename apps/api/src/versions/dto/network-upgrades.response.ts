@@ -33,4 +33,17 @@ export class NetworkUpgradeDto {
 export class NetworkUpgradesDto {
   @ApiProperty({ type: [NetworkUpgradeDto] }) items!: NetworkUpgradeDto[];
   @ApiProperty({ type: 'number', example: 30 }) warningDays!: number;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { fuji: '1.15.3', mainnet: '1.15.3', local: '1.15.3' },
+    description: 'the version a spec that names none gets, per network (AVALANCHEGO_VERSION)',
+  })
+  defaultVersions!: Record<string, string>;
+  @ApiProperty({
+    type: [String],
+    example: ['1.15.2', '1.15.3'],
+    description: 'versions with a pinned release (AVALANCHEGO_RELEASES): what a spec may name',
+  })
+  releases!: string[];
 }
