@@ -102,6 +102,8 @@ describe('Web console', () => {
       FAILOVER_GRACE_SECONDS: '1',
       STANDBY_POOL: 'fuji=2',
       SIM_BOOTSTRAP_SECONDS: '1',
+      // A test network upgrade 20 days out (inside UPGRADE_WARNING_DAYS) that 1.15.3 survives.
+      NETWORK_UPGRADES: `fuji/Testicon/${new Date(Date.now() + 20 * 86_400_000).toISOString()}/1.15.3`,
     });
     profile = mkdtempSync(join(tmpdir(), 'snowline-chromium-'));
     // A fresh profile per run: launchPersistentContext is Playwright's way to pass --user-data-dir.
@@ -359,6 +361,31 @@ describe('Web console', () => {
     await page.locator('tr[data-state="active"]', { hasText: 'plan-1' }).waitFor();
   }, 180_000);
 
+  it('should warn of a network-upgrade deadline in a banner, and launch on a chosen version', async () => {
+    await nav('Launch').click();
+    await page.getByRole('heading', { name: 'Launch a validator', level: 1 }).waitFor();
+    await page.getByLabel('Name (optional)').fill('behind-1');
+    await page.getByLabel('AvalancheGo version').selectOption('1.15.2');
+    await page.getByLabel('Upgrades').selectOption('before-deadline');
+    await axe('launch-version');
+    await page.getByRole('button', { name: 'Launch validator' }).click();
+    await page.getByRole('heading', { name: 'behind-1', level: 1 }).waitFor();
+    const banner = page.getByRole('region', { name: 'Network upgrade deadline' });
+    await banner.waitFor({ timeout: 20_000 });
+    expect(await banner.textContent()).toMatch(
+      /Testicon activates on fuji in (19|20) days.*needs AvalancheGo 1\.15\.3 or later.*1 validator will not survive it.*behind-1: its spec names 1\.15\.2/,
+    );
+    const facts = page.locator('dt:text("AvalancheGo") + dd');
+    await facts.getByText('upgrade before deadlines').waitFor();
+    expect(await facts.textContent()).toContain('1.15.2');
+    await axe('upgrade-banner');
+    await shot('11-upgrade-banner');
+    // Retired, it no longer counts: the banner goes.
+    const id = page.url().split('/').at(-1)!;
+    expect((await stack.api(`/v1/validators/${id}`, { method: 'DELETE' })).status).toBe(202);
+    await banner.waitFor({ state: 'detached', timeout: 70_000 });
+  }, 120_000);
+
   it('should work at phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await nav('Overview').click();
@@ -401,7 +428,7 @@ describe('Web console', () => {
 
   it('should have no console errors and no serious accessibility violations', () => {
     expect(browserErrors).toEqual([]);
-    expect(Object.keys(a11y).length).toBeGreaterThanOrEqual(6);
+    expect(Object.keys(a11y).length).toBeGreaterThanOrEqual(8);
     expect(a11y).toEqual(Object.fromEntries(Object.keys(a11y).map((k) => [k, []])));
   });
 });

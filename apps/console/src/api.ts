@@ -59,6 +59,47 @@ export interface Validator {
     healthSince: string | null;
     lastReportAt: string | null;
   } | null;
+  /** The AvalancheGo version its spec asks for (absent from API versions before versions). */
+  version?: string;
+  /** What its current host's agent reports running; null: unknown. */
+  runningVersion?: string | null;
+  runningVersionObservedAt?: string | null;
+  upgradePolicy?: 'manual' | 'before-deadline';
+  /** Its network's next activation and whether it survives it (null: unknown). */
+  nextUpgrade?: {
+    network: string;
+    name: string;
+    activatesAt: string;
+    minVersion: string;
+    source: string;
+    survives: boolean | null;
+    warning: boolean;
+    message: string | null;
+  } | null;
+}
+
+/** `GET /v1/network-upgrades`: each network's next activation and who will not survive it. */
+export interface NetworkUpgrades {
+  items: {
+    network: string;
+    name: string;
+    activatesAt: string;
+    minVersion: string;
+    source: string;
+    warning: boolean;
+    validatorsAtRisk: {
+      id: string;
+      name: string;
+      version: string;
+      runningVersion: string | null;
+      cause: 'spec' | 'running';
+      message: string;
+    }[];
+    validatorsUnknown: number;
+  }[];
+  warningDays: number;
+  defaultVersions: Record<string, string>;
+  releases: string[];
 }
 
 export type ZoneStatus = 'healthy' | 'impaired' | 'dark' | 'unknown';

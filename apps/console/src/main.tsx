@@ -10,6 +10,7 @@ import { SignIn } from './pages/sign-in';
 import { ValidatorDetail } from './pages/validator-detail';
 import { Validators } from './pages/validators';
 import { Link, navigate, useLocation } from './router';
+import { UpgradeBanner } from './upgrade-banner';
 import './styles.css';
 
 function useSession(): { key: string | null; project: string | null } {
@@ -127,6 +128,7 @@ function App() {
         </div>
       </header>
       <main id="main">
+        <UpgradeBanner />
         <Page path={path} />
       </main>
     </>

@@ -6,6 +6,7 @@ import {
   newIdempotencyKey,
   read,
   type CreateValidator,
+  type NetworkUpgrades,
   type Validator,
   type Zone,
 } from '../api';
@@ -23,7 +24,13 @@ export function Launch() {
     (signal) => read<{ items: Zone[] }>(client.GET('/v1/zones', { signal })),
     [],
   );
+  const versions = useResource(
+    (signal) => read<NetworkUpgrades>(client.GET('/v1/network-upgrades', { signal })),
+    [],
+  );
   const idem = useRef(newIdempotencyKey());
+  const [version, setVersion] = useState('');
+  const [upgrade, setUpgrade] = useState<'manual' | 'before-deadline'>('manual');
   const [network, setNetwork] = useState<string>('fuji');
   const [name, setName] = useState('');
   const [instanceType, setInstanceType] = useState('');
@@ -42,6 +49,8 @@ export function Launch() {
     const body: Record<string, unknown> = { network };
     if (name.trim()) body.name = name.trim();
     if (instanceType.trim()) body.instanceType = instanceType.trim();
+    if (version) body.version = version;
+    if (upgrade !== 'manual') body.upgrade = upgrade;
     if (chosen.length) body.zones = chosen;
     if (importing) body.identity = { stakerCrt, stakerKey, signerKey: signerKey.trim() };
     try {
@@ -96,6 +105,47 @@ export function Launch() {
           />
           <p id="l-name-help" className="small">
             a–z, 0–9 and -, up to 63 characters. Left empty: <code>{network}-xxxxxx</code>.
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor="l-version">AvalancheGo version</label>
+          <select
+            id="l-version"
+            value={version}
+            onChange={(e) => setVersion(e.target.value)}
+            aria-describedby="l-version-help"
+          >
+            <option value="">
+              Default
+              {versions.data?.defaultVersions[network]
+                ? ` (${versions.data.defaultVersions[network]})`
+                : ''}
+            </option>
+            {(versions.data?.releases ?? []).map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+          <p id="l-version-help" className="small">
+            A release the control plane pins by SHA-256; the host downloads and checks it before its
+            node runs.
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor="l-upgrade">Upgrades</label>
+          <select
+            id="l-upgrade"
+            value={upgrade}
+            onChange={(e) => setUpgrade(e.target.value as 'manual' | 'before-deadline')}
+            aria-describedby="l-upgrade-help"
+          >
+            <option value="manual">Manual</option>
+            <option value="before-deadline">Before each network-upgrade deadline</option>
+          </select>
+          <p id="l-upgrade-help" className="small">
+            Either way you are warned ahead of an activation its version will not survive. The
+            automatic rollout is not built yet: the policy is recorded for it.
           </p>
         </div>
         <fieldset>

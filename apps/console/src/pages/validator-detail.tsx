@@ -14,6 +14,7 @@ import { Ago, Badge, Copyable, Empty, ErrorBox, Loading, Unknown } from '../ui';
 import { EventList } from './overview';
 import { HealthChecks, HostHistory } from './validator-hosts';
 import { HealthCell, Uptime } from './validators';
+import { until, utcMinute } from '../upgrade-banner';
 
 async function loadTimeline(id: string, signal: AbortSignal): Promise<SnowEvent[]> {
   const out: SnowEvent[] = [];
@@ -210,6 +211,12 @@ export function ValidatorDetail({ id }: { id: string }) {
               <dd>{d.generation}</dd>
             </div>
             <div>
+              <dt>AvalancheGo</dt>
+              <dd>
+                <AvalancheGoVersion v={d} now={now} />
+              </dd>
+            </div>
+            <div>
               <dt>Health</dt>
               <dd>
                 <HealthCell
@@ -300,5 +307,38 @@ export function ValidatorDetail({ id }: { id: string }) {
         )}
       </section>
     </section>
+  );
+}
+
+/** The spec's version, what the host reports running (unknown when it does not say), the policy and the next deadline. */
+function AvalancheGoVersion({ v, now }: { v: Validator; now: number }) {
+  if (!v.version) return <Unknown />;
+  const running = v.runningVersion;
+  const next = v.nextUpgrade;
+  return (
+    <>
+      {v.version}
+      {running === null || running === undefined ? (
+        <span className="small">
+          {' '}
+          · running <Unknown />
+        </span>
+      ) : running !== v.version ? (
+        <span className="small"> · running {running}</span>
+      ) : null}
+      {v.upgradePolicy === 'before-deadline' ? (
+        <span className="small"> · upgrade before deadlines</span>
+      ) : null}
+      {next ? (
+        <p className={next.survives === false ? 'small warn-text' : 'small'}>
+          {next.name} on {next.network} {until(next.activatesAt, now)} needs {next.minVersion}:{' '}
+          {next.survives === true
+            ? 'survives'
+            : next.survives === false
+              ? `will not survive it: upgrade to ${next.minVersion} or later before ${utcMinute(next.activatesAt)}`
+              : 'unknown until its host reports its version'}
+        </p>
+      ) : null}
+    </>
   );
 }
