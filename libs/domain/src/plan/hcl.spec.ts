@@ -300,3 +300,17 @@ describe('parseConfigHcl limits', () => {
     expect(messages(`#${'{'.repeat(MAX_HCL_BYTES)}`)[0]).toMatch(/size limit/);
   });
 });
+
+describe('parseConfigHcl: versions', () => {
+  it('should read version and upgrade as the YAML does', () => {
+    const r = parseConfigHcl(
+      'version = 1\nvalidator "a" {\n  network = "fuji"\n  version = "v1.15.3"\n  upgrade = "before-deadline"\n}\n',
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      config: {
+        validators: { a: { network: 'fuji', version: '1.15.3', upgrade: 'before-deadline' } },
+      },
+    });
+  });
+});
