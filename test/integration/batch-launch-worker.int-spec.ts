@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { createCloudProvider, type CloudProvider } from '@snowline/cloud';
+import { createCloudProvider, TAG_BATCH, TAG_VALIDATOR, type CloudProvider } from '@snowline/cloud';
 import { deriveKey, type AppConfig } from '@snowline/config';
 import { Repositories, type ValidatorEntity } from '@snowline/persistence';
+import type { LifecycleQueue } from '@snowline/queue';
 import { startEcsSim, type EcsSim } from '../../apps/ecs-sim/src/sim';
 import { ProvisionService } from '../../apps/worker/src/lifecycle/provision.service';
+import { StandbyPoolService } from '../../apps/worker/src/standby/standby-pool.service';
 import { migratedDatabase, TEST_ZONES } from '../support/db';
 
 const KEY_ID = 'batch-worker-key';
@@ -22,7 +24,10 @@ describe('batch launches in the worker', () => {
   let repos: Repositories;
   let cloud: CloudProvider;
   let provision: ProvisionService;
+  let pool: StandbyPoolService;
   let projectId: string;
+  /** launch-standby jobs enqueued and not yet run (the fake queue's). */
+  const standbyJobs: string[] = [];
 
   const calls = async (action: string): Promise<number> =>
     ((
@@ -47,10 +52,18 @@ describe('batch launches in the worker', () => {
       SIM_ACCESS_KEY_ID: KEY_ID,
       SIM_ACCESS_KEY_SECRET: SECRET,
       LAUNCH_BATCH_WAIT_MS: '0',
+      STANDBY_POOL: 'fuji=30',
     }));
     repos = new Repositories(ds);
     cloud = createCloudProvider(config);
     provision = new ProvisionService(repos, cloud, config, deriveKey(randomBytes(32), 'bootstrap'));
+    const queue = {
+      launchStandby: (hostId: string) => {
+        standbyJobs.push(hostId);
+        return Promise.resolve();
+      },
+    } as unknown as LifecycleQueue;
+    pool = new StandbyPoolService(repos, cloud, queue, provision, config);
     projectId = (await repos.projects.create('default', true)).id;
   });
   afterAll(async () => {
@@ -126,6 +139,60 @@ describe('batch launches in the worker', () => {
         [vs.map((v) => v.id)],
       )) as { n: number }[];
       expect(launched[0]!.n).toBe(3); // once each, not again from the stale view
+    });
+  });
+
+  describe(StandbyPoolService.name, () => {
+    /** Runs every launch-standby job enqueued so far, as the worker would. */
+    const runJobs = async () => {
+      while (standbyJobs.length) await pool.launch(standbyJobs.shift()!);
+    };
+    const standbys = async (zone?: string) =>
+      (await ds.query(
+        `SELECT id, zone, instance_id AS "instanceId", batch_id AS "batchId" FROM hosts
+          WHERE role = 'standby' AND deleted_at IS NULL AND ($1::text IS NULL OR zone = $1)`,
+        [zone ?? null],
+      )) as { id: string; zone: string; instanceId: string | null; batchId: string | null }[];
+
+    it('should fill empty pools with one RunInstances per zone', async () => {
+      const runs = await calls('RunInstances');
+      expect(await pool.refill(TEST_ZONES)).toBe(90);
+      expect(standbyJobs).toHaveLength(3); // one job per batch, not per standby
+      await runJobs();
+      expect((await calls('RunInstances')) - runs).toBe(3);
+      const rows = await standbys();
+      expect(rows).toHaveLength(90);
+      expect(rows.every((r) => r.instanceId && r.batchId)).toBe(true);
+      expect(new Set(rows.map((r) => r.instanceId)).size).toBe(90);
+      // Tagged as standbys of their batch, as single launches are tagged as standbys.
+      const tagged = await cloud.listByTag(TAG_BATCH, rows[0]!.batchId!);
+      expect(tagged).toHaveLength(30);
+      expect(tagged.every((i) => i.tags[TAG_VALIDATOR] === 'standby')).toBe(true);
+      const launched = (await ds.query(
+        `SELECT count(*)::int AS n FROM events WHERE type = 'standby.launched'`,
+      )) as { n: number }[];
+      expect(launched[0]!.n).toBe(90);
+    });
+
+    it("should refill what a zone's loss took from the other pools in one call per zone", async () => {
+      // cn-hongkong-d is dark; its validators' moves took 20 standbys in -b and 15 in -c.
+      for (const [zone, n] of [
+        [TEST_ZONES[0]!, 20],
+        [TEST_ZONES[1]!, 15],
+      ] as const) {
+        const taken = (await standbys(zone)).slice(0, n).map((r) => r.id);
+        await ds.query(`UPDATE hosts SET role = 'assigned' WHERE id = ANY($1::uuid[])`, [taken]);
+      }
+      const runs = await calls('RunInstances');
+      expect(await pool.refill(TEST_ZONES.slice(0, 2))).toBe(35);
+      // Replayed jobs (a retry, the reconciler) launch nothing twice: the ClientToken is the batch's.
+      standbyJobs.push(...standbyJobs);
+      await runJobs();
+      expect((await calls('RunInstances')) - runs).toBe(2);
+      expect(await standbys(TEST_ZONES[0])).toHaveLength(30);
+      expect(await standbys(TEST_ZONES[1])).toHaveLength(30);
+      expect((await standbys()).every((r) => r.instanceId)).toBe(true);
+      expect(await pool.refill(TEST_ZONES.slice(0, 2))).toBe(0);
     });
   });
 });

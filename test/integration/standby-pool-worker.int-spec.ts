@@ -65,6 +65,8 @@ describe(StandbyPoolService.name, () => {
         bootstrapTokenSealed: Buffer.from(id),
         agentProtocol: 2 as const,
       }),
+      // One launch per standby here; batched refills: batch-launch-worker.int-spec.ts.
+      batching: () => false,
     } as unknown as ProvisionService;
     pool = new StandbyPoolService(new Repositories(ds), cloud, queue, provision, config);
     settings = new StandbyPoolRepository(ds);

@@ -59,19 +59,38 @@ export class LaunchBatchRepository extends Repo {
       [id, ttlSeconds],
     );
   }
-  /** The cloud's answer, stored before any host row is told its instance (a replay names the same). */
-  async recordInstances(id: string, instanceIds: string[]): Promise<void> {
-    await inTransaction(this.ds, async (tx) => {
-      await managerOf(tx).query(
-        `UPDATE launch_batches SET instance_ids = $2, launched_at = coalesce(launched_at, now()) WHERE id = $1`,
+  /**
+   * The cloud's answer, stored before any host row is told its instance (a replay names the same).
+   * The first answer stored wins — a provision job's, or the instances the reaper or a retire found
+   * by the batch's tag: returns the ids the batch holds, and whether this call stored them.
+   */
+  async recordInstances(
+    id: string,
+    instanceIds: string[],
+  ): Promise<{ instanceIds: string[]; recorded: boolean }> {
+    return inTransaction(this.ds, async (tx) => {
+      const [stored] = (await managerOf(tx).query(
+        `WITH u AS (
+           UPDATE launch_batches SET instance_ids = $2, launched_at = coalesce(launched_at, now())
+            WHERE id = $1 AND instance_ids IS NULL
+            RETURNING instance_ids)
+         SELECT instance_ids FROM u`,
         [id, instanceIds],
-      );
+      )) as { instance_ids: string[] }[];
+      if (!stored) {
+        const [cur] = (await managerOf(tx).query(
+          `SELECT instance_ids FROM launch_batches WHERE id = $1`,
+          [id],
+        )) as { instance_ids: string[] | null }[];
+        return { instanceIds: cur?.instance_ids ?? [], recorded: false };
+      }
       // Every member learns its instance in the same statement, so its agent can register at once.
       await managerOf(tx).query(
         `UPDATE hosts SET instance_id = ($2::text[])[batch_index + 1], cloud_status = 'Pending', updated_at = now()
           WHERE batch_id = $1 AND instance_id IS NULL AND deleted_at IS NULL`,
         [id, instanceIds],
       );
+      return { instanceIds, recorded: true };
     });
   }
   /** Spends the batch's token once every live host of it has bound its own key. */

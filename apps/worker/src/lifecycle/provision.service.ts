@@ -20,6 +20,7 @@ import {
   Repositories,
   sha256Hex,
   ValidatorEntity,
+  type Tx,
   type LaunchBatch,
 } from '@snowline/persistence';
 import { PermanentError, RetryableError } from '@snowline/queue';
@@ -256,7 +257,7 @@ export class ProvisionService {
    * share their UserData: only the document tells them apart) — the simulator does, real Alibaba
    * Cloud once ECS_IDENTITY_CERT_FILE is set.
    */
-  private batching(): boolean {
+  batching(): boolean {
     return (
       this.config.launch.batchMax > 1 &&
       (this.config.cloud.provider === 'sim' || this.config.agent.identityCertFile !== null)
@@ -313,23 +314,7 @@ export class ProvisionService {
       for (const [zone, group] of byZone) {
         for (let i = 0; i < group.length; i += max) {
           const chunk = group.slice(i, i + max);
-          const batchId = crypto.randomUUID();
-          const token = randomBytes(32).toString('base64url');
-          await this.repos.batches.create(
-            {
-              id: batchId,
-              zone,
-              instanceType: v.instanceType,
-              size: chunk.length,
-              bootstrapTokenHash: sha256Hex(token),
-              bootstrapTokenSealed: seal(
-                this.bootstrapKey,
-                Buffer.from(token),
-                `batch-token:${batchId}`,
-              ),
-            },
-            tx,
-          );
+          const batchId = await this.createBatch(zone, v.instanceType, chunk.length, tx);
           for (const [index, m] of chunk.entries()) {
             const id = crypto.randomUUID();
             await this.repos.hosts.insert(
@@ -372,6 +357,27 @@ export class ProvisionService {
     return true;
   }
 
+  /**
+   * A launch batch's row, in `tx` (its members' host rows name it): one bootstrap token for all its
+   * instances, kept sealed so that a replayed RunInstances carries identical UserData.
+   */
+  async createBatch(zone: string, instanceType: string, size: number, tx: Tx): Promise<string> {
+    const batchId = crypto.randomUUID();
+    const token = randomBytes(32).toString('base64url');
+    await this.repos.batches.create(
+      {
+        id: batchId,
+        zone,
+        instanceType,
+        size,
+        bootstrapTokenHash: sha256Hex(token),
+        bootstrapTokenSealed: seal(this.bootstrapKey, Buffer.from(token), `batch-token:${batchId}`),
+      },
+      tx,
+    );
+    return batchId;
+  }
+
   /** What every instance of a batch gets: the batch, its token, where the control plane is. */
   /** Members share their network and release (takeWaitingForBatch groups them so): the first's. */
   private batchUserData(b: LaunchBatch, first: HostEntity): UserData {
@@ -394,14 +400,19 @@ export class ProvisionService {
   /**
    * One RunInstances (Amount = the batch's size, ClientToken = the batch id: a replay names the same
    * instances), the ids stored on the batch before any host is told its own, then each member's
-   * launch recorded. Idempotent: every member's provision job may call it.
+   * launch recorded. Idempotent: every member's provision (or launch-standby) job may call it. A
+   * batch is of validators' hosts or of standbys (a refill), never both.
    */
   async launchBatch(batchId: string): Promise<void> {
-    let batch = await this.repos.batches.findById(batchId);
+    const batch = await this.repos.batches.findById(batchId);
     if (!batch) return;
     const hosts = await this.repos.hosts.inBatch(batchId);
     if (!hosts.length) return;
-    if (!batch.instanceIds) {
+    const first = hosts[0]!;
+    // Before its instances exist no standby of the batch can be taken by a failover (it needs one).
+    const standbys = first.role === 'standby';
+    let instanceIds = batch.instanceIds;
+    if (!instanceIds) {
       try {
         await this.repos.batches.armToken(batch.id, this.config.agent.bootstrapTokenTtlSeconds);
         const ids = await this.cloud.launchMany(
@@ -409,29 +420,43 @@ export class ProvisionService {
             clientToken: `slb-${batch.id}`,
             zoneId: batch.zone,
             instanceType: batch.instanceType,
-            userData: JSON.stringify(this.batchUserData(batch, hosts[0]!)),
-            tags: { [TAG_PROJECT]: hosts[0].projectId ?? 'snowline', [TAG_BATCH]: batch.id },
-            name: 'snowline-batch',
+            userData: JSON.stringify(this.batchUserData(batch, first)),
+            tags: standbys
+              ? { [TAG_PROJECT]: 'snowline', [TAG_VALIDATOR]: 'standby', [TAG_BATCH]: batch.id }
+              : { [TAG_PROJECT]: first.projectId ?? 'snowline', [TAG_BATCH]: batch.id },
+            name: standbys ? `snowline-standby-${first.network}-${batch.zone}` : 'snowline-batch',
           },
           batch.size,
         );
-        await this.repos.batches.recordInstances(batch.id, ids);
-        batch = { ...batch, instanceIds: ids };
+        const stored = await this.repos.batches.recordInstances(batch.id, ids);
+        instanceIds = stored.instanceIds;
+        if (standbys && stored.recorded)
+          await this.repos.events.appendMany(
+            hosts.map((h) => ({
+              type: 'standby.launched',
+              message: `Launched standby ${instanceIds![h.batchIndex!]} (${h.network}) in ${h.zone}, one of ${batch.size} in one call`,
+              hostId: h.id,
+              zone: h.zone,
+              data: { batchId: batch.id },
+            })),
+          );
       } catch (err) {
         if (err instanceof NoCapacity) {
-          // Each member goes its own way (the single launch walks the zones).
           for (const h of hosts)
             await this.repos.hosts.update(h.id, {
               deletedAt: new Date(),
               cloudStatus: 'NotLaunched',
             });
+          // Standbys: the pool's next refill tries again (as for a single standby).
+          if (standbys) return;
+          // Each member goes its own way (the single launch walks the zones).
           await this.repos.events.appendMany(
             hosts.map((h) => ({
               type: 'placement.no_capacity',
-              message: `No ${batch!.instanceType} capacity in ${batch!.zone} for a batch of ${batch!.size}; launching one by one`,
+              message: `No ${batch.instanceType} capacity in ${batch.zone} for a batch of ${batch.size}; launching one by one`,
               projectId: h.projectId,
               validatorId: h.validatorId,
-              zone: batch!.zone,
+              zone: batch.zone,
             })),
           );
           // This job retries at once; members whose jobs are done are re-derived by the reconciler.
@@ -452,12 +477,13 @@ export class ProvisionService {
         throw err;
       }
     }
+    if (standbys) return;
     const members = await this.repos.validators.findByIds(
       hosts.map((h) => h.validatorId).filter((id): id is string => !!id),
     );
     for (const h of hosts) {
       const v = members.find((m) => m.id === h.validatorId);
-      const instanceId = batch.instanceIds![h.batchIndex!];
+      const instanceId = instanceIds[h.batchIndex!];
       if (v && instanceId && v.hostId !== h.id) await this.recordLaunch(v, h, instanceId);
     }
   }

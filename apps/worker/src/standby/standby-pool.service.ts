@@ -58,6 +58,10 @@ export class StandbyPoolService {
   /**
    * Creates the host rows the pool lacks (Postgres first), then enqueues their launches; deletes the
    * surplus idle standbys of a pool that was made smaller, or of a version nobody runs any more.
+   * Where the cloud signs instance identity documents, the standbys a pool lacks launch together:
+   * one batch (one RunInstances with Amount, ≤ LAUNCH_BATCH_MAX) per zone, network and version, as
+   * validators requested together do — so a zone's loss, which empties the others' pools at once,
+   * is refilled in a few calls, not one per standby.
    */
   async refill(openZones: string[]): Promise<number> {
     const rows = await this.repos.hosts.standbyCounts();
@@ -65,7 +69,8 @@ export class StandbyPoolService {
       `${zone}/${network}/${version ?? ''}`;
     const have = new Map(rows.map((r) => [key(r.zone, r.network, r.version), r.n]));
     const synced = new Map(rows.map((r) => [key(r.zone, r.network, r.version), r.synced]));
-    const created: string[] = [];
+    const jobs: string[] = [];
+    let created = 0;
     const sizes = await this.sizes();
     const inUse = await this.versionsByNetwork();
     // A network that neither STANDBY_POOL nor the setting names any more keeps 0 standbys.
@@ -101,27 +106,80 @@ export class StandbyPoolService {
           const n = have.get(key(zone, network, version)) ?? 0;
           if (n > size)
             await this.trim(network, zone, n - size, version, 'the pool was made smaller');
-          for (let i = n; i < size; i++) {
-            const id = crypto.randomUUID();
-            await this.repos.hosts.insert({
-              id,
-              role: 'standby',
-              zone,
-              network,
-              avalanchegoVersion: version,
-              instanceType: this.config.cloud.defaultInstanceType,
-              clientToken: `sl-${id}`,
-              generation: null,
-              ...this.provision.newBootstrapToken(id),
-            });
-            created.push(id);
+          const lack = Math.max(0, size - n);
+          if (lack > 1 && this.provision.batching()) {
+            jobs.push(...(await this.insertBatches({ network, zone, version }, lack)));
+          } else {
+            for (let i = 0; i < lack; i++) {
+              const id = crypto.randomUUID();
+              await this.repos.hosts.insert({
+                ...this.standbyRow(id, { network, zone, version }),
+                ...this.provision.newBootstrapToken(id),
+              });
+              jobs.push(id);
+            }
           }
+          created += lack;
         }
       }
     }
-    for (const id of created) await this.queue.launchStandby(id).catch(() => undefined);
-    if (created.length) this.log.log({ count: created.length }, 'refilling the standby pool');
-    return created.length;
+    for (const id of jobs) await this.queue.launchStandby(id).catch(() => undefined);
+    if (created)
+      this.log.log({ count: created, launches: jobs.length }, 'refilling the standby pool');
+    return created;
+  }
+
+  private standbyRow(id: string, pool: { network: string; zone: string; version: string | null }) {
+    return {
+      id,
+      role: 'standby' as const,
+      zone: pool.zone,
+      network: pool.network,
+      avalanchegoVersion: pool.version,
+      instanceType: this.config.cloud.defaultInstanceType,
+      clientToken: `sl-${id}`,
+      generation: null,
+    };
+  }
+
+  /**
+   * `count` standby rows in batches of ≤ LAUNCH_BATCH_MAX, each batch with its rows in one
+   * transaction; returns one host per batch, whose launch-standby job launches the whole batch
+   * (the reconciler re-derives a lost one from any member: each launches the same batch).
+   */
+  private async insertBatches(
+    pool: { network: string; zone: string; version: string | null },
+    count: number,
+  ): Promise<string[]> {
+    const max = this.config.launch.batchMax;
+    const firsts: string[] = [];
+    for (let done = 0; done < count; done += max) {
+      const size = Math.min(max, count - done);
+      firsts.push(
+        await this.repos.transaction(async (tx) => {
+          const batchId = await this.provision.createBatch(
+            pool.zone,
+            this.config.cloud.defaultInstanceType,
+            size,
+            tx,
+          );
+          const ids = Array.from({ length: size }, () => crypto.randomUUID());
+          for (const [index, id] of ids.entries())
+            await this.repos.hosts.insert(
+              {
+                ...this.standbyRow(id, pool),
+                bootstrapTokenHash: null,
+                agentProtocol: 2,
+                batchId,
+                batchIndex: index,
+              },
+              tx,
+            );
+          return ids[0]!;
+        }),
+      );
+    }
+    return firsts;
   }
 
   /**
@@ -158,10 +216,14 @@ export class StandbyPoolService {
     if (gone.length) this.log.log({ network, zone, count: gone.length }, 'trimmed standby pool');
   }
 
-  /** Job `launch-standby`: RunInstances for one standby row (same ClientToken on every retry). */
+  /**
+   * Job `launch-standby`: RunInstances for one standby row (same ClientToken on every retry), or
+   * for the whole batch the row belongs to.
+   */
   async launch(hostId: string): Promise<void> {
     const host = await this.repos.hosts.findById(hostId);
     if (!host || host.deletedAt || host.instanceId || host.role !== 'standby') return;
+    if (host.batchId) return this.provision.launchBatch(host.batchId);
     try {
       await this.provision.armBootstrapToken(host);
       const instanceId = await this.cloud.launch({
