@@ -71,7 +71,6 @@ export interface AppConfig {
     /** How long a provision job waits for validators requested with it before gathering them. */
     batchWaitMs: number;
   };
-  provisionTimeoutSeconds: number;
   reconcileIntervalSeconds: number;
   leaderLeaseSeconds: number;
   dbStuckSessionSeconds: number;
@@ -363,7 +362,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       identityCertFile: e.ECS_IDENTITY_CERT_FILE ?? null,
     },
     launch: { batchMax: e.LAUNCH_BATCH_MAX, batchWaitMs: e.LAUNCH_BATCH_WAIT_MS },
-    provisionTimeoutSeconds: e.PROVISION_TIMEOUT_SECONDS,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     leaderLeaseSeconds: e.LEADER_LEASE_SECONDS,
     dbStuckSessionSeconds: e.DB_STUCK_SESSION_SECONDS,

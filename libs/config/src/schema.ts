@@ -71,7 +71,6 @@ export const envSchema = z.object({
   AGENT_PROTOCOL1_UNTIL: z.string().datetime({ offset: true }).optional(),
   /** PEM certificate that signs ECS instance identity documents (real Alibaba Cloud); the simulator publishes its own. */
   ECS_IDENTITY_CERT_FILE: z.string().min(1).optional(),
-  PROVISION_TIMEOUT_SECONDS: seconds.default(600),
   LAUNCH_BATCH_MAX: z.coerce.number().int().min(1).max(100).default(100),
   LAUNCH_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   RECONCILE_INTERVAL_SECONDS: seconds.default(15),
