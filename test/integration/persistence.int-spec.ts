@@ -94,7 +94,7 @@ describe('persistence', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await repos.validators.list({
+      const page = await repos.validators.listWithIdentities({
         projectId: project!.id,
         limit: 3,
         cursor: cursor ? decodeCursor(cursor) : null,

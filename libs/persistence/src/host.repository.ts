@@ -1,4 +1,4 @@
-import { type EntityManager, IsNull, LessThan, Not } from 'typeorm';
+import { type EntityManager, IsNull } from 'typeorm';
 import { managerOf, type Tx } from './tx';
 import {
   reportedVersion,
@@ -167,9 +167,6 @@ export class HostRepository extends Repo {
     )) as { n: number }[];
     return rows[0]?.n ?? 0;
   }
-  findByClientToken(clientToken: string, tx?: Tx) {
-    return this.em(tx).findOneBy(HostEntity, { clientToken });
-  }
   insert(row: Partial<HostEntity>, tx?: Tx) {
     const em = this.em(tx);
     return em.save(HostEntity, em.create(HostEntity, row));
@@ -191,16 +188,6 @@ export class HostRepository extends Repo {
   }
   liveForValidator(validatorId: string, tx?: Tx) {
     return this.em(tx).find(HostEntity, { where: { validatorId, deletedAt: IsNull() } });
-  }
-  live(tx?: Tx) {
-    return this.em(tx).find(HostEntity, {
-      where: { deletedAt: IsNull(), instanceId: Not(IsNull()) },
-    });
-  }
-  staleLeases(now: Date) {
-    return this.ds.manager.find(HostEntity, {
-      where: { deletedAt: IsNull(), leaseExpiresAt: LessThan(now) },
-    });
   }
 
   /** Every live host with an instance, and its validator's pointer (the health sweep's input). */

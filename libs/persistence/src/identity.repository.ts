@@ -7,11 +7,10 @@ export class IdentityRepository extends Repo {
   findById(id: string, tx?: Tx) {
     return this.em(tx).findOneBy(StakingIdentityEntity, { id });
   }
-  /** The NodeID's identity row in use (not superseded by a re-import). */
-  findByNodeId(nodeId: string, tx?: Tx) {
-    return this.em(tx).findOneBy(StakingIdentityEntity, { nodeId, supersededAt: IsNull() });
-  }
-  /** As findByNodeId, locked (FOR UPDATE) until `tx` ends: a re-import decides under it. */
+  /**
+   * The NodeID's identity row in use (not superseded by a re-import), locked (FOR UPDATE) until
+   * `tx` ends: a re-import decides under it.
+   */
   findByNodeIdForUpdate(nodeId: string, tx: Tx) {
     return managerOf(tx).findOne(StakingIdentityEntity, {
       where: { nodeId, supersededAt: IsNull() },

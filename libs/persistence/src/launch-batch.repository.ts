@@ -44,13 +44,6 @@ export class LaunchBatchRepository extends Repo {
     ])) as Record<string, unknown>[];
     return rows[0] ? batchOf(rows[0]) : null;
   }
-  async findByTokenHash(hash: string): Promise<LaunchBatch | null> {
-    const rows = (await this.ds.query(
-      `SELECT * FROM launch_batches WHERE bootstrap_token_hash = $1`,
-      [hash],
-    )) as Record<string, unknown>[];
-    return rows[0] ? batchOf(rows[0]) : null;
-  }
   /** Before each RunInstances attempt: the batch's token opens nothing after the TTL. */
   async armToken(id: string, ttlSeconds: number): Promise<void> {
     await this.ds.query(

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { inTransaction, managerOf, type Tx } from './tx';
+import { managerOf, type Tx } from './tx';
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -38,9 +38,6 @@ export abstract class Repo {
     }
     const pool = (this.ds.driver as PostgresDriver).master as Pool;
     return (await pool.query({ name, text, values, rowMode: 'array' })).rows as T[];
-  }
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return inTransaction(this.ds, fn);
   }
 }
 

@@ -414,27 +414,6 @@ export class ValidatorRepository extends Repo {
       .execute();
     return (res.affected ?? 0) > 0;
   }
-  async list(q: ValidatorListQuery): Promise<ValidatorEntity[]> {
-    const qb = this.ds.manager
-      .createQueryBuilder(ValidatorEntity, 'v')
-      .where('v.project_id = :projectId', { projectId: q.projectId });
-    if (q.state) qb.andWhere('v.state = :state', { state: q.state });
-    if (q.network) qb.andWhere('v.network = :network', { network: q.network });
-    if (q.zone) qb.andWhere('v.zone = :zone', { zone: q.zone });
-    if (q.labels && Object.keys(q.labels).length)
-      qb.andWhere('v.labels @> CAST(:labels AS jsonb)', { labels: JSON.stringify(q.labels) });
-    if (q.cursor) {
-      qb.andWhere('(v.created_at, v.id) < (:ts, :cid)', {
-        ts: q.cursor.createdAt,
-        cid: q.cursor.id,
-      });
-    }
-    return qb.orderBy('v.created_at', 'DESC').addOrderBy('v.id', 'DESC').limit(q.limit).getMany();
-  }
-  /** Every validator in one of the given states (for the reconciler and the e2e tests). */
-  findInStates(states: ValidatorState[], tx?: Tx) {
-    return this.em(tx).find(ValidatorEntity, { where: { state: In(states) } });
-  }
   /**
    * The one way a validator's state changes: `UPDATE … WHERE id = $1 AND state IN (allowed)`.
    * Returns false when another actor moved it first — the caller then does nothing.

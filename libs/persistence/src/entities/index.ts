@@ -3,7 +3,6 @@ import { EventEntity } from './event.entity';
 import { FailoverEntity } from './failover.entity';
 import { HostEntity } from './host.entity';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
-import { InstanceTypeCatalogEntity } from './instance-type-catalog.entity';
 import { PlanEntity, PlanLockEntity } from './plan.entity';
 import { ProjectEntity } from './project.entity';
 import { StakingIdentityEntity } from './staking-identity.entity';
@@ -19,7 +18,6 @@ export {
   FailoverEntity,
   HostEntity,
   IdempotencyKeyEntity,
-  InstanceTypeCatalogEntity,
   PlanEntity,
   PlanLockEntity,
   ProjectEntity,
@@ -41,5 +39,4 @@ export const ENTITIES = [
   FailoverEntity,
   PlanEntity,
   PlanLockEntity,
-  InstanceTypeCatalogEntity,
 ];
