@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Ip, Post, Req } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Ip, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { ZodType } from 'zod';
@@ -101,7 +101,7 @@ export class AgentController {
   }
 
   /** A fenced agent's stop acknowledgment (see AgentService.stopped). Idempotent by nature. */
-  @Post('stopped')
+  @IdempotentPost('stopped')
   @HttpCode(204)
   async stopped(
     @Headers('authorization') auth: string | undefined,
