@@ -75,6 +75,8 @@ export interface AgentHostOptions {
    * behind stops validating at its activation, as a real AvalancheGo does.
    */
   calendar?: readonly NetworkUpgrade[];
+  /** Versions whose nodes start but never bootstrap (a bad build: SIM_BROKEN_RELEASES). */
+  brokenReleases?: readonly string[];
   /** Wall clock for the calendar (default Date.now, the control plane's clock too). */
   now?: () => number;
   /** How the agent on an instance reaches its own node's HTTP API; absent: it reports no staking. */
@@ -111,8 +113,15 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
     const release = parsed.data.avalanchego;
     const calendar = opts.calendar ?? [];
     const now = opts.now ?? Date.now;
+    const broken = new Set(opts.brokenReleases ?? []);
+    // A bad build runs a standby's throwaway node fine and breaks with a validator's staking keys
+    // (as a release with a broken signer would): its standbys sync, the validator moved onto one
+    // never comes up, and the rollout's move rolls back.
+    const throwaway = new Set<string>();
     const driver = new DiskBackedDriver({
       bootstrapMs: opts.bootstrapMs,
+      neverBootstraps: (version, nodeId) =>
+        version !== null && broken.has(version) && !throwaway.has(nodeId),
       // Peers drop a node below an activation's minimum (avalanchego network/peer/peer.go).
       outdated: release
         ? (version) => {
@@ -153,7 +162,11 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
         keyStore,
         instanceIdentity: identity ? (audience) => Promise.resolve(identity(audience)) : undefined,
         // A standby keeps a synced node running under a throwaway identity.
-        standbyKeys: () => generateIdentity(),
+        standbyKeys: async () => {
+          const keys = await generateIdentity();
+          throwaway.add(keys.nodeId);
+          return keys;
+        },
         installer,
         stakingNode: opts.nodeFetch
           ? new AvalancheNodeClient('http://127.0.0.1:9650', { fetch: opts.nodeFetch(instanceId) })

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     reset,
     calendar: config.avalanchego.calendar,
+    brokenReleases: config.sim.brokenReleases,
     log: (msg, fields) => {
       if (quiet) return;
       process.stdout.write(

@@ -58,6 +58,8 @@ export interface EcsSimOptions {
   reset?: boolean;
   /** Network-upgrade activations the simulated nodes follow (passed to the default host factory). */
   calendar?: readonly NetworkUpgrade[];
+  /** Versions whose nodes start but never bootstrap: bad builds (passed to the default host factory). */
+  brokenReleases?: readonly string[];
 }
 
 export interface EcsSim {
@@ -142,6 +144,7 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
       stopBudgetMs: opts.agentStopBudgetMs,
       log,
       calendar: opts.calendar,
+      brokenReleases: opts.brokenReleases,
       // The agent reads its node on the instance itself, as on 127.0.0.1:9650: in process.
       nodeFetch: (instanceId) => localNodeFetch(instanceId),
     });

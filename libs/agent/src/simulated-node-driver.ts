@@ -24,6 +24,11 @@ export interface SimulatedNodeDriverOptions {
    * null: the simulator passes its calendar's rule (`missedActivation`), read on every look.
    */
   outdated?: (version: string | null) => string | null;
+  /**
+   * A bad build: a node of this release under this NodeID starts, but never bootstraps (the
+   * simulator's SIM_BROKEN_RELEASES: fine as a standby's throwaway node, broken with staking keys).
+   */
+  neverBootstraps?: (version: string | null, nodeId: string) => boolean;
 }
 
 export interface SimulatedHttpResponse {
@@ -51,6 +56,7 @@ export class SimulatedNodeDriver extends NodeDriver {
   /** The release installed (canonical version); null = not known to this driver. */
   private release: string | null = null;
   private readonly outdated: (version: string | null) => string | null;
+  private readonly neverBootstraps: (version: string | null, nodeId: string) => boolean;
   private readonly warmBootstrapMs: number;
   /** The chain data on disk is synced: a restart under other keys bootstraps in warmBootstrapMs. */
   private synced = false;
@@ -69,6 +75,7 @@ export class SimulatedNodeDriver extends NodeDriver {
     this.now = opts.now ?? Date.now;
     this.version = opts.version ? { ...SIM_VERSION, version: opts.version } : SIM_VERSION;
     this.outdated = opts.outdated ?? (() => null);
+    this.neverBootstraps = opts.neverBootstraps ?? (() => false);
   }
 
   /**
@@ -173,7 +180,8 @@ export class SimulatedNodeDriver extends NodeDriver {
   }
 
   private isBootstrapped(): boolean {
-    return this.node !== null && this.now() - this.node.startedAt >= this.node.bootMs;
+    if (this.node === null || this.neverBootstraps(this.release, this.node.nodeId)) return false;
+    return this.now() - this.node.startedAt >= this.node.bootMs;
   }
 
   private check(ok: boolean, message: unknown, error: string) {

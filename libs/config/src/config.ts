@@ -49,6 +49,8 @@ export interface AppConfig {
     timeScale: number;
     bootstrapSeconds: number;
     rateLimits: boolean;
+    /** Versions whose simulated nodes never bootstrap (a bad build). */
+    brokenReleases: string[];
   };
   agent: {
     controlPlaneUrl: string;
@@ -141,6 +143,10 @@ export interface AppConfig {
     calendar: NetworkUpgrade[];
     warningDays: number;
     checkIntervalSeconds: number;
+    /** Rolling upgrades: planned moves leaving one zone at once (0 pauses every rollout). */
+    maxInFlightPerZone: number;
+    /** How long a planned move's new node has to be healthy and validating before it rolls back. */
+    moveDeadlineSeconds: number;
   };
 }
 
@@ -244,6 +250,8 @@ function parseAvalancheGo(e: Env, problems: string[]): AppConfig['avalanchego'] 
     calendar: mergeCalendar(PUBLISHED_NETWORK_UPGRADES, configured),
     warningDays: e.UPGRADE_WARNING_DAYS,
     checkIntervalSeconds: e.UPGRADE_CHECK_INTERVAL_SECONDS,
+    maxInFlightPerZone: e.UPGRADE_MAX_IN_FLIGHT_PER_ZONE,
+    moveDeadlineSeconds: e.UPGRADE_MOVE_DEADLINE_SECONDS,
   };
 }
 
@@ -349,6 +357,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       timeScale: e.SIM_TIME_SCALE,
       bootstrapSeconds: e.SIM_BOOTSTRAP_SECONDS,
       rateLimits: e.SIM_RATE_LIMITS,
+      brokenReleases: split(e.SIM_BROKEN_RELEASES).map((v) => canonicalVersion(v) ?? v),
     },
     agent: {
       controlPlaneUrl: e.AGENT_CONTROL_PLANE_URL ?? `http://127.0.0.1:${e.API_PORT}`,

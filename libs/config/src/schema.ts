@@ -125,6 +125,10 @@ export const envSchema = z.object({
   UPGRADE_WARNING_DAYS: z.coerce.number().positive().default(30),
   /** How often the worker checks every validator's version against the next activation. */
   UPGRADE_CHECK_INTERVAL_SECONDS: seconds.default(60),
+  /** Rolling upgrades: planned moves leaving one zone at once. */
+  UPGRADE_MAX_IN_FLIGHT_PER_ZONE: z.coerce.number().int().min(0).default(1),
+  /** A planned move's new node must be healthy and validating this soon, or it rolls back. */
+  UPGRADE_MOVE_DEADLINE_SECONDS: seconds.default(120),
   /** How often each agent reports its node's view of staking, on its own channel (not the lease). */
   STAKING_REPORT_SECONDS: seconds.default(60),
   /** A validator is at risk when its downtime budget left is below this share of its budget. */
@@ -140,6 +144,11 @@ export const envSchema = z.object({
   SIM_TIME_SCALE: z.coerce.number().positive().default(1),
   SIM_BOOTSTRAP_SECONDS: z.coerce.number().min(0).default(3),
   SIM_RATE_LIMITS: bool.default(false),
+  /**
+   * Simulator: AvalancheGo versions that are bad builds, comma-separated: a standby's throwaway node
+   * syncs, but one started with a validator's staking keys never bootstraps (what a rollback is for).
+   */
+  SIM_BROKEN_RELEASES: z.string().default(''),
   /** Largest accepted request body, in KiB (larger → 413). */
   API_BODY_LIMIT_KB: z.coerce.number().int().positive().default(256),
   /** Per-API-key rate limit: sustained requests per second (0 = off) and burst size. */
