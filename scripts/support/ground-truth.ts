@@ -7,6 +7,9 @@ export interface SimNode {
   nodeId: string | null;
   running: boolean;
   bootstrapped?: boolean | null;
+  /** Running and still accepted by its peers (false once it missed an activation). */
+  validating?: boolean;
+  version?: string | null;
 }
 
 export async function simNodes(simUrl: string): Promise<SimNode[]> {
@@ -33,7 +36,7 @@ export function watchDuplicates(simUrl: string, everyMs = 500) {
 
 /**
  * Samples `GET /_sim/nodes` every `everyMs` and adds up, per NodeID, the time no instance ran it
- * bootstrapped, counted from the first sample that saw it up (a NodeID never seen up has none). A
+ * bootstrapped and validating, counted from the first sample that saw it up (a NodeID never seen up has none). A
  * planned move's downtime is the gap between the old node stopping and the new one validating.
  * Resolution: one sampling interval either side of each gap.
  */
@@ -50,7 +53,9 @@ export function watchDowntime(simUrl: string, everyMs = 200) {
       .then((nodes) => {
         samples++;
         const up = new Set(
-          nodes.filter((n) => n.running && n.bootstrapped && n.nodeId).map((n) => n.nodeId!),
+          nodes
+            .filter((n) => n.running && n.bootstrapped && n.validating !== false && n.nodeId)
+            .map((n) => n.nodeId!),
         );
         for (const id of up) if (!down.has(id)) down.set(id, 0);
         if (prevAt !== null)

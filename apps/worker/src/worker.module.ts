@@ -25,6 +25,7 @@ import { StandbyPoolService } from './standby/standby-pool.service';
 import { StandbyRefillLoop } from './standby/standby-refill-loop.service';
 import { CatalogRefreshLoop } from './catalog/catalog-refresh-loop.service';
 import { RetentionLoop } from './retention/retention-loop.service';
+import { RolloutLoop } from './upgrade/rollout-loop.service';
 import { UpgradeDeadlineLoop } from './versions/upgrade-deadline-loop.service';
 import { StakingLoop } from './staking/staking-loop.service';
 
@@ -77,6 +78,7 @@ export class WorkerModule implements OnApplicationShutdown {
         RemediationService,
         SweeperService,
         MoveWatchdogService,
+        RolloutLoop,
         StandbyRefillLoop,
         ReaperLoop,
         CatalogRefreshLoop,

@@ -95,16 +95,44 @@ export class FailoverRepository {
   async finishRunning(
     validatorId: string,
     tx: Tx,
-  ): Promise<{ seconds: number; method: string; fromZone: string | null } | undefined> {
+  ): Promise<
+    | {
+        seconds: number;
+        method: string;
+        fromZone: string | null;
+        kind: MoveKind;
+        fromVersion: string | null;
+        toVersion: string | null;
+      }
+    | undefined
+  > {
     const [rows] = (await managerOf(tx).query(
       `UPDATE failovers SET status = 'done', finished_at = now()
         WHERE validator_id = $1 AND status = 'running'
-        RETURNING extract(epoch FROM (finished_at - coalesce(detected_at, started_at))) AS seconds, method, from_zone`,
+        RETURNING extract(epoch FROM (finished_at - coalesce(detected_at, started_at))) AS seconds,
+                  method, from_zone, kind, from_version, to_version`,
       [validatorId],
-    )) as [{ seconds: string; method: string; from_zone: string | null }[], number];
+    )) as [
+      {
+        seconds: string;
+        method: string;
+        from_zone: string | null;
+        kind: MoveKind;
+        from_version: string | null;
+        to_version: string | null;
+      }[],
+      number,
+    ];
     const done = rows[0];
     return done
-      ? { seconds: Number(done.seconds), method: done.method, fromZone: done.from_zone }
+      ? {
+          seconds: Number(done.seconds),
+          method: done.method,
+          fromZone: done.from_zone,
+          kind: done.kind,
+          fromVersion: done.from_version,
+          toVersion: done.to_version,
+        }
       : undefined;
   }
 

@@ -722,6 +722,29 @@ export class AgentService {
     const done = await this.repos.failovers.finishRunning(v.id, tx);
     if (!done) return;
     const seconds = Math.round(Number(done.seconds) * 10) / 10;
+    if (done.kind !== 'failover') {
+      // A planned move (upgrade, or its rollback): counted apart from failovers.
+      const what = done.kind === 'upgrade' ? 'upgraded' : 'rolled back';
+      await this.repos.events.append(
+        {
+          type: done.kind === 'upgrade' ? 'upgrade.completed' : 'upgrade.rollback_completed',
+          message: `${v.name} ${what}: avalanchego ${done.fromVersion ?? 'unknown'} → ${done.toVersion ?? '?'}, now on ${host.instanceId} in ${host.zone} (${seconds} s)`,
+          projectId: v.projectId,
+          validatorId: v.id,
+          hostId: host.id,
+          zone: host.zone,
+          data: {
+            seconds,
+            fromVersion: done.fromVersion,
+            toVersion: done.toVersion,
+            fromZone: done.fromZone,
+            toZone: host.zone,
+          },
+        },
+        tx,
+      );
+      return;
+    }
     this.healthMetrics.failoverDuration.observe({ method: done.method }, seconds);
     await this.repos.events.append(
       {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CloudProvider } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
-import { placementOrder, type MoveKind } from '@snowline/domain';
+import { placementOrder, type MoveKind, type Network, type RolloutMove } from '@snowline/domain';
 import {
   HostEntity,
   Repositories,
@@ -75,6 +75,103 @@ export class FailoverService {
   }
 
   /**
+   * A planned move (a rolling upgrade's step): onto the given synced standby of the validator's
+   * desired version, in one transaction that bumps the generation exactly as a failover does. Nothing
+   * is force-stopped: the old agent learns at its next renewal (refused, fenced), stops its node and
+   * acknowledges, and the keys move on that acknowledgment (`canGrantKeys`), else on its lease.
+   * False when the move no longer applies (the validator moved, is not active, the standby is taken).
+   */
+  async planned(m: RolloutMove, kind: 'upgrade', fence?: LeaseFence): Promise<boolean> {
+    const method = await this.repos.transaction(async (tx) => {
+      if (fence && !(await this.repos.leaderLeases.holds(tx, fence))) return null;
+      const v = await this.lockValidator(tx, m.validatorId);
+      if (!v || v.state !== 'active' || v.zone !== m.fromZone || !v.hostId) return null;
+      if (v.avalanchegoVersion !== m.toVersion) return null; // the spec changed meanwhile
+      const from = await this.repos.hosts.findById(v.hostId, tx);
+      return this.place(tx, v, {
+        from,
+        reason: `upgrade to ${m.toVersion}`,
+        detectedAt: new Date(),
+        attempt: 1,
+        blocked: [],
+        kind,
+        standbyId: m.standbyId,
+        fromVersion: m.fromVersion,
+      });
+    });
+    if (method)
+      this.log.log(
+        { validatorId: m.validatorId, from: m.fromVersion, to: m.toVersion, standby: m.standbyId },
+        'upgrade move started',
+      );
+    return method !== null;
+  }
+
+  /**
+   * The watchdog's verdict on an upgrade whose new node did not come up: move back. The validator's
+   * spec goes back to the version it left (its host's; the fleet default when that was unknown), the
+   * rollout to the failed version halts on its network (nothing more moves onto it until resumed),
+   * and the identity moves — a `rollback` move, re-planned like a failover — onto a synced standby
+   * of that version, or a new launch of it. The failed target is force-stopped: fenced like a dead host.
+   */
+  async rollback(move: LiveMove, why: string): Promise<boolean> {
+    const blocked = await this.blockedZones();
+    let stop: string | null = null;
+    const method = await this.repos.transaction(async (tx) => {
+      const v = await this.lockValidator(tx, move.validatorId);
+      if (!v || v.state !== 'failing_over' || v.generation !== move.generation) return null;
+      stop = v.instanceId;
+      const row = await this.repos.failovers.close(move.id, 'failed', `rolled back: ${why}`, tx);
+      if (!row) return null;
+      const failed = row.toVersion ?? v.avalanchegoVersion;
+      const back =
+        row.fromVersion ?? this.config.avalanchego.defaultVersion[v.network as Network] ?? null;
+      if (failed)
+        await this.repos.rollouts.halt(
+          {
+            network: v.network,
+            version: failed,
+            reason: `${v.name} (${v.nodeId}) did not come up on ${failed}: ${why}`,
+            validatorId: v.id,
+          },
+          tx,
+        );
+      await this.repos.validators.update(v.id, { avalanchegoVersion: back }, tx);
+      await this.repos.events.append(
+        {
+          type: 'upgrade.rolled_back',
+          message: `Upgrade of ${v.name} (${v.nodeId}) to ${failed} rolled back to ${back}: ${why}. The rollout to ${failed} on ${v.network} halted.`,
+          projectId: v.projectId,
+          validatorId: v.id,
+          hostId: v.hostId,
+          zone: v.zone,
+          data: { fromVersion: failed, toVersion: back, reason: why, network: v.network },
+        },
+        tx,
+      );
+      const target = v.hostId ? await this.repos.hosts.findById(v.hostId, tx) : null;
+      return this.place(
+        tx,
+        { ...v, avalanchegoVersion: back },
+        {
+          from: target,
+          reason: `rollback: ${why}`,
+          detectedAt: row.detectedAt ?? row.startedAt,
+          attempt: 1,
+          blocked,
+          kind: 'rollback',
+          fromVersion: failed,
+        },
+      );
+    });
+    if (method) this.forceStop(stop, move.validatorId);
+    if (method === 'launch') await this.queue.provision(move.validatorId, 1).catch(() => undefined);
+    if (method)
+      this.log.warn({ validatorId: move.validatorId, method, why }, 'upgrade rolled back');
+    return method !== null;
+  }
+
+  /**
    * The watchdog's re-plan: the move's target failed or made no progress by the deadline. The
    * attempt is closed as `replanned` and the next one placed under a new generation, which fences
    * the failed target as it fenced the first host (it keeps its row, so keys wait for it too).
@@ -111,6 +208,7 @@ export class FailoverService {
         attempt: move.attempt + 1,
         blocked,
         avoidZone: v.zone,
+        kind: move.kind,
       });
     });
     if (method) this.forceStop(stop, move.validatorId);
@@ -219,14 +317,23 @@ export class FailoverService {
       attempt: number;
       blocked: string[];
       avoidZone?: string | null;
+      /** Default `failover`. A planned move (upgrade) goes onto `standbyId` or nowhere. */
+      kind?: MoveKind;
+      standbyId?: string;
+      fromVersion?: string | null;
     },
   ): Promise<Method | null> {
+    const kind = o.kind ?? 'failover';
     const fromZone = o.from?.zone ?? null;
-    const avoid = [fromZone, o.avoidZone].filter((z): z is string => !!z);
+    // A failover leaves its zone. A planned move may stay in it (its standby is already chosen); a
+    // rollback leaves a bad release, not a bad zone: it tries the zone last.
+    const planned = o.standbyId !== undefined || kind === 'rollback';
+    const avoid = planned ? [] : [fromZone, o.avoidZone].filter((z): z is string => !!z);
     let zones = placementOrder({
       configured: this.config.cloud.zones,
       allowed: v.zones,
       blocked: [...o.blocked, ...avoid],
+      avoid: kind === 'rollback' && fromZone ? [fromZone] : [],
     });
     // A re-plan prefers another zone than the failed target's, but will use that zone again before
     // giving up altogether (a single host failed, not its zone).
@@ -247,13 +354,25 @@ export class FailoverService {
       }
     }
     const generation = v.generation + 1;
+    // The spec's version only: a move never silently changes what a validator runs.
     const standby = zones.length
-      ? await this.repos.hosts.takeSyncedStandby(v.network, zones, tx)
+      ? await this.repos.hosts.takeSyncedStandby(v.network, zones, tx, {
+          version: v.avalanchegoVersion,
+          id: o.standbyId,
+        })
       : undefined;
+    if (o.standbyId && !standby) return null; // a planned move's standby was taken meanwhile
+    const versions =
+      kind === 'failover'
+        ? ''
+        : `avalanchego ${o.fromVersion ?? 'unknown'} → ${v.avalanchegoVersion}`;
     const base = {
       generation,
       state: 'failing_over' as const,
-      stateReason: `${o.attempt > 1 ? `attempt ${o.attempt}: ` : ''}moving off ${o.from?.instanceId ?? 'its host'} in ${fromZone ?? '?'}: ${o.reason}`,
+      stateReason:
+        kind === 'upgrade'
+          ? `upgrading ${versions}: a planned move off ${o.from?.instanceId ?? 'its host'} in ${fromZone ?? '?'} onto an upgraded standby`
+          : `${o.attempt > 1 ? `attempt ${o.attempt}: ` : ''}${kind === 'rollback' ? `rolling back (${versions}): ` : ''}moving off ${o.from?.instanceId ?? 'its host'} in ${fromZone ?? '?'}: ${o.reason}`,
     };
     if (standby) {
       await this.repos.hosts.update(
@@ -292,20 +411,49 @@ export class FailoverService {
         generation,
         reason: o.reason,
         method,
-        kind: 'failover',
+        kind,
         attempt: o.attempt,
         status: 'running',
         startedAt: now,
-        deadlineAt: new Date(now.getTime() + this.config.failover.deadlineSeconds * 1000),
+        deadlineAt: new Date(
+          now.getTime() +
+            (kind === 'upgrade'
+              ? this.config.avalanchego.moveDeadlineSeconds
+              : this.config.failover.deadlineSeconds) *
+              1000,
+        ),
         detectedAt: o.detectedAt,
+        fromVersion: kind === 'failover' ? null : (o.fromVersion ?? null),
+        toVersion: kind === 'failover' ? null : v.avalanchegoVersion,
       },
       tx,
     );
     const attempt =
       o.attempt > 1 ? ` (attempt ${o.attempt} of ${this.config.failover.maxAttempts})` : '';
+    if (kind === 'upgrade') {
+      await this.repos.events.append(
+        {
+          type: 'upgrade.started',
+          message: `Upgrading ${v.name} (${v.nodeId}): ${versions}, a planned move from ${o.from?.instanceId ?? 'its host'} in ${fromZone} onto standby ${standby!.instanceId} in ${standby!.zone}`,
+          projectId: v.projectId,
+          validatorId: v.id,
+          hostId: o.from?.id ?? null,
+          zone: fromZone,
+          data: {
+            generation,
+            fromVersion: o.fromVersion ?? null,
+            toVersion: v.avalanchegoVersion,
+            fromZone,
+            toZone: standby!.zone,
+          },
+        },
+        tx,
+      );
+      return method;
+    }
     await this.repos.events.append(
       {
-        type: 'failover.started',
+        type: kind === 'rollback' ? 'upgrade.rollback_started' : 'failover.started',
         message: standby
           ? `Moving ${v.name} (${v.nodeId}) from ${fromZone} to a synced standby ${standby.instanceId} in ${standby.zone}${attempt}: ${o.reason}`
           : `Moving ${v.name} (${v.nodeId}) off ${fromZone}: no synced standby available, launching a new instance (slower)${attempt}: ${o.reason}`,

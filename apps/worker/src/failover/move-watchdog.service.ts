@@ -11,13 +11,15 @@ export interface WatchdogStats {
   cancelled: number;
   replanned: number;
   failed: number;
+  rolledBack: number;
 }
 
 /**
  * The move watchdog: every live move ends. Each round it judges every `running` failovers row
  * (`judgeMove`, pure) against its validator and its target host — the validator's current host at
  * the move's generation — and re-plans a move whose target died or made no progress by its
- * deadline, fails the validator after the last attempt, and closes moves that no longer apply.
+ * deadline, fails the validator after the last attempt, rolls back an upgrade whose new node did not
+ * come up (and halts its rollout), and closes moves that no longer apply.
  * Apart from the health loop: a failing_over validator is never a remediation candidate there.
  */
 @Injectable()
@@ -43,6 +45,7 @@ export class MoveWatchdogService extends LeaderLoop<WatchdogStats> {
       cancelled: 0,
       replanned: 0,
       failed: 0,
+      rolledBack: 0,
     };
     for (const r of rows) {
       const verdict = this.judge(r, nowMs);
@@ -57,6 +60,8 @@ export class MoveWatchdogService extends LeaderLoop<WatchdogStats> {
       try {
         if (verdict.action === 'replan') {
           if (await this.failover.replan(move, verdict.reason)) stats.replanned++;
+        } else if (verdict.action === 'rollback') {
+          if (await this.failover.rollback(move, verdict.reason)) stats.rolledBack++;
         } else if (verdict.action === 'fail') {
           if (await this.failover.giveUp(move, verdict.reason)) stats.failed++;
         } else {
@@ -69,7 +74,7 @@ export class MoveWatchdogService extends LeaderLoop<WatchdogStats> {
       }
     }
     stats.live -= stats.done + stats.cancelled + stats.failed;
-    if (stats.replanned || stats.failed || stats.cancelled || stats.done)
+    if (stats.replanned || stats.failed || stats.cancelled || stats.done || stats.rolledBack)
       this.log.log(stats, 'moves judged');
     return stats;
   }
