@@ -44,6 +44,14 @@ export class LaunchBatchRepository extends Repo {
     ])) as Record<string, unknown>[];
     return rows[0] ? batchOf(rows[0]) : null;
   }
+  /** The batches of `ids` that exist (the reaper asks for every batch id it finds in tags). */
+  async findByIds(ids: string[]): Promise<LaunchBatch[]> {
+    if (!ids.length) return [];
+    const rows = (await this.ds.query(`SELECT * FROM launch_batches WHERE id = ANY($1::uuid[])`, [
+      ids,
+    ])) as Record<string, unknown>[];
+    return rows.map(batchOf);
+  }
   /** Before each RunInstances attempt: the batch's token opens nothing after the TTL. */
   async armToken(id: string, ttlSeconds: number): Promise<void> {
     await this.ds.query(
