@@ -1,5 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CloudError, CloudProvider, TAG_VALIDATOR, type DeleteOutcome } from '@snowline/cloud';
+import {
+  CloudError,
+  CloudProvider,
+  TAG_BATCH,
+  TAG_VALIDATOR,
+  type DeleteOutcome,
+} from '@snowline/cloud';
 import { HostEntity, Repositories } from '@snowline/persistence';
 import { RetryableError } from '@snowline/queue';
 
@@ -32,6 +38,7 @@ export class RetireService {
           .filter((h): h is HostEntity & { instanceId: string } => !!h.instanceId)
           .map((h) => ({ instanceId: h.instanceId, zoneId: h.zone })),
         ...tagged.filter((i) => !known.has(i.instanceId)),
+        ...(await this.unrecordedBatchInstances(hosts)),
       ]);
     } catch (err) {
       if (err instanceof CloudError && !err.retryable) throw err;
@@ -68,5 +75,37 @@ export class RetireService {
       }
     });
     this.log.log({ validatorId: v.id, pendingDeletion: pending }, 'validator retired');
+  }
+
+  /**
+   * The instances of this validator's batch members whose launch was never recorded (a crash or a
+   * lost answer after RunInstances): a batch's instances carry the batch's tag, not the
+   * validator's, so they are looked up by it. Once the cloud lists the whole batch its ids are
+   * recorded on the batch (the first answer stored wins, as a provision job's replay would) and the
+   * member's is the one at its index; the other members keep theirs. A batch not (or not wholly)
+   * there yet has nothing of this member's to delete now: the reaper deletes it if it appears.
+   */
+  private async unrecordedBatchInstances(
+    hosts: HostEntity[],
+  ): Promise<{ instanceId: string; zoneId: string }[]> {
+    const out: { instanceId: string; zoneId: string }[] = [];
+    const members = hosts.filter((h) => h.batchId && !h.instanceId && h.batchIndex !== null);
+    for (const batchId of new Set(members.map((h) => h.batchId!))) {
+      const batch = await this.repos.batches.findById(batchId);
+      if (!batch) continue;
+      let ids = batch.instanceIds;
+      if (!ids) {
+        const found = await this.cloud.listByTag(TAG_BATCH, batchId);
+        if (found.length !== batch.size) continue;
+        ids = (
+          await this.repos.batches.recordInstances(batchId, found.map((i) => i.instanceId).sort())
+        ).instanceIds;
+      }
+      for (const h of members.filter((m) => m.batchId === batchId)) {
+        const instanceId = ids[h.batchIndex!];
+        if (instanceId) out.push({ instanceId, zoneId: batch.zone });
+      }
+    }
+    return out;
   }
 }
