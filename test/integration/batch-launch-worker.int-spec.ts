@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { createCloudProvider, TAG_BATCH, TAG_VALIDATOR, type CloudProvider } from '@snowline/cloud';
+import {
+  createCloudProvider,
+  TAG_BATCH,
+  TAG_PROJECT,
+  TAG_VALIDATOR,
+  type CloudProvider,
+} from '@snowline/cloud';
 import { deriveKey, type AppConfig } from '@snowline/config';
 import { Repositories, type ValidatorEntity } from '@snowline/persistence';
 import type { LifecycleQueue } from '@snowline/queue';
 import { startEcsSim, type EcsSim } from '../../apps/ecs-sim/src/sim';
 import { ProvisionService } from '../../apps/worker/src/lifecycle/provision.service';
+import { RetireService } from '../../apps/worker/src/lifecycle/retire.service';
+import { ReaperService } from '../../apps/worker/src/standby/reaper.service';
 import { StandbyPoolService } from '../../apps/worker/src/standby/standby-pool.service';
 import { migratedDatabase, TEST_ZONES } from '../support/db';
 
@@ -25,7 +33,8 @@ describe('batch launches in the worker', () => {
   let cloud: CloudProvider;
   let provision: ProvisionService;
   let pool: StandbyPoolService;
-  let projectId: string;
+  let reaper: ReaperService;
+  let retire: RetireService;
   /** launch-standby jobs enqueued and not yet run (the fake queue's). */
   const standbyJobs: string[] = [];
 
@@ -64,7 +73,8 @@ describe('batch launches in the worker', () => {
       },
     } as unknown as LifecycleQueue;
     pool = new StandbyPoolService(repos, cloud, queue, provision, config);
-    projectId = (await repos.projects.create('default', true)).id;
+    reaper = new ReaperService(repos, cloud, config);
+    retire = new RetireService(repos, cloud);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -72,9 +82,13 @@ describe('batch launches in the worker', () => {
     await sim?.close();
   });
 
-  /** `n` validators waiting for their first launch, all in one zone (so one batch takes them). */
+  /**
+   * `n` validators waiting for their first launch, all in one zone (so one batch takes them), in a
+   * project of their own (so no other test's validators join their batch).
+   */
   async function waiting(n: number, zone = TEST_ZONES[0]!): Promise<ValidatorEntity[]> {
     const out: ValidatorEntity[] = [];
+    const projectId = (await repos.projects.create(`p-${randomBytes(4).toString('hex')}`)).id;
     for (let i = 0; i < n; i++) {
       const name = `b-${randomBytes(4).toString('hex')}`;
       const identity = await repos.identities.insert({
@@ -193,6 +207,136 @@ describe('batch launches in the worker', () => {
       expect(await standbys(TEST_ZONES[1])).toHaveLength(30);
       expect((await standbys()).every((r) => r.instanceId)).toBe(true);
       expect(await pool.refill(TEST_ZONES.slice(0, 2))).toBe(0);
+    });
+  });
+
+  /** Every instance of `ids` the cloud still has, once none of them is starting any more. */
+  async function settled(ids: string[]): Promise<{ instanceId: string; status: string }[]> {
+    for (let i = 0; i < 100; i++) {
+      const found = await cloud.describe(ids);
+      if (found.every((f) => f.status === 'Running' || f.status === 'Stopped')) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`instances still starting: ${ids.join(', ')}`);
+  }
+
+  /**
+   * Launches `vs` as one batch whose answer is lost (the worker died between RunInstances and the
+   * commit): the instances exist, tagged with the batch, and nothing of them is recorded.
+   */
+  async function launchLost(vs: ValidatorEntity[]): Promise<{ batchId: string; ids: string[] }> {
+    const record = repos.batches.recordInstances.bind(repos.batches);
+    repos.batches.recordInstances = () => Promise.reject(new Error('worker killed before commit'));
+    try {
+      await expect(provision.run(vs[0]!.id)).rejects.toThrow('worker killed before commit');
+    } finally {
+      repos.batches.recordInstances = record;
+    }
+    const [host] = await repos.hosts.liveForValidator(vs[0]!.id);
+    expect(host!.batchId).toBeTruthy();
+    expect((await repos.batches.findById(host!.batchId!))!.instanceIds).toBeNull();
+    const ids = (await cloud.listByTag(TAG_BATCH, host!.batchId!)).map((i) => i.instanceId);
+    expect(ids).toHaveLength(vs.length);
+    await settled(ids);
+    return { batchId: host!.batchId!, ids };
+  }
+
+  describe(ReaperService.name, () => {
+    it('should record a batch whose RunInstances answer was lost, and launch nothing again', async () => {
+      const vs = await waiting(3);
+      const { batchId, ids } = await launchLost(vs);
+      const runs = await calls('RunInstances');
+      expect(await reaper.orphans()).toEqual({ adopted: 3, deleted: 0 });
+      expect([...(await repos.batches.findById(batchId))!.instanceIds!].sort()).toEqual(
+        [...ids].sort(),
+      );
+      // Each member's provision job (re-derived by the reconciler) records its placement from it.
+      for (const v of vs) await provision.run(v.id);
+      expect(await calls('RunInstances')).toBe(runs);
+      const placed = await repos.validators.findByIds(vs.map((v) => v.id));
+      expect(placed.map((v) => v.instanceId).sort()).toEqual([...ids].sort());
+      expect(await reaper.orphans()).toEqual({ adopted: 0, deleted: 0 });
+      expect(await cloud.describe(ids)).toHaveLength(3);
+    });
+
+    it('should delete the instance of a member that left its batch before it launched, and no other', async () => {
+      const vs = await waiting(3);
+      const launchMany = cloud.launchMany.bind(cloud);
+      cloud.launchMany = () => Promise.reject(new Error('connection reset'));
+      try {
+        await expect(provision.run(vs[0]!.id)).rejects.toThrow('connection reset');
+      } finally {
+        cloud.launchMany = launchMany;
+      }
+      const [host] = await repos.hosts.liveForValidator(vs[2]!.id);
+      // The move watchdog re-planned vs[2] meanwhile: its unlaunched host row is abandoned.
+      await repos.transaction((tx) => repos.hosts.abandonUnlaunched(vs[2]!.id, 0, tx));
+      await provision.launchBatch(host!.batchId!);
+      const ids = (await repos.batches.findById(host!.batchId!))!.instanceIds!;
+      expect(ids).toHaveLength(3); // the batch's size was fixed when it was made
+      await settled(ids);
+      expect(await reaper.orphans()).toEqual({ adopted: 0, deleted: 1 });
+      const left = (await cloud.describe(ids)).map((i) => i.instanceId);
+      const kept = (await repos.validators.findByIds([vs[0]!.id, vs[1]!.id])).map(
+        (v) => v.instanceId,
+      );
+      expect(left.sort()).toEqual(kept.sort());
+      expect(left).not.toContain(ids[host!.batchIndex!]);
+    });
+
+    it('should delete every instance of a batch whose members are all gone', async () => {
+      const vs = await waiting(2);
+      const { batchId, ids } = await launchLost(vs);
+      await ds.query(`UPDATE hosts SET deleted_at = now(), fenced = true WHERE batch_id = $1`, [
+        batchId,
+      ]);
+      expect(await reaper.orphans()).toEqual({ adopted: 0, deleted: 2 });
+      expect(await cloud.describe(ids)).toEqual([]);
+    });
+
+    it("should leave another installation's batch alone, and delete ours whose batch row aged out", async () => {
+      const launch = (project: string) =>
+        cloud.launchMany(
+          {
+            clientToken: `foreign-${randomBytes(6).toString('hex')}`,
+            zoneId: TEST_ZONES[1]!,
+            instanceType: 'ecs.g7.2xlarge',
+            tags: { [TAG_PROJECT]: project, [TAG_BATCH]: crypto.randomUUID() },
+          },
+          2,
+        );
+      const theirs = await launch('another-snowline');
+      const ours = await launch((await repos.projects.create('aged-out')).id);
+      await settled([...theirs, ...ours]);
+      expect(await reaper.orphans()).toEqual({ adopted: 0, deleted: 2 });
+      expect((await cloud.describe([...theirs, ...ours])).map((i) => i.instanceId).sort()).toEqual(
+        [...theirs].sort(),
+      );
+    });
+  });
+
+  describe(RetireService.name, () => {
+    it("should delete a batch member's instance that was never recorded, and leave the others theirs", async () => {
+      const vs = await waiting(3);
+      const { batchId, ids } = await launchLost(vs);
+      const gone = vs[1]!;
+      const [host] = await repos.hosts.liveForValidator(gone.id);
+      await repos.validators.update(gone.id, { state: 'retiring' });
+      await retire.run(gone.id);
+      expect((await repos.validators.findById(gone.id))!.state).toBe('retired');
+      // Found by the batch's tag and recorded, so the member's own instance is known: the one at
+      // its index is deleted, the other two stay with their members.
+      const recorded = (await repos.batches.findById(batchId))!.instanceIds!;
+      expect([...recorded].sort()).toEqual([...ids].sort());
+      const mine = recorded[host!.batchIndex!]!;
+      const left = (await cloud.describe(ids)).map((i) => i.instanceId);
+      expect(left).toHaveLength(2);
+      expect(left).not.toContain(mine);
+      for (const v of [vs[0]!, vs[2]!]) {
+        const [h] = await repos.hosts.liveForValidator(v.id);
+        expect(left).toContain(h!.instanceId);
+      }
+      expect(await reaper.orphans()).toEqual({ adopted: 0, deleted: 0 });
     });
   });
 });
