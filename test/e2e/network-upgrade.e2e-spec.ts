@@ -72,6 +72,13 @@ describe('network upgrade activation end to end', () => {
       10_000,
       200,
     );
+    // The host resource: the release its UserData named, and what its agent reports.
+    const hosts = (await (await stack.api(`/v1/validators/${old}/hosts`)).json()) as Json;
+    expect(hosts.items[0]).toMatchObject({
+      status: 'current',
+      version: '1.15.2',
+      runningVersion: '1.15.2',
+    });
     const sim = await nodes();
     const oldNode = sim.find((n) => n.instanceId === before.instanceId)!;
     expect(oldNode).toMatchObject({ running: true, version: '1.15.2', validating: true });

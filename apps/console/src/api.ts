@@ -342,6 +342,9 @@ export interface HostRecord {
   deletedAt: string | null;
   fenced: boolean;
   lastVerdict: { state: string; reason: string | null; since: string | null };
+  /** The AvalancheGo release it was launched with, and what its agent reports (null: unknown). */
+  version?: string | null;
+  runningVersion?: string | null;
 }
 
 export interface ValidatorHosts {

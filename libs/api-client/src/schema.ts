@@ -749,6 +749,16 @@ export interface components {
       lastVerdict: components['schemas']['HostVerdictDto'];
       /** Format: date-time */
       lastReportAt: string | null;
+      /**
+       * @description the AvalancheGo release its UserData named; null: a host from before versions
+       * @example 1.15.3
+       */
+      version: string | null;
+      /**
+       * @description the version its agent reported (as of lastReportAt); null: unknown
+       * @example 1.15.3
+       */
+      runningVersion: string | null;
     };
     ValidatorHostsDto: {
       /** Format: uuid */
@@ -1534,7 +1544,9 @@ export interface operations {
            *             "reason": "lease fresh, instance running",
            *             "since": "2025-11-26T10:02:30.000Z"
            *           },
-           *           "lastReportAt": "2025-11-26T10:15:28.000Z"
+           *           "lastReportAt": "2025-11-26T10:15:28.000Z",
+           *           "version": "1.15.3",
+           *           "runningVersion": "1.15.3"
            *         },
            *         {
            *           "id": "a1b0c6d3-4e5f-4a0b-9c8d-7e6f5a4b3c2d",
@@ -1557,7 +1569,9 @@ export interface operations {
            *             "reason": "ECS reports the instance Stopped",
            *             "since": "2025-11-26T10:02:05.000Z"
            *           },
-           *           "lastReportAt": "2025-11-26T10:01:50.000Z"
+           *           "lastReportAt": "2025-11-26T10:01:50.000Z",
+           *           "version": "1.15.3",
+           *           "runningVersion": null
            *         }
            *       ],
            *       "nextCursor": null

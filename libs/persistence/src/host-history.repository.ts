@@ -25,6 +25,10 @@ export interface HostHistoryRow {
   leaseExpiresAt: Date | null;
   lastReport: Record<string, unknown> | null;
   lastReportAt: Date | null;
+  /** The AvalancheGo release its UserData named; null for a host from before versions. */
+  version: string | null;
+  /** The version its agent last reported (as of lastReportAt); null = unknown. */
+  runningVersion: string | null;
   /** The failover that moved the identity off this host, if one did. */
   failoverAway: { at: Date; reason: string; toZone: string | null } | null;
   /** The first fence or reap recorded for this host, if any. */
@@ -68,6 +72,8 @@ interface HostRowDb {
   lease_expires_at: Date | null;
   last_report: Record<string, unknown> | null;
   last_report_at: Date | null;
+  avalanchego_version: string | null;
+  running_version: string | null;
   away_at: Date | null;
   away_reason: string | null;
   away_to_zone: string | null;
@@ -97,6 +103,8 @@ const fromDb = (r: HostRowDb): HostHistoryRow => ({
   leaseExpiresAt: r.lease_expires_at,
   lastReport: r.last_report,
   lastReportAt: r.last_report_at,
+  version: r.avalanchego_version,
+  runningVersion: r.running_version,
   failoverAway:
     r.away_at && r.away_reason !== null
       ? { at: r.away_at, reason: r.away_reason, toZone: r.away_to_zone }
@@ -168,7 +176,7 @@ export class HostHistoryRepository {
          SELECT h.id, h.zone, h.instance_id, h.instance_type, h.role, h.generation, h.created_at,
                 h.registered_at, h.deleted_at, h.fenced, h.cloud_status, h.cloud_health,
                 h.cloud_observed_at, h.health, h.health_reason, h.health_since, h.lease_expires_at,
-                h.last_report, h.last_report_at,
+                h.last_report, h.last_report_at, h.avalanchego_version, h.running_version,
                 -- milliseconds, as a cursor carries them: a page never ends inside a millisecond
                 date_trunc('milliseconds', coalesce(fin.started_at, h.created_at)) AS assigned_at,
                 fout.started_at AS away_at, fout.reason AS away_reason, fout.to_zone AS away_to_zone,

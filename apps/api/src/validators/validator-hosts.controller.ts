@@ -69,6 +69,8 @@ const EXAMPLE = {
         since: '2025-11-26T10:02:30.000Z',
       },
       lastReportAt: '2025-11-26T10:15:28.000Z',
+      version: '1.15.3',
+      runningVersion: '1.15.3',
     },
     {
       id: 'a1b0c6d3-4e5f-4a0b-9c8d-7e6f5a4b3c2d',
@@ -92,6 +94,8 @@ const EXAMPLE = {
         since: '2025-11-26T10:02:05.000Z',
       },
       lastReportAt: '2025-11-26T10:01:50.000Z',
+      version: '1.15.3',
+      runningVersion: null,
     },
   ],
   nextCursor: null,

@@ -108,6 +108,9 @@ function hostView(h: HostHistoryRow, v: HostHistoryValidator) {
       since: iso(h.healthSince),
     },
     lastReportAt: iso(h.lastReportAt),
+    // What it was launched to run, and what its agent said it runs at lastReportAt (null: unknown).
+    version: h.version,
+    runningVersion: h.runningVersion,
   };
 }
 

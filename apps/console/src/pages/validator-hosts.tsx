@@ -158,6 +158,20 @@ export function HostHistory({ v, hosts, now }: HostsProps) {
                       <span className="muted-text">being launched</span>
                     )}
                     <span className="muted-text block">{h.instanceType}</span>
+                    {h.version !== undefined ? (
+                      <span className="muted-text block">
+                        avalanchego {h.version ?? <Unknown />}
+                        {h.runningVersion && h.runningVersion !== h.version
+                          ? ` · runs ${h.runningVersion}`
+                          : null}
+                        {h.runningVersion === null && h.status === 'current' ? (
+                          <>
+                            {' '}
+                            · runs <Unknown />
+                          </>
+                        ) : null}
+                      </span>
+                    ) : null}
                   </td>
                   <td role="cell" data-label="Tenure">
                     <Badge value={h.status} />

@@ -50,6 +50,20 @@ export class HostRecordDto {
   @ApiProperty() fenced!: boolean;
   @ApiProperty({ type: HostVerdictDto }) lastVerdict!: HostVerdictDto;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastReportAt!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '1.15.3',
+    description: 'the AvalancheGo release its UserData named; null: a host from before versions',
+  })
+  version!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '1.15.3',
+    description: 'the version its agent reported (as of lastReportAt); null: unknown',
+  })
+  runningVersion!: string | null;
 }
 
 export class ValidatorHostsDto {
