@@ -788,6 +788,19 @@ export interface components {
       /** @example acme-staking */
       name: string;
     };
+    ProjectDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example acme-staking */
+      name: string;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    ProjectPageDto: {
+      items: components['schemas']['ProjectDto'][];
+      /** @description always null: one page */
+      nextCursor: string | null;
+    };
     CreateApiKeyDto: {
       /** @example ci deployer */
       name: string;
@@ -807,6 +820,55 @@ export interface components {
         | 'admin'
       )[];
     };
+    CreatedApiKeyDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example ci deployer */
+      name: string;
+      /**
+       * @description enough to recognise the key
+       * @example sl_key_AbCdE
+       */
+      prefix: string;
+      /**
+       * @example [
+       *       "validators:read"
+       *     ]
+       */
+      scopes: string[];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      revokedAt: string | null;
+      /** @description the secret: shown in this response only */
+      key: string;
+    };
+    ApiKeyDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example ci deployer */
+      name: string;
+      /**
+       * @description enough to recognise the key
+       * @example sl_key_AbCdE
+       */
+      prefix: string;
+      /**
+       * @example [
+       *       "validators:read"
+       *     ]
+       */
+      scopes: string[];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      revokedAt: string | null;
+    };
+    ApiKeyPageDto: {
+      items: components['schemas']['ApiKeyDto'][];
+      /** @description always null: one page */
+      nextCursor: string | null;
+    };
     CreateWebhookDto: {
       /** @example https://example.com/snowline-hook */
       url: string;
@@ -823,6 +885,49 @@ export interface components {
       /** @example true */
       enabled?: boolean;
     };
+    CreatedWebhookDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example https://example.com/snowline-hook */
+      url: string;
+      description: string;
+      /** @description empty: every event type */
+      eventTypes: string[];
+      enabled: boolean;
+      /** @example whsec_AbCd */
+      secretPrefix: string;
+      /** @description the name snowline.yaml manages it by; null when made in the console or API */
+      configName: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** @description the signing secret: shown in this response only */
+      secret: string;
+    };
+    WebhookDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example https://example.com/snowline-hook */
+      url: string;
+      description: string;
+      /** @description empty: every event type */
+      eventTypes: string[];
+      enabled: boolean;
+      /** @example whsec_AbCd */
+      secretPrefix: string;
+      /** @description the name snowline.yaml manages it by; null when made in the console or API */
+      configName: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    WebhookPageDto: {
+      items: components['schemas']['WebhookDto'][];
+      /** @description always null: one page */
+      nextCursor: string | null;
+    };
     UpdateWebhookDto: {
       /** @example https://example.com/snowline-hook */
       url?: string;
@@ -835,6 +940,121 @@ export interface components {
       eventTypes?: string[];
       /** @example false */
       enabled?: boolean;
+    };
+    DeliveryAttemptDto: {
+      attempt: number;
+      /** Format: date-time */
+      at: string;
+      statusCode: number | null;
+      error: string | null;
+      durationMs: number;
+    };
+    WebhookDeliveryDto: {
+      /** Format: uuid */
+      id: string;
+      /** Format: uuid */
+      webhookId: string;
+      /** @description null: a test ping */
+      eventId: string | null;
+      /** @example validator.created */
+      eventType: string;
+      /** @enum {string} */
+      status: 'pending' | 'succeeded' | 'failed';
+      attempts: number;
+      lastStatusCode: number | null;
+      lastError: string | null;
+      attemptLog: components['schemas']['DeliveryAttemptDto'][];
+      /**
+       * Format: date-time
+       * @description while pending
+       */
+      nextAttemptAt: string | null;
+      /** Format: date-time */
+      deliveredAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** @description the body sent */
+      payload: {
+        [key: string]: unknown;
+      };
+    };
+    WebhookDeliveryPageDto: {
+      items: components['schemas']['WebhookDeliveryDto'][];
+      /** @description pass as `cursor`; null: last page */
+      nextCursor: string | null;
+    };
+    ZoneDto: {
+      /** @example cn-hongkong-b */
+      id: string;
+      /**
+       * @description `unknown`: the health loop has never observed it
+       * @enum {string}
+       */
+      status: 'healthy' | 'impaired' | 'dark' | 'unknown';
+      /** @description null: never observed */
+      placementAllowed: boolean | null;
+      reason: string | null;
+      /** Format: date-time */
+      statusSince: string | null;
+      hosts: number | null;
+      unhealthyHosts: number | null;
+      standbys: number | null;
+      /** @description instance type → the cloud’s stock category in this zone */
+      stock: {
+        [key: string]: string;
+      };
+      /** @description the caller’s validators placed here */
+      validators: number;
+      /** Format: uuid */
+      openIncidentId: string | null;
+      /** Format: date-time */
+      lastObservedAt: string | null;
+      observedAgeSeconds: number | null;
+    };
+    ZoneListDto: {
+      items: components['schemas']['ZoneDto'][];
+    };
+    AffectedValidatorDto: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** @enum {string} */
+      state:
+        | 'pending'
+        | 'provisioning'
+        | 'syncing'
+        | 'active'
+        | 'degraded'
+        | 'failing_over'
+        | 'retiring'
+        | 'retired'
+        | 'failed';
+      /** @description where it runs now; null once retired */
+      zone: string | null;
+      instanceId: string | null;
+    };
+    IncidentDto: {
+      /** Format: uuid */
+      id: string;
+      /** @description null: the control plane itself */
+      zone: string | null;
+      /** @example zone-impaired */
+      kind: string;
+      /** @example critical */
+      severity: string;
+      /** @enum {string} */
+      status: 'open' | 'closed';
+      summary: string;
+      /** @description the caller’s validators it affected */
+      affectedValidators: string[];
+      affected: components['schemas']['AffectedValidatorDto'][];
+      /** Format: date-time */
+      openedAt: string;
+      /** Format: date-time */
+      closedAt: string | null;
+    };
+    IncidentListDto: {
+      items: components['schemas']['IncidentDto'][];
     };
     DesiredIdentityDto: {
       /**
@@ -936,6 +1156,254 @@ export interface components {
       /** @description Also retire the validators made outside the file that it does not name (`snowline apply --prune`). Without it they are listed as unmanaged and never changed. */
       prune?: boolean;
     };
+    PlanSummaryDto: {
+      create: number;
+      update: number;
+      replace: number;
+      delete: number;
+      noop: number;
+      refused: number;
+      /** @description absent in plans made before adoption */
+      adopt?: number;
+    };
+    FieldChangeDto: {
+      /** @enum {string} */
+      field:
+        | 'network'
+        | 'instanceType'
+        | 'identity'
+        | 'zones'
+        | 'labels'
+        | 'protected'
+        | 'version'
+        | 'upgrade';
+      before:
+        | string
+        | number
+        | boolean
+        | unknown[]
+        | {
+            [key: string]: unknown;
+          }
+        | null;
+      after:
+        | string
+        | number
+        | boolean
+        | unknown[]
+        | {
+            [key: string]: unknown;
+          }
+        | null;
+      /** @description the change cannot be made in place */
+      forcesReplacement: boolean;
+    };
+    PlanActionDto: {
+      /** @enum {string} */
+      action: 'create' | 'update' | 'replace' | 'delete' | 'no-op';
+      /** @example fuji-a */
+      name: string;
+      /**
+       * Format: uuid
+       * @description null for create
+       */
+      validatorId: string | null;
+      /** @enum {string|null} */
+      state:
+        | 'pending'
+        | 'provisioning'
+        | 'syncing'
+        | 'active'
+        | 'degraded'
+        | 'failing_over'
+        | 'retiring'
+        | 'retired'
+        | 'failed'
+        | null;
+      /** @description one line a human can act on */
+      reason: string;
+      changes: components['schemas']['FieldChangeDto'][];
+      /** @description what changed behind the file’s back, when that is why this action exists */
+      drift: string | null;
+      /** @description why apply will refuse this plan */
+      refused: string | null;
+      /** @description protection is dropped first */
+      unprotect: boolean;
+      warnings: string[];
+      /** @description what the validator becomes (create, update, replace) */
+      desired: components['schemas']['DesiredValidatorDto'] | null;
+      /** @description applying adopts the validator (made outside the file) */
+      adopt?: boolean;
+      /** @description made outside the file: left alone, or retired by --prune */
+      unmanaged?: boolean;
+    };
+    UnmanagedValidatorDto: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** @enum {string} */
+      state:
+        | 'pending'
+        | 'provisioning'
+        | 'syncing'
+        | 'active'
+        | 'degraded'
+        | 'failing_over'
+        | 'retiring'
+        | 'retired'
+        | 'failed';
+      nodeId: string;
+      /** @description the file names it: `snowline import NAME` adopts it */
+      named: boolean;
+    };
+    WebhookChangeDto: {
+      /** @enum {string} */
+      field: 'url' | 'events' | 'enabled' | 'description' | 'secretVersion';
+      before:
+        | string
+        | number
+        | boolean
+        | unknown[]
+        | {
+            [key: string]: unknown;
+          }
+        | null;
+      after:
+        | string
+        | number
+        | boolean
+        | unknown[]
+        | {
+            [key: string]: unknown;
+          }
+        | null;
+    };
+    WebhookActionDto: {
+      /** @enum {string} */
+      action: 'create' | 'update' | 'delete' | 'no-op';
+      /** @example pager */
+      name: string;
+      /**
+       * Format: uuid
+       * @description null for create
+       */
+      webhookId: string | null;
+      reason: string;
+      changes: components['schemas']['WebhookChangeDto'][];
+      drift: string | null;
+      warnings: string[];
+      /** @description what it becomes */
+      desired: components['schemas']['DesiredWebhookDto'] | null;
+      /** @description apply needs the signing secret from `desired.secretEnv` */
+      needsSecret: boolean;
+    };
+    UnmanagedWebhookDto: {
+      /** Format: uuid */
+      id: string;
+      url: string;
+      description: string;
+    };
+    PoolActionDto: {
+      /** @enum {string} */
+      action: 'update' | 'no-op';
+      /** @example fuji */
+      network: string;
+      /** @example cn-hongkong-b */
+      zone: string;
+      /** @description the standbys the worker keeps now */
+      before: number;
+      /** @description and after apply */
+      after: number;
+      /** @enum {string} */
+      beforeSource: 'setting' | 'default';
+      /** @enum {string} */
+      afterSource: 'setting' | 'default';
+      reason: string;
+    };
+    WebhookCountsDto: {
+      create: number;
+      update: number;
+      delete: number;
+      noop: number;
+    };
+    PoolCountsDto: {
+      update: number;
+      noop: number;
+    };
+    ConfigSummaryDto: {
+      webhooks: components['schemas']['WebhookCountsDto'];
+      standbyPools: components['schemas']['PoolCountsDto'];
+    };
+    ActionResultDto: {
+      /**
+       * @description absent: a validator
+       * @enum {string}
+       */
+      kind?: 'validator' | 'webhook' | 'standby_pool';
+      name: string;
+      /** @enum {string} */
+      action: 'create' | 'update' | 'replace' | 'delete' | 'no-op';
+      /** Format: uuid */
+      validatorId: string | null;
+      /**
+       * Format: uuid
+       * @description replace
+       */
+      replacedValidatorId?: string | null;
+      /** Format: uuid */
+      webhookId?: string | null;
+      /** @description the plan adopted this validator */
+      adopted?: boolean;
+      /** @enum {string} */
+      outcome: 'pending' | 'done' | 'failed';
+      state?: string | null;
+      detail?: string | null;
+    };
+    PlanDto: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {string} */
+      mode: 'apply' | 'destroy';
+      /** @enum {string} */
+      status: 'planned' | 'applying' | 'applied' | 'failed';
+      /** @description the project’s state serial it was computed at */
+      serial: number;
+      /** @description applying it would change something */
+      changes: boolean;
+      summary: components['schemas']['PlanSummaryDto'];
+      actions: components['schemas']['PlanActionDto'][];
+      /** @description validators made outside the file that this plan leaves alone */
+      unmanagedValidators: components['schemas']['UnmanagedValidatorDto'][];
+      /** @description null: the request did not plan webhooks (or they are hidden: `webhooksHidden`) */
+      webhooks: components['schemas']['WebhookActionDto'][] | null;
+      unmanagedWebhooks: components['schemas']['UnmanagedWebhookDto'][];
+      /** @description the key lacks `webhooks:read`, so `webhooks` is not shown */
+      webhooksHidden: boolean;
+      /** @description null: the request did not plan standby pools */
+      standbyPools: components['schemas']['PoolActionDto'][] | null;
+      configSummary: components['schemas']['ConfigSummaryDto'];
+      results: components['schemas']['ActionResultDto'][];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      appliedAt: string | null;
+      /** Format: date-time */
+      settledAt: string | null;
+    };
+    PlanLockDto: {
+      /** Format: uuid */
+      planId: string;
+      /** @example alice@laptop */
+      holder: string;
+      /** Format: date-time */
+      since: string;
+    };
+    ForceUnlockDto: {
+      /** @enum {boolean} */
+      unlocked: true;
+      /** Format: uuid */
+      planId: string;
+    };
     ApplyPlanDto: {
       /** @description Key files of identities this plan imports, by validator name: { stakerCrt, stakerKey, signerKey }. Used once to create the validator; never stored in the plan. */
       identities?: {
@@ -949,6 +1417,31 @@ export interface components {
       /** @description Signing secrets of the webhooks this plan creates or rotates, by webhook name (read by the CLI from each secret_env). Sealed at once; never stored in the plan, returned or logged. */
       webhookSecrets?: {
         [key: string]: string;
+      };
+    };
+    StandbyPoolSettingDto: {
+      /** @enum {string} */
+      network: 'fuji' | 'mainnet' | 'local';
+      /** @example cn-hongkong-b */
+      zone: string;
+      size: number;
+      /** @example key 1a2b3c4d */
+      updatedBy: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    StandbyPoolsDto: {
+      /** @description STANDBY_POOL: network → standbys per zone when no setting says otherwise */
+      defaults: {
+        [key: string]: number;
+      };
+      zones: string[];
+      settings: components['schemas']['StandbyPoolSettingDto'][];
+      /** @description network → zone → the standbys the worker keeps */
+      effective: {
+        [key: string]: {
+          [key: string]: number;
+        };
       };
     };
     PutStandbyPoolsDto: {
@@ -1779,7 +2272,7 @@ export interface operations {
            *       "nextCursor": null
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['ProjectPageDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -1820,7 +2313,7 @@ export interface operations {
            *       "createdAt": "2025-11-26T10:00:00.000Z"
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['ProjectDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -1859,7 +2352,7 @@ export interface operations {
            *       "createdAt": "2025-11-26T10:00:00.000Z"
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['ProjectDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -1907,7 +2400,7 @@ export interface operations {
            *       "nextCursor": null
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['ApiKeyPageDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -1957,7 +2450,7 @@ export interface operations {
            *       "key": "sl_key_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['CreatedApiKeyDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -2004,7 +2497,7 @@ export interface operations {
            *       "revokedAt": "2025-11-27T10:00:00.000Z"
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['ApiKeyDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -2137,6 +2630,7 @@ export interface operations {
            *           ],
            *           "enabled": true,
            *           "secretPrefix": "whsec_AbCd",
+           *           "configName": null,
            *           "createdAt": "2025-11-26T10:00:00.000Z",
            *           "updatedAt": "2025-11-26T10:00:00.000Z"
            *         }
@@ -2144,7 +2638,7 @@ export interface operations {
            *       "nextCursor": null
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['WebhookPageDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -2187,12 +2681,13 @@ export interface operations {
            *       ],
            *       "enabled": true,
            *       "secretPrefix": "whsec_AbCd",
+           *       "configName": null,
            *       "createdAt": "2025-11-26T10:00:00.000Z",
            *       "updatedAt": "2025-11-26T10:00:00.000Z",
            *       "secret": "whsec_AbCdEf…"
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['CreatedWebhookDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -2234,11 +2729,12 @@ export interface operations {
            *       ],
            *       "enabled": true,
            *       "secretPrefix": "whsec_AbCd",
+           *       "configName": null,
            *       "createdAt": "2025-11-26T10:00:00.000Z",
            *       "updatedAt": "2025-11-26T10:00:00.000Z"
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['WebhookDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -2311,11 +2807,12 @@ export interface operations {
            *       ],
            *       "enabled": true,
            *       "secretPrefix": "whsec_AbCd",
+           *       "configName": null,
            *       "createdAt": "2025-11-26T10:00:00.000Z",
            *       "updatedAt": "2025-11-26T10:00:00.000Z"
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['WebhookDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -2383,7 +2880,7 @@ export interface operations {
            *       "nextCursor": null
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['WebhookDeliveryPageDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -2443,7 +2940,7 @@ export interface operations {
            *       }
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['WebhookDeliveryDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -2473,7 +2970,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ZoneListDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -2502,7 +3001,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['IncidentListDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -2533,7 +3034,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PlanDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -2561,7 +3064,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PlanLockDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -2589,7 +3094,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ForceUnlockDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -2616,7 +3123,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PlanDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -2650,7 +3159,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PlanDto'];
+        };
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
@@ -2708,7 +3219,7 @@ export interface operations {
            *       }
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['StandbyPoolsDto'];
         };
       };
       400: components['responses']['Problem400'];
@@ -2767,7 +3278,7 @@ export interface operations {
            *       }
            *     }
            */
-          'application/json': unknown;
+          'application/json': components['schemas']['StandbyPoolsDto'];
         };
       };
       400: components['responses']['Problem400'];

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { ValidatorState } from '@snowline/domain';
 
 /** An incident as the API lists it, with the caller's affected validators. */
 export interface IncidentRow {
@@ -6,12 +7,12 @@ export interface IncidentRow {
   zone: string | null;
   kind: string;
   severity: string;
-  status: string;
+  status: 'open' | 'closed';
   summary: string;
   mine: {
     id: string;
     name: string;
-    state: string;
+    state: ValidatorState;
     zone: string | null;
     instanceId: string | null;
   }[];

@@ -8,11 +8,19 @@ import {
   ParseUUIDPipe,
   Query,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { badRequest } from '../common/problem';
 import { IdempotentPost } from '../idempotency/idempotent-post';
 import { ApplyPlanDto, CreatePlanDto } from './dto/plan.dto';
+import { ForceUnlockDto, PlanDto, PlanLockDto } from './dto/plan.response';
 import { PlansService } from './plans.service';
 
 const uuid = (what: string) =>
@@ -34,7 +42,8 @@ export class PlansController {
     summary:
       'Plan: diff snowline.yaml’s validators against the project (create/update/replace/delete/no-op, with reasons)',
   })
-  create(@CurrentPrincipal() p: Principal, @Body() dto: CreatePlanDto) {
+  @ApiCreatedResponse({ type: PlanDto })
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreatePlanDto): Promise<PlanDto> {
     return this.plans.create(p, dto);
   }
 
@@ -42,7 +51,8 @@ export class PlansController {
   @Get('lock')
   @RequireScope('validators:read')
   @ApiOperation({ summary: 'Who holds the project’s apply lock, and since when (404: unlocked)' })
-  lock(@CurrentPrincipal() p: Principal) {
+  @ApiOkResponse({ type: PlanLockDto })
+  lock(@CurrentPrincipal() p: Principal): Promise<PlanLockDto> {
     return this.plans.lock(p.projectId);
   }
 
@@ -50,14 +60,19 @@ export class PlansController {
   @RequireScope('validators:write')
   @ApiOperation({ summary: 'force-unlock: release the apply lock held by the given plan' })
   @ApiQuery({ name: 'planId', required: true, description: 'the plan that holds the lock' })
-  forceUnlock(@CurrentPrincipal() p: Principal, @Query('planId', uuid('planId')) planId: string) {
+  @ApiOkResponse({ type: ForceUnlockDto })
+  forceUnlock(
+    @CurrentPrincipal() p: Principal,
+    @Query('planId', uuid('planId')) planId: string,
+  ): Promise<ForceUnlockDto> {
     return this.plans.forceUnlock(p, planId);
   }
 
   @Get(':id')
   @RequireScope('validators:read')
   @ApiOperation({ summary: 'A plan, with the progress of its apply' })
-  get(@CurrentPrincipal() p: Principal, @Param('id', uuid('id')) id: string) {
+  @ApiOkResponse({ type: PlanDto })
+  get(@CurrentPrincipal() p: Principal, @Param('id', uuid('id')) id: string): Promise<PlanDto> {
     return this.plans.get(p, id);
   }
 
@@ -68,11 +83,12 @@ export class PlansController {
     summary:
       'Apply a plan: 409 if its state serial is stale (with what changed), if it deletes a prevent_destroy validator, or if the project is locked',
   })
+  @ApiOkResponse({ type: PlanDto })
   apply(
     @CurrentPrincipal() p: Principal,
     @Param('id', uuid('id')) id: string,
     @Body() dto: ApplyPlanDto,
-  ) {
+  ): Promise<PlanDto> {
     return this.plans.apply(p, id, dto);
   }
 }

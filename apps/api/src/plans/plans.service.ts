@@ -19,6 +19,7 @@ import {
   type DesiredWebhook,
   type PlanAction,
   type PlanMode,
+  type PlanSummary,
   type PoolAction,
   type StandbyPoolSizes,
   type WebhookAction,
@@ -285,7 +286,7 @@ export class PlansService {
       projectId: p.projectId,
       data: { planId, holder: lock.holder, by: p.keyId },
     });
-    return { unlocked: true, planId };
+    return { unlocked: true as const, planId };
   }
 
   /**
@@ -740,7 +741,7 @@ export class PlansService {
       status: plan.status,
       serial: Number(plan.serial),
       changes: hasChanges(actions) || configHasChanges(webhooks, pools),
-      summary: plan.summary,
+      summary: plan.summary as unknown as PlanSummary, // summarize()'s, as stored
       actions,
       /** Validators made outside the file that this plan leaves alone (`--prune` retires them). */
       unmanagedValidators: unmanagedValidators(plan.snapshot as CurrentValidator[], actions),

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { PutStandbyPoolsDto } from './dto/standby-pools.dto';
+import { StandbyPoolsDto } from './dto/standby-pools.response';
 import { StandbyPoolsService } from './standby-pools.service';
 
 const EXAMPLE = {
@@ -31,8 +32,8 @@ export class StandbyPoolsController {
     summary:
       'Warm standbys per network and zone: the STANDBY_POOL defaults, the stored setting and what the worker keeps (operator admin key)',
   })
-  @ApiResponse({ status: 200, example: EXAMPLE })
-  get(@CurrentPrincipal() p: Principal) {
+  @ApiOkResponse({ type: StandbyPoolsDto, example: EXAMPLE })
+  get(@CurrentPrincipal() p: Principal): Promise<StandbyPoolsDto> {
     return this.pools.viewFor(p);
   }
 
@@ -41,8 +42,8 @@ export class StandbyPoolsController {
     summary:
       'Replace the standby pool setting (operator admin key); pairs left out go back to STANDBY_POOL. The worker applies it on its next sweep.',
   })
-  @ApiResponse({ status: 200, example: EXAMPLE })
-  put(@CurrentPrincipal() p: Principal, @Body() dto: PutStandbyPoolsDto) {
+  @ApiOkResponse({ type: StandbyPoolsDto, example: EXAMPLE })
+  put(@CurrentPrincipal() p: Principal, @Body() dto: PutStandbyPoolsDto): Promise<StandbyPoolsDto> {
     return this.pools.put(p, this.pools.validate(dto.pools, 'pools'));
   }
 }

@@ -1,9 +1,25 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { ApiLimitQuery, parseId, parseLimit, parseShortString } from '../common/paging';
 import { IdempotentPost } from '../idempotency/idempotent-post';
 import { CreateWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
+import {
+  CreatedWebhookDto,
+  WebhookDeliveryDto,
+  WebhookDeliveryPageDto,
+  WebhookDto,
+  WebhookPageDto,
+} from './dto/webhook.response';
 import { WebhooksService } from './webhooks.service';
 
 const WEBHOOK_EXAMPLE = {
@@ -13,6 +29,7 @@ const WEBHOOK_EXAMPLE = {
   eventTypes: ['validator.created'],
   enabled: true,
   secretPrefix: 'whsec_AbCd',
+  configName: null,
   createdAt: '2025-11-26T10:00:00.000Z',
   updatedAt: '2025-11-26T10:00:00.000Z',
 };
@@ -51,31 +68,41 @@ export class WebhooksController {
   @ApiOperation({
     summary: 'Create a webhook; its signing `secret` is shown in this response only',
   })
-  @ApiResponse({ status: 201, example: { ...WEBHOOK_EXAMPLE, secret: 'whsec_AbCdEf…' } })
-  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateWebhookDto) {
+  @ApiCreatedResponse({
+    type: CreatedWebhookDto,
+    example: { ...WEBHOOK_EXAMPLE, secret: 'whsec_AbCdEf…' },
+  })
+  create(
+    @CurrentPrincipal() p: Principal,
+    @Body() dto: CreateWebhookDto,
+  ): Promise<CreatedWebhookDto> {
     return this.webhooks.create(p.projectId, dto);
   }
 
   @Get()
   @RequireScope('webhooks:read')
   @ApiOperation({ summary: 'List the project’s webhooks' })
-  @ApiResponse({ status: 200, example: { items: [WEBHOOK_EXAMPLE], nextCursor: null } })
-  list(@CurrentPrincipal() p: Principal) {
+  @ApiOkResponse({ type: WebhookPageDto, example: { items: [WEBHOOK_EXAMPLE], nextCursor: null } })
+  list(@CurrentPrincipal() p: Principal): Promise<WebhookPageDto> {
     return this.webhooks.list(p.projectId);
   }
 
   @Get(':id')
   @RequireScope('webhooks:read')
   @ApiOperation({ summary: 'Get a webhook' })
-  @ApiResponse({ status: 200, example: WEBHOOK_EXAMPLE })
-  get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+  @ApiOkResponse({ type: WebhookDto, example: WEBHOOK_EXAMPLE })
+  get(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<WebhookDto> {
     return this.webhooks.get(p.projectId, parseId('id', id));
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change a webhook’s URL, description, event types or enabled flag' })
-  @ApiResponse({ status: 200, example: WEBHOOK_EXAMPLE })
-  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() dto: UpdateWebhookDto) {
+  @ApiOkResponse({ type: WebhookDto, example: WEBHOOK_EXAMPLE })
+  update(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Body() dto: UpdateWebhookDto,
+  ): Promise<WebhookDto> {
     return this.webhooks.update(p.projectId, parseId('id', id), dto);
   }
 
@@ -92,13 +119,16 @@ export class WebhooksController {
   @ApiOperation({ summary: 'The webhook’s delivery log, newest first, with every attempt' })
   @ApiQuery({ name: 'cursor', required: false })
   @ApiLimitQuery()
-  @ApiResponse({ status: 200, example: { items: [DELIVERY_EXAMPLE], nextCursor: null } })
+  @ApiOkResponse({
+    type: WebhookDeliveryPageDto,
+    example: { items: [DELIVERY_EXAMPLE], nextCursor: null },
+  })
   deliveries(
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,
     @Query('cursor') cursor?: string,
     @Query('limit') limit?: string,
-  ) {
+  ): Promise<WebhookDeliveryPageDto> {
     return this.webhooks.deliveries(p.projectId, parseId('id', id), {
       cursor: parseShortString('cursor', cursor),
       limit: parseLimit(limit),
@@ -108,11 +138,11 @@ export class WebhooksController {
   @IdempotentPost(':id/test')
   @HttpCode(202)
   @ApiOperation({ summary: 'Send a signed `webhook.test` delivery now' })
-  @ApiResponse({
-    status: 202,
+  @ApiAcceptedResponse({
+    type: WebhookDeliveryDto,
     example: { ...DELIVERY_EXAMPLE, eventId: null, eventType: 'webhook.test' },
   })
-  test(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+  test(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<WebhookDeliveryDto> {
     return this.webhooks.test(p.projectId, parseId('id', id));
   }
 }

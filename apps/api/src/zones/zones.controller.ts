@@ -1,10 +1,11 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { Repositories } from '@snowline/persistence';
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { ApiLimitQuery, parseLimit } from '../common/paging';
 import { badRequest } from '../common/problem';
+import { IncidentListDto, ZoneListDto } from './dto/zone.response';
 
 const age = (d: Date | null) =>
   d ? Math.max(0, Math.round((Date.now() - d.getTime()) / 1000)) : null;
@@ -26,7 +27,8 @@ export class ZonesController {
     description:
       'A zone the health loop has never observed has `status: "unknown"` and `lastObservedAt: null` — never a made-up "healthy" or 0.',
   })
-  async zones(@CurrentPrincipal() p: Principal) {
+  @ApiOkResponse({ type: ZoneListDto })
+  async zones(@CurrentPrincipal() p: Principal): Promise<ZoneListDto> {
     const rows = await this.repos.zones.all();
     const byId = new Map(rows.map((r) => [r.id, r]));
     const mine = await this.repos.validators.countByZone(p.projectId);
@@ -60,11 +62,12 @@ export class ZonesController {
   })
   @ApiQuery({ name: 'status', required: false, enum: ['open', 'closed'] })
   @ApiLimitQuery()
+  @ApiOkResponse({ type: IncidentListDto })
   async incidents(
     @CurrentPrincipal() p: Principal,
     @Query('status') status?: string,
     @Query('limit') limit?: string,
-  ) {
+  ): Promise<IncidentListDto> {
     if (status !== undefined && status !== 'open' && status !== 'closed') {
       throw badRequest('status: must be open or closed.');
     }
