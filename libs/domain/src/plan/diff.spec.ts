@@ -376,18 +376,15 @@ describe('diffValidators: versions and deadlines', () => {
       [/avalanchego 1\.15\.3 will not survive Zeta: .*the spec names 1\.15\.3/],
     ],
     [
-      'a new version is an update in place, said as avalanchego a → b',
+      'a new version is an update in place, rolled via a standby',
       {
         desired: [want({ version: '1.16.0' })],
         current: [v({ version: '1.15.3', runningVersion: '1.15.3' })],
       },
       'update',
-      /^update in place: avalanchego 1\.15\.3 → 1\.16\.0$/,
-      [
-        /no rolling upgrade yet/,
-        // What runs is still 1.15.3 after the apply: the deadline is still a warning.
-        /avalanchego 1\.15\.3 will not survive Zeta: .*its host runs 1\.15\.3/,
-      ],
+      /^update in place: avalanchego 1\.15\.3 → 1\.16\.0 \(rolling, via standby\)$/,
+      // What runs is 1.15.3 until the rollout has moved it: the deadline is still a warning.
+      [/avalanchego 1\.15\.3 will not survive Zeta: .*its host runs 1\.15\.3/],
     ],
     [
       'the upgrade policy is an update in place',

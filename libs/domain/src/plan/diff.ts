@@ -441,18 +441,15 @@ function changeAction(
   return base({
     ...common,
     action: 'update',
+    // A new version is rolled: the identity moves onto a standby that runs it (RolloutLoop).
     reason: `update in place: ${changes
       .map((c) =>
-        c === version ? `avalanchego ${fmt(c.before)} → ${fmt(c.after)}` : SPEC_LABEL[c.field],
+        c === version
+          ? `avalanchego ${fmt(c.before)} → ${fmt(c.after)} (rolling, via standby)`
+          : SPEC_LABEL[c.field],
       )
       .join(', ')}`,
     drift,
-    // The rolling upgrade (moving the running node onto an upgraded standby) is not built yet.
-    warnings: version
-      ? [
-          `the version is recorded and hosts launched from now on run ${fmt(version.after)}; the node running now keeps ${fmt(version.before)} until it moves (failover or replacement): no rolling upgrade yet`,
-        ]
-      : [],
   });
 }
 

@@ -150,7 +150,7 @@ export function configJsonSchema(): Record<string, unknown> {
             upgrade: {
               enum: [...UPGRADE_POLICIES],
               description:
-                'before-deadline: Snowline upgrades it before a network upgrade it would not survive (stored; the rollout itself is not built yet). Default manual.',
+                'before-deadline: Snowline is to raise its version itself before a network upgrade it would not survive (stored; not acted on yet). Default manual.',
             },
             instance_type: {
               type: 'string',
