@@ -518,7 +518,7 @@ export interface components {
        */
       version?: string;
       /**
-       * @description `before-deadline`: Snowline is to upgrade it before a network upgrade it would not survive (stored and validated; the rollout itself is not built yet). Default `manual`.
+       * @description `before-deadline`: Snowline is to raise its version itself before a network upgrade it would not survive (stored and validated; acting on it is not built yet: you are warned, and a version you set is rolled). Default `manual`.
        * @example before-deadline
        * @enum {string}
        */
@@ -604,7 +604,7 @@ export interface components {
       /** Format: date-time */
       runningVersionObservedAt: string | null;
       /**
-       * @description `before-deadline`: Snowline is to upgrade it before an activation it would not survive (the rollout is not built yet)
+       * @description `before-deadline`: Snowline is to raise its version itself before an activation it would not survive (recorded; not acted on yet)
        * @enum {string}
        */
       upgradePolicy: 'manual' | 'before-deadline';
@@ -655,12 +655,12 @@ export interface components {
        */
       protected?: boolean;
       /**
-       * @description AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES); changing it records the new version (hosts launched from then on run it; moving running nodes onto it is the rollout, not built yet).
+       * @description AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES); changing it rolls the validator onto a standby that runs it (a planned move, never a restart in place).
        * @example 1.15.3
        */
       version?: string;
       /**
-       * @description `before-deadline`: Snowline is to upgrade it before a network upgrade it would not survive (stored and validated; the rollout itself is not built yet). Default `manual`.
+       * @description `before-deadline`: Snowline is to raise its version itself before a network upgrade it would not survive (stored and validated; acting on it is not built yet: you are warned, and a version you set is rolled). Default `manual`.
        * @example before-deadline
        * @enum {string}
        */

@@ -101,7 +101,7 @@ export class CreateValidatorDto {
     enum: UPGRADE_POLICIES,
     example: 'before-deadline',
     description:
-      '`before-deadline`: Snowline is to upgrade it before a network upgrade it would not survive (stored and validated; the rollout itself is not built yet). Default `manual`.',
+      '`before-deadline`: Snowline is to raise its version itself before a network upgrade it would not survive (stored and validated; acting on it is not built yet: you are warned, and a version you set is rolled). Default `manual`.',
   })
   @IsOptional()
   @IsIn(UPGRADE_POLICIES as unknown as string[], {

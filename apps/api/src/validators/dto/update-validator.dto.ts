@@ -52,7 +52,7 @@ export class UpdateValidatorDto {
   @ApiPropertyOptional({
     example: '1.15.3',
     description:
-      'AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES); changing it records the new version (hosts launched from then on run it; moving running nodes onto it is the rollout, not built yet).',
+      'AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES); changing it rolls the validator onto a standby that runs it (a planned move, never a restart in place).',
   })
   @IsOptional()
   @IsString({ message: 'version must be a string like 1.15.3' })
@@ -63,7 +63,7 @@ export class UpdateValidatorDto {
     enum: UPGRADE_POLICIES,
     example: 'before-deadline',
     description:
-      '`before-deadline`: Snowline is to upgrade it before a network upgrade it would not survive (stored and validated; the rollout itself is not built yet). Default `manual`.',
+      '`before-deadline`: Snowline is to raise its version itself before a network upgrade it would not survive (stored and validated; acting on it is not built yet: you are warned, and a version you set is rolled). Default `manual`.',
   })
   @IsOptional()
   @IsIn(UPGRADE_POLICIES as unknown as string[], {

@@ -77,7 +77,7 @@ export class ValidatorDto {
   @ApiProperty({
     enum: UPGRADE_POLICIES,
     description:
-      '`before-deadline`: Snowline is to upgrade it before an activation it would not survive (the rollout is not built yet)',
+      '`before-deadline`: Snowline is to raise its version itself before an activation it would not survive (recorded; not acted on yet)',
   })
   upgradePolicy!: (typeof UPGRADE_POLICIES)[number];
   @ApiProperty({
