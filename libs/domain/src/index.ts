@@ -10,3 +10,4 @@ export * from './instance-types';
 export * from './rollout';
 export * from './versions';
 export * from './staking';
+export * from './staking-read';
