@@ -310,7 +310,16 @@ export class StakingRepository extends Repo {
 
   /** One validator's stored evaluation (null: never evaluated). */
   async viewOf(validatorId: string): Promise<StoredStakingView | null> {
-    const [r] = (await this.ds.query(
+    return (await this.viewsOf([validatorId])).get(validatorId) ?? null;
+  }
+
+  /**
+   * These validators' stored evaluations, by validator id (one never evaluated is absent). Each
+   * view's `ageMs` is measured by the database's clock, the one `observed_at` was written by.
+   */
+  async viewsOf(validatorIds: string[]): Promise<Map<string, StoredStakingView>> {
+    if (!validatorIds.length) return new Map();
+    const rows = (await this.ds.query(
       `SELECT validator_id AS "validatorId", project_id AS "projectId", network,
               node_id AS "nodeId", subnet_id AS "subnetId", status, last_status AS "lastStatus",
               registered, tx_id AS "txId", start_time AS "startTime", end_time AS "endTime",
@@ -321,10 +330,10 @@ export class StakingRepository extends Repo {
               period_ending AS "periodEnding", pchain_time AS "pchainTime",
               observed_at AS "observedAt", period_key AS "periodKey", raised,
               (extract(epoch FROM clock_timestamp() - observed_at) * 1000)::float8 AS "ageMs"
-         FROM validator_staking WHERE validator_id = $1`,
-      [validatorId],
+         FROM validator_staking WHERE validator_id = ANY($1::uuid[])`,
+      [validatorIds],
     )) as Record<string, unknown>[];
-    return r ? storedView(r) : null;
+    return new Map(rows.map((r) => [r.validatorId as string, storedView(r)]));
   }
 
   /** The last known budget of these validators, for the failover order. */
