@@ -152,6 +152,7 @@ describe('Public API: projects, keys, scopes and isolation', () => {
       ['DELETE', `/v1/validators/${aValidator}`],
       ['GET', `/v1/validators/${aValidator}/events`],
       ['GET', `/v1/validators/${aValidator}/hosts`],
+      ['GET', `/v1/validators/${aValidator}/staking`],
       ['GET', `/v1/webhooks/${aWebhook}`],
       ['PATCH', `/v1/webhooks/${aWebhook}`, { enabled: false }],
       ['DELETE', `/v1/webhooks/${aWebhook}`],

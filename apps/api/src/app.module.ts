@@ -22,6 +22,8 @@ import { ValidatorsService } from './validators/validators.service';
 import { InstanceTypesService } from './validators/instance-types.service';
 import { ValidatorHostsController } from './validators/validator-hosts.controller';
 import { ValidatorHostsService } from './validators/validator-hosts.service';
+import { ValidatorStakingController } from './validators/validator-staking.controller';
+import { ValidatorStakingService } from './validators/validator-staking.service';
 // Public API (issue 7)
 import { ApiKeyCache } from './auth/api-key-cache';
 import { RateLimitGuard } from './auth/rate-limit.guard';
@@ -54,6 +56,7 @@ export const CONTROLLERS = [
   HealthController,
   ValidatorsController,
   ValidatorHostsController,
+  ValidatorStakingController,
   AgentController,
   ReadinessController,
   MetricsController,
@@ -95,6 +98,7 @@ export class AppModule implements OnApplicationShutdown {
         ValidatorsService,
         InstanceTypesService,
         ValidatorHostsService,
+        ValidatorStakingService,
         {
           provide: HostHistoryRepository,
           inject: [Repositories],

@@ -95,6 +95,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/validators/{id}/staking': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A validator’s staking: the network’s view of it, and its registration inputs
+     * @description `staking` is the block of `GET /v1/validators/:id`: registration (start, end, weight in nAVAX, ACP-236 auto-renew), the uptime requirement and why (80 % for a stake started before its network’s Helicon activation, 90 % at or after, ACP-267), the uptime as its peers measure it (`source: peer`; `self` when only its own node answered), the downtime budget (total, used, left; below 0 the reward is lost) and the view’s age. A view older than `staleAfterSeconds`, or never made, is `unknown`: its figures are null and `lastKnown` holds the last ones. `registration` is what the staking transaction needs: the NodeID, BLS public key and proof of possession, and the network’s minimum and maximum stake duration and stake for a stake starting now (AvalancheGo genesis StakingConfig).
+     */
+    get: operations['ValidatorStakingController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/readyz': {
     parameters: {
       query?: never;
@@ -556,6 +576,127 @@ export interface components {
       /** @description what to do, when it will not survive */
       message: string | null;
     };
+    StakingRequirementDto: {
+      /**
+       * @description the uptime (0–1) the period must reach
+       * @example 0.9
+       */
+      value: number;
+      /**
+       * @description `helicon`: the stake started at or after its network’s Helicon activation (ACP-267, 90 %); `pre_helicon`: before it, or Helicon is not scheduled (the genesis requirement, 80 %)
+       * @enum {string}
+       */
+      basis: 'helicon' | 'pre_helicon';
+      /** Format: date-time */
+      heliconActivatesAt: string | null;
+      /** @example 90 %: the stake started 2026-11-30T10:00:00.000Z, at or after Helicon on fuji (2026-07-28T15:00:00.000Z; ACP-267) */
+      reason: string;
+    };
+    StakingUptimeDto: {
+      /**
+       * @description 0–1, since the stake’s start
+       * @example 0.9987
+       */
+      value: number;
+      /**
+       * @description `peer`: as other nodes measure it (standbys and other validators’ nodes, the median of them); `self`: only its own node’s `info.uptime` answered (its peers’ weighted view, but not independent of it)
+       * @enum {string}
+       */
+      source: 'peer' | 'self';
+      /** @description how many observations the figure rests on */
+      observers: number;
+    };
+    StakingBudgetDto: {
+      /**
+       * @description (1 − requirement) × stake duration
+       * @example 17280
+       */
+      totalSeconds: number;
+      /**
+       * @description (1 − uptime) × time since the start, as the network measured it
+       * @example 310
+       */
+      usedSeconds: number;
+      /**
+       * @description total − used; below 0 the period’s reward is lost
+       * @example 16970
+       */
+      leftSeconds: number;
+      /**
+       * @description left ÷ total (below 0: lost); null when the total is 0
+       * @example 0.982
+       */
+      leftFraction: number | null;
+    };
+    StakingFiguresDto: {
+      /** @enum {string} */
+      status: 'not_registered' | 'registered' | 'ok' | 'at_risk' | 'lost';
+      /**
+       * Format: date-time
+       * @description the P-chain time the figures are as of (nodes’ platform.getTimestamp)
+       */
+      pchainTime: string | null;
+      registered: boolean | null;
+      /** @description the staking transaction */
+      txId: string | null;
+      /** Format: date-time */
+      startTime: string | null;
+      /** Format: date-time */
+      endTime: string | null;
+      /**
+       * @description nAVAX, a decimal string
+       * @example 2000000000000
+       */
+      weight: string | null;
+      /** @description ACP-236 auto-renewed staking */
+      autoRenew: boolean | null;
+      requirement: components['schemas']['StakingRequirementDto'] | null;
+      /** @description null: nobody measures it (not registered, or an L1 validator) */
+      uptime: components['schemas']['StakingUptimeDto'] | null;
+      budget: components['schemas']['StakingBudgetDto'] | null;
+      /**
+       * @description `at_risk`: less than STAKING_AT_RISK_BUDGET_PERCENT of the budget left; null: no budget
+       * @enum {string|null}
+       */
+      reward: 'on_track' | 'at_risk' | 'lost' | null;
+      /** @description less than STAKING_PERIOD_ENDING_HOURS left (at most a quarter of the period) */
+      periodEnding: boolean | null;
+    };
+    StakingDto: {
+      /**
+       * @description `unknown`: no observation newer than `staleAfterSeconds` (or none ever): every figure is null and `lastKnown` holds the last ones, beside `ageSeconds`
+       * @enum {string}
+       */
+      status: 'unknown' | 'not_registered' | 'registered' | 'ok' | 'at_risk' | 'lost';
+      /**
+       * Format: date-time
+       * @description when the newest observation the view rests on arrived; null: never observed
+       */
+      observedAt: string | null;
+      /** @description the view’s age; null: never */
+      ageSeconds: number | null;
+      /** @description older than this, the view is `unknown` */
+      staleAfterSeconds: number;
+      /** Format: date-time */
+      pchainTime: string | null;
+      registered: boolean | null;
+      txId: string | null;
+      /** Format: date-time */
+      startTime: string | null;
+      /** Format: date-time */
+      endTime: string | null;
+      /** @description nAVAX */
+      weight: string | null;
+      autoRenew: boolean | null;
+      requirement: components['schemas']['StakingRequirementDto'] | null;
+      uptime: components['schemas']['StakingUptimeDto'] | null;
+      budget: components['schemas']['StakingBudgetDto'] | null;
+      /** @enum {string|null} */
+      reward: 'on_track' | 'at_risk' | 'lost' | null;
+      periodEnding: boolean | null;
+      /** @description when `unknown`: what the last view said, as of `observedAt`; else null */
+      lastKnown: components['schemas']['StakingFiguresDto'] | null;
+    };
     ValidatorDto: {
       /** Format: uuid */
       id: string;
@@ -610,6 +751,8 @@ export interface components {
       upgradePolicy: 'manual' | 'before-deadline';
       /** @description its network’s next activation; null: none scheduled */
       nextUpgrade: components['schemas']['NextUpgradeDto'] | null;
+      /** @description the network’s view of its staking (registration, requirement, uptime, downtime budget), as the worker last judged it from its nodes’ reports; `unknown` (with `lastKnown` and `ageSeconds`) when that view is stale or was never made */
+      staking: components['schemas']['StakingDto'];
       labels: {
         [key: string]: string;
       };
@@ -783,6 +926,60 @@ export interface components {
       health: components['schemas']['CurrentHostHealthDto'] | null;
       items: components['schemas']['HostRecordDto'][];
       nextCursor: string | null;
+    };
+    StakingRegistrationDto: {
+      /**
+       * @description the P-chain transaction that registers it (ACP-236: AddAutoRenewedValidatorTx)
+       * @example AddPermissionlessValidatorTx
+       */
+      transaction: string;
+      /** @enum {string} */
+      network: 'fuji' | 'mainnet' | 'local';
+      /** @description null until the identity exists */
+      nodeId: string | null;
+      /** @description 48-byte compressed, 0x hex */
+      blsPublicKey: string | null;
+      /** @description 96-byte signature, 0x hex */
+      proofOfPossession: string | null;
+      /**
+       * Format: date-time
+       * @description the time the durations and requirement are judged at (the P-chain applies them when it accepts the transaction, which is the stake’s start)
+       */
+      rulesAt: string;
+      /** @example 43200 */
+      minStakeDurationSeconds: number;
+      /** @example 31536000 */
+      maxStakeDurationSeconds: number;
+      /**
+       * @description nAVAX, a decimal string
+       * @example 1000000000
+       */
+      minStake: string;
+      /**
+       * @description nAVAX, a decimal string
+       * @example 3000000000000000
+       */
+      maxStake: string;
+      /**
+       * @description the requirement of a stake starting at `rulesAt`
+       * @example 0.9
+       */
+      uptimeRequirement: number;
+      heliconActive: boolean;
+      /** Format: date-time */
+      heliconActivatesAt: string | null;
+      /** @description where the values come from */
+      source: string;
+    };
+    ValidatorStakingDto: {
+      /** Format: uuid */
+      validatorId: string;
+      /** @example fuji-a */
+      name: string;
+      /** Format: date-time */
+      checkedAt: string;
+      staking: components['schemas']['StakingDto'];
+      registration: components['schemas']['StakingRegistrationDto'];
     };
     CreateProjectDto: {
       /** @example acme-staking */
@@ -2071,6 +2268,93 @@ export interface operations {
            *     }
            */
           'application/json': components['schemas']['ValidatorHostsDto'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+    };
+  };
+  ValidatorStakingController_get: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Correlation id, echoed back (generated when absent). */
+        'X-Request-Id'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Staking view and registration inputs */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "validatorId": "7d7f3a52-0a43-4a0e-9d55-2f1b6f7a9c10",
+           *       "name": "fuji-a",
+           *       "checkedAt": "2026-12-01T10:15:30.000Z",
+           *       "staking": {
+           *         "status": "at_risk",
+           *         "observedAt": "2026-12-01T10:15:02.000Z",
+           *         "ageSeconds": 28,
+           *         "staleAfterSeconds": 180,
+           *         "pchainTime": "2026-12-01T10:14:58.000Z",
+           *         "registered": true,
+           *         "txId": "2Zc9…",
+           *         "startTime": "2026-12-01T00:00:00.000Z",
+           *         "endTime": "2026-12-01T12:00:00.000Z",
+           *         "weight": "1000000000",
+           *         "autoRenew": false,
+           *         "requirement": {
+           *           "value": 0.9,
+           *           "basis": "helicon",
+           *           "heliconActivatesAt": "2026-07-28T15:00:00.000Z",
+           *           "reason": "90 %: the stake started 2026-12-01T00:00:00.000Z, at or after Helicon on fuji (2026-07-28T15:00:00.000Z; ACP-267)"
+           *         },
+           *         "uptime": {
+           *           "value": 0.93,
+           *           "source": "peer",
+           *           "observers": 2
+           *         },
+           *         "budget": {
+           *           "totalSeconds": 4320,
+           *           "usedSeconds": 2583,
+           *           "leftSeconds": 1737,
+           *           "leftFraction": 0.4021
+           *         },
+           *         "reward": "at_risk",
+           *         "periodEnding": false,
+           *         "lastKnown": null
+           *       },
+           *       "registration": {
+           *         "transaction": "AddPermissionlessValidatorTx",
+           *         "network": "fuji",
+           *         "nodeId": "NodeID-7Xhw2mDxuDS44j42TCB6U5579esbSt3Lg",
+           *         "blsPublicKey": "0xa1b2…",
+           *         "proofOfPossession": "0x8c9d…",
+           *         "rulesAt": "2026-12-01T10:15:30.000Z",
+           *         "minStakeDurationSeconds": 43200,
+           *         "maxStakeDurationSeconds": 31536000,
+           *         "minStake": "1000000000",
+           *         "maxStake": "3000000000000000",
+           *         "uptimeRequirement": 0.9,
+           *         "heliconActive": true,
+           *         "heliconActivatesAt": "2026-07-28T15:00:00.000Z",
+           *         "source": "ava-labs/avalanchego v1.15.0-fuji: genesis/genesis_fuji.go StakingConfig …"
+           *       }
+           *     }
+           */
+          'application/json': components['schemas']['ValidatorStakingDto'];
         };
       };
       400: components['responses']['Problem400'];

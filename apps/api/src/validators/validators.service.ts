@@ -18,6 +18,8 @@ import type { CreateValidatorDto } from './dto/create-validator.dto';
 import type { UpdateValidatorDto } from './dto/update-validator.dto';
 import { validateLabels } from './labels';
 import { validatorView, type ValidatorView } from './validator.view';
+import type { StakingBlock } from './staking.view';
+import { ValidatorStakingService } from './validator-staking.service';
 import { versionFields, VersionsService } from '../versions/versions.service';
 
 @Injectable()
@@ -30,14 +32,19 @@ export class ValidatorsService {
     private readonly instanceTypes: InstanceTypesService,
     private readonly queue: LifecycleQueue,
     private readonly versions: VersionsService,
+    private readonly staking: ValidatorStakingService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** The public view, with its versions (`version`, `runningVersion`, `nextUpgrade` …). */
+  /**
+   * The public view, with its versions (`version`, `runningVersion`, `nextUpgrade` …) and its
+   * `staking` block.
+   */
   private view(
     v: Parameters<typeof validatorView>[0],
     identity: Parameters<typeof validatorView>[1],
-  ): ValidatorView {
+    staking: StakingBlock,
+  ): ValidatorView & { staking: StakingBlock } {
     const gone = v.state === 'retiring' || v.state === 'retired';
     const host = gone ? null : (v.currentHost ?? null);
     return {
@@ -53,6 +60,7 @@ export class ValidatorsService {
         this.config.avalanchego,
         Date.now(),
       ),
+      staking,
     };
   }
 
@@ -136,7 +144,8 @@ export class ValidatorsService {
             ),
           );
       }
-      return this.view(validator, identityRow);
+      // Just created: nothing has observed it yet.
+      return this.view(validator, identityRow, this.staking.none(validator.network));
     } finally {
       imported?.signerKey.fill(0);
     }
@@ -145,7 +154,8 @@ export class ValidatorsService {
   async get(projectId: string, id: string): Promise<ValidatorView> {
     const v = await this.repos.validators.findForProjectWithIdentity(projectId, id);
     if (!v) throw notFound('Validator', id);
-    return this.view(v, v.identity);
+    const staking = await this.staking.blocks([v]);
+    return this.view(v, v.identity, staking.get(v.id)!);
   }
 
   async list(
@@ -172,8 +182,9 @@ export class ValidatorsService {
       labels: q.labels,
     });
     const last = rows[rows.length - 1];
+    const staking = await this.staking.blocks(rows);
     return {
-      items: rows.map((r) => this.view(r, r.identity)),
+      items: rows.map((r) => this.view(r, r.identity, staking.get(r.id)!)),
       nextCursor: rows.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null,
     };
   }

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { NETWORKS, UPGRADE_POLICIES, VALIDATOR_STATES } from '@snowline/domain';
+import { StakingDto } from './staking.response';
 
 // Response schemas only: the document and the generated client read them; validatorView builds the body.
 
@@ -86,6 +87,12 @@ export class ValidatorDto {
     description: 'its network’s next activation; null: none scheduled',
   })
   nextUpgrade!: NextUpgradeDto | null;
+  @ApiProperty({
+    type: StakingDto,
+    description:
+      'the network’s view of its staking (registration, requirement, uptime, downtime budget), as the worker last judged it from its nodes’ reports; `unknown` (with `lastKnown` and `ageSeconds`) when that view is stale or was never made',
+  })
+  staking!: StakingDto;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
   labels!: Record<string, string>;
   @ApiProperty() protected!: boolean;

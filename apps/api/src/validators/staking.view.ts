@@ -1,0 +1,111 @@
+import {
+  budgetLeftFraction,
+  requirementBasis,
+  stakingViewAsOf,
+  type Network,
+  type NetworkStakingRules,
+  type StakingView,
+} from '@snowline/domain';
+import type { StoredStakingView } from '@snowline/persistence';
+import { isoTime } from '../common/iso-time';
+
+export interface StakingReadContext {
+  /** Older than this a view is `unknown` (3 × STAKING_REPORT_SECONDS, as the worker judges). */
+  staleAfterMs: number;
+  rules: Readonly<Record<Network, NetworkStakingRules>>;
+}
+
+const iso = (t: number | null) => (t === null ? null : isoTime(new Date(t)));
+const seconds = (ms: number) => Math.round(ms / 1000);
+
+const REWARD = { ok: 'on_track', at_risk: 'at_risk', lost: 'lost' } as const;
+
+/** The figures one view gives, under the status they support. */
+function figures(
+  v: StakingView,
+  status: Exclude<StakingView['status'], 'unknown'>,
+  network: Network,
+  rules: StakingReadContext['rules'],
+) {
+  const basis = v.stake ? requirementBasis(network, v.stake.startMs, rules) : null;
+  return {
+    status,
+    pchainTime: iso(v.pchainTime),
+    registered: v.registered,
+    txId: v.stake?.txId ?? null,
+    startTime: v.stake ? iso(v.stake.startMs) : null,
+    endTime: v.stake ? iso(v.stake.endMs) : null,
+    weight: v.stake?.weight ?? null,
+    autoRenew: v.stake?.autoRenew ?? null,
+    requirement:
+      basis && v.requirement !== null
+        ? {
+            // What the worker judged by; the basis says why (the same rules, the same calendar).
+            value: v.requirement,
+            basis: basis.basis,
+            heliconActivatesAt: iso(basis.heliconTime),
+            reason: basis.reason,
+          }
+        : null,
+    uptime:
+      v.uptime !== null && v.uptimeSource !== null
+        ? { value: v.uptime, source: v.uptimeSource, observers: v.observers }
+        : null,
+    budget: v.budget
+      ? {
+          totalSeconds: seconds(v.budget.budgetMs),
+          usedSeconds: seconds(v.budget.downtimeMs),
+          leftSeconds: seconds(v.budget.budgetLeftMs),
+          leftFraction: budgetLeftFraction(v.budget),
+        }
+      : null,
+    reward: status === 'ok' || status === 'at_risk' || status === 'lost' ? REWARD[status] : null,
+    periodEnding: v.stake ? v.periodEnding : null,
+  };
+}
+export type StakingFigures = ReturnType<typeof figures>;
+
+const NOTHING = {
+  pchainTime: null,
+  registered: null,
+  txId: null,
+  startTime: null,
+  endTime: null,
+  weight: null,
+  autoRenew: null,
+  requirement: null,
+  uptime: null,
+  budget: null,
+  reward: null,
+  periodEnding: null,
+} as const;
+
+/**
+ * A validator's `staking` block: the stored view judged again as of now (stale → `unknown`), its
+ * figures when current; when unknown every figure is null and `lastKnown` holds the last ones,
+ * beside their age — never a stale figure in a current field, and never a made-up 0.
+ */
+export function stakingBlock(
+  stored: StoredStakingView | null,
+  network: Network,
+  ctx: StakingReadContext,
+) {
+  const base = {
+    observedAt: stored?.observedAt ? isoTime(stored.observedAt) : null,
+    ageSeconds:
+      stored?.observedAt && stored.view.ageMs !== null ? seconds(stored.view.ageMs) : null,
+    staleAfterSeconds: seconds(ctx.staleAfterMs),
+  };
+  const v = stored ? stakingViewAsOf(stored.view, ctx.staleAfterMs) : null;
+  if (!v || v.status === 'unknown') {
+    return {
+      status: 'unknown' as const,
+      ...base,
+      ...NOTHING,
+      lastKnown: v?.lastStatus ? figures(v, v.lastStatus, network, ctx.rules) : null,
+    };
+  }
+  const { status, ...current } = figures(v, v.status, network, ctx.rules);
+  return { status, ...base, ...current, lastKnown: null };
+}
+export type StakingBlock = ReturnType<typeof stakingBlock>;
