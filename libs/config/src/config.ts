@@ -3,9 +3,11 @@ import {
   mergeCalendar,
   NETWORKS,
   parseUpgradeEntry,
+  parseUtcWindow,
   versionRefusal,
   type Network,
   type NetworkUpgrade,
+  type UtcWindow,
 } from '@snowline/domain';
 import { PUBLISHED_NETWORK_UPGRADES } from './network-upgrades';
 import { envSchema, type Env } from './schema';
@@ -147,6 +149,10 @@ export interface AppConfig {
     maxInFlightPerZone: number;
     /** How long a planned move's new node has to be healthy and validating before it rolls back. */
     moveDeadlineSeconds: number;
+    /** `upgrade: before-deadline`: act this many days before the activation. */
+    autoDays: number;
+    /** ... inside this daily UTC window (null: any time). */
+    window: UtcWindow | null;
   };
 }
 
@@ -179,6 +185,15 @@ const split = (raw: string) =>
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
+
+function utcWindow(text: string, problems: string[]): UtcWindow | null {
+  try {
+    return parseUtcWindow(text);
+  } catch (err) {
+    problems.push(`UPGRADE_WINDOW_UTC: ${(err as Error).message}`);
+    return null;
+  }
+}
 
 function parseAvalancheGo(e: Env, problems: string[]): AppConfig['avalanchego'] {
   const urlTemplate =
@@ -252,6 +267,8 @@ function parseAvalancheGo(e: Env, problems: string[]): AppConfig['avalanchego'] 
     checkIntervalSeconds: e.UPGRADE_CHECK_INTERVAL_SECONDS,
     maxInFlightPerZone: e.UPGRADE_MAX_IN_FLIGHT_PER_ZONE,
     moveDeadlineSeconds: e.UPGRADE_MOVE_DEADLINE_SECONDS,
+    autoDays: e.UPGRADE_AUTO_DAYS,
+    window: utcWindow(e.UPGRADE_WINDOW_UTC, problems),
   };
 }
 

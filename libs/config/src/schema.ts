@@ -129,6 +129,10 @@ export const envSchema = z.object({
   UPGRADE_MAX_IN_FLIGHT_PER_ZONE: z.coerce.number().int().min(0).default(1),
   /** A planned move's new node must be healthy and validating this soon, or it rolls back. */
   UPGRADE_MOVE_DEADLINE_SECONDS: seconds.default(120),
+  /** `upgrade: before-deadline`: give the validator a surviving version this many days ahead. */
+  UPGRADE_AUTO_DAYS: z.coerce.number().positive().default(7),
+  /** ... and only inside this daily UTC window (`02:00-06:00`); empty: any time. */
+  UPGRADE_WINDOW_UTC: z.string().default(''),
   /** How often each agent reports its node's view of staking, on its own channel (not the lease). */
   STAKING_REPORT_SECONDS: seconds.default(60),
   /** A validator is at risk when its downtime budget left is below this share of its budget. */

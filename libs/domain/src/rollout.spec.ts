@@ -1,4 +1,9 @@
+import type { NetworkUpgrade } from './versions';
 import {
+  inUtcWindow,
+  judgeAutoUpgrade,
+  parseUtcWindow,
+  type AutoUpgradeInput,
   needsUpgrade,
   planRollout,
   standbyVersionTargets,
@@ -69,12 +74,44 @@ describe(planRollout.name, () => {
     [
       'N per zone, counted apart by zone',
       {
-        validators: [v('a'), v('b', { zone: 'z-b' })],
+        // `c` already runs 1.15.0: no canary needed.
+        validators: [v('a'), v('b', { zone: 'z-b' }), v('c', { runningVersion: '1.15.0' })],
         standbys: [sb('s1'), sb('s2', { zone: 'z-b' })],
       },
       [
         ['a', 's1'],
         ['b', 's2'],
+      ],
+    ],
+    [
+      'a version nobody runs yet goes to one validator first (the canary)',
+      {
+        validators: [v('a'), v('b', { zone: 'z-b' })],
+        standbys: [sb('s1'), sb('s2', { zone: 'z-b' })],
+      },
+      [['a', 's1']],
+    ],
+    [
+      'the canary under way: the rest wait',
+      {
+        validators: [v('a', { moving: true }), v('b', { zone: 'z-b' })],
+        standbys: [sb('s2', { zone: 'z-b' })],
+      },
+      [],
+    ],
+    [
+      'the canary came up: the rest go, N per zone',
+      {
+        validators: [
+          v('a', { runningVersion: '1.15.0' }),
+          v('b', { zone: 'z-b' }),
+          v('c', { zone: 'z-c' }),
+        ],
+        standbys: [sb('s2', { zone: 'z-b' }), sb('s3', { zone: 'z-c' })],
+      },
+      [
+        ['b', 's2'],
+        ['c', 's3'],
       ],
     ],
     [
@@ -84,7 +121,11 @@ describe(planRollout.name, () => {
     ],
     [
       'N = 2 lets two leave one zone',
-      { validators: [v('a'), v('b')], standbys: [sb('s1'), sb('s2')], maxInFlightPerZone: 2 },
+      {
+        validators: [v('a'), v('b'), v('c', { runningVersion: '1.15.0', zone: 'z-c' })],
+        standbys: [sb('s1'), sb('s2')],
+        maxInFlightPerZone: 2,
+      },
       [
         ['a', 's1'],
         ['b', 's2'],
@@ -172,7 +213,7 @@ describe(planRollout.name, () => {
         halted: ['1.16.0'],
       }),
     ).toEqual([
-      ['b', '1 planned move(s) already leaving z-a'],
+      ['b', 'waiting for the first validator on 1.15.0 (the canary) to come up'],
       ['c', '1 planned move(s) already leaving z-a'],
       ['d', 'it is failing_over, not active'],
       ['e', 'the rollout to 1.16.0 halted after a rollback'],
@@ -216,5 +257,85 @@ describe(standbyVersionTargets.name, () => {
       ['1.15.0', 2],
     ]);
     expect(standbyVersionTargets([], 2).size).toBe(0);
+  });
+});
+
+describe(parseUtcWindow.name, () => {
+  it.each([
+    ['', null],
+    ['02:00-06:00', { startMinute: 120, endMinute: 360 }],
+    ['22:30-01:15', { startMinute: 1350, endMinute: 75 }],
+  ])('%s → %j', (text, want) => {
+    expect(parseUtcWindow(text)).toEqual(want);
+  });
+  it.each(['2-6', '24:00-01:00', '02:00-02:00', '02:00–06:00'])('refuses %s', (text) => {
+    expect(() => parseUtcWindow(text)).toThrow(/HH:MM|empty/);
+  });
+  it.each([
+    ['02:00-06:00', '2026-12-03T02:00:00Z', true],
+    ['02:00-06:00', '2026-12-03T05:59:00Z', true],
+    ['02:00-06:00', '2026-12-03T06:00:00Z', false],
+    ['22:30-01:15', '2026-12-03T23:00:00Z', true],
+    ['22:30-01:15', '2026-12-03T01:00:00Z', true],
+    ['22:30-01:15', '2026-12-03T12:00:00Z', false],
+    ['', '2026-12-03T12:00:00Z', true],
+  ])('%s at %s → %s', (w, at, want) => {
+    expect(inUtcWindow(parseUtcWindow(w), Date.parse(at))).toBe(want);
+  });
+});
+
+describe(judgeAutoUpgrade.name, () => {
+  const DAY = 86_400_000;
+  const NOW = Date.parse('2026-12-03T03:00:00Z');
+  const zeta: NetworkUpgrade = {
+    network: 'fuji',
+    name: 'Zeta',
+    activatesAt: NOW + 3 * DAY,
+    minVersion: '1.16.0',
+    source: 'test',
+  };
+  const input = (over: Partial<AutoUpgradeInput> = {}): AutoUpgradeInput => ({
+    policy: 'before-deadline',
+    network: 'fuji',
+    desiredVersion: '1.15.3',
+    calendar: [zeta],
+    releases: ['1.15.3', '1.16.0', '1.16.1'],
+    defaultVersion: '1.16.1',
+    leadMs: 7 * DAY,
+    window: null,
+    now: NOW,
+    ...over,
+  });
+  it.each<[string, Partial<AutoUpgradeInput>, string | null]>([
+    ['due: the fleet default when it survives', {}, '1.16.1'],
+    [
+      'due, the default does not survive: the lowest pinned that does',
+      { defaultVersion: '1.15.3' },
+      '1.16.0',
+    ],
+    ['manual: never', { policy: 'manual' }, null],
+    ['the spec already survives', { desiredVersion: '1.16.0' }, null],
+    ['not due yet (10 days out, lead 7)', { now: NOW - 7 * DAY }, null],
+    ['no activation ahead', { calendar: [] }, null],
+    ["another network's activation", { network: 'mainnet', desiredVersion: '1.15.3' }, null],
+    ['outside the daily window', { window: parseUtcWindow('04:00-06:00') }, null],
+    ['inside the daily window', { window: parseUtcWindow('02:00-04:00') }, '1.16.1'],
+  ])('%s', (_w, over, want) => {
+    const v = judgeAutoUpgrade(input(over));
+    expect(v.action === 'upgrade' ? v.to : null).toBe(want);
+  });
+  it('should say when no pinned release survives', () => {
+    expect(
+      judgeAutoUpgrade(input({ releases: ['1.15.3'], defaultVersion: '1.15.3' })),
+    ).toMatchObject({
+      action: 'stuck',
+      reason: expect.stringContaining('no pinned release (AVALANCHEGO_RELEASES) survives it'),
+    });
+  });
+  it('should say why it upgrades', () => {
+    expect(judgeAutoUpgrade(input())).toMatchObject({
+      reason:
+        'upgrade: before-deadline: Zeta activates on fuji at 2026-12-06T03:00:00.000Z and needs 1.16.0; 1.15.3 would stop validating',
+    });
   });
 });

@@ -2,11 +2,13 @@
  * The rolling upgrade's rule, pure: which validators move now, onto which upgraded standby. A rollout
  * never restarts a node in place: each validator moves onto a synced standby that already runs its
  * desired version, through a planned move (the old agent stops its node and acknowledges; the keys
- * move on that acknowledgment, or on the lease as a fallback: `canGrantKeys`). At most
- * `maxInFlightPerZone` planned moves leave one zone at once, and a target version whose move rolled
- * back is halted: nothing more moves onto it until someone picks a version again.
+ * move on that acknowledgment, or on the lease as a fallback: `canGrantKeys`). A version no validator
+ * of the network runs yet goes first to one validator alone (the canary); once one runs it, at most
+ * `maxInFlightPerZone` planned moves leave one zone at once. A target version whose move rolled back
+ * is halted: nothing more moves onto it until someone resumes it.
  */
-import type { ValidatorState } from './validator-state';
+import type { Network, ValidatorState } from './validator-state';
+import { compareVersionStrings, nextActivation, survives, type NetworkUpgrade } from './versions';
 
 export interface RolloutValidator {
   id: string;
@@ -83,6 +85,12 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   const halted = new Set(input.halted);
   const free = input.standbys.filter((s) => s.synced && s.version !== null && !blocked.has(s.zone));
   const taken = new Set<string>();
+  // The canary: per target version, whether a validator runs it already, and moves under way to it.
+  const proven = new Set(input.validators.map((v) => v.runningVersion).filter((x) => x !== null));
+  const toVersion = new Map<string, number>();
+  for (const v of input.validators)
+    if (v.moving && needsUpgrade(v))
+      toVersion.set(v.desiredVersion, (toVersion.get(v.desiredVersion) ?? 0) + 1);
   const moves: RolloutMove[] = [];
   const waiting: RolloutWait[] = [];
   const wait = (v: RolloutValidator, reason: string) =>
@@ -96,6 +104,10 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     }
     if (v.moving || !MOVABLE.includes(v.state) || v.zone === null) {
       wait(v, v.moving ? 'a move is already in flight' : `it is ${v.state}, not active`);
+      continue;
+    }
+    if (!proven.has(v.desiredVersion) && (toVersion.get(v.desiredVersion) ?? 0) >= 1) {
+      wait(v, `waiting for the first validator on ${v.desiredVersion} (the canary) to come up`);
       continue;
     }
     if ((inFlight.get(v.zone) ?? 0) >= input.maxInFlightPerZone) {
@@ -114,6 +126,7 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     }
     taken.add(pick.id);
     inFlight.set(v.zone, (inFlight.get(v.zone) ?? 0) + 1);
+    toVersion.set(v.desiredVersion, (toVersion.get(v.desiredVersion) ?? 0) + 1);
     moves.push({
       validatorId: v.id,
       standbyId: pick.id,
@@ -142,4 +155,85 @@ export function standbyVersionTargets(
     if (v.runningVersion !== null) out.set(v.runningVersion, perZoneTarget);
   }
   return out;
+}
+
+/** A daily UTC window (`02:00-06:00`; one that ends before it starts runs past midnight). */
+export interface UtcWindow {
+  startMinute: number;
+  endMinute: number;
+}
+
+/** Parses `HH:MM-HH:MM` (UTC); null for an empty string (any time). Throws on anything else. */
+export function parseUtcWindow(text: string): UtcWindow | null {
+  if (!text.trim()) return null;
+  const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(text.trim());
+  if (!m) throw new Error(`"${text}" must look like 02:00-06:00 (UTC, HH:MM-HH:MM)`);
+  const startMinute = Number(m[1]) * 60 + Number(m[2]);
+  const endMinute = Number(m[3]) * 60 + Number(m[4]);
+  if (startMinute === endMinute) throw new Error(`"${text}" is an empty window`);
+  return { startMinute, endMinute };
+}
+
+export function inUtcWindow(w: UtcWindow | null, now: number): boolean {
+  if (!w) return true;
+  const d = new Date(now);
+  const minute = d.getUTCHours() * 60 + d.getUTCMinutes();
+  return w.startMinute < w.endMinute
+    ? minute >= w.startMinute && minute < w.endMinute
+    : minute >= w.startMinute || minute < w.endMinute;
+}
+
+export interface AutoUpgradeInput {
+  policy: 'manual' | 'before-deadline';
+  network: Network;
+  /** The spec's version. */
+  desiredVersion: string;
+  calendar: readonly NetworkUpgrade[];
+  /** Pinned releases hosts may run (AVALANCHEGO_RELEASES' versions). */
+  releases: readonly string[];
+  /** The network's fleet default: the preferred target when it survives. */
+  defaultVersion: string | null;
+  /** Act this long before the activation at the latest (UPGRADE_AUTO_DAYS). */
+  leadMs: number;
+  window: UtcWindow | null;
+  now: number;
+}
+
+export type AutoUpgradeVerdict =
+  | { action: 'none' }
+  | { action: 'upgrade'; to: string; upgrade: NetworkUpgrade; reason: string }
+  /** Due, but no pinned release survives the activation: a person must pin one. */
+  | { action: 'stuck'; upgrade: NetworkUpgrade; reason: string };
+
+/**
+ * The `upgrade: before-deadline` policy, pure: within `leadMs` of its network's next activation, a
+ * validator whose spec's version will not survive it is given one that will — the fleet default when
+ * it survives, else the lowest pinned release that does — inside the daily window; the rollout then
+ * moves it like any other. Manual validators are only warned (the deadline loop).
+ */
+export function judgeAutoUpgrade(i: AutoUpgradeInput): AutoUpgradeVerdict {
+  if (i.policy !== 'before-deadline') return { action: 'none' };
+  const next = nextActivation(i.calendar, i.network, i.now);
+  if (!next || next.activatesAt - i.now > i.leadMs) return { action: 'none' };
+  if (survives(i.desiredVersion, next) !== 'outdated') return { action: 'none' };
+  if (!inUtcWindow(i.window, i.now)) return { action: 'none' };
+  const ok = (v: string) => survives(v, next) === 'survives';
+  const candidates = i.releases.filter(ok).sort(compareVersionStrings);
+  const to =
+    i.defaultVersion && ok(i.defaultVersion) && i.releases.includes(i.defaultVersion)
+      ? i.defaultVersion
+      : candidates[0];
+  const when = new Date(next.activatesAt).toISOString();
+  if (!to)
+    return {
+      action: 'stuck',
+      upgrade: next,
+      reason: `${next.name} activates on ${i.network} at ${when} and needs ${next.minVersion}; no pinned release (AVALANCHEGO_RELEASES) survives it: pin one`,
+    };
+  return {
+    action: 'upgrade',
+    to,
+    upgrade: next,
+    reason: `upgrade: before-deadline: ${next.name} activates on ${i.network} at ${when} and needs ${next.minVersion}; ${i.desiredVersion} would stop validating`,
+  };
 }

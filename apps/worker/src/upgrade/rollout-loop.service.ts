@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
-import { planRollout, type RolloutMove } from '@snowline/domain';
+import { judgeAutoUpgrade, planRollout, type RolloutMove } from '@snowline/domain';
 import { Repositories } from '@snowline/persistence';
 import { FailoverService } from '../failover/failover.service';
 import { LeaderLoop } from '../lifecycle/leader-loop';
 
 export interface RolloutStats {
+  /** `before-deadline` validators given a surviving version this round. */
+  scheduled: number;
   /** Validators whose host does not run the version their spec asks for. */
   behind: number;
   started: number;
@@ -38,8 +40,9 @@ export class RolloutLoop extends LeaderLoop<RolloutStats> {
   }
 
   protected async round(): Promise<RolloutStats> {
-    const stats: RolloutStats = { behind: 0, started: 0, waiting: 0, halted: 0 };
+    const stats: RolloutStats = { scheduled: 0, behind: 0, started: 0, waiting: 0, halted: 0 };
     if (await this.repos.incidents.controlPlaneSuspected()) return stats;
+    stats.scheduled = await this.schedule(Date.now());
     const [validators, standbys, inFlight, halts, closed] = await Promise.all([
       this.repos.rollouts.validators(),
       this.repos.rollouts.standbys(),
@@ -76,5 +79,58 @@ export class RolloutLoop extends LeaderLoop<RolloutStats> {
     }
     if (stats.started) this.log.log(stats, 'rolling upgrade: moves started');
     return stats;
+  }
+
+  /**
+   * The `upgrade: before-deadline` policy (`judgeAutoUpgrade`): within UPGRADE_AUTO_DAYS of its
+   * network's next activation, and inside UPGRADE_WINDOW_UTC, a validator whose spec's version would
+   * not survive it is given one that does; this round's plan then moves it like any other.
+   */
+  async schedule(now: number): Promise<number> {
+    const av = this.config.avalanchego;
+    let n = 0;
+    for (const v of await this.repos.versions.fleet()) {
+      if (v.upgradePolicy !== 'before-deadline') continue;
+      const desired = v.desiredVersion ?? av.defaultVersion[v.network];
+      const verdict = judgeAutoUpgrade({
+        policy: v.upgradePolicy,
+        network: v.network,
+        desiredVersion: desired,
+        calendar: av.calendar,
+        releases: Object.keys(av.releases),
+        defaultVersion: av.defaultVersion[v.network] ?? null,
+        leadMs: av.autoDays * 86_400_000,
+        window: av.window,
+        now,
+      });
+      if (verdict.action === 'stuck') {
+        this.log.warn(
+          { validatorId: v.id, reason: verdict.reason },
+          'cannot upgrade before the deadline',
+        );
+        continue;
+      }
+      if (verdict.action !== 'upgrade') continue;
+      await this.repos.transaction(async (tx) => {
+        await this.repos.validators.update(v.id, { avalanchegoVersion: verdict.to }, tx);
+        await this.repos.events.append(
+          {
+            type: 'upgrade.scheduled',
+            message: `${v.name}: avalanchego ${desired} → ${verdict.to} (${verdict.reason})`,
+            projectId: v.projectId,
+            validatorId: v.id,
+            data: {
+              fromVersion: desired,
+              toVersion: verdict.to,
+              upgrade: verdict.upgrade.name,
+              deadline: new Date(verdict.upgrade.activatesAt).toISOString(),
+            },
+          },
+          tx,
+        );
+      });
+      n++;
+    }
+    return n;
   }
 }
