@@ -538,7 +538,7 @@ export interface components {
        */
       version?: string;
       /**
-       * @description `before-deadline`: Snowline is to raise its version itself before a network upgrade it would not survive (stored and validated; acting on it is not built yet: you are warned, and a version you set is rolled). Default `manual`.
+       * @description `before-deadline`: UPGRADE_AUTO_DAYS before a network upgrade it would not survive, Snowline gives it a version that survives (inside UPGRADE_WINDOW_UTC) and rolls it onto it. Default `manual`: warned only.
        * @example before-deadline
        * @enum {string}
        */
@@ -745,7 +745,7 @@ export interface components {
       /** Format: date-time */
       runningVersionObservedAt: string | null;
       /**
-       * @description `before-deadline`: Snowline is to raise its version itself before an activation it would not survive (recorded; not acted on yet)
+       * @description `before-deadline`: Snowline gives it a surviving version UPGRADE_AUTO_DAYS before an activation it would not survive, and rolls it onto it
        * @enum {string}
        */
       upgradePolicy: 'manual' | 'before-deadline';
@@ -798,12 +798,12 @@ export interface components {
        */
       protected?: boolean;
       /**
-       * @description AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES); changing it rolls the validator onto a standby that runs it (a planned move, never a restart in place).
+       * @description AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES). Changing it rolls the validator onto it: a planned move onto a synced standby of that version, never a restart in place; rolled back (and the rollout to it halted) if its node does not come up in UPGRADE_MOVE_DEADLINE_SECONDS.
        * @example 1.15.3
        */
       version?: string;
       /**
-       * @description `before-deadline`: Snowline is to raise its version itself before a network upgrade it would not survive (stored and validated; acting on it is not built yet: you are warned, and a version you set is rolled). Default `manual`.
+       * @description `before-deadline`: UPGRADE_AUTO_DAYS before a network upgrade it would not survive, Snowline gives it a version that survives (inside UPGRADE_WINDOW_UTC) and rolls it onto it. Default `manual`: warned only.
        * @example before-deadline
        * @enum {string}
        */

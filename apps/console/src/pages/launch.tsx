@@ -144,9 +144,9 @@ export function Launch() {
             <option value="before-deadline">Before each network-upgrade deadline</option>
           </select>
           <p id="l-upgrade-help" className="small">
-            Either way you are warned ahead of an activation its version will not survive, and a
-            version you set is rolled onto a standby. Raising it by itself before a deadline is not
-            built yet: the policy is recorded for it.
+            Either way you are warned ahead of an activation its version will not survive. Before
+            each deadline, Snowline gives it a version that survives and moves it onto an upgraded
+            standby (a rolling upgrade, no restart in place).
           </p>
         </div>
         <fieldset>

@@ -150,7 +150,7 @@ export function configJsonSchema(): Record<string, unknown> {
             upgrade: {
               enum: [...UPGRADE_POLICIES],
               description:
-                'before-deadline: Snowline is to raise its version itself before a network upgrade it would not survive (stored; not acted on yet). Default manual.',
+                'before-deadline: UPGRADE_AUTO_DAYS before a network upgrade it would not survive, Snowline gives it a surviving version and rolls it onto it. Default manual (warned only).',
             },
             instance_type: {
               type: 'string',

@@ -101,7 +101,7 @@ export class CreateValidatorDto {
     enum: UPGRADE_POLICIES,
     example: 'before-deadline',
     description:
-      '`before-deadline`: Snowline is to raise its version itself before a network upgrade it would not survive (stored and validated; acting on it is not built yet: you are warned, and a version you set is rolled). Default `manual`.',
+      '`before-deadline`: UPGRADE_AUTO_DAYS before a network upgrade it would not survive, Snowline gives it a version that survives (inside UPGRADE_WINDOW_UTC) and rolls it onto it. Default `manual`: warned only.',
   })
   @IsOptional()
   @IsIn(UPGRADE_POLICIES as unknown as string[], {

@@ -52,7 +52,7 @@ export class UpdateValidatorDto {
   @ApiPropertyOptional({
     example: '1.15.3',
     description:
-      'AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES); changing it rolls the validator onto a standby that runs it (a planned move, never a restart in place).',
+      'AvalancheGo version (one with a pinned release, AVALANCHEGO_RELEASES). Changing it rolls the validator onto it: a planned move onto a synced standby of that version, never a restart in place; rolled back (and the rollout to it halted) if its node does not come up in UPGRADE_MOVE_DEADLINE_SECONDS.',
   })
   @IsOptional()
   @IsString({ message: 'version must be a string like 1.15.3' })
@@ -63,7 +63,7 @@ export class UpdateValidatorDto {
     enum: UPGRADE_POLICIES,
     example: 'before-deadline',
     description:
-      '`before-deadline`: Snowline is to raise its version itself before a network upgrade it would not survive (stored and validated; acting on it is not built yet: you are warned, and a version you set is rolled). Default `manual`.',
+      '`before-deadline`: UPGRADE_AUTO_DAYS before a network upgrade it would not survive, Snowline gives it a version that survives (inside UPGRADE_WINDOW_UTC) and rolls it onto it. Default `manual`: warned only.',
   })
   @IsOptional()
   @IsIn(UPGRADE_POLICIES as unknown as string[], {

@@ -78,7 +78,7 @@ export class ValidatorDto {
   @ApiProperty({
     enum: UPGRADE_POLICIES,
     description:
-      '`before-deadline`: Snowline is to raise its version itself before an activation it would not survive (recorded; not acted on yet)',
+      '`before-deadline`: Snowline gives it a surviving version UPGRADE_AUTO_DAYS before an activation it would not survive, and rolls it onto it',
   })
   upgradePolicy!: (typeof UPGRADE_POLICIES)[number];
   @ApiProperty({
