@@ -100,6 +100,17 @@ describe(planRollout.name, () => {
       [],
     ],
     [
+      'the canary on its new host, not up yet (the host reports the version already): the rest wait',
+      {
+        validators: [
+          v('a', { moving: true, state: 'failing_over', runningVersion: '1.15.0' }),
+          v('b', { zone: 'z-b' }),
+        ],
+        standbys: [sb('s2', { zone: 'z-b' })],
+      },
+      [],
+    ],
+    [
       'the canary came up: the rest go, N per zone',
       {
         validators: [

@@ -85,12 +85,16 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   const halted = new Set(input.halted);
   const free = input.standbys.filter((s) => s.synced && s.version !== null && !blocked.has(s.zone));
   const taken = new Set<string>();
-  // The canary: per target version, whether a validator runs it already, and moves under way to it.
-  const proven = new Set(input.validators.map((v) => v.runningVersion).filter((x) => x !== null));
+  // The canary: per target version, whether a validator is up on it (active, no move under way: a
+  // moved validator's new host reports the version before its node comes up), and moves under way.
+  const proven = new Set(
+    input.validators
+      .filter((v) => v.state === 'active' && !v.moving && v.runningVersion !== null)
+      .map((v) => v.runningVersion!),
+  );
   const toVersion = new Map<string, number>();
   for (const v of input.validators)
-    if (v.moving && needsUpgrade(v))
-      toVersion.set(v.desiredVersion, (toVersion.get(v.desiredVersion) ?? 0) + 1);
+    if (v.moving) toVersion.set(v.desiredVersion, (toVersion.get(v.desiredVersion) ?? 0) + 1);
   const moves: RolloutMove[] = [];
   const waiting: RolloutWait[] = [];
   const wait = (v: RolloutValidator, reason: string) =>
