@@ -95,10 +95,20 @@ export async function startApiApp(
     const key = init.key === undefined ? adminKey : init.key;
     if (key !== null) headers.set('authorization', `Bearer ${key}`);
     if (init.json !== undefined) headers.set('content-type', 'application/json');
-    return fetch(`${url}${path}`, {
-      ...init,
-      headers,
-      body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+    const send = () =>
+      fetch(`${url}${path}`, {
+        ...init,
+        headers,
+        body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+      });
+    // The API runs in this (test) process: a test that blocks its event loop for seconds (a large
+    // synchronous build) lets the server's keep-alive timeout and the client's next request on the
+    // pooled socket race, and the request is reset before the server read it. A GET changes nothing:
+    // send it once more on a fresh socket. Anything else fails as it came.
+    return send().catch((err: { cause?: { code?: string } }) => {
+      const method = (init.method ?? 'GET').toUpperCase();
+      if (method === 'GET' && err.cause?.code === 'ECONNRESET') return send();
+      throw err;
     });
   };
   const tenant: ApiApp['tenant'] = async (name, scopes) => {
