@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { diffValidators, hasChanges, summarize } from '@snowline/domain';
+import { diffValidators, hasChanges, summarize, summarizeConfig } from '@snowline/domain';
 import { EXIT, run, type Io } from './cli';
 import type { PlanBody } from './render';
 
@@ -22,15 +22,25 @@ describe('snowline apply when the event stream drops', () => {
     current: [],
     defaultInstanceType: 'ecs.g7.2xlarge',
   });
-  const plan = (status: string, outcome: 'pending' | 'done'): PlanBody => ({
+  const plan = (status: PlanBody['status'], outcome: 'pending' | 'done'): PlanBody => ({
     id: PLAN_ID,
     mode: 'apply',
     status,
     serial: 1,
     changes: hasChanges(actions),
     summary: summarize(actions),
-    actions,
+    // The JSON the API sends, read by its declared type.
+    actions: JSON.parse(JSON.stringify(actions)) as PlanBody['actions'],
+    unmanagedValidators: [],
+    webhooks: null,
+    unmanagedWebhooks: [],
+    webhooksHidden: false,
+    standbyPools: null,
+    configSummary: summarizeConfig([], []),
     results: [{ name: 'fuji-a', action: 'create', validatorId: VALIDATOR, outcome }],
+    createdAt: '2025-11-26T10:00:00.000Z',
+    appliedAt: null,
+    settledAt: null,
   });
 
   beforeAll(async () => {

@@ -203,7 +203,7 @@ async function makePlan(
   const client = ctx.client();
   return locateErrors(
     f,
-    client.read<PlanBody>(
+    client.read(
       client.api.POST('/v1/plans', {
         body: {
           mode,
@@ -278,7 +278,7 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy', adopt: string[] = []):
   let p: PlanBody;
   if (flags.plan) {
     if (mode === 'destroy') throw new UsageError('destroy plans from the file; drop --plan.');
-    p = await client.read<PlanBody>(
+    p = await client.read(
       client.api.GET('/v1/plans/{id}', { params: { path: { id: flags.plan } } }),
     );
     if (flags.file || p.actions.some((a) => a.desired?.identity)) f = load(ctx);
@@ -349,7 +349,7 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy', adopt: string[] = []):
     });
   let applied: PlanBody;
   try {
-    applied = await client.read<PlanBody>(
+    applied = await client.read(
       client.api.POST('/v1/plans/{id}/apply', {
         params: { path: { id: p.id } },
         body: {
@@ -374,7 +374,7 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy', adopt: string[] = []):
         );
       }
       await new Promise((r) => setTimeout(r, 1000));
-      applied = await client.read<PlanBody>(
+      applied = await client.read(
         client.api.GET('/v1/plans/{id}', { params: { path: { id: p.id } } }),
       );
     }
@@ -398,7 +398,7 @@ async function apply(ctx: Ctx, mode: 'apply' | 'destroy', adopt: string[] = []):
   );
   for (const r of retired) {
     const hosts = await client
-      .read<{ items: { instanceId: string | null; zone: string; deletionPending?: boolean }[] }>(
+      .read(
         client.api.GET('/v1/validators/{id}/hosts', {
           params: { path: { id: r.validatorId! }, query: { limit: 100 } },
         }),
@@ -421,23 +421,13 @@ function safeUser(): string {
   }
 }
 
-interface ValidatorRow {
-  id: string;
-  name: string;
-  network: string;
-  state: string;
-  stateReason: string | null;
-  zone: string | null;
-  nodeId: string | null;
-  instanceId: string | null;
-  protected: boolean;
-}
+type ValidatorRow = components['schemas']['ValidatorDto'];
 
 async function allValidators(client: Client): Promise<ValidatorRow[]> {
   const out: ValidatorRow[] = [];
   let cursor: string | null = null;
   do {
-    const page: { items: ValidatorRow[]; nextCursor: string | null } = await client.read(
+    const page: components['schemas']['ValidatorPageDto'] = await client.read(
       client.api.GET('/v1/validators', {
         params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } },
       }),
@@ -487,12 +477,10 @@ async function validatorsLs(ctx: Ctx): Promise<number> {
 async function status(ctx: Ctx): Promise<number> {
   const client = ctx.client();
   const rows = await allValidators(client);
-  const lock = await client
-    .read<{ planId: string; holder: string; since: string }>(client.api.GET('/v1/plans/lock'))
-    .catch((err: unknown) => {
-      if (err instanceof ApiError && err.status === 404) return null;
-      throw err;
-    });
+  const lock = await client.read(client.api.GET('/v1/plans/lock')).catch((err: unknown) => {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  });
   const byState: Record<string, number> = {};
   for (const v of rows) byState[v.state] = (byState[v.state] ?? 0) + 1;
   const problems = rows.filter((v) => ['failed', 'failing_over', 'degraded'].includes(v.state));
@@ -540,7 +528,7 @@ async function events(ctx: Ctx): Promise<number> {
   const limit = Number(flags.limit ?? 50);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100)
     throw new UsageError('--limit must be an integer from 1 to 100.');
-  const page = await client.read<{ items: Record<string, unknown>[] }>(
+  const page = await client.read(
     client.api.GET('/v1/events', {
       // Without --after: the latest N, oldest of them first (like `tail`); with it, the N after it.
       params: {
@@ -566,7 +554,7 @@ async function login(ctx: Ctx): Promise<number> {
   if (key.length < 16) throw new UsageError('That does not look like a Snowline API key.');
   // Any valid key may log in, whatever its scopes (a read-only or events-only key too).
   const anon = new Client(url, key);
-  const me = await anon.read<Whoami>(anon.api.GET('/v1/whoami'));
+  const me = await anon.read(anon.api.GET('/v1/whoami'));
   const path = saveCredentials(io.env, { url, key });
   io.out(
     `Logged in to ${url} (project ${projectLabel(me)}; ${me.scopes.join(', ')}); saved to ${path} (mode 0600).\n`,
@@ -574,13 +562,7 @@ async function login(ctx: Ctx): Promise<number> {
   return EXIT.ok;
 }
 
-interface Whoami {
-  projectId: string;
-  /** Absent from APIs before issue 21. */
-  projectName?: string | null;
-  keyId: string;
-  scopes: string[];
-}
+type Whoami = components['schemas']['WhoamiDto'];
 
 /** `default (0b9d2c1e-…)`: the name people know the project by, and the id to be exact. */
 const projectLabel = (me: Whoami) =>
@@ -588,7 +570,7 @@ const projectLabel = (me: Whoami) =>
 
 async function whoami(ctx: Ctx): Promise<number> {
   const client = ctx.client();
-  const me = await client.read<Whoami>(client.api.GET('/v1/whoami'));
+  const me = await client.read(client.api.GET('/v1/whoami'));
   if (ctx.flags.json) {
     ctx.io.out(JSON.stringify(me, null, 2) + '\n');
     return EXIT.ok;

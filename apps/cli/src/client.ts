@@ -11,6 +11,10 @@ export class ApiError extends Error {
   }
 }
 
+type Answer = { data?: unknown; error?: unknown; response: Response };
+/** What an answer holds on success: the body type the API's document declares for the call. */
+export type Body<A extends Answer> = NonNullable<A['data']>;
+
 export class Client {
   /** Typed by the API's OpenAPI document (libs/api-client); responses are read with `read`. */
   readonly api: SnowlineClient;
@@ -22,11 +26,12 @@ export class Client {
     this.api = createSnowlineClient(url, { key });
   }
 
-  /** The body of a 2xx answer, or an ApiError saying what went wrong (`status detail`). */
-  async read<T>(
-    call: Promise<{ data?: unknown; error?: unknown; response: Response }>,
-  ): Promise<T> {
-    let r: { data?: unknown; error?: unknown; response: Response };
+  /**
+   * The body of a 2xx answer, typed by the call's route, or an ApiError saying what went wrong
+   * (`status detail`).
+   */
+  async read<A extends Answer>(call: Promise<A>): Promise<Body<A>> {
+    let r: Answer;
     try {
       r = await call;
     } catch (err) {
@@ -46,7 +51,7 @@ export class Client {
       const detail = typeof parsed.detail === 'string' ? parsed.detail : res.statusText;
       throw new ApiError(res.status, `${res.status} ${detail}`, parsed);
     }
-    return (r.data ?? {}) as T;
+    return (r.data ?? {}) as Body<A>;
   }
 
   /**

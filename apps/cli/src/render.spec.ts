@@ -21,6 +21,8 @@ import { renderPlan, renderResults, type PlanBody } from './render';
 import { colourWanted, makeStyle } from './style';
 
 const GOLDEN = join(__dirname, '__golden__');
+/** A domain value as the CLI receives it: the JSON the API sends, read by its declared type. */
+const sent = <T>(x: unknown): T => JSON.parse(JSON.stringify(x)) as T;
 const TYPE = 'ecs.g7.2xlarge';
 const NODE_A = 'NodeID-7Xhw2mDxuDS44j42TCB6U5579esbSt3Lg';
 const NODE_B = 'NodeID-MFrZFVCXPv5iCn6M9K6XduxGTYp891xXZ';
@@ -62,8 +64,18 @@ function planBody(input: Partial<DiffInput>, mode: 'apply' | 'destroy' = 'apply'
     serial: 7,
     changes: hasChanges(actions),
     summary: summarize(actions),
-    actions,
+    actions: sent(actions),
+    // A validators-only plan, as the API answers it.
+    unmanagedValidators: [],
+    webhooks: null,
+    unmanagedWebhooks: [],
+    webhooksHidden: false,
+    standbyPools: null,
+    configSummary: summarizeConfig([], []),
     results: [],
+    createdAt: '2025-11-26T10:00:00.000Z',
+    appliedAt: null,
+    settledAt: null,
   };
 }
 
@@ -237,8 +249,8 @@ describe(renderPlan.name, () => {
     const plan: PlanBody = {
       ...base,
       changes: base.changes || configHasChanges(webhooks, standbyPools),
-      webhooks,
-      unmanagedWebhooks: hooks.unmanaged,
+      webhooks: sent(webhooks),
+      unmanagedWebhooks: hooks.unmanaged ?? [],
       standbyPools,
       configSummary: summarizeConfig(webhooks, standbyPools),
     };
@@ -275,7 +287,7 @@ describe(renderPlan.name, () => {
     });
     const plan: PlanBody = {
       ...base,
-      webhooks,
+      webhooks: sent(webhooks),
       unmanagedWebhooks: [],
       standbyPools,
       configSummary: summarizeConfig(webhooks, standbyPools),
@@ -384,7 +396,7 @@ describe(run.name, () => {
         },
       ],
     });
-    const plan: PlanBody = { ...planBody({}), webhooks: create };
+    const plan: PlanBody = { ...planBody({}), webhooks: sent(create) };
     const good = 'x'.repeat(40);
     expect(webhookSecrets(plan, { PAGER_SECRET: good })).toEqual({ pager: good });
     expect(() => webhookSecrets(plan, {})).toThrow(

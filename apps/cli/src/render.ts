@@ -1,44 +1,14 @@
-import type {
-  ConfigSummary,
-  FieldChange,
-  PlanAction,
-  PlanSummary,
-  PoolAction,
-  UnmanagedValidator,
-  UnmanagedWebhook,
-  WebhookAction,
-  WebhookChange,
-} from '@snowline/domain';
+import type { components } from '@snowline/api-client';
 import type { Style } from './style';
 
-/** The plan as the API returns it (the parts the CLI shows). */
-export interface PlanBody {
-  id: string;
-  mode: 'apply' | 'destroy';
-  status: string;
-  serial: number;
-  changes: boolean;
-  summary: PlanSummary;
-  actions: PlanAction[];
-  /** Validators made outside the file that this plan leaves alone (absent from older APIs). */
-  unmanagedValidators?: UnmanagedValidator[];
-  /** null or absent: the plan did not cover webhooks (or standby pools). */
-  webhooks?: WebhookAction[] | null;
-  unmanagedWebhooks?: UnmanagedWebhook[];
-  standbyPools?: PoolAction[] | null;
-  configSummary?: ConfigSummary;
-  results: ActionResultBody[];
-}
-export interface ActionResultBody {
-  kind?: 'validator' | 'webhook' | 'standby_pool';
-  name: string;
-  action: PlanAction['action'];
-  validatorId: string | null;
-  outcome: 'pending' | 'done' | 'failed';
-  state?: string | null;
-  detail?: string | null;
-  adopted?: boolean;
-}
+// The plan as the API returns it: the types its OpenAPI document declares (libs/api-client).
+type Schemas = components['schemas'];
+export type PlanBody = Schemas['PlanDto'];
+export type ActionResultBody = Schemas['ActionResultDto'];
+type PlanAction = Schemas['PlanActionDto'];
+type FieldChange = Schemas['FieldChangeDto'];
+type WebhookAction = Schemas['WebhookActionDto'];
+type WebhookChange = Schemas['WebhookChangeDto'];
 
 const SYMBOL: Record<PlanAction['action'], string> = {
   create: '+',

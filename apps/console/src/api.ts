@@ -5,17 +5,11 @@ import {
   type SnowlineClient,
 } from '../../../libs/api-client/src';
 
-export type ValidatorState =
-  | 'pending'
-  | 'provisioning'
-  | 'syncing'
-  | 'active'
-  | 'degraded'
-  | 'failing_over'
-  | 'retiring'
-  | 'retired'
-  | 'failed';
+/** The API's response and request bodies, as its OpenAPI document declares them (libs/api-client). */
+type Schemas = components['schemas'];
 
+export type Validator = Schemas['ValidatorDto'];
+export type ValidatorState = Validator['state'];
 export const VALIDATOR_STATES: ValidatorState[] = [
   'pending',
   'provisioning',
@@ -29,133 +23,21 @@ export const VALIDATOR_STATES: ValidatorState[] = [
 ];
 export const NETWORKS = ['fuji', 'mainnet', 'local'] as const;
 
-export interface Validator {
-  id: string;
-  name: string;
-  network: string;
-  state: ValidatorState;
-  stateReason: string | null;
-  nodeId: string | null;
-  blsPublicKey: string | null;
-  proofOfPossession: string | null;
-  identitySource: 'imported' | 'generated' | null;
-  instanceType: string;
-  zones: string[];
-  zone: string | null;
-  instanceId: string | null;
-  generation: number;
-  labels: Record<string, string>;
-  protected: boolean;
-  createdAt: string;
-  updatedAt: string;
-  activeAt: string | null;
-  retiredAt: string | null;
-  /** When its current host's agent last reported; absent from API versions that do not say. */
-  lastReportAt?: string | null;
-  /** Its current host's verdict and the age of each observation; null when nothing runs it. */
-  health?: {
-    state: string;
-    reason: string | null;
-    healthSince: string | null;
-    lastReportAt: string | null;
-  } | null;
-  /** The AvalancheGo version its spec asks for (absent from API versions before versions). */
-  version?: string;
-  /** What its current host's agent reports running; null: unknown. */
-  runningVersion?: string | null;
-  runningVersionObservedAt?: string | null;
-  upgradePolicy?: 'manual' | 'before-deadline';
-  /** Its network's next activation and whether it survives it (null: unknown). */
-  nextUpgrade?: {
-    network: string;
-    name: string;
-    activatesAt: string;
-    minVersion: string;
-    source: string;
-    survives: boolean | null;
-    warning: boolean;
-    message: string | null;
-  } | null;
-}
-
 /** `GET /v1/network-upgrades`: each network's next activation and who will not survive it. */
-export interface NetworkUpgrades {
-  items: {
-    network: string;
-    name: string;
-    activatesAt: string;
-    minVersion: string;
-    source: string;
-    warning: boolean;
-    validatorsAtRisk: {
-      id: string;
-      name: string;
-      version: string;
-      runningVersion: string | null;
-      cause: 'spec' | 'running';
-      message: string;
-    }[];
-    validatorsUnknown: number;
-  }[];
-  warningDays: number;
-  defaultVersions: Record<string, string>;
-  releases: string[];
-}
-
-export type ZoneStatus = 'healthy' | 'impaired' | 'dark' | 'unknown';
-
-export interface Zone {
-  id: string;
-  status: ZoneStatus;
-  placementAllowed: boolean | null;
-  reason: string | null;
-  statusSince: string | null;
-  hosts: number | null;
-  unhealthyHosts: number | null;
-  standbys: number | null;
-  stock: Record<string, string>;
-  validators: number;
-  openIncidentId: string | null;
-  lastObservedAt: string | null;
-  observedAgeSeconds: number | null;
-}
-
-export interface Incident {
-  id: string;
-  zone: string | null;
-  kind: string;
-  severity: string;
-  status: 'open' | 'closed';
-  summary: string;
-  affectedValidators: string[];
-  openedAt: string;
-  closedAt: string | null;
-}
-
-export interface SnowEvent {
-  id: string;
-  type: string;
-  message: string;
-  validatorId: string | null;
-  hostId: string | null;
-  zone: string | null;
-  data: Record<string, unknown> | null;
-  createdAt: string;
-}
+export type NetworkUpgrades = Schemas['NetworkUpgradesDto'];
+export type Zone = Schemas['ZoneDto'];
+export type ZoneStatus = Zone['status'];
+export type Incident = Schemas['IncidentDto'];
+export type SnowEvent = Schemas['EventDto'];
+export type Project = Schemas['ProjectDto'];
 
 // Request bodies as the API declares them; the console builds them from forms and files.
-export type CreateValidator = components['schemas']['CreateValidatorDto'];
-export type CreatePlan = components['schemas']['CreatePlanDto'];
+export type CreateValidator = Schemas['CreateValidatorDto'];
+export type CreatePlan = Schemas['CreatePlanDto'];
 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
-}
-
-export interface Project {
-  id: string;
-  name: string;
-  createdAt: string;
 }
 
 /** A problem+json answer (or a network failure), with the detail the API wrote for humans. */
@@ -223,8 +105,14 @@ export const withKey = (key: string) => ({ headers: { authorization: `Bearer ${k
 
 type Answer = { data?: unknown; error?: unknown; response: Response };
 
-/** The body of a 2xx answer, or an ApiError with the problem+json detail the API wrote. */
-export async function read<T>(call: Promise<Answer>): Promise<T> {
+/** What an answer holds on success: the body type the API's document declares for the call. */
+export type Body<A extends Answer> = NonNullable<A['data']>;
+
+/**
+ * The body of a 2xx answer, typed by the call's route (no type argument to keep in step), or an
+ * ApiError with the problem+json detail the API wrote.
+ */
+export async function read<A extends Answer>(call: Promise<A>): Promise<Body<A>> {
   let r: Answer;
   try {
     r = await call;
@@ -245,18 +133,18 @@ export async function read<T>(call: Promise<Answer>): Promise<T> {
     );
     throw err;
   }
-  return (r.data ?? null) as T;
+  return (r.data ?? null) as Body<A>;
 }
 
 /** Follows `nextCursor` up to `maxPages` pages; `truncated` says when there was more. */
-export async function allPages<T>(
-  page: (cursor: string | undefined) => Promise<Answer>,
+export async function allPages<A extends Answer & { data?: Page<unknown> }>(
+  page: (cursor: string | undefined) => Promise<A>,
   maxPages = 20,
-): Promise<{ items: T[]; truncated: boolean }> {
-  const items: T[] = [];
+): Promise<{ items: Body<A>['items']; truncated: boolean }> {
+  const items: Body<A>['items'] = [];
   let cursor: string | undefined;
   for (let i = 0; i < maxPages; i++) {
-    const p: Page<T> = await read<Page<T>>(page(cursor));
+    const p = await read(page(cursor));
     items.push(...p.items);
     cursor = p.nextCursor ?? undefined;
     if (!cursor) return { items, truncated: false };
@@ -268,92 +156,14 @@ export function newIdempotencyKey(): string {
   return crypto.randomUUID();
 }
 
-export type PlanActionKind = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
+export type Plan = Schemas['PlanDto'];
+export type PlanAction = Schemas['PlanActionDto'];
+export type PlanActionKind = PlanAction['action'];
+export type PlanResult = Schemas['ActionResultDto'];
 
-export interface PlanAction {
-  action: PlanActionKind;
-  name: string;
-  validatorId: string | null;
-  state: ValidatorState | null;
-  reason: string;
-  changes: { field: string; before: unknown; after: unknown; forcesReplacement?: boolean }[];
-  drift: string | null;
-  refused: string | null;
-  unprotect: boolean;
-  warnings: string[];
-}
-
-export interface PlanResult {
-  name: string;
-  action: PlanActionKind;
-  validatorId: string | null;
-  replacedValidatorId?: string | null;
-  outcome: 'pending' | 'done' | 'failed';
-  state?: string | null;
-  detail?: string | null;
-}
-
-export interface Plan {
-  id: string;
-  mode: 'apply' | 'destroy';
-  status: 'planned' | 'applying' | 'applied' | 'failed';
-  serial: number;
-  changes: boolean;
-  summary: Record<'create' | 'update' | 'replace' | 'delete' | 'noop' | 'refused', number>;
-  actions: PlanAction[];
-  results: PlanResult[];
-  createdAt: string;
-  appliedAt: string | null;
-  settledAt: string | null;
-}
-
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
-
-/** One health check of a validator's current host, as `GET /v1/validators/:id/hosts` reports it. */
-export interface HostCheck {
-  name: string;
-  label: string;
-  status: CheckStatus;
-  /** Null: not known now (never observed, or too old); `lastKnown` then holds the last value. */
-  value: string | null;
-  lastKnown: string | null;
-  observedAt: string | null;
-  /** Age at `checkedAt`, by the server's clock. */
-  ageSeconds: number | null;
-  staleAfterSeconds: number | null;
-  detail: string;
-}
-
-export type HostTenure = 'current' | 'starting' | 'replaced' | 'retired' | 'ended';
-
-export interface HostRecord {
-  id: string;
-  zone: string;
-  instanceId: string | null;
-  instanceType: string;
-  role: 'assigned' | 'standby';
-  generation: number | null;
-  status: HostTenure;
-  launchedAt: string;
-  startedAt: string;
-  registeredAt: string | null;
-  endedAt: string | null;
-  endReason: string | null;
-  deletedAt: string | null;
-  fenced: boolean;
-  lastVerdict: { state: string; reason: string | null; since: string | null };
-  /** The AvalancheGo release it was launched with, and what its agent reports (null: unknown). */
-  version?: string | null;
-  runningVersion?: string | null;
-}
-
-export interface ValidatorHosts {
-  validatorId: string;
-  state: ValidatorState;
-  generation: number;
-  currentHostId: string | null;
-  checkedAt: string;
-  health: { hostId: string; zone: string; instanceId: string | null; checks: HostCheck[] } | null;
-  items: HostRecord[];
-  nextCursor: string | null;
-}
+/** `GET /v1/validators/:id/hosts`: its hosts, newest first, and the current one's health checks. */
+export type ValidatorHosts = Schemas['ValidatorHostsDto'];
+export type HostRecord = Schemas['HostRecordDto'];
+export type HostTenure = HostRecord['status'];
+export type HostCheck = Schemas['HostCheckDto'];
+export type CheckStatus = HostCheck['status'];

@@ -82,7 +82,7 @@ class LiveFeed {
     try {
       let after: string | null = null;
       for (let i = 0; i < HISTORY_PAGES; i++) {
-        const page: Page<SnowEvent> = await read<Page<SnowEvent>>(
+        const page: Page<SnowEvent> = await read(
           client.GET('/v1/events', {
             params: { query: { limit: 100, ...(after ? { after } : {}) } },
             signal,

@@ -1,4 +1,4 @@
-import { client, read, type NetworkUpgrades } from './api';
+import { client, read } from './api';
 import { useNow, useResource } from './live';
 import { Link } from './router';
 
@@ -24,7 +24,7 @@ export const utcMinute = (iso: string) =>
 export function UpgradeBanner() {
   const now = useNow(30_000);
   const upgrades = useResource(
-    (signal) => read<NetworkUpgrades>(client.GET('/v1/network-upgrades', { signal })),
+    (signal) => read(client.GET('/v1/network-upgrades', { signal })),
     [],
     {
       refreshOn: (e) => e.type === 'version.upgrade_required' || e.type.startsWith('validator.'),

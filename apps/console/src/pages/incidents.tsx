@@ -93,9 +93,7 @@ export function Incidents() {
   const feed = useLive();
   const open = useResource(
     (signal) =>
-      read<{ items: Incident[] }>(
-        client.GET('/v1/incidents', { params: { query: { status: 'open' } }, signal }),
-      ),
+      read(client.GET('/v1/incidents', { params: { query: { status: 'open' } }, signal })),
     [],
     {
       refreshOn: refresh,
@@ -103,7 +101,7 @@ export function Incidents() {
   );
   const past = useResource(
     (signal) =>
-      read<{ items: Incident[] }>(
+      read(
         client.GET('/v1/incidents', {
           params: { query: { status: 'closed', limit: 50 } },
           signal,
@@ -114,7 +112,7 @@ export function Incidents() {
   );
   const validators = useResource(
     (signal) =>
-      allPages<Validator>(
+      allPages(
         (cursor) =>
           client.GET('/v1/validators', { params: { query: { limit: 100, cursor } }, signal }),
         10,

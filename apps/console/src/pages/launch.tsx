@@ -1,15 +1,5 @@
 import { useRef, useState, type FormEvent } from 'react';
-import {
-  ApiError,
-  client,
-  NETWORKS,
-  newIdempotencyKey,
-  read,
-  type CreateValidator,
-  type NetworkUpgrades,
-  type Validator,
-  type Zone,
-} from '../api';
+import { ApiError, client, NETWORKS, newIdempotencyKey, read, type CreateValidator } from '../api';
 import { useResource } from '../live';
 import { navigate, usePageTitle } from '../router';
 import { Badge, ErrorBox, Loading } from '../ui';
@@ -20,12 +10,9 @@ import { Badge, ErrorBox, Loading } from '../ui';
  */
 export function Launch() {
   usePageTitle('Launch a validator');
-  const zones = useResource(
-    (signal) => read<{ items: Zone[] }>(client.GET('/v1/zones', { signal })),
-    [],
-  );
+  const zones = useResource((signal) => read(client.GET('/v1/zones', { signal })), []);
   const versions = useResource(
-    (signal) => read<NetworkUpgrades>(client.GET('/v1/network-upgrades', { signal })),
+    (signal) => read(client.GET('/v1/network-upgrades', { signal })),
     [],
   );
   const idem = useRef(newIdempotencyKey());
@@ -54,7 +41,7 @@ export function Launch() {
     if (chosen.length) body.zones = chosen;
     if (importing) body.identity = { stakerCrt, stakerKey, signerKey: signerKey.trim() };
     try {
-      const v = await read<Validator>(
+      const v = await read(
         client.POST('/v1/validators', {
           body: body as CreateValidator,
           headers: { 'idempotency-key': idem.current },

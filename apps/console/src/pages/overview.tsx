@@ -1,13 +1,5 @@
 import { Fragment } from 'react';
-import {
-  allPages,
-  client,
-  read,
-  VALIDATOR_STATES,
-  type SnowEvent,
-  type Validator,
-  type Zone,
-} from '../api';
+import { allPages, client, read, VALIDATOR_STATES, type SnowEvent, type Zone } from '../api';
 import { uniqueById, useLive, useNow, useResource } from '../live';
 import { Link, usePageTitle } from '../router';
 import { Ago, Badge, Empty, ErrorBox, fmtAge, Loading, Num, Unknown } from '../ui';
@@ -160,17 +152,13 @@ export function Overview() {
   usePageTitle('Overview');
   const now = useNow();
   const feed = useLive();
-  const zones = useResource(
-    (signal) => read<{ items: Zone[] }>(client.GET('/v1/zones', { signal })),
-    [],
-    {
-      refreshOn: zoneEvent,
-      pollMs: 5000,
-    },
-  );
+  const zones = useResource((signal) => read(client.GET('/v1/zones', { signal })), [], {
+    refreshOn: zoneEvent,
+    pollMs: 5000,
+  });
   const validators = useResource(
     (signal) =>
-      allPages<Validator>((cursor) =>
+      allPages((cursor) =>
         client.GET('/v1/validators', { params: { query: { limit: 100, cursor } }, signal }),
       ),
     [],

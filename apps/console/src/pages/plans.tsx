@@ -131,7 +131,7 @@ export function Plans() {
         );
         return;
       }
-      const p = await read<Plan>(
+      const p = await read(
         client.POST('/v1/plans', {
           body: { validators: validators.map(({ hasIdentity: _, ...v }) => v) } as CreatePlan,
         }),
@@ -151,7 +151,7 @@ export function Plans() {
     setBusy('apply');
     setError(null);
     try {
-      const p = await read<Plan>(
+      const p = await read(
         client.POST('/v1/plans/{id}/apply', {
           params: { path: { id: plan.id } },
           body: { holder: 'web console' },
@@ -178,7 +178,7 @@ export function Plans() {
     const look = async () => {
       clearTimeout(timer);
       try {
-        const p = await read<Plan>(
+        const p = await read(
           client.GET('/v1/plans/{id}', { params: { path: { id: planId } }, signal: ctl.signal }),
         );
         if (stop) return;

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError, client, read, session, withKey, type Page, type Project } from '../api';
+import { ApiError, client, read, session, withKey } from '../api';
 import { usePageTitle } from '../router';
 
 /** Checks the key against the API, then keeps it in session storage (gone when the tab closes). */
@@ -24,7 +24,7 @@ export function SignIn() {
       // Only admin keys may read projects; a narrower key still signs in, without the name.
       let name = 'project name not visible to this key';
       try {
-        const projects = await read<Page<Project>>(client.GET('/v1/projects', withKey(k)));
+        const projects = await read(client.GET('/v1/projects', withKey(k)));
         if (projects.items.length === 1) name = projects.items[0]!.name;
         else if (projects.items.length > 1) name = `${projects.items[0]!.name} (operator)`;
       } catch (err) {

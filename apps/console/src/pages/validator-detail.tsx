@@ -1,13 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import {
-  ApiError,
-  client,
-  read,
-  type Page,
-  type SnowEvent,
-  type Validator,
-  type ValidatorHosts,
-} from '../api';
+import { ApiError, client, read, type Page, type SnowEvent, type Validator } from '../api';
 import { live, useLive, useNow, useResource } from '../live';
 import { Link, usePageTitle } from '../router';
 import { Ago, Badge, Copyable, Empty, ErrorBox, Loading, Unknown } from '../ui';
@@ -20,7 +12,7 @@ async function loadTimeline(id: string, signal: AbortSignal): Promise<SnowEvent[
   const out: SnowEvent[] = [];
   let after: string | null = null;
   for (let i = 0; i < 20; i++) {
-    const page: Page<SnowEvent> = await read<Page<SnowEvent>>(
+    const page: Page<SnowEvent> = await read(
       client.GET('/v1/validators/{id}/events', {
         params: { path: { id }, query: { limit: 100, ...(after ? { after } : {}) } },
         signal,
@@ -84,8 +76,7 @@ export function ValidatorDetail({ id }: { id: string }) {
   const now = useNow();
   const feed = useLive();
   const v = useResource(
-    (signal) =>
-      read<Validator>(client.GET('/v1/validators/{id}', { params: { path: { id } }, signal })),
+    (signal) => read(client.GET('/v1/validators/{id}', { params: { path: { id } }, signal })),
     [id],
     {
       refreshOn: (e) => e.validatorId === id,
@@ -95,10 +86,7 @@ export function ValidatorDetail({ id }: { id: string }) {
   const timeline = useResource((signal) => loadTimeline(id, signal), [id]);
   // Observations change without events (each sweep and renewal confirms them): poll as well.
   const hosts = useResource(
-    (signal) =>
-      read<ValidatorHosts>(
-        client.GET('/v1/validators/{id}/hosts', { params: { path: { id } }, signal }),
-      ),
+    (signal) => read(client.GET('/v1/validators/{id}/hosts', { params: { path: { id } }, signal })),
     [id],
     { refreshOn: (e) => e.validatorId === id, pollMs: 4000 },
   );

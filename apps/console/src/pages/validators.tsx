@@ -8,7 +8,6 @@ import {
   type SnowEvent,
   type Validator,
   type ValidatorState,
-  type Zone,
 } from '../api';
 import { useLive, useNow, useResource } from '../live';
 import { Link, navigate, useLocation, usePageTitle } from '../router';
@@ -70,7 +69,7 @@ export function HealthCell({
     : v.health
       ? { verdict: v.health.state, at: v.health.healthSince }
       : fromEvents;
-  const report = lastReportAt ?? v.health?.lastReportAt ?? v.lastReportAt ?? null;
+  const report = lastReportAt ?? v.health?.lastReportAt ?? null;
   return (
     <span className="health" data-verdict={h?.verdict ?? 'unknown'}>
       <span className="block">
@@ -92,9 +91,7 @@ export function HealthCell({
           <>
             last report <Ago iso={report} now={now} />
           </>
-        ) : v.lastReportAt === undefined &&
-          v.health === undefined &&
-          lastReportAt === undefined ? null : (
+        ) : (
           <>no report yet</>
         )}
       </span>
@@ -120,10 +117,7 @@ export function Validators() {
   const zone = query.get('zone') ?? '';
   const network = query.get('network') ?? '';
   const [search, setSearch] = useState('');
-  const zones = useResource(
-    (signal) => read<{ items: Zone[] }>(client.GET('/v1/zones', { signal })),
-    [],
-  );
+  const zones = useResource((signal) => read(client.GET('/v1/zones', { signal })), []);
   const list = useResource(
     (signal) => {
       const query = {
@@ -132,7 +126,7 @@ export function Validators() {
         ...(zone ? { zone } : {}),
         ...(network ? { network } : {}),
       };
-      return allPages<Validator>((cursor) =>
+      return allPages((cursor) =>
         client.GET('/v1/validators', { params: { query: { ...query, cursor } }, signal }),
       );
     },
