@@ -1555,6 +1555,8 @@ export interface components {
       outcome: 'pending' | 'done' | 'failed';
       state?: string | null;
       detail?: string | null;
+      /** @description an update that changes the AvalancheGo version: pending until the rolling upgrade has moved the validator onto a host running this version; failed if the move rolled back */
+      rollingTo?: string | null;
     };
     PlanDto: {
       /** Format: uuid */

@@ -61,6 +61,8 @@ export interface ActionResult {
   outcome: 'pending' | 'done' | 'failed';
   state?: string | null;
   detail?: string | null;
+  /** An update that changes the AvalancheGo version: done once its host runs this one (rolled). */
+  rollingTo?: string | null;
 }
 
 const SETTLED_OK: Record<string, string[]> = {
@@ -437,7 +439,10 @@ export class PlansService {
             // A file that names no version keeps the validator's.
             ...(want!.version !== undefined ? { version: want!.version } : {}),
           });
-          r.outcome = 'done';
+          // A version change is done when the rolling upgrade has moved it: the apply follows it.
+          if (a.changes.some((c) => c.field === 'version') && want!.version !== undefined) {
+            r.rollingTo = want!.version;
+          } else r.outcome = 'done';
           break;
         case 'delete':
           if (a.unprotect)
@@ -619,6 +624,16 @@ export class PlansService {
       if (r.outcome !== 'pending' || !r.validatorId) continue;
       const v = await this.repos.validators.findById(r.validatorId);
       r.state = v?.state ?? null;
+      if (v && r.rollingTo) {
+        // Rolled: active on a host that runs it. Rolled back (or changed since): the spec no longer asks for it.
+        const host = v.hostId ? await this.repos.hosts.findById(v.hostId) : null;
+        if (v.state === 'active' && host?.runningVersion === r.rollingTo) r.outcome = 'done';
+        else if (v.avalanchegoVersion !== r.rollingTo) {
+          r.outcome = 'failed';
+          r.detail = `the upgrade to ${r.rollingTo} did not complete: the validator now asks for ${v.avalanchegoVersion ?? 'the fleet default'} (a move whose node does not come up is rolled back; see its upgrade.rolled_back event)`;
+        }
+        if (r.outcome !== 'pending' || !['failed', 'retired'].includes(v.state)) continue;
+      }
       if (v && SETTLED_OK[r.action]?.includes(v.state)) r.outcome = 'done';
       else if (!v || v.state === 'failed' || v.state === 'retired') {
         r.outcome = 'failed';

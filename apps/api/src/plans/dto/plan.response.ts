@@ -172,6 +172,13 @@ export class ActionResultDto {
   @ApiProperty({ enum: ['pending', 'done', 'failed'] }) outcome!: 'pending' | 'done' | 'failed';
   @ApiPropertyOptional({ type: String, nullable: true }) state?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) detail?: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description:
+      'an update that changes the AvalancheGo version: pending until the rolling upgrade has moved the validator onto a host running this version; failed if the move rolled back',
+  })
+  rollingTo?: string | null;
 }
 
 export class PlanDto {
