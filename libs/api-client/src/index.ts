@@ -16,3 +16,4 @@ export function createSnowlineClient(
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
 }
+export { compareStakingRisk, stakingRiskGroup, type StakingBlock } from './staking';
