@@ -3,11 +3,11 @@ import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { configJsonSchema, MAX_WEBHOOK_SECRET, MIN_WEBHOOK_SECRET } from '@snowline/domain';
-import type { components } from '@snowline/api-client';
+import { compareStakingRisk, type components } from '@snowline/api-client';
 import { ApiError, Client } from './client';
 import { loadCredentials, saveCredentials } from './config-file';
 import { loadFile, UsageError, whereInFile, type LoadedFile } from './load';
-import { renderPlan, renderResults, type PlanBody } from './render';
+import { renderPlan, renderResults, renderStaking, type PlanBody } from './render';
 import { colourWanted, makeStyle, type Style } from './style';
 
 // The file's desired state is validated by the API; its shape here is the loader's, not the DTO's.
@@ -484,8 +484,13 @@ async function status(ctx: Ctx): Promise<number> {
   const byState: Record<string, number> = {};
   for (const v of rows) byState[v.state] = (byState[v.state] ?? 0) + 1;
   const problems = rows.filter((v) => ['failed', 'failing_over', 'degraded'].includes(v.state));
+  // A retired validator runs nowhere Snowline watches: its staking is history.
+  const staked = rows.filter((v) => v.state !== 'retired');
   if (ctx.flags.json) {
-    ctx.io.out(JSON.stringify({ validators: byState, lock, problems }, null, 2) + '\n');
+    const staking = staked
+      .sort((a, b) => compareStakingRisk(a.staking, b.staking) || a.name.localeCompare(b.name))
+      .map((v) => ({ id: v.id, name: v.name, staking: v.staking ?? null }));
+    ctx.io.out(JSON.stringify({ validators: byState, lock, problems, staking }, null, 2) + '\n');
     return EXIT.ok;
   }
   const { io, style } = ctx;
@@ -500,6 +505,7 @@ async function status(ctx: Ctx): Promise<number> {
   );
   for (const v of problems)
     io.out(`  ${style.red(v.state)} ${v.name}${v.stateReason ? `: ${v.stateReason}` : ''}\n`);
+  io.out(renderStaking(staked, style));
   io.out(
     lock
       ? `Apply lock: held by ${lock.holder} since ${lock.since} (plan ${lock.planId})\n`

@@ -17,7 +17,14 @@ import {
 } from '@snowline/domain';
 import { run, webhookSecrets, type Io } from './cli';
 import { loadFile, whereInFile } from './load';
-import { renderPlan, renderResults, type PlanBody } from './render';
+import {
+  human,
+  renderPlan,
+  renderResults,
+  renderStaking,
+  type PlanBody,
+  type StakingRow,
+} from './render';
 import { colourWanted, makeStyle } from './style';
 
 const GOLDEN = join(__dirname, '__golden__');
@@ -333,6 +340,104 @@ describe(renderPlan.name, () => {
     expect(colourWanted({ TERM: 'dumb' }, true)).toBe(false);
     expect(colourWanted({}, true, false)).toBe(false);
   });
+});
+
+describe(renderStaking.name, () => {
+  type Block = NonNullable<StakingRow['staking']>;
+  const FIGURES = {
+    pchainTime: '2026-12-01T06:00:00.000Z',
+    registered: true,
+    txId: 'tx-1',
+    startTime: '2026-12-01T00:00:00.000Z',
+    endTime: '2026-12-01T12:00:00.000Z',
+    weight: '1000000000',
+    autoRenew: false,
+    requirement: { value: 0.9, basis: 'helicon', heliconActivatesAt: null, reason: '90 %' },
+    periodEnding: false,
+  } as const;
+  const block = (
+    status: Block['status'],
+    uptime: number | null,
+    leftSeconds: number | null,
+    over: Partial<Block> = {},
+  ): Block => ({
+    status,
+    observedAt: '2026-12-01T06:00:00.000Z',
+    ageSeconds: 12,
+    staleAfterSeconds: 180,
+    ...FIGURES,
+    uptime: uptime === null ? null : { value: uptime, source: 'peer', observers: 2 },
+    budget:
+      leftSeconds === null
+        ? null
+        : {
+            totalSeconds: 4320,
+            usedSeconds: 4320 - leftSeconds,
+            leftSeconds,
+            leftFraction: leftSeconds / 4320,
+          },
+    reward:
+      status === 'ok' ? 'on_track' : status === 'at_risk' || status === 'lost' ? status : null,
+    lastKnown: null,
+    ...over,
+  });
+  const NOTHING = {
+    ...Object.fromEntries(Object.keys(FIGURES).map((k) => [k, null])),
+    uptime: null,
+    budget: null,
+    reward: null,
+  } as unknown as Partial<Block>;
+  const rows: StakingRow[] = [
+    { name: 'fuji-ok', staking: block('ok', 0.9975, 4212) },
+    {
+      name: 'fuji-stale',
+      staking: block('unknown', null, null, {
+        ...NOTHING,
+        ageSeconds: 725,
+        lastKnown: { ...block('ok', 0.99, 4000), status: 'ok' } as Block['lastKnown'],
+      }),
+    },
+    { name: 'fuji-lost', staking: block('lost', 0.8, -1800) },
+    { name: 'fuji-risk', staking: block('at_risk', 0.93, 1737) },
+    {
+      name: 'fuji-own',
+      staking: block('ok', 0.999, 4300, {
+        uptime: { value: 0.999, source: 'self', observers: 1 },
+      }),
+    },
+    {
+      name: 'fuji-unlisted',
+      staking: block('not_registered', null, null, { ...NOTHING, registered: false }),
+    },
+    {
+      name: 'fuji-new',
+      staking: block('unknown', null, null, { ...NOTHING, ageSeconds: null, observedAt: null }),
+    },
+    { name: 'fuji-old-api' },
+  ];
+
+  it('should list staking least budget left first, unknown apart with its age (golden)', () => {
+    golden('status-staking.txt', renderStaking(rows, noColour));
+  });
+
+  it('should keep the columns when coloured', () => {
+    const coloured = renderStaking(rows, makeStyle(true));
+    expect(coloured).toContain('\u001b[31m');
+    const plain = coloured.replace(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g'), '');
+    expect(plain).toBe(renderStaking(rows, noColour));
+  });
+
+  it('should print nothing without validators', () => {
+    expect(renderStaking([], noColour)).toBe('');
+  });
+
+  it.each([
+    [50, '50 s'],
+    [2100, '35 min'],
+    [17280, '4.8 h'],
+    [-1800, '-30 min'],
+    [31_536_000, '365 d'],
+  ])('should write %i s as %s', (secs, text) => expect(human(secs)).toBe(text));
 });
 
 describe(run.name, () => {

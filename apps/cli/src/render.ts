@@ -1,4 +1,4 @@
-import type { components } from '@snowline/api-client';
+import { compareStakingRisk, type components, type StakingBlock } from '@snowline/api-client';
 import type { Style } from './style';
 
 // The plan as the API returns it: the types its OpenAPI document declares (libs/api-client).
@@ -246,4 +246,84 @@ export function renderResults(plan: PlanBody, s: Style): string {
       : s.green(`${what} complete: ${plan.results.length} action(s) settled.`),
   );
   return lines.join('\n') + '\n';
+}
+
+/** `4.8 h`, `35 min`, `50 s`: a duration as a person reads it. */
+export function human(seconds: number): string {
+  const a = Math.abs(seconds);
+  if (a >= 48 * 3600) return `${+(seconds / 86_400).toFixed(1)} d`;
+  if (a >= 3600) return `${+(seconds / 3600).toFixed(1)} h`;
+  if (a >= 60) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds)} s`;
+}
+
+const pct = (f: number) => `${+(f * 100).toFixed(2)} %`;
+
+/** A validator as `snowline status` shows its staking (`staking` is absent from older APIs). */
+export interface StakingRow {
+  name: string;
+  staking?: StakingBlock | null;
+}
+
+/**
+ * `snowline status`'s staking table, least downtime budget left first, unknown apart: its status,
+ * uptime as the network sees it (and whose), budget left, and the view's age. An unknown view says
+ * so with its age and what it last said — no figure of it is shown as current.
+ */
+export function renderStaking(rows: StakingRow[], s: Style): string {
+  if (!rows.length) return '';
+  const sorted = [...rows].sort(
+    (a, b) => compareStakingRisk(a.staking, b.staking) || a.name.localeCompare(b.name),
+  );
+  const paint: Record<string, (x: string) => string> = {
+    at_risk: s.yellow,
+    lost: s.red,
+    unknown: s.dim,
+  };
+  const cells = sorted.map((r) => {
+    const k = r.staking;
+    if (!k) return [r.name, 'unknown', '-', '-', 'not reported by this API'];
+    const age = k.ageSeconds === null ? null : `${human(k.ageSeconds)} ago`;
+    if (k.status === 'unknown')
+      return [
+        r.name,
+        'unknown',
+        '-',
+        '-',
+        age === null
+          ? 'never observed'
+          : `last seen ${age}${k.lastKnown ? ` (then ${k.lastKnown.status.replace('_', ' ')})` : ''}`,
+      ];
+    const uptime = k.uptime
+      ? `${pct(k.uptime.value)} ${k.uptime.source === 'peer' ? `(${k.uptime.observers} peer${k.uptime.observers === 1 ? '' : 's'})` : '(own node)'}`
+      : '-';
+    const b = k.budget;
+    const left = !b
+      ? '-'
+      : b.leftSeconds < 0
+        ? `none, ${human(-b.leftSeconds)} over its ${human(b.totalSeconds)}`
+        : `${human(b.leftSeconds)} of ${human(b.totalSeconds)}${b.leftFraction === null ? '' : ` (${Math.floor(b.leftFraction * 100)} %)`}`;
+    const req = k.requirement ? `, ≥ ${pct(k.requirement.value)}` : '';
+    return [
+      r.name,
+      k.status.replace('_', ' '),
+      `${uptime}${uptime === '-' ? '' : req}`,
+      left,
+      age ?? '-',
+    ];
+  });
+  const all = [['NAME', 'STAKING', 'UPTIME', 'BUDGET LEFT', 'AS OF'], ...cells];
+  const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const lines = all.map((r, row) =>
+    r
+      .map((c, i) => {
+        const padded = c.padEnd(widths[i]!);
+        const status = row ? (sorted[row - 1]!.staking?.status ?? 'unknown') : '';
+        // Colour after padding, so escapes do not skew the columns.
+        return i === 1 && paint[status] ? paint[status]!(padded) : padded;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+  return `Staking (least downtime budget left first):\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 }
