@@ -10,6 +10,7 @@
  */
 import { simNodes, watchDuplicates } from './support/ground-truth';
 import { startStack, waitFor, type Stack } from './support/stack';
+import { listValidators } from './support/validators';
 
 const VALIDATORS = Number(process.env.CHAOS_VALIDATORS ?? 30);
 const MOVE_DEADLINE_S = Number(process.env.CHAOS_FAILOVER_DEADLINE_SECONDS ?? 30);
@@ -35,18 +36,6 @@ interface V {
 const log = (msg: string) => process.stderr.write(`[chaos] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
-
-async function listValidators(stack: Stack): Promise<V[]> {
-  const out: V[] = [];
-  let cursor: string | null = null;
-  do {
-    const res = await stack.api(`/v1/validators?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
-    const body = (await res.json()) as { items: V[]; nextCursor: string | null };
-    out.push(...body.items);
-    cursor = body.nextCursor;
-  } while (cursor);
-  return out;
-}
 
 async function fault(stack: Stack, spec: object): Promise<{ id: string }> {
   const res = await fetch(`${stack.simUrl}/_sim/faults`, {
@@ -112,7 +101,7 @@ async function main() {
     await waitFor(
       'every validator active and the standby pools warm',
       async () => {
-        const vs = await listValidators(stack);
+        const vs = await listValidators<V>(stack);
         const zones = (await (await stack.api('/v1/zones')).json()) as {
           items: { standbys: number | null }[];
         };
@@ -127,7 +116,7 @@ async function main() {
       300_000,
       1000,
     );
-    const before = await listValidators(stack);
+    const before = await listValidators<V>(stack);
     const byZone = new Map<string, V[]>();
     for (const v of before) byZone.set(v.zone!, [...(byZone.get(v.zone!) ?? []), v]);
     log(`all active: ${[...byZone].map(([z, vs]) => `${z}=${vs.length}`).join(' ')}`);
@@ -153,7 +142,7 @@ async function main() {
                 ),
               )
             : null;
-        return (await listValidators(stack)).find(
+        return (await listValidators<V>(stack)).find(
           (v) =>
             affected.has(v.id) &&
             v.state === 'failing_over' &&
@@ -168,7 +157,7 @@ async function main() {
     await fault(stack, { kind: 'instance-failure', instanceId: hit.instanceId });
     const hitAtS = since();
     // Still mid-move when its target failed? (If it had gone active already this is no double fault.)
-    const hitState = (await listValidators(stack)).find((v) => v.id === hit.id)!;
+    const hitState = (await listValidators<V>(stack)).find((v) => v.id === hit.id)!;
     const midMove = hitState.state === 'failing_over' && hitState.instanceId === hit.instanceId;
     log(
       `${hit.name} moving to ${hit.instanceId} in ${hit.zone}: target failed at ${round(hitAtS)} s (mid-move: ${midMove})`,
@@ -178,14 +167,14 @@ async function main() {
     let last: V[] = [];
     while (since() < BOUND_S && movedAt.size < affected.size) {
       await sleep(500);
-      last = await listValidators(stack);
+      last = await listValidators<V>(stack);
       for (const v of last) {
         const was = affected.get(v.id);
         if (was && !movedAt.has(v.id) && movedOff(v, was, dark)) movedAt.set(v.id, since());
       }
     }
     const recoveredS = movedAt.size === affected.size ? Math.max(...movedAt.values()) : null;
-    last = await listValidators(stack);
+    last = await listValidators<V>(stack);
     const stuck = [...affected.values()].filter(
       (was) =>
         !movedOff(
@@ -221,7 +210,7 @@ async function main() {
       laterOk = await waitFor(
         'a later failover of the hit validator',
         async () => {
-          const v = (await listValidators(stack)).find((x) => x.id === hit.id)!;
+          const v = (await listValidators<V>(stack)).find((x) => x.id === hit.id)!;
           return (
             v.state === 'active' &&
             v.generation > hitNow.generation &&
@@ -239,7 +228,7 @@ async function main() {
     }
     await sleep(2000);
     watch.stop();
-    const final = await listValidators(stack);
+    const final = await listValidators<V>(stack);
 
     const result = {
       validators: VALIDATORS,

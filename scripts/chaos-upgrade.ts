@@ -20,6 +20,7 @@ import { SIM_RELEASES } from '@snowline/config';
 import { simulatedRelease } from '../apps/ecs-sim/src/releases';
 import { watchDowntime, watchDuplicates } from './support/ground-truth';
 import { startStack, waitFor, type Stack } from './support/stack';
+import { listValidators, percentile } from './support/validators';
 
 const VALIDATORS = Number(process.env.CHAOS_VALIDATORS ?? 30);
 const DEADLINE_S = Number(process.env.CHAOS_DEADLINE_SECONDS ?? 600);
@@ -43,25 +44,9 @@ interface V {
 
 const log = (msg: string) => process.stderr.write(`[chaos-upgrade] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
+const pct = percentile;
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
 const sha = (v: string) => createHash('sha256').update(simulatedRelease(v)).digest('hex');
-
-async function listValidators(stack: Stack): Promise<V[]> {
-  const out: V[] = [];
-  let cursor: string | null = null;
-  do {
-    const res = await stack.api(`/v1/validators?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
-    const body = (await res.json()) as { items: V[]; nextCursor: string | null };
-    out.push(...body.items);
-    cursor = body.nextCursor;
-  } while (cursor);
-  return out;
-}
 
 async function eventsOf(stack: Stack, type: string): Promise<{ validatorId: string }[]> {
   const res = await stack.api(`/v1/events?types=${type}&limit=100`);
@@ -104,7 +89,7 @@ async function main() {
     const start = await waitFor(
       `every validator active on ${FROM}`,
       async () => {
-        const vs = await listValidators(stack);
+        const vs = await listValidators<V>(stack);
         return vs.filter((v) => v.state === 'active' && v.runningVersion === FROM).length ===
           VALIDATORS
           ? vs
@@ -123,7 +108,7 @@ async function main() {
     await waitFor(
       `every validator running ${GOOD}`,
       async () => {
-        upgradedList = (await listValidators(stack)).filter(
+        upgradedList = (await listValidators<V>(stack)).filter(
           (v) => v.state === 'active' && v.runningVersion === GOOD,
         );
         return upgradedList.length === VALIDATORS ? true : undefined;
@@ -153,7 +138,7 @@ async function main() {
     await waitFor(
       'the rolled-back validator active again',
       async () => {
-        const vs = await listValidators(stack);
+        const vs = await listValidators<V>(stack);
         return vs.filter((v) => v.state === 'active').length === VALIDATORS ? true : undefined;
       },
       DEADLINE_S * 1000,
@@ -164,7 +149,7 @@ async function main() {
       (await eventsOf(stack, 'upgrade.rolled_back')).map((e) => e.validatorId),
     );
     const started = (await eventsOf(stack, 'upgrade.started')).length;
-    const final = await listValidators(stack);
+    const final = await listValidators<V>(stack);
     const onBad = final.filter((v) => v.runningVersion === BAD).length;
     const stillGood = final.filter((v) => v.state === 'active' && v.runningVersion === GOOD).length;
     dups.stop();

@@ -6,7 +6,8 @@
  * the zone returns and every stale host must be reaped. Prints one JSON line. Loopback only; bounded.
  */
 import { simNodes, watchDuplicates } from './support/ground-truth';
-import { startStack, waitFor, type Stack } from './support/stack';
+import { startStack, waitFor } from './support/stack';
+import { listValidators, percentile } from './support/validators';
 
 const VALIDATORS = Number(process.env.CHAOS_VALIDATORS ?? 30);
 const DEADLINE_S = Number(process.env.CHAOS_DEADLINE_SECONDS ?? 180);
@@ -30,24 +31,8 @@ interface V {
 
 const log = (msg: string) => process.stderr.write(`[chaos] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
+const pct = percentile;
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
-
-async function listValidators(stack: Stack): Promise<V[]> {
-  const out: V[] = [];
-  let cursor: string | null = null;
-  do {
-    const res = await stack.api(`/v1/validators?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
-    const body = (await res.json()) as { items: V[]; nextCursor: string | null };
-    out.push(...body.items);
-    cursor = body.nextCursor;
-  } while (cursor);
-  return out;
-}
 
 async function main() {
   const pool = Math.ceil(VALIDATORS / 3 / 2) + 1; // the healthy zones together hold one zone's validators
@@ -77,7 +62,7 @@ async function main() {
     await waitFor(
       'every validator active and the standby pools warm',
       async () => {
-        const vs = await listValidators(stack);
+        const vs = await listValidators<V>(stack);
         const zones = (await (await stack.api('/v1/zones')).json()) as {
           items: { standbys: number | null }[];
         };
@@ -92,7 +77,7 @@ async function main() {
       240_000,
       1000,
     );
-    const before = await listValidators(stack);
+    const before = await listValidators<V>(stack);
     const byZone = new Map<string, V[]>();
     for (const v of before) byZone.set(v.zone!, [...(byZone.get(v.zone!) ?? []), v]);
     log(`all active: ${[...byZone].map(([z, vs]) => `${z}=${vs.length}`).join(' ')}`);
@@ -122,7 +107,7 @@ async function main() {
         if (zones.items.find((z) => z.id === dark)?.status !== 'healthy')
           detectS = (Date.now() - t0) / 1000;
       }
-      for (const v of await listValidators(stack)) {
+      for (const v of await listValidators<V>(stack)) {
         const was = affected.get(v.id);
         if (
           was &&
@@ -145,7 +130,7 @@ async function main() {
       'stale hosts in the returned zone to be reaped',
       async () => {
         const nodes = await simNodes(stack.simUrl);
-        const after = await listValidators(stack);
+        const after = await listValidators<V>(stack);
         const live = new Set(after.map((v) => v.nodeId));
         const stale = nodes.filter(
           (n) =>
@@ -176,7 +161,7 @@ async function main() {
     await sleep(2000);
     watch.stop();
 
-    const final = await listValidators(stack);
+    const final = await listValidators<V>(stack);
     const lost = VALIDATORS - final.filter((v) => v.state === 'active').length;
     const result = {
       fault: FAULT,
