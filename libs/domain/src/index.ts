@@ -11,3 +11,4 @@ export * from './rollout';
 export * from './versions';
 export * from './staking';
 export * from './staking-read';
+export * from './l1';

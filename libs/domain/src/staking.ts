@@ -13,6 +13,7 @@
  */
 import type { Network } from './validator-state';
 import type { NetworkUpgrade } from './versions';
+import type { L1Balance, L1EventType } from './l1';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -241,6 +242,8 @@ export interface StakingView {
   observers: number;
   budget: DowntimeBudget | null;
   periodEnding: boolean;
+  /** An L1 validator's balance and days of fee left (l1.ts evaluateL1Staking); absent or null otherwise. */
+  l1?: L1Balance | null;
 }
 
 const UNOBSERVED: StakingView = {
@@ -366,7 +369,7 @@ export type StakingEventType = (typeof STAKING_EVENT_TYPES)[number];
 /** Which events were raised for which validation period (txId@start), so each is raised once. */
 export interface StakingConditions {
   periodKey: string | null;
-  raised: StakingEventType[];
+  raised: (StakingEventType | L1EventType)[];
 }
 
 export const periodKey = (stake: StakeWindow): string => `${stake.txId}@${stake.startMs}`;
