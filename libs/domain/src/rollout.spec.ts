@@ -6,6 +6,7 @@ import {
   type AutoUpgradeInput,
   needsUpgrade,
   planRollout,
+  standbyPoolTargets,
   standbyVersionTargets,
   type RolloutInput,
   type RolloutStandby,
@@ -64,6 +65,19 @@ describe(planRollout.name, () => {
     [
       'one move onto a standby of the desired version',
       { validators: [v('a')], standbys: [sb('s1', { version: '1.14.2' }), sb('s2')] },
+      [['a', 's2']],
+    ],
+    [
+      'an L1 validator only onto a standby tracking its L1',
+      {
+        validators: [v('a', { subnetId: 'L1x' })],
+        standbys: [sb('s1'), sb('s2', { subnetId: 'L1y' }), sb('s3', { subnetId: 'L1x' })],
+      },
+      [['a', 's3']],
+    ],
+    [
+      'a primary-network validator never onto an L1’s standby',
+      { validators: [v('a')], standbys: [sb('s1', { subnetId: 'L1x' }), sb('s2')] },
       [['a', 's2']],
     ],
     [
@@ -348,5 +362,59 @@ describe(judgeAutoUpgrade.name, () => {
       reason:
         'upgrade: before-deadline: Zeta activates on fuji at 2026-12-06T03:00:00.000Z and needs 1.16.0; 1.15.3 would stop validating',
     });
+  });
+});
+
+describe(standbyPoolTargets.name, () => {
+  const pv = (network: string, subnetId: string | null, desiredVersion = '1.15.0') => ({
+    network,
+    subnetId,
+    desiredVersion,
+    runningVersion: desiredVersion,
+  });
+  const def = (n: string) => (n === 'local' ? null : `${n}-default`);
+
+  it.each<[string, string[], ReturnType<typeof pv>[], ReturnType<typeof standbyPoolTargets>]>([
+    [
+      'no validators: the primary network at the default version',
+      ['fuji', 'mainnet'],
+      [],
+      [
+        { network: 'fuji', subnetId: null, versions: ['fuji-default'] },
+        { network: 'mainnet', subnetId: null, versions: ['mainnet-default'] },
+      ],
+    ],
+    [
+      'primary-network validators only: one pool, their versions',
+      ['fuji'],
+      [pv('fuji', null, '1.15.0'), pv('fuji', null, '1.15.3')],
+      [{ network: 'fuji', subnetId: null, versions: ['1.15.0', '1.15.3'] }],
+    ],
+    [
+      'an L1’s validators: a pool tracking it, with their versions',
+      ['fuji'],
+      [pv('fuji', null, '1.15.0'), pv('fuji', 'L1x', '1.15.3')],
+      [
+        { network: 'fuji', subnetId: null, versions: ['1.15.0'] },
+        { network: 'fuji', subnetId: 'L1x', versions: ['1.15.3'] },
+      ],
+    ],
+    [
+      'L1 validators only: no primary-network pool',
+      ['fuji'],
+      [pv('fuji', 'L1y'), pv('fuji', 'L1x'), pv('fuji', 'L1x')],
+      [
+        { network: 'fuji', subnetId: 'L1x', versions: ['1.15.0'] },
+        { network: 'fuji', subnetId: 'L1y', versions: ['1.15.0'] },
+      ],
+    ],
+    [
+      'a network without a default version and no validators: no versions',
+      ['local'],
+      [pv('fuji', 'L1x')],
+      [{ network: 'local', subnetId: null, versions: [] }],
+    ],
+  ])('%s', (_what, networks, validators, want) => {
+    expect(standbyPoolTargets(networks, validators, def)).toEqual(want);
   });
 });

@@ -23,6 +23,8 @@ export interface RolloutValidator {
   moving: boolean;
   /** Zones it may use (empty = any). */
   allowedZones: readonly string[];
+  /** The L1 it validates (null or absent: the primary network): it moves only onto a node tracking it. */
+  subnetId?: string | null;
 }
 
 export interface RolloutStandby {
@@ -32,6 +34,8 @@ export interface RolloutStandby {
   version: string | null;
   /** Healthy, bootstrapped, unfenced: ready to take an identity at once. */
   synced: boolean;
+  /** The L1 its node tracks (`track-subnets`); null or absent: none. */
+  subnetId?: string | null;
 }
 
 export interface RolloutInput {
@@ -120,12 +124,19 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     }
     const allowed = (z: string) => v.allowedZones.length === 0 || v.allowedZones.includes(z);
     const fits = free.filter(
-      (s) => !taken.has(s.id) && s.version === v.desiredVersion && allowed(s.zone),
+      (s) =>
+        !taken.has(s.id) &&
+        s.version === v.desiredVersion &&
+        (s.subnetId ?? null) === (v.subnetId ?? null) &&
+        allowed(s.zone),
     );
     // The same zone first: a rollout should not reshuffle the fleet across zones.
     const pick = fits.find((s) => s.zone === v.zone) ?? fits[0];
     if (!pick) {
-      wait(v, `no synced standby runs ${v.desiredVersion} yet`);
+      wait(
+        v,
+        `no synced standby runs ${v.desiredVersion}${v.subnetId ? ` tracking L1 ${v.subnetId}` : ''} yet`,
+      );
       continue;
     }
     taken.add(pick.id);
@@ -240,4 +251,53 @@ export function judgeAutoUpgrade(i: AutoUpgradeInput): AutoUpgradeVerdict {
     upgrade: next,
     reason: `upgrade: before-deadline: ${next.name} activates on ${i.network} at ${when} and needs ${next.minVersion}; ${i.desiredVersion} would stop validating`,
   };
+}
+
+/** A live validator as the standby pools see it. */
+export interface PoolValidator {
+  network: string;
+  /** The L1 it validates; null: the primary network. */
+  subnetId: string | null;
+  desiredVersion: string;
+  runningVersion: string | null;
+}
+
+/** One pool a network keeps in every open zone: standbys of these versions, tracking this L1. */
+export interface StandbyPoolTarget {
+  network: string;
+  /** The L1 its standbys' nodes track (`track-subnets`); null: the primary network only. */
+  subnetId: string | null;
+  versions: string[];
+}
+
+/**
+ * Which pools each network keeps (each at the network's per-zone size): one per L1 a live
+ * validator of the network validates — its standbys' nodes already track that L1, so a failover
+ * lands on a node with the L1's chains synced, never on one that would have to start — and the
+ * primary network's when a validator validates it or none validates anything yet. Each pool holds
+ * the versions its own validators run or ask for (standbyVersionTargets), else `defaultVersion`.
+ */
+export function standbyPoolTargets(
+  networks: readonly string[],
+  validators: readonly PoolValidator[],
+  defaultVersion: (network: string) => string | null,
+): StandbyPoolTarget[] {
+  const out: StandbyPoolTarget[] = [];
+  for (const network of networks) {
+    const mine = validators.filter((v) => v.network === network);
+    const subnets = [...new Set(mine.map((v) => v.subnetId))];
+    if (!subnets.length) subnets.push(null);
+    for (const subnetId of subnets.sort((a, b) => (a ?? '').localeCompare(b ?? ''))) {
+      const versions = [
+        ...standbyVersionTargets(
+          mine.filter((v) => v.subnetId === subnetId),
+          1,
+        ).keys(),
+      ];
+      const fallback = defaultVersion(network);
+      if (!versions.length && fallback) versions.push(fallback);
+      out.push({ network, subnetId, versions });
+    }
+  }
+  return out;
 }
