@@ -22,6 +22,7 @@ import { Rollouts1795700002200 } from './1795700002200-Rollouts';
 import { AvalancheGoVersions1795700002300 } from './1795700002300-AvalancheGoVersions';
 import { Staking1795700003000 } from './1795700003000-Staking';
 import { VersionsInPlanSerial1795700003100 } from './1795700003100-VersionsInPlanSerial';
+import { L1Validators1795700003300 } from './1795700003300-L1Validators';
 
 /** Every migration, in order. New ones are appended here. */
 export const MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   AvalancheGoVersions1795700002300,
   Staking1795700003000,
   VersionsInPlanSerial1795700003100,
+  L1Validators1795700003300,
 ];

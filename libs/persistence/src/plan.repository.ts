@@ -7,6 +7,7 @@ interface SnapshotRow {
   id: string;
   name: string;
   network: CurrentValidator['network'];
+  subnet_id: string | null;
   instance_type: string;
   zones: string[];
   labels: Record<string, string>;
@@ -48,7 +49,7 @@ export class PlanRepository {
    */
   async snapshot(projectId: string, tx?: Tx): Promise<CurrentValidator[]> {
     const rows = (await this.em(tx).query(
-      `SELECT v.id, v.name, v.network, v.instance_type, v.zones, v.labels, v.protected, v.state,
+      `SELECT v.id, v.name, v.network, v.subnet_id, v.instance_type, v.zones, v.labels, v.protected, v.state,
               v.state_reason, v.node_id, i.imported, v.managed_by_config, v.avalanchego_version,
               v.upgrade_policy, h.running_version
          FROM validators v LEFT JOIN staking_identities i ON i.id = v.identity_id
@@ -61,6 +62,7 @@ export class PlanRepository {
       id: r.id,
       name: r.name,
       network: r.network,
+      subnetId: r.subnet_id,
       instanceType: r.instance_type,
       zones: r.zones,
       labels: r.labels,

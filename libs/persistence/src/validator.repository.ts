@@ -24,6 +24,8 @@ export interface NewValidator {
   /** The AvalancheGo version its spec asks for (canonical: the fleet default when it named none). */
   avalanchegoVersion: string;
   upgradePolicy?: UpgradePolicy;
+  /** The L1 it validates; null or absent: the primary network. */
+  subnetId?: string | null;
 }
 
 export interface ValidatorListQuery {
@@ -77,7 +79,7 @@ const VALIDATOR_LIST_COLUMNS = `v.id, v.name, v.network, v.instance_type, v.zone
   v.state, v.state_reason, v.generation, v.node_id, v.zone, v.instance_id, v.active_at, v.retired_at,
   v.created_at, v.updated_at, i.bls_public_key, i.proof_of_possession, i.imported,
   h.health, h.health_reason, h.health_since, h.last_report_at,
-  v.avalanchego_version, v.upgrade_policy, h.running_version`;
+  v.avalanchego_version, v.upgrade_policy, h.running_version, v.subnet_id`;
 /** The joins VALIDATOR_LIST_COLUMNS reads from, after `FROM validators v` (or a CTE named v). */
 const VALIDATOR_JOINS = `LEFT JOIN staking_identities i ON i.id = v.identity_id
   LEFT JOIN hosts h ON h.id = v.host_id`;
@@ -111,6 +113,7 @@ type ValidatorListRow = [
   avalanchegoVersion: string | null,
   upgradePolicy: UpgradePolicy,
   hostRunningVersion: string | null,
+  subnetId: string | null,
 ];
 type ValidatorViewRow = [
   ...ValidatorListRow,
@@ -147,6 +150,7 @@ function fromListRow(r: ValidatorListRow): ValidatorListItem {
         : null,
     avalanchegoVersion: r[24],
     upgradePolicy: r[25],
+    subnetId: r[27],
     currentHost:
       r[20] === null
         ? null
@@ -163,10 +167,10 @@ function fromListRow(r: ValidatorListRow): ValidatorListItem {
 function fromViewRow(r: ValidatorViewRow): ValidatorWithIdentity {
   return {
     ...fromListRow(r as unknown as ValidatorListRow),
-    projectId: r[27],
-    identityId: r[28],
-    hostId: r[29],
-    attempt: r[30],
+    projectId: r[28],
+    identityId: r[29],
+    hostId: r[30],
+    attempt: r[31],
   };
 }
 
@@ -321,8 +325,8 @@ export class ValidatorRepository extends Repo {
       `WITH v AS (
          INSERT INTO validators (project_id, name, network, instance_type, zones, labels, protected,
                                  state, identity_id, node_id, managed_by_config,
-                                 avalanchego_version, upgrade_policy)
-         VALUES ($1, $2, $3, $4, $5::text[], $6::jsonb, $7, 'pending', $8, $9, $13, $14, $15)
+                                 avalanchego_version, upgrade_policy, subnet_id)
+         VALUES ($1, $2, $3, $4, $5::text[], $6::jsonb, $7, 'pending', $8, $9, $13, $14, $15, $16)
          RETURNING *
        ), e AS (
          INSERT INTO events (project_id, validator_id, type, message, data)
@@ -345,6 +349,7 @@ export class ValidatorRepository extends Repo {
         row.managedByConfig ?? false,
         row.avalanchegoVersion,
         row.upgradePolicy ?? 'manual',
+        row.subnetId ?? null,
       ],
       tx,
     );

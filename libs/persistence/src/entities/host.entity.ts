@@ -49,6 +49,8 @@ export class HostEntity {
   @Column({ type: 'boolean', default: false }) fenced!: boolean;
   /** The network a standby's node is synced to (a standby serves validators of that network). */
   @Column({ type: 'text', nullable: true }) network!: string | null;
+  /** The L1 its node tracks (`track-subnets` in its UserData): its validator's, or its pool's. */
+  @Column({ type: 'text', nullable: true }) subnetId!: string | null;
   /** The AvalancheGo release its UserData names (what it is meant to run); null: from before versions. */
   @Column({ type: 'text', nullable: true }) avalanchegoVersion!: string | null;
   /** The version its agent last reported (canonical); null = unknown (no report, an older agent). */

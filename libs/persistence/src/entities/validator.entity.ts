@@ -20,6 +20,8 @@ export class ValidatorEntity {
   @Column({ type: 'boolean', default: false }) protected!: boolean;
   /** The AvalancheGo version the spec asks for (canonical); null only for rows from before versions. */
   @Column({ type: 'text', nullable: true }) avalanchegoVersion!: string | null;
+  /** The L1 it validates (ACP-77; its node tracks it); null: the primary network. Never changes. */
+  @Column({ type: 'text', nullable: true }) subnetId!: string | null;
   /** `manual`, or `before-deadline`: Snowline rolls it before an activation it would not survive. */
   @Column({ type: 'text', default: 'manual' }) upgradePolicy!: UpgradePolicy;
   /** snowline.yaml made or adopted it: only such validators does an apply change or retire. */
