@@ -40,6 +40,7 @@ export interface LoadedFile {
 /** The API's (camelCase) field names → the file's keys. */
 const FILE_KEYS: Record<string, string> = {
   instanceType: 'instance_type',
+  subnetId: 'subnet_id',
   preventDestroy: 'prevent_destroy',
   secretEnv: 'secret_env',
   secretVersion: 'secret_version',
@@ -92,6 +93,7 @@ export function loadFile(file: string): LoadedFile {
   const identities: Record<string, IdentityKeys> = {};
   for (const [name, v] of Object.entries(parsed.config.validators)) {
     const d: DesiredValidator = { name, network: v.network };
+    if (v.subnetId !== undefined) d.subnetId = v.subnetId;
     if (v.version !== undefined) d.version = v.version;
     if (v.upgrade !== undefined) d.upgrade = v.upgrade;
     if (v.instanceType !== undefined) d.instanceType = v.instanceType;

@@ -38,9 +38,11 @@ function changeLines(c: FieldChange): string[] {
   const name =
     c.field === 'instanceType'
       ? 'instance_type'
-      : c.field === 'protected'
-        ? 'prevent_destroy'
-        : c.field;
+      : c.field === 'subnetId'
+        ? 'subnet_id'
+        : c.field === 'protected'
+          ? 'prevent_destroy'
+          : c.field;
   const fmt = c.field === 'zones' ? list : String;
   const forces = c.forcesReplacement ? ' (forces replacement)' : '';
   return [`${name}: ${fmt(c.before)} → ${fmt(c.after)}${forces}`];
@@ -49,6 +51,7 @@ function changeLines(c: FieldChange): string[] {
 function createLines(a: PlanAction, defaultType?: string): string[] {
   const d = a.desired!;
   const lines = [`network: ${d.network}`];
+  if (d.subnetId) lines.push(`subnet_id: ${d.subnetId} (an L1 validator)`);
   // Shown when the file names them (otherwise: the fleet default version, manual upgrades).
   if (d.version) lines.push(`version: ${d.version}`);
   if (d.upgrade) lines.push(`upgrade: ${d.upgrade}`);

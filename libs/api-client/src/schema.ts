@@ -543,6 +543,11 @@ export interface components {
        * @enum {string}
        */
       upgrade?: 'manual' | 'before-deadline';
+      /**
+       * @description An L1 validator (ACP-77): the subnet id of the L1 it validates (cb58, as AvalancheGo prints ids). Its node tracks that L1 (`track-subnets`), its balance and days of fee left are tracked, and it fails over only onto standbys tracking it. Absent: a primary-network validator. It cannot change later.
+       * @example 2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r
+       */
+      subnetId?: string;
       /** @description Import an existing staking identity. */
       identity?: components['schemas']['IdentityImportDto'];
     };
@@ -704,6 +709,11 @@ export interface components {
       name: string;
       /** @enum {string} */
       network: 'fuji' | 'mainnet' | 'local';
+      /**
+       * @description the L1 (subnet id) it validates, an L1 validator (ACP-77); null: the primary network
+       * @example null
+       */
+      subnetId: string | null;
       /** @enum {string} */
       state:
         | 'pending'
@@ -808,6 +818,11 @@ export interface components {
        * @enum {string}
        */
       upgrade?: 'manual' | 'before-deadline';
+      /**
+       * @description The L1 it validates cannot change in place (its registration and its node’s synced chains are that L1’s): the same value (or null for a primary-network validator) is accepted as a no-op, another is refused with 409. Create a new validator for another L1, or change it in snowline.yaml, whose plan replaces the validator.
+       * @example 2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r
+       */
+      subnetId?: string | null;
     };
     EventDto: {
       /**
@@ -1269,6 +1284,11 @@ export interface components {
        */
       network: 'fuji' | 'mainnet' | 'local';
       /**
+       * @description An L1 validator: the L1’s subnet id (cb58); absent: the primary network. Changing it replaces the validator.
+       * @example 2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r
+       */
+      subnetId?: string;
+      /**
        * @description AvalancheGo version with a pinned release; absent: the fleet default when created, unchanged after.
        * @example 1.15.3
        */
@@ -1367,6 +1387,7 @@ export interface components {
       /** @enum {string} */
       field:
         | 'network'
+        | 'subnetId'
         | 'instanceType'
         | 'identity'
         | 'zones'

@@ -40,6 +40,7 @@ import { adminNeeded, StandbyPoolsService } from '../standby-pools/standby-pools
 import { validateLabels } from '../validators/labels';
 import { InstanceTypesService } from '../validators/instance-types.service';
 import { ValidatorsService } from '../validators/validators.service';
+import { checkSubnetId } from '../validators/subnet-id';
 import { VersionsService } from '../versions/versions.service';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import type { ApplyPlanDto, CreatePlanDto, DesiredWebhookDto } from './dto/plan.dto';
@@ -601,6 +602,7 @@ export class PlansService {
       {
         name: d.name,
         network: d.network,
+        subnetId: d.subnetId,
         version: d.version,
         upgrade: d.upgrade,
         instanceType: d.instanceType,
@@ -679,6 +681,8 @@ export class PlansService {
           `validators.${v.name}.zones: ${unknown.join(', ')} not configured; use any of ${this.config.cloud.zones.join(', ')}.`,
         );
       const d: DesiredValidator = { name: v.name, network: v.network };
+      const subnetId = checkSubnetId(v.subnetId, `validators.${v.name}.subnetId`);
+      if (subnetId) d.subnetId = subnetId;
       if (v.version !== undefined)
         d.version = this.versions.resolve(v.network, v.version, `validators.${v.name}.version`);
       if (v.upgrade !== undefined)

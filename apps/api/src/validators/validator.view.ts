@@ -15,6 +15,8 @@ export function validatorView(
     id: v.id,
     name: v.name,
     network: v.network,
+    // An L1 validator's L1 (ACP-77); null: the primary network.
+    subnetId: v.subnetId,
     state: v.state,
     stateReason: v.stateReason,
     nodeId: v.nodeId,

@@ -17,6 +17,7 @@ import { InstanceTypesService } from './instance-types.service';
 import type { CreateValidatorDto } from './dto/create-validator.dto';
 import type { UpdateValidatorDto } from './dto/update-validator.dto';
 import { validateLabels } from './labels';
+import { checkSubnetId } from './subnet-id';
 import { validatorView, type ValidatorView } from './validator.view';
 import type { StakingBlock } from './staking.view';
 import { ValidatorStakingService } from './validator-staking.service';
@@ -78,6 +79,7 @@ export class ValidatorsService {
       );
     }
     const labels = dto.labels === undefined ? {} : validateLabels(dto.labels);
+    const subnetId = checkSubnetId(dto.subnetId);
     const avalanchegoVersion = this.versions.resolve(dto.network, dto.version);
     const upgradePolicy = this.versions.policy(dto.upgrade) ?? 'manual';
     const instanceType = dto.instanceType ?? this.config.cloud.defaultInstanceType;
@@ -96,19 +98,19 @@ export class ValidatorsService {
       managedByConfig: opts.managedByConfig ?? false,
       avalanchegoVersion,
       upgradePolicy,
+      subnetId,
     };
     const insert = (identity: { id: string; nodeId: string } | null, tx?: Tx) =>
       this.repos.validators.insertWithEvent(
         { ...row, name, identityId: identity?.id ?? null, nodeId: identity?.nodeId ?? null },
         {
           type: 'validator.created',
-          message: identity
-            ? `Validator ${name} created (imported identity ${identity.nodeId})`
-            : `Validator ${name} created; its staking identity is being generated`,
+          message: `${identity ? `Validator ${name} created (imported identity ${identity.nodeId})` : `Validator ${name} created; its staking identity is being generated`}${subnetId ? `; an L1 validator of ${subnetId}` : ''}`,
           data: {
             network: dto.network,
             nodeId: identity?.nodeId ?? null,
             version: avalanchegoVersion,
+            ...(subnetId ? { subnetId } : {}),
           },
         },
         tx,
@@ -258,6 +260,14 @@ export class ValidatorsService {
       if (version !== v.avalanchegoVersion) patch.avalanchegoVersion = version;
     }
     if (policy !== undefined && policy !== v.upgradePolicy) patch.upgradePolicy = policy;
+    if (dto.subnetId !== undefined) {
+      const subnetId = checkSubnetId(dto.subnetId);
+      // Its P-chain registration and its node's synced chains are that L1's: another L1 is another validator.
+      if (subnetId !== v.subnetId)
+        throw conflict(
+          `Validator ${v.name} ${v.subnetId ? `validates L1 ${v.subnetId}` : 'validates the primary network'}; the L1 of a validator cannot change in place. Create a new validator${subnetId ? ` with subnetId ${subnetId}` : ' without subnetId'} (or change subnet_id in snowline.yaml: its plan replaces the validator).`,
+        );
+    }
     if (v.state === 'retired')
       throw conflict(`Validator ${v.name} is retired; a retired validator cannot change.`);
     if (!Object.keys(patch).length) return this.get(projectId, id);

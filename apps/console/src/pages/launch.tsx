@@ -21,6 +21,7 @@ export function Launch() {
   const [network, setNetwork] = useState<string>('fuji');
   const [name, setName] = useState('');
   const [instanceType, setInstanceType] = useState('');
+  const [subnetId, setSubnetId] = useState('');
   const [chosen, setChosen] = useState<string[]>([]);
   const [importing, setImporting] = useState(false);
   const [stakerCrt, setStakerCrt] = useState('');
@@ -36,6 +37,7 @@ export function Launch() {
     const body: Record<string, unknown> = { network };
     if (name.trim()) body.name = name.trim();
     if (instanceType.trim()) body.instanceType = instanceType.trim();
+    if (subnetId.trim()) body.subnetId = subnetId.trim();
     if (version) body.version = version;
     if (upgrade !== 'manual') body.upgrade = upgrade;
     if (chosen.length) body.zones = chosen;
@@ -158,6 +160,24 @@ export function Launch() {
             ))
           )}
         </fieldset>
+        <div className="field">
+          <label htmlFor="l-subnet">L1 subnet id (optional)</label>
+          <input
+            id="l-subnet"
+            value={subnetId}
+            onChange={(e) => setSubnetId(e.target.value)}
+            pattern="[1-9A-HJ-NP-Za-km-z]{36,50}"
+            placeholder="2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r"
+            aria-describedby="l-subnet-help"
+            autoComplete="off"
+            spellCheck={false}
+          />
+          <p id="l-subnet-help" className="small">
+            For an L1 validator (ACP-77): the L1’s subnet id. Its node tracks that L1, its balance
+            and days of fee left are watched, and it fails over only onto standbys that already
+            track it. It cannot change later. Left empty: a primary-network validator.
+          </p>
+        </div>
         <div className="field">
           <label htmlFor="l-type">Instance type (optional)</label>
           <input

@@ -188,7 +188,15 @@ export function ValidatorDetail({ id }: { id: string }) {
             </div>
             <div>
               <dt>Network</dt>
-              <dd>{d.network}</dd>
+              <dd>
+                {d.network}
+                {d.subnetId ? (
+                  <>
+                    {' '}
+                    · L1 <code>{d.subnetId}</code>
+                  </>
+                ) : null}
+              </dd>
             </div>
             <div>
               <dt>Allowed zones</dt>

@@ -89,6 +89,29 @@ describe(diffValidators.name, () => {
       { action: 'replace', reason: /network cannot change in place \(fuji → mainnet\)/ },
     ],
     [
+      'another L1 replaces',
+      { desired: [want({ subnetId: 'L1y' })], current: [cur({ subnetId: 'L1x' })] },
+      { action: 'replace', reason: /subnet_id cannot change in place \(L1x → L1y\)/ },
+    ],
+    [
+      'an L1 for a primary-network validator replaces',
+      { desired: [want({ subnetId: 'L1y' })], current: [cur()] },
+      {
+        action: 'replace',
+        reason: /subnet_id cannot change in place \(primary network → L1y\)/,
+      },
+    ],
+    [
+      'dropping the L1 replaces',
+      { desired: [want()], current: [cur({ subnetId: 'L1x' })] },
+      { action: 'replace', reason: /subnet_id cannot change in place \(L1x → primary network\)/ },
+    ],
+    [
+      'the same L1 is a no-op',
+      { desired: [want({ subnetId: 'L1x' })], current: [cur({ subnetId: 'L1x' })] },
+      { action: 'no-op', reason: /matches/ },
+    ],
+    [
       'an instance type change replaces',
       { desired: [want({ instanceType: 'ecs.g7.4xlarge' })], current: [cur()] },
       { action: 'replace', reason: /instance type cannot change in place/ },

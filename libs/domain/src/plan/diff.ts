@@ -11,6 +11,8 @@ export interface CurrentValidator {
   id: string;
   name: string;
   network: Network;
+  /** The L1 it validates; null or absent: the primary network. */
+  subnetId?: string | null;
   instanceType: string;
   zones: string[];
   labels: Record<string, string>;
@@ -32,6 +34,7 @@ export interface CurrentValidator {
 
 export type SpecField =
   | 'network'
+  | 'subnetId'
   | 'instanceType'
   | 'identity'
   | 'zones'
@@ -100,6 +103,7 @@ export interface PlanVersions {
 
 const SPEC_LABEL: Record<SpecField, string> = {
   network: 'network',
+  subnetId: 'subnet_id',
   instanceType: 'instance type',
   identity: 'identity',
   zones: 'zones',
@@ -139,6 +143,16 @@ export function specChanges(
       field: 'network',
       before: cur.network,
       after: want.network,
+      forcesReplacement: true,
+    });
+  // An L1 validator's registration and its node's synced chains are its L1's: another L1 (or the
+  // primary network) is another validator, so the change replaces it (the REST PATCH refuses it).
+  const l1 = (id: string | null | undefined) => id ?? 'primary network';
+  if (l1(cur.subnetId) !== l1(want.subnetId))
+    changes.push({
+      field: 'subnetId',
+      before: l1(cur.subnetId),
+      after: l1(want.subnetId),
       forcesReplacement: true,
     });
   const type = want.instanceType ?? defaultInstanceType;

@@ -168,6 +168,7 @@ describe(configJsonSchema.name, () => {
       'labels',
       'network',
       'prevent_destroy',
+      'subnet_id',
       'upgrade',
       'version',
       'zones',
@@ -305,5 +306,40 @@ standby_pools:
     ],
   ])('should report %s', (_, text, expected) => {
     expect(errorsOf(text)[0]).toMatch(expected);
+  });
+});
+
+describe('parseConfigYaml: L1 validators', () => {
+  const L1 = '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r';
+
+  it('should read subnet_id as the validator’s L1', () => {
+    const r = parseConfigYaml(
+      `version: 1\nvalidators:\n  a:\n    network: fuji\n    subnet_id: ${L1}\n`,
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      config: { validators: { a: { network: 'fuji', subnetId: L1 } } },
+    });
+  });
+
+  it.each<[string, string, RegExp]>([
+    [
+      'a typo (checksum)',
+      L1.replace('bRC', 'bRD'),
+      /4:16: validators\.a\.subnet_id: ".*" has a wrong cb58 checksum/,
+    ],
+    [
+      'a 0 (not base58)',
+      L1.replace('2', '0'),
+      /validators\.a\.subnet_id: .* "0" is not a base58 character/,
+    ],
+    ['the primary network', '11111111111111111111111111111111LpoYY', /is the primary network's id/],
+    ['a number', '12', /validators\.a\.subnet_id: 12 must be a string/],
+  ])('should refuse %s at its line', (_what, value, message) => {
+    const r = parseConfigYaml(
+      `version: 1\nvalidators:\n  a:\n    subnet_id: ${value}\n    network: fuji\n`,
+    );
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.map(formatConfigError).join('\n')).toMatch(message);
   });
 });

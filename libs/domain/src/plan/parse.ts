@@ -1,6 +1,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { NETWORKS, type Network } from '../validator-state';
 import { canonicalVersion, isUpgradePolicy, UPGRADE_POLICIES, versionRefusal } from '../versions';
+import { subnetIdProblem } from '../l1';
 import {
   ENV_NAME_RE,
   EVENT_TYPE_RE,
@@ -380,6 +381,12 @@ function validateValidator(
   } else if (!NETWORKS.includes(v.network as Network))
     bad('network', `must be one of ${NETWORKS.join(', ')} (got ${show(v.network)})`);
   else spec.network = v.network as Network;
+  if (v.subnet_id !== undefined && v.subnet_id !== null) {
+    const problem =
+      typeof v.subnet_id === 'string' ? subnetIdProblem(v.subnet_id) : 'must be a string';
+    if (problem) bad('subnet_id', `${show(v.subnet_id)} ${problem}`);
+    else spec.subnetId = v.subnet_id as string;
+  }
   if (v.version !== undefined) {
     const version = typeof v.version === 'string' ? canonicalVersion(v.version) : null;
     if (!version)

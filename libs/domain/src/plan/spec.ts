@@ -1,5 +1,6 @@
 import { NETWORKS, type Network } from '../validator-state';
 import { UPGRADE_POLICIES, VERSION_RE, type UpgradePolicy } from '../versions';
+import { SUBNET_ID_RE } from '../l1';
 
 /** What `snowline.yaml` may hold, and (camelCase) what the CLI sends to `POST /v1/plans`. */
 
@@ -30,6 +31,8 @@ export interface IdentityFiles {
 /** One validator as the file declares it (after parsing; paths not yet read). */
 export interface ValidatorSpec {
   network: Network;
+  /** An L1 validator: the L1's subnet id (cb58); absent: the primary network. */
+  subnetId?: string;
   /** AvalancheGo version (canonical); absent: the fleet default at creation, kept after. */
   version?: string;
   /** Absent: `manual`. */
@@ -83,6 +86,7 @@ export interface DesiredWebhook {
 export interface DesiredValidator {
   name: string;
   network: Network;
+  subnetId?: string;
   version?: string;
   upgrade?: UpgradePolicy;
   instanceType?: string;
@@ -95,6 +99,7 @@ export interface DesiredValidator {
 /** The file's keys (snake_case) and their camelCase twins in the parsed config. */
 export const VALIDATOR_FIELDS = {
   network: 'network',
+  subnet_id: 'subnetId',
   version: 'version',
   upgrade: 'upgrade',
   instance_type: 'instanceType',
@@ -141,6 +146,12 @@ export function configJsonSchema(): Record<string, unknown> {
           required: ['network'],
           properties: {
             network: { enum: [...NETWORKS], description: 'Avalanche network.' },
+            subnet_id: {
+              type: 'string',
+              pattern: SUBNET_ID_RE.source,
+              description:
+                'An L1 validator (ACP-77): the subnet id of the L1 it validates (cb58). Its node tracks that L1; its balance is watched; it fails over onto standbys tracking it. Changing it replaces the validator. Absent: the primary network.',
+            },
             version: {
               type: 'string',
               pattern: VERSION_RE.source,

@@ -56,6 +56,16 @@ export class DesiredValidatorDto {
   network!: Network;
 
   @ApiPropertyOptional({
+    example: '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r',
+    description:
+      'An L1 validator: the L1’s subnet id (cb58); absent: the primary network. Changing it replaces the validator.',
+  })
+  @IsOptional()
+  @IsString({ message: 'subnetId must be a string: the L1’s subnet id (cb58)' })
+  @MaxLength(100)
+  subnetId?: string;
+
+  @ApiPropertyOptional({
     example: '1.15.3',
     description:
       'AvalancheGo version with a pinned release; absent: the fleet default when created, unchanged after.',

@@ -14,6 +14,7 @@ import { DesiredValidatorDto, DesiredWebhookDto } from './plan.dto';
 
 const SPEC_FIELDS = [
   'network',
+  'subnetId',
   'instanceType',
   'identity',
   'zones',

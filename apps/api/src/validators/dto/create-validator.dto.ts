@@ -110,6 +110,16 @@ export class CreateValidatorDto {
   upgrade?: UpgradePolicy;
 
   @ApiPropertyOptional({
+    example: '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r',
+    description:
+      'An L1 validator (ACP-77): the subnet id of the L1 it validates (cb58, as AvalancheGo prints ids). Its node tracks that L1 (`track-subnets`), its balance and days of fee left are tracked, and it fails over only onto standbys tracking it. Absent: a primary-network validator. It cannot change later.',
+  })
+  @IsOptional()
+  @IsString({ message: 'subnetId must be a string: the L1’s subnet id (cb58)' })
+  @MaxLength(100)
+  subnetId?: string;
+
+  @ApiPropertyOptional({
     type: IdentityImportDto,
     description: 'Import an existing staking identity.',
   })

@@ -70,4 +70,16 @@ export class UpdateValidatorDto {
     message: `upgrade must be one of: ${UPGRADE_POLICIES.join(', ')}`,
   })
   upgrade?: UpgradePolicy;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r',
+    description:
+      'The L1 it validates cannot change in place (its registration and its node’s synced chains are that L1’s): the same value (or null for a primary-network validator) is accepted as a no-op, another is refused with 409. Create a new validator for another L1, or change it in snowline.yaml, whose plan replaces the validator.',
+  })
+  @IsOptional()
+  @IsString({ message: 'subnetId must be a string: the L1’s subnet id (cb58)' })
+  @MaxLength(100)
+  subnetId?: string | null;
 }

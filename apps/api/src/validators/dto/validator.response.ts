@@ -41,6 +41,14 @@ export class ValidatorDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'fuji-a' }) name!: string;
   @ApiProperty({ enum: NETWORKS }) network!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description:
+      'the L1 (subnet id) it validates, an L1 validator (ACP-77); null: the primary network',
+  })
+  subnetId!: string | null;
   @ApiProperty({ enum: VALIDATOR_STATES }) state!: (typeof VALIDATOR_STATES)[number];
   @ApiProperty({ type: String, nullable: true }) stateReason!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'null until the identity exists' })
