@@ -85,6 +85,7 @@ describe(createAgentHostFactory.name, () => {
       bootstrapped: true,
       version: null, // UserData from before versions names no release: unknown
       validating: true,
+      trackedSubnets: [],
     });
     expect(cp.calls.slice(0, 3)).toEqual([
       '/v1/agent/register',
@@ -116,6 +117,26 @@ describe(createAgentHostFactory.name, () => {
 
     host.stop();
     await until(async () => !(await host.report!()).running);
+  });
+
+  it('should start an L1 host’s node tracking the L1 its UserData names, and report it', async () => {
+    const L1 = '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r';
+    const cp = controlPlane(id);
+    const ud = JSON.stringify({
+      ...(JSON.parse(snowlineUserData) as object),
+      nodeConfig: { 'track-subnets': L1 },
+    });
+    const leases: { node?: { running?: boolean; trackedSubnets?: string[] } }[] = [];
+    const f = ((input: string | URL | Request, init?: RequestInit) => {
+      if (String(input).endsWith('/v1/agent/lease')) leases.push(JSON.parse(String(init?.body)));
+      return cp.fetch(input, init);
+    }) as typeof fetch;
+    const host = createAgentHostFactory({ bootstrapMs: 0 })(ctx(ud, f)) as SimHost;
+    await until(async () => (await host.report!()).running);
+    expect((await host.report!()).trackedSubnets).toEqual([L1]);
+    // The agent's node report, which each lease renewal carries to the control plane, says so too.
+    expect(leases[0]?.node?.trackedSubnets).toEqual([L1]);
+    host.stop();
   });
 });
 

@@ -7,6 +7,7 @@ import {
   ReleaseInstaller,
   sha256Hex,
   SimulatedNodeDriver,
+  trackedSubnetsOf,
   userDataSchema,
   type HostKeyStore,
   type ReleaseSpec,
@@ -120,6 +121,8 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
     const throwaway = new Set<string>();
     const driver = new DiskBackedDriver({
       bootstrapMs: opts.bootstrapMs,
+      // As the agent would start avalanchego: --track-subnets from the host's UserData.
+      trackSubnets: trackedSubnetsOf(parsed.data),
       neverBootstraps: (version, nodeId) =>
         version !== null && broken.has(version) && !throwaway.has(nodeId),
       // Peers drop a node below an activation's minimum (avalanchego network/peer/peer.go).
@@ -207,6 +210,7 @@ export function createAgentHostFactory(opts: AgentHostOptions): HostFactory {
           bootstrapped: r.bootstrapped,
           version: r.version ?? null,
           validating: r.running && driver.validating(),
+          trackedSubnets: driver.trackedSubnets(),
         };
       },
     };

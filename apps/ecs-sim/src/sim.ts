@@ -436,6 +436,7 @@ export async function startEcsSim(opts: EcsSimOptions): Promise<EcsSim> {
             bootstrapped: report.bootstrapped,
             version: report.version ?? null,
             validating: report.running && report.validating !== false,
+            trackedSubnets: report.trackedSubnets ?? [],
             ...(error ? { error } : {}),
           };
         }),

@@ -37,6 +37,8 @@ export interface HostReport {
    * (absent = not modelled by the host: counted as accepted).
    */
   validating?: boolean;
+  /** The L1s (subnet ids) its node tracks (`--track-subnets`); absent = not modelled. */
+  trackedSubnets?: string[];
 }
 
 export interface SimHost {

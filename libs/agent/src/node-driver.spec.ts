@@ -95,6 +95,27 @@ describe(ProcessNodeDriver.name, () => {
     expect(await readdir(join(dataDir, 'staking'))).toEqual([]);
   });
 
+  it('should start an L1 host’s node with --track-subnets and report what it tracks', async () => {
+    const L1 = '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r';
+    const argsFile = join(dataDir, 'args.json');
+    const driver = new ProcessNodeDriver({
+      binary: FAKE_AVALANCHEGO,
+      dataDir,
+      httpPort: await freePort(),
+      args: [`--fake-args-file=${argsFile}`],
+      trackSubnets: [L1],
+    });
+    expect((await driver.report()).trackedSubnets).toEqual([L1]);
+    await driver.start(await generateIdentity());
+    const flags = await waitFor(
+      async () =>
+        existsSync(argsFile) ? (JSON.parse(await readFile(argsFile, 'utf8')) as string[]) : null,
+      5_000,
+    );
+    await driver.stop();
+    expect(flags).toContain(`--track-subnets=${L1}`);
+  });
+
   it('should SIGKILL a node that ignores SIGTERM after the stop timeout', async () => {
     const driver = new ProcessNodeDriver({
       binary: FAKE_AVALANCHEGO,

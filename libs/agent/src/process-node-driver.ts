@@ -14,6 +14,8 @@ export interface ProcessNodeDriverOptions {
   dataDir: string;
   /** Extra flags (network id, data dir, bootstrap IPs…). */
   args?: string[];
+  /** L1s to track (`--track-subnets`, config/keys.go TrackSubnetsKey): an L1 validator's host's. */
+  trackSubnets?: readonly string[];
   httpPort: number;
   /** SIGTERM, then SIGKILL after this long (stop(timeoutMs) may ask for less, never more). */
   stopTimeoutMs?: number;
@@ -113,6 +115,7 @@ export class ProcessNodeDriver extends NodeDriver {
         bootstrapped: false,
         observedAt,
         error: this.lastExit,
+        trackedSubnets: [...(this.opts.trackSubnets ?? [])],
       };
     }
     const [id, health, ready] = await Promise.allSettled([
@@ -130,6 +133,7 @@ export class ProcessNodeDriver extends NodeDriver {
       bootstrapped: ready.status === 'fulfilled' ? ready.value.healthy : null,
       observedAt,
       error: errors.length ? errors[0] : null,
+      trackedSubnets: [...(this.opts.trackSubnets ?? [])],
     };
   }
 
@@ -162,6 +166,9 @@ export class ProcessNodeDriver extends NodeDriver {
       `--staking-tls-key-file=${f.key}`,
       `--staking-signer-key-file=${f.signer}`,
       `--http-port=${this.opts.httpPort}`,
+      ...(this.opts.trackSubnets?.length
+        ? [`--track-subnets=${this.opts.trackSubnets.join(',')}`]
+        : []),
     ];
     const child = this.launch(args);
     this.child = child;

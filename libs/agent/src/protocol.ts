@@ -41,11 +41,30 @@ export const userDataSchema = z
      * own binary, version unknown). The agent fetches it and checks its SHA-256 before any node runs.
      */
     avalanchego: releaseSchema.optional(),
+    /**
+     * AvalancheGo settings for the host's node, by their config-file keys (config/keys.go); unknown
+     * keys are dropped, so an older agent ignores a newer control plane's. `track-subnets`: the L1
+     * an L1 validator (or an L1's standby) validates, comma-separated, as the flag takes it.
+     */
+    nodeConfig: z
+      .object({
+        'track-subnets': z
+          .string()
+          .regex(/^[1-9A-HJ-NP-Za-km-z]{36,50}(,[1-9A-HJ-NP-Za-km-z]{36,50}){0,15}$/)
+          .optional(),
+      })
+      .optional(),
   })
   .refine((u) => (u.hostId ? !u.batchId : u.batchId && u.snowline === 2), {
     message: 'UserData names a hostId, or (protocol 2) a batchId',
   });
 export type UserData = z.infer<typeof userDataSchema>;
+
+/** The L1s a host's node is to track (`--track-subnets`), from its UserData; [] for none. */
+export function trackedSubnetsOf(u: Pick<UserData, 'nodeConfig'>): string[] {
+  const v = u.nodeConfig?.['track-subnets'];
+  return v ? v.split(',') : [];
+}
 
 export const registerRequestSchema = z.object({
   /** Absent only for a batch launch's first registration, which names `batchId` instead. */
@@ -91,6 +110,11 @@ export const nodeReportSchema = z.object({
    * from before versions) or null = unknown, never guessed.
    */
   version: z.string().max(64).nullable().optional(),
+  /**
+   * The L1s (subnet ids) the node was started tracking (`--track-subnets`); absent (an older agent)
+   * = unknown. AvalancheGo's API does not list a node's own tracked subnets: this is the driver's.
+   */
+  trackedSubnets: z.array(z.string().max(64)).max(16).optional(),
 });
 export type NodeReport = z.infer<typeof nodeReportSchema>;
 

@@ -29,6 +29,8 @@ export interface SimulatedNodeDriverOptions {
    * simulator's SIM_BROKEN_RELEASES: fine as a standby's throwaway node, broken with staking keys).
    */
   neverBootstraps?: (version: string | null, nodeId: string) => boolean;
+  /** The L1s the node tracks (`--track-subnets` from the host's UserData): recorded and reported. */
+  trackSubnets?: readonly string[];
 }
 
 export interface SimulatedHttpResponse {
@@ -58,6 +60,7 @@ export class SimulatedNodeDriver extends NodeDriver {
   private readonly outdated: (version: string | null) => string | null;
   private readonly neverBootstraps: (version: string | null, nodeId: string) => boolean;
   private readonly warmBootstrapMs: number;
+  private readonly trackSubnets: string[];
   /** The chain data on disk is synced: a restart under other keys bootstraps in warmBootstrapMs. */
   private synced = false;
   private node: {
@@ -76,6 +79,12 @@ export class SimulatedNodeDriver extends NodeDriver {
     this.version = opts.version ? { ...SIM_VERSION, version: opts.version } : SIM_VERSION;
     this.outdated = opts.outdated ?? (() => null);
     this.neverBootstraps = opts.neverBootstraps ?? (() => false);
+    this.trackSubnets = [...(opts.trackSubnets ?? [])];
+  }
+
+  /** The L1s this node tracks, as it was started (`--track-subnets`). */
+  trackedSubnets(): string[] {
+    return [...this.trackSubnets];
   }
 
   /**
@@ -140,6 +149,7 @@ export class SimulatedNodeDriver extends NodeDriver {
         observedAt,
         error: null,
         version: this.release,
+        trackedSubnets: this.trackedSubnets(),
       };
     }
     const bootstrapped = this.isBootstrapped();
@@ -152,6 +162,7 @@ export class SimulatedNodeDriver extends NodeDriver {
       observedAt,
       error: outdated,
       version: this.release,
+      trackedSubnets: this.trackedSubnets(),
     };
   }
 
