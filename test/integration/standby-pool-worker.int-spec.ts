@@ -207,4 +207,86 @@ describe(StandbyPoolService.name, () => {
     for (const w of why) expect(w.message).toMatch(/: no validator runs or asks for 1\.15\.3$/);
     expect(deleted.flat().length).toBeGreaterThan(0);
   });
+
+  it('should keep a pool per L1 its validators validate, and hand an L1 validator only its L1’s standby', async () => {
+    const repos = new Repositories(ds);
+    const L1 = '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r';
+    const bySubnet = async () =>
+      (
+        (await ds.query(
+          `SELECT zone, coalesce(subnet_id, 'primary') AS s, avalanchego_version AS v,
+                  count(*)::int AS n
+             FROM hosts WHERE role = 'standby' AND deleted_at IS NULL AND network = 'fuji'
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+        )) as { zone: string; s: string; v: string; n: number }[]
+      ).map((r) => `${r.zone}:${r.s === L1 ? 'L1' : r.s}:${r.v}=${r.n}`);
+    const project = await repos.projects.create('l1');
+    const [{ id: vid }] = (await ds.query(
+      `INSERT INTO validators (project_id, name, network, instance_type, state, avalanchego_version, subnet_id)
+       VALUES ($1, 'l1-v', 'fuji', 'ecs.g7.2xlarge', 'pending', '1.16.0', $2) RETURNING id`,
+      [project.id, L1],
+    )) as { id: string }[];
+
+    // Its L1 gets a pool of its own in every zone, at the network's size (1), tracking the L1.
+    expect(await pool.refill(ZONES)).toBe(3);
+    expect(await bySubnet()).toEqual([
+      'cn-hongkong-b:L1:1.16.0=1',
+      'cn-hongkong-b:primary:1.16.0=1',
+      'cn-hongkong-c:L1:1.16.0=1',
+      'cn-hongkong-c:primary:1.16.0=1',
+      'cn-hongkong-d:L1:1.16.0=1',
+      'cn-hongkong-d:primary:1.16.0=1',
+    ]);
+    expect(await pool.refill(ZONES)).toBe(0);
+
+    // A failover takes a synced standby tracking the validator's L1, never a primary-network one.
+    await ds.query(
+      `UPDATE hosts SET instance_id = coalesce(instance_id, 'i-' || left(id::text, 8)), health = 'healthy',
+                        last_report = '{"bootstrapped": true}'
+        WHERE role = 'standby' AND deleted_at IS NULL`,
+    );
+    const take = (subnetId: string | null, zones = ZONES) =>
+      repos.transaction(async (tx) => {
+        const s = await repos.hosts.takeSyncedStandby('fuji', zones, tx, {
+          version: '1.16.0',
+          subnetId,
+        });
+        if (!s) return null;
+        const [row] = (await ds.query(`SELECT subnet_id FROM hosts WHERE id = $1`, [s.id])) as {
+          subnet_id: string | null;
+        }[];
+        return row!.subnet_id;
+      });
+    expect(await take(L1)).toBe(L1);
+    expect(await take(null)).toBeNull();
+    expect(await take('11111111111111111111111111111111LpoYY')).toBeNull(); // no such pool: none
+    await ds.query(
+      `UPDATE hosts SET health = 'unhealthy' WHERE role = 'standby' AND subnet_id IS NOT NULL`,
+    );
+    // Without one, nothing: the failover then launches a host whose UserData tracks the L1.
+    expect(
+      await repos.transaction((tx) =>
+        repos.hosts.takeSyncedStandby('fuji', ZONES, tx, { version: '1.16.0', subnetId: L1 }),
+      ),
+    ).toBeUndefined();
+    await ds.query(
+      `UPDATE hosts SET health = 'healthy' WHERE role = 'standby' AND subnet_id IS NOT NULL`,
+    );
+
+    // Nobody validates the L1 any more: its pool goes (the primary pool is synced at full size).
+    await ds.query(`UPDATE validators SET state = 'retiring' WHERE id = $1`, [vid]);
+    deleted.length = 0;
+    expect(await pool.refill(ZONES)).toBe(0);
+    expect((await bySubnet()).filter((r) => r.includes(':L1:'))).toEqual([]);
+    const why = (await ds.query(
+      `SELECT message FROM events WHERE type = 'standby.trimmed' AND message LIKE '%L1 ${L1})%'`,
+    )) as { message: string }[];
+    expect(why.length).toBeGreaterThan(0);
+    for (const w of why)
+      expect(w.message).toMatch(
+        new RegExp(
+          `\\(fuji, 1\\.16\\.0, L1 ${L1}\\) in \\S+: no validator validates L1 ${L1} on fuji any more$`,
+        ),
+      );
+  });
 });

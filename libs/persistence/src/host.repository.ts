@@ -274,22 +274,20 @@ export class HostRepository extends Repo {
         GROUP BY zone, network`,
     )) as { zone: string; network: string; usable: number; ready: number }[];
   }
-  /** Usable standbys (live, not fenced, not unhealthy) per zone and network. */
   /**
-   * Usable standbys per zone, network and version (null: launched before versions), and how many of
+   * Usable standbys (live, not fenced, not unhealthy) per zone, network, L1 and version (null: launched before versions), and how many of
    * them are synced (healthy, bootstrapped: could take an identity now).
    */
-  async standbyCounts(): Promise<
-    { zone: string; network: string; version: string | null; n: number; synced: number }[]
-  > {
+  async standbyCounts(): Promise<StandbyCount[]> {
     return (await this.ds.query(
-      `SELECT zone, network, ${STANDBY_VERSION} AS version, count(*)::int AS n,
+      `SELECT zone, network, subnet_id AS "subnetId", ${STANDBY_VERSION} AS version,
+              count(*)::int AS n,
               (count(*) FILTER (WHERE health = 'healthy' AND instance_id IS NOT NULL
                 AND (last_report->>'bootstrapped')::boolean IS TRUE))::int AS synced
          FROM hosts
         WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
-        GROUP BY zone, network, 3`,
-    )) as { zone: string; network: string; version: string | null; n: number; synced: number }[];
+        GROUP BY zone, network, subnet_id, 4`,
+    )) as StandbyCount[];
   }
   /**
    * Takes up to `count` usable standbys of one pool, newest and least ready first, under FOR UPDATE
@@ -301,14 +299,16 @@ export class HostRepository extends Repo {
     count: number,
     tx: Tx,
     version: string | null = null,
+    subnetId: string | null = null,
   ): Promise<{ id: string; instanceId: string | null }[]> {
     const rows = (await managerOf(tx).query(
       `SELECT id, instance_id AS "instanceId" FROM hosts
         WHERE role = 'standby' AND deleted_at IS NULL AND NOT fenced AND health <> 'unhealthy'
           AND network = $1 AND zone = $2 AND ${STANDBY_VERSION} IS NOT DISTINCT FROM $4
+          AND subnet_id IS NOT DISTINCT FROM $5
         ORDER BY (last_report->>'bootstrapped')::boolean IS TRUE, created_at DESC
         LIMIT $3 FOR UPDATE SKIP LOCKED`,
-      [network, zone, count, version],
+      [network, zone, count, version, subnetId],
     )) as { id: string; instanceId: string | null }[];
     if (!rows.length) return rows;
     await managerOf(tx).query(
@@ -374,19 +374,18 @@ export class HostRepository extends Repo {
     );
   }
   /**
-   * Takes (FOR UPDATE SKIP LOCKED) the first synced standby of `network` in `zones`, in their order:
-   * healthy, bootstrapped, with an instance, not fenced.
-   */
-  /**
    * A synced standby of the network in one of `zones` (in that order), taken under FOR UPDATE SKIP
-   * LOCKED. With `version`, only one that runs it: a failover never silently changes a validator's
-   * version (null: the validator predates versions, any standby will do). With `id`, that one only.
+   * LOCKED: healthy, bootstrapped, with an instance, not fenced. With `version`, only one that runs
+   * it: a failover never silently changes a validator's version (null: the validator predates
+   * versions, any standby will do). Only one whose node tracks `subnetId` (an L1 validator's L1;
+   * null or absent: a primary-network standby, tracking none): an L1 validator never lands on a node
+   * that would have to start syncing its L1. With `id`, that one only.
    */
   async takeSyncedStandby(
     network: string,
     zones: string[],
     tx: Tx,
-    opts: { version?: string | null; id?: string } = {},
+    opts: { version?: string | null; id?: string; subnetId?: string | null } = {},
   ): Promise<{ id: string; zone: string; instanceId: string } | undefined> {
     const [row] = (await managerOf(tx).query(
       `SELECT id, zone, instance_id AS "instanceId" FROM hosts
@@ -395,9 +394,10 @@ export class HostRepository extends Repo {
           AND (last_report->>'bootstrapped')::boolean IS TRUE
           AND ($3::text IS NULL OR ${STANDBY_VERSION} = $3)
           AND ($4::uuid IS NULL OR id = $4)
+          AND subnet_id IS NOT DISTINCT FROM $5
         ORDER BY array_position($2, zone), created_at
         LIMIT 1 FOR UPDATE SKIP LOCKED`,
-      [network, zones, opts.version ?? null, opts.id ?? null],
+      [network, zones, opts.version ?? null, opts.id ?? null, opts.subnetId ?? null],
     )) as { id: string; zone: string; instanceId: string }[];
     return row;
   }
@@ -422,6 +422,17 @@ export class HostRepository extends Repo {
       [validatorId, pendingInstanceIds],
     );
   }
+}
+
+/** Usable standbys of one pool in one zone, and how many of them are synced. */
+export interface StandbyCount {
+  zone: string;
+  network: string;
+  /** The L1 the pool's nodes track; null: the primary network's pool. */
+  subnetId: string | null;
+  version: string | null;
+  n: number;
+  synced: number;
 }
 
 /** A live host as the health sweep reads it, with its validator's pointer and state. */

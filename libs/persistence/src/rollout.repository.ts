@@ -13,6 +13,8 @@ export interface RolloutValidatorRow {
   runningVersion: string | null;
   moving: boolean;
   allowedZones: string[];
+  /** The L1 it validates; null: the primary network. */
+  subnetId: string | null;
 }
 
 export interface RolloutStandbyRow {
@@ -21,6 +23,8 @@ export interface RolloutStandbyRow {
   zone: string;
   version: string | null;
   synced: boolean;
+  /** The L1 its node tracks; null: none. */
+  subnetId: string | null;
 }
 
 export interface RolloutHalt {
@@ -68,6 +72,7 @@ export class RolloutRepository {
     return this.ds.query(
       `SELECT v.id, v.network, v.zone, v.state, v.avalanchego_version AS "desiredVersion",
               h.running_version AS "runningVersion", v.zones AS "allowedZones",
+              v.subnet_id AS "subnetId",
               EXISTS (SELECT 1 FROM failovers f WHERE f.validator_id = v.id AND f.status = 'running')
                 AS moving
          FROM validators v LEFT JOIN hosts h ON h.id = v.host_id AND h.deleted_at IS NULL
@@ -80,7 +85,8 @@ export class RolloutRepository {
   /** Every usable standby with its version and whether it could take an identity now. */
   standbys(): Promise<RolloutStandbyRow[]> {
     return this.ds.query(
-      `SELECT id, network, zone, coalesce(running_version, avalanchego_version) AS version,
+      `SELECT id, network, zone, subnet_id AS "subnetId",
+              coalesce(running_version, avalanchego_version) AS version,
               (health = 'healthy' AND instance_id IS NOT NULL
                 AND (last_report->>'bootstrapped')::boolean IS TRUE) AS synced
          FROM hosts

@@ -463,13 +463,15 @@ export class ValidatorRepository extends Repo {
 }
 
 /** What a batch launch gathers: validators waiting for their first launch with `v`. */
-/** What validators launched together share: project, instance type, network and AvalancheGo release. */
+/** What validators launched together share: project, instance type, network, release and L1. */
 export interface BatchKey {
   id: string;
   projectId: string;
   instanceType: string;
   network: string;
   avalanchegoVersion: string | null;
+  /** Their nodes track the same L1 (one UserData names it). */
+  subnetId: string | null;
 }
 
 export async function takeWaitingForBatchQuery(
@@ -484,12 +486,13 @@ export async function takeWaitingForBatchQuery(
     `SELECT v.id FROM validators v
       WHERE v.project_id = $2 AND v.instance_type = $3 AND v.state IN ('pending', 'provisioning')
         AND v.network = $5 AND v.avalanchego_version IS NOT DISTINCT FROM $6
+        AND v.subnet_id IS NOT DISTINCT FROM $7
         AND v.host_id IS NULL AND v.identity_id IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.validator_id = v.id AND h.generation = v.generation)
       ORDER BY (v.id = $1) DESC, v.created_at
       LIMIT $4
       FOR UPDATE OF v SKIP LOCKED`,
-    [v.id, v.projectId, v.instanceType, limit, v.network, v.avalanchegoVersion],
+    [v.id, v.projectId, v.instanceType, limit, v.network, v.avalanchegoVersion, v.subnetId],
   )) as { id: string }[];
   return rows.map((r) => r.id);
 }

@@ -354,11 +354,13 @@ export class FailoverService {
       }
     }
     const generation = v.generation + 1;
-    // The spec's version only: a move never silently changes what a validator runs.
+    // The spec's version and L1 only: a move never silently changes what a validator runs.
     const standby = zones.length
       ? await this.repos.hosts.takeSyncedStandby(v.network, zones, tx, {
           version: v.avalanchegoVersion,
           id: o.standbyId,
+          // Only a node already tracking its L1 (or, primary network, none): else a launch that does.
+          subnetId: v.subnetId,
         })
       : undefined;
     if (o.standbyId && !standby) return null; // a planned move's standby was taken meanwhile

@@ -224,6 +224,11 @@ export class ProvisionService {
     };
   }
 
+  /** An L1 host's node tracks its L1 (AvalancheGo `--track-subnets`, config/keys.go TrackSubnetsKey). */
+  nodeConfig(host: Pick<HostEntity, 'subnetId'>): Pick<UserData, 'nodeConfig'> {
+    return host.subnetId ? { nodeConfig: { 'track-subnets': host.subnetId } } : {};
+  }
+
   userData(host: HostEntity): UserData {
     const avalanchego = this.release(host);
     if (host.agentProtocol === 1) {
@@ -233,6 +238,7 @@ export class ProvisionService {
         hostId: host.id,
         bootstrapToken: this.legacyBootstrapToken(host.id),
         ...(avalanchego ? { avalanchego } : {}),
+        ...this.nodeConfig(host),
       };
     }
     if (!host.bootstrapTokenSealed) {
@@ -249,6 +255,7 @@ export class ProvisionService {
         `bootstrap-token:${host.id}`,
       ).toString(),
       ...(avalanchego ? { avalanchego } : {}),
+      ...this.nodeConfig(host),
     };
   }
 
@@ -328,6 +335,7 @@ export class ProvisionService {
                 clientToken: `sl-${id}`,
                 generation: m.generation,
                 network: m.network,
+                subnetId: m.subnetId,
                 avalanchegoVersion: this.versionOf(m),
                 bootstrapTokenHash: null,
                 agentProtocol: 2,
@@ -379,13 +387,17 @@ export class ProvisionService {
   }
 
   /** What every instance of a batch gets: the batch, its token, where the control plane is. */
-  /** Members share their network and release (takeWaitingForBatch groups them so): the first's. */
+  /**
+   * Members share their network, release and L1 (takeWaitingForBatch, and a refill's pool, group
+   * them so): the first's.
+   */
   private batchUserData(b: LaunchBatch, first: HostEntity): UserData {
     if (!b.bootstrapTokenSealed)
       throw new PermanentError(`batch ${b.id}'s token is spent; it cannot be launched again`);
     const avalanchego = this.release(first);
     return {
       ...(avalanchego ? { avalanchego } : {}),
+      ...this.nodeConfig(first),
       snowline: 2,
       controlPlaneUrl: this.config.agent.controlPlaneUrl,
       batchId: b.id,
@@ -500,6 +512,7 @@ export class ProvisionService {
       clientToken: `sl-${id}`,
       generation: v.generation,
       network: v.network,
+      subnetId: v.subnetId,
       avalanchegoVersion: this.versionOf(v),
       ...this.newBootstrapToken(id),
     });

@@ -8,13 +8,24 @@ import {
   TAG_VALIDATOR,
 } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
-import { standbyVersionTargets, type Network } from '@snowline/domain';
+import { standbyPoolTargets, type Network, type StandbyPoolTarget } from '@snowline/domain';
 import { Repositories } from '@snowline/persistence';
 import { LifecycleQueue, PermanentError, RetryableError } from '@snowline/queue';
 import { ProvisionService } from '../lifecycle/provision.service';
 
+/** One pool in one zone: standbys of a network and version whose nodes track an L1 (or none). */
+interface Pool {
+  network: string;
+  zone: string;
+  version: string | null;
+  subnetId: string | null;
+}
+
+const poolLabel = (p: Pool) =>
+  `${p.network}${p.version ? `, ${p.version}` : ''}${p.subnetId ? `, L1 ${p.subnetId}` : ''}`;
+
 /**
- * Warm standbys: per zone and network, a few instances run a synced node under a throwaway identity,
+ * Warm standbys: per zone, network and L1, a few instances run a synced node under a throwaway identity,
  * so a failover moves three key files instead of waiting hours for a sync. Kept only in zones open
  * to placement; refilled as failovers consume them. The size per (network, zone) is the admin
  * setting (`PUT /v1/standby-pools`, snowline.yaml `standby_pools`) where there is one, else the
@@ -38,89 +49,92 @@ export class StandbyPoolService {
   }
 
   /**
-   * Which versions each network's pools hold: every version one of its validators runs or asks for
-   * (so a failover never silently changes a validator's version, and a rollout finds standbys on its
-   * target before any validator moves), else the network's fleet default.
+   * The pools each network keeps (standbyPoolTargets): one per L1 its live validators validate —
+   * standbys whose nodes already track that L1 — and the primary network's, each holding every
+   * version one of its validators runs or asks for (so a failover never silently changes a
+   * validator's version or L1, and a rollout finds standbys on its target before any validator
+   * moves), else the network's fleet default.
    */
-  private async versionsByNetwork(): Promise<Map<string, string[]>> {
+  private async pools(networks: string[]): Promise<StandbyPoolTarget[]> {
     const vs = await this.repos.rollouts.validators();
-    const out = new Map<string, string[]>();
-    for (const network of new Set(vs.map((v) => v.network)))
-      out.set(network, [
-        ...standbyVersionTargets(
-          vs.filter((v) => v.network === network),
-          1,
-        ).keys(),
-      ]);
-    return out;
+    return standbyPoolTargets(
+      networks,
+      vs,
+      (network) => this.config.avalanchego.defaultVersion[network as Network] ?? null,
+    );
   }
 
   /**
-   * Creates the host rows the pool lacks (Postgres first), then enqueues their launches; deletes the
-   * surplus idle standbys of a pool that was made smaller, or of a version nobody runs any more.
-   * Where the cloud signs instance identity documents, the standbys a pool lacks launch together:
-   * one batch (one RunInstances with Amount, ≤ LAUNCH_BATCH_MAX) per zone, network and version, as
-   * validators requested together do — so a zone's loss, which empties the others' pools at once,
+   * Creates the host rows the pools lack (Postgres first), then enqueues their launches; deletes the
+   * surplus idle standbys of a pool that was made smaller, of a version nobody runs any more, or of
+   * an L1 no validator validates any more. Each pool (network, L1, version) keeps the network's
+   * per-zone size. Where the cloud signs instance identity documents, the standbys a pool lacks
+   * launch together: one batch (one RunInstances with Amount, ≤ LAUNCH_BATCH_MAX) per zone and pool,
+   * as validators requested together do — so a zone's loss, which empties the others' pools at once,
    * is refilled in a few calls, not one per standby.
    */
   async refill(openZones: string[]): Promise<number> {
     const rows = await this.repos.hosts.standbyCounts();
-    const key = (zone: string, network: string, version: string | null) =>
-      `${zone}/${network}/${version ?? ''}`;
-    const have = new Map(rows.map((r) => [key(r.zone, r.network, r.version), r.n]));
-    const synced = new Map(rows.map((r) => [key(r.zone, r.network, r.version), r.synced]));
+    const key = (zone: string, network: string, subnet: string | null, version: string | null) =>
+      `${zone}/${network}/${subnet ?? ''}/${version ?? ''}`;
+    const have = new Map(rows.map((r) => [key(r.zone, r.network, r.subnetId, r.version), r.n]));
+    const synced = new Map(
+      rows.map((r) => [key(r.zone, r.network, r.subnetId, r.version), r.synced]),
+    );
     const jobs: string[] = [];
     let created = 0;
     const sizes = await this.sizes();
-    const inUse = await this.versionsByNetwork();
     // A network that neither STANDBY_POOL nor the setting names any more keeps 0 standbys.
     for (const r of rows) if (!sizes.has(r.network)) sizes.set(r.network, new Map());
+    const pools = await this.pools([...sizes.keys()]);
     for (const [network, byZone] of sizes) {
-      const fallback = this.config.avalanchego.defaultVersion[network as Network] ?? null;
-      const wanted = inUse.get(network)?.length ? inUse.get(network)! : fallback ? [fallback] : [];
-      // Versions whose standbys are surplus: launched before versions (null), or nobody's any more.
+      const mine = pools.filter((p) => p.network === network);
+      const wanted = (subnet: string | null) =>
+        mine.find((p) => p.subnetId === subnet)?.versions ?? [];
+      // Standbys that are surplus: launched before versions (null), of a version their pool's
+      // validators no longer run, or of an L1 (or the primary network) nobody here validates.
       const stale = [
-        ...new Set(
+        ...new Map(
           rows
-            .filter((r) => r.network === network && !wanted.includes(r.version ?? ''))
-            .map((r) => r.version),
-        ),
+            .filter((r) => r.network === network && !wanted(r.subnetId).includes(r.version ?? ''))
+            .map((r) => [`${r.subnetId ?? ''}/${r.version ?? ''}`, r] as const),
+        ).values(),
       ];
       for (const zone of openZones) {
         const size = byZone.get(zone) ?? 0;
-        // A stale standby goes only once the versions wanted here are synced at full size: the zone
-        // is never left without a standby while its replacements boot.
-        const replaced = wanted.every((v) => (synced.get(key(zone, network, v)) ?? 0) >= size);
-        for (const version of replaced ? stale : []) {
-          const n = have.get(key(zone, network, version)) ?? 0;
+        // A stale standby goes only once every pool wanted here is synced at full size: the zone is
+        // never left without a standby while its replacements boot.
+        const replaced = mine.every((p) =>
+          p.versions.every((v) => (synced.get(key(zone, network, p.subnetId, v)) ?? 0) >= size),
+        );
+        for (const r of replaced ? stale : []) {
+          const n = have.get(key(zone, network, r.subnetId, r.version)) ?? 0;
+          const why = !mine.some((p) => p.subnetId === r.subnetId)
+            ? `no validator validates ${r.subnetId ? `L1 ${r.subnetId}` : 'the primary network'} on ${network} any more`
+            : `no validator runs or asks for ${r.version ?? 'an unversioned host'}`;
           if (n > 0)
-            await this.trim(
-              network,
-              zone,
-              n,
-              version,
-              `no validator runs or asks for ${version ?? 'an unversioned host'}`,
-            );
+            await this.trim({ network, zone, version: r.version, subnetId: r.subnetId }, n, why);
         }
-        for (const version of wanted) {
-          const n = have.get(key(zone, network, version)) ?? 0;
-          if (n > size)
-            await this.trim(network, zone, n - size, version, 'the pool was made smaller');
-          const lack = Math.max(0, size - n);
-          if (lack > 1 && this.provision.batching()) {
-            jobs.push(...(await this.insertBatches({ network, zone, version }, lack)));
-          } else {
-            for (let i = 0; i < lack; i++) {
-              const id = crypto.randomUUID();
-              await this.repos.hosts.insert({
-                ...this.standbyRow(id, { network, zone, version }),
-                ...this.provision.newBootstrapToken(id),
-              });
-              jobs.push(id);
+        for (const pool of mine)
+          for (const version of pool.versions) {
+            const at = { network, zone, version, subnetId: pool.subnetId };
+            const n = have.get(key(zone, network, pool.subnetId, version)) ?? 0;
+            if (n > size) await this.trim(at, n - size, 'the pool was made smaller');
+            const lack = Math.max(0, size - n);
+            if (lack > 1 && this.provision.batching()) {
+              jobs.push(...(await this.insertBatches(at, lack)));
+            } else {
+              for (let i = 0; i < lack; i++) {
+                const id = crypto.randomUUID();
+                await this.repos.hosts.insert({
+                  ...this.standbyRow(id, at),
+                  ...this.provision.newBootstrapToken(id),
+                });
+                jobs.push(id);
+              }
             }
+            created += lack;
           }
-          created += lack;
-        }
       }
     }
     for (const id of jobs) await this.queue.launchStandby(id).catch(() => undefined);
@@ -129,12 +143,13 @@ export class StandbyPoolService {
     return created;
   }
 
-  private standbyRow(id: string, pool: { network: string; zone: string; version: string | null }) {
+  private standbyRow(id: string, pool: Pool) {
     return {
       id,
       role: 'standby' as const,
       zone: pool.zone,
       network: pool.network,
+      subnetId: pool.subnetId,
       avalanchegoVersion: pool.version,
       instanceType: this.config.cloud.defaultInstanceType,
       clientToken: `sl-${id}`,
@@ -147,10 +162,7 @@ export class StandbyPoolService {
    * transaction; returns one host per batch, whose launch-standby job launches the whole batch
    * (the reconciler re-derives a lost one from any member: each launches the same batch).
    */
-  private async insertBatches(
-    pool: { network: string; zone: string; version: string | null },
-    count: number,
-  ): Promise<string[]> {
+  private async insertBatches(pool: Pool, count: number): Promise<string[]> {
     const max = this.config.launch.batchMax;
     const firsts: string[] = [];
     for (let done = 0; done < count; done += max) {
@@ -186,20 +198,22 @@ export class StandbyPoolService {
    * Deletes `count` surplus standbys of one pool: newest and least ready first. Each row is taken
    * under FOR UPDATE SKIP LOCKED and only while still a standby, so a failover claiming one wins.
    */
-  private async trim(
-    network: string,
-    zone: string,
-    count: number,
-    version: string | null,
-    why: string,
-  ): Promise<void> {
+  private async trim(pool: Pool, count: number, why: string): Promise<void> {
+    const { network, zone, version, subnetId } = pool;
     const gone = await this.repos.transaction(async (tx) => {
-      const rows = await this.repos.hosts.takeSurplusStandbys(network, zone, count, tx, version);
+      const rows = await this.repos.hosts.takeSurplusStandbys(
+        network,
+        zone,
+        count,
+        tx,
+        version,
+        subnetId,
+      );
       if (!rows.length) return rows;
       await this.repos.events.appendMany(
         rows.map((r) => ({
           type: 'standby.trimmed',
-          message: `Deleted surplus standby ${r.instanceId ?? r.id} (${network}${version ? `, ${version}` : ''}) in ${zone}: ${why}`,
+          message: `Deleted surplus standby ${r.instanceId ?? r.id} (${poolLabel(pool)}) in ${zone}: ${why}`,
           hostId: r.id,
           zone,
         })),
@@ -213,7 +227,8 @@ export class StandbyPoolService {
       await this.cloud
         .delete(instances)
         .catch((err: Error) => this.log.debug({ err: err.message }, 'standby delete refused'));
-    if (gone.length) this.log.log({ network, zone, count: gone.length }, 'trimmed standby pool');
+    if (gone.length)
+      this.log.log({ network, subnetId, zone, count: gone.length }, 'trimmed standby pool');
   }
 
   /**
@@ -237,7 +252,7 @@ export class StandbyPoolService {
       await this.repos.hosts.update(host.id, { instanceId, cloudStatus: 'Pending' });
       await this.repos.events.append({
         type: 'standby.launched',
-        message: `Launched standby ${instanceId} (${host.network}) in ${host.zone}`,
+        message: `Launched standby ${instanceId} (${host.network}${host.subnetId ? `, tracking L1 ${host.subnetId}` : ''}) in ${host.zone}`,
         hostId: host.id,
         zone: host.zone,
       });
