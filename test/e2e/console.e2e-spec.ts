@@ -56,19 +56,23 @@ describe('Web console', () => {
   };
   /** An event list as shown: id, timestamp and the age text of each row, top to bottom. */
   const rows = async (list: string) => {
-    const out: { id: string; at: string; age: number }[] = [];
-    for (const li of await page.locator(`${list} li[data-event-id]`).all()) {
-      const time = li.locator('time');
-      const text = (await time.textContent()) ?? '';
+    // One read of the whole list: row locators are by position, so reading them one by one while a
+    // live event is prepended shifts the rows under the loop (one event read twice, one missed).
+    const raw = await page.locator(`${list} li[data-event-id]`).evaluateAll((lis) =>
+      lis.map((li) => {
+        const time = li.querySelector('time');
+        return {
+          id: li.getAttribute('data-event-id') ?? '',
+          at: time?.getAttribute('datetime') ?? '',
+          text: time?.textContent ?? '',
+        };
+      }),
+    );
+    return raw.map(({ id, at, text }) => {
       const [, h = '0', m = '0', sec = '0'] =
         /^(?:(\d+) h ?)?(?:(\d+) min ?)?(?:(\d+) s)? ago$/.exec(text.trim()) ?? [];
-      out.push({
-        id: (await li.getAttribute('data-event-id'))!,
-        at: (await time.getAttribute('datetime'))!,
-        age: Number(h) * 3600 + Number(m) * 60 + Number(sec),
-      });
-    }
-    return out;
+      return { id, at, age: Number(h) * 3600 + Number(m) * 60 + Number(sec) };
+    });
   };
   /** Each event once, newest first, and every age later than it was `earlier` (issue 21 point 2). */
   const expectTimeline = async (list: string, earlier?: Awaited<ReturnType<typeof rows>>) => {
