@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { WebhooksService } from '../../apps/api/src/webhooks/webhooks.service';
+import { waitFor } from '../support/stack';
 import { startApiApp, type ApiApp } from '../support/api-app';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test bodies
@@ -117,8 +118,18 @@ describe('snowline.yaml beyond validators: webhooks in plans, standby pools (ope
       expect(after.effective.mainnet[zones[1]!]).toBe(1);
       expect(after.effective.mainnet[zones[0]!]).toBe(0);
 
-      // The change is an event of the operator's project only.
-      const mine = await json(await h.api('/v1/events?limit=100', { key: operator }));
+      // The change is an event of the operator's project only. The feed passes an event once every
+      // transaction older than it has ended, cluster-wide: another suite's open transaction (the CI
+      // runs them in parallel on one Postgres) holds it back for a moment, so wait for it.
+      const mine = await waitFor(
+        'the standby_pool.updated event in the feed',
+        async () => {
+          const page = await json(await h.api('/v1/events?limit=100', { key: operator }));
+          return page.items.some((e: Json) => e.type === 'standby_pool.updated') ? page : undefined;
+        },
+        10_000,
+        100,
+      );
       expect(mine.items.map((e: Json) => e.type)).toContain('standby_pool.updated');
       for (const tenant of [admin.key, other.key]) {
         const theirs = await json(await h.api('/v1/events?limit=100', { key: tenant }));
