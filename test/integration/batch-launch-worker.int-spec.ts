@@ -86,9 +86,14 @@ describe('batch launches in the worker', () => {
    * `n` validators waiting for their first launch, all in one zone (so one batch takes them), in a
    * project of their own (so no other test's validators join their batch).
    */
-  async function waiting(n: number, zone = TEST_ZONES[0]!): Promise<ValidatorEntity[]> {
+  async function waiting(
+    n: number,
+    zone = TEST_ZONES[0]!,
+    project?: string,
+  ): Promise<ValidatorEntity[]> {
     const out: ValidatorEntity[] = [];
-    const projectId = (await repos.projects.create(`p-${randomBytes(4).toString('hex')}`)).id;
+    const projectId =
+      project ?? (await repos.projects.create(`p-${randomBytes(4).toString('hex')}`)).id;
     for (let i = 0; i < n; i++) {
       const name = `b-${randomBytes(4).toString('hex')}`;
       const identity = await repos.identities.insert({
@@ -153,6 +158,61 @@ describe('batch launches in the worker', () => {
         [vs.map((v) => v.id)],
       )) as { n: number }[];
       expect(launched[0]!.n).toBe(3); // once each, not again from the stale view
+    });
+    it("should gather a burst's validators while they still arrive, the other jobs leaving theirs to it", async () => {
+      const gathering = new ProvisionService(
+        repos,
+        cloud,
+        { ...config, launch: { ...config.launch, batchWaitMs: 100, batchMaxWaitMs: 20_000 } },
+        deriveKey(randomBytes(32), 'bootstrap'),
+      );
+      const first = await waiting(2);
+      const projectId = first[0]!.projectId;
+      const runs = await calls('RunInstances');
+      let gathered = false;
+      const gatherer = gathering.run(first[0]!.id).then(() => (gathered = true));
+      await new Promise((r) => setTimeout(r, 30)); // it has read its validator and is gathering
+      // The other job of the burst returns at once: its validator is the gatherer's to launch.
+      await gathering.run(first[1]!.id);
+      expect(gathered).toBe(false);
+      // The rest of the burst is still getting its identities, which arrive round after round.
+      const later: ValidatorEntity[] = [];
+      for (let i = 0; i < 3; i++)
+        later.push(
+          await repos.validators.insert({
+            projectId,
+            name: `later-${randomBytes(4).toString('hex')}`,
+            network: 'fuji',
+            instanceType: 'ecs.g7.2xlarge',
+            zones: [TEST_ZONES[0]!],
+            state: 'pending',
+            generation: 0,
+          }),
+        );
+      for (const v of later) {
+        await new Promise((r) => setTimeout(r, 150));
+        const identity = await repos.identities.insert({
+          projectId,
+          nodeId: `NodeID-${v.name}`,
+          blsPublicKey: '0x00',
+          proofOfPossession: '0x00',
+          wrappedDataKey: Buffer.from('w'),
+          sealedKeys: Buffer.from('s'),
+          masterKeyId: 'k',
+          imported: false,
+        });
+        await repos.validators.update(v.id, { identityId: identity.id, nodeId: identity.nodeId });
+      }
+      await gatherer;
+      expect((await calls('RunInstances')) - runs).toBe(1);
+      const placed = await repos.validators.findByIds([...first, ...later].map((v) => v.id));
+      expect(placed.every((v) => v.instanceId)).toBe(true);
+      const batches = new Set(
+        await Promise.all(
+          placed.map(async (v) => (await repos.hosts.findById(v.hostId!))!.batchId),
+        ),
+      );
+      expect(batches.size).toBe(1);
     });
   });
 

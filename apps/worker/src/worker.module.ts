@@ -11,7 +11,7 @@ import { IdentityVault, PersistenceModule, Repositories } from '@snowline/persis
 import { LoggerModule } from 'nestjs-pino';
 import { createRedis, LifecycleQueue } from '@snowline/queue';
 import { IdentityGeneratorService } from './identities/identity-generator.service';
-import { LifecycleProcessor } from './lifecycle/lifecycle.processor';
+import { LIFECYCLE_CONCURRENCY, LifecycleProcessor } from './lifecycle/lifecycle.processor';
 import { BOOTSTRAP_KEY, ProvisionService } from './lifecycle/provision.service';
 import { RetireService } from './lifecycle/retire.service';
 import { ReconcilerService } from './reconciler/reconciler.service';
@@ -41,7 +41,10 @@ export class WorkerModule implements OnApplicationShutdown {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
-        PersistenceModule.forRoot({ poolSize: 20 }),
+        // The loops' and jobs' work, plus one lock session per lifecycle job: with 20 in all, 16
+        // jobs holding their locks starved the rest ("timeout exceeded when trying to connect":
+        // sweeps and provision jobs failing during a burst of 1,000 launches).
+        PersistenceModule.forRoot({ poolSize: 20 + LIFECYCLE_CONCURRENCY }),
         // Structured JSON lines, as the API's: `log.warn({ err }, 'message')` keeps its fields.
         LoggerModule.forRoot({
           pinoHttp: {

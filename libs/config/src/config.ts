@@ -74,6 +74,11 @@ export interface AppConfig {
     batchMax: number;
     /** How long a provision job waits for validators requested with it before gathering them. */
     batchWaitMs: number;
+    /**
+     * How long at most a burst's first launch keeps waiting (in rounds of batchWaitMs) while the
+     * burst's identities are still being generated, unless a full call per zone is ready sooner.
+     */
+    batchMaxWaitMs: number;
   };
   reconcileIntervalSeconds: number;
   leaderLeaseSeconds: number;
@@ -387,7 +392,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       protocol1UntilMs: e.AGENT_PROTOCOL1_UNTIL ? Date.parse(e.AGENT_PROTOCOL1_UNTIL) : null,
       identityCertFile: e.ECS_IDENTITY_CERT_FILE ?? null,
     },
-    launch: { batchMax: e.LAUNCH_BATCH_MAX, batchWaitMs: e.LAUNCH_BATCH_WAIT_MS },
+    launch: {
+      batchMax: e.LAUNCH_BATCH_MAX,
+      batchWaitMs: e.LAUNCH_BATCH_WAIT_MS,
+      batchMaxWaitMs: e.LAUNCH_BATCH_MAX_WAIT_MS,
+    },
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     leaderLeaseSeconds: e.LEADER_LEASE_SECONDS,
     dbStuckSessionSeconds: e.DB_STUCK_SESSION_SECONDS,

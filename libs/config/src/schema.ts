@@ -73,6 +73,7 @@ export const envSchema = z.object({
   ECS_IDENTITY_CERT_FILE: z.string().min(1).optional(),
   LAUNCH_BATCH_MAX: z.coerce.number().int().min(1).max(100).default(100),
   LAUNCH_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  LAUNCH_BATCH_MAX_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
   RECONCILE_INTERVAL_SECONDS: seconds.default(15),
   /** A loop's leader lease (a row, by the database's clock): a frozen leader loses its loops after this. */
   LEADER_LEASE_SECONDS: seconds.default(10),

@@ -194,13 +194,26 @@ export class ValidatorRepository extends Repo {
     return rows.length > 0;
   }
   /** Whether a validator of this project and type created in the last minute still waits for its identity. */
-  async awaitingIdentity(projectId: string, instanceType: string): Promise<boolean> {
-    const rows = (await this.ds.query(
-      `SELECT 1 FROM validators WHERE project_id = $1 AND instance_type = $2 AND state = 'pending'
-          AND identity_id IS NULL AND created_at > now() - interval '1 minute' LIMIT 1`,
-      [projectId, instanceType],
-    )) as unknown[];
-    return rows.length > 0;
+  /**
+   * A batch launch gathering for `v`: how many validators launched with it (same project, instance
+   * type, network, release, L1) still wait for their identity (asked for in the last ten minutes: one
+   * stuck for longer holds nobody up), and how many are ready (as takeWaitingForBatchQuery takes).
+   */
+  async batchGathering(v: BatchKey): Promise<{ awaitingIdentity: number; ready: number }> {
+    const [row] = (await this.ds.query(
+      `SELECT count(*) FILTER (WHERE v.state = 'pending' AND v.identity_id IS NULL
+                                 AND v.created_at > now() - interval '10 minutes')::int AS "awaitingIdentity",
+              count(*) FILTER (WHERE v.state IN ('pending', 'provisioning') AND v.host_id IS NULL
+                                 AND v.identity_id IS NOT NULL
+                                 AND NOT EXISTS (SELECT 1 FROM hosts h
+                                                  WHERE h.validator_id = v.id AND h.generation = v.generation))::int AS ready
+         FROM validators v
+        WHERE v.project_id = $1 AND v.instance_type = $2 AND v.network = $3
+          AND v.avalanchego_version IS NOT DISTINCT FROM $4 AND v.subnet_id IS NOT DISTINCT FROM $5
+          AND v.state IN ('pending', 'provisioning')`,
+      [v.projectId, v.instanceType, v.network, v.avalanchegoVersion, v.subnetId],
+    )) as { awaitingIdentity: number; ready: number }[];
+    return row ?? { awaitingIdentity: 0, ready: 0 };
   }
   async markProvisioning(ids: string[], tx: Tx): Promise<void> {
     await managerOf(tx).query(

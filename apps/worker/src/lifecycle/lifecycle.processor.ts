@@ -13,6 +13,12 @@ import { ProvisionService } from './provision.service';
 import { RetireService } from './retire.service';
 import { StandbyPoolService } from '../standby/standby-pool.service';
 
+/**
+ * Lifecycle jobs run at once per worker. Each holds its validator's lock on a session of its own
+ * (an idle pool connection) while its work takes others: the worker's pool is sized past this.
+ */
+export const LIFECYCLE_CONCURRENCY = 16;
+
 /** Thin processor: dispatch to a service; the error's type decides retry or fail. */
 @Injectable()
 export class LifecycleProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,7 +37,7 @@ export class LifecycleProcessor implements OnApplicationBootstrap, OnApplication
     this.worker = new Worker(QUEUES.lifecycle, (job) => this.handle(job), {
       connection: createRedis(this.config.redisUrl),
       prefix: this.config.queuePrefix,
-      concurrency: 16,
+      concurrency: LIFECYCLE_CONCURRENCY,
     });
     this.worker.on('failed', (job, err) => void this.onFailed(job, err));
     this.worker.on('error', (err) => this.log.warn({ err: err.message }, 'queue connection error'));

@@ -31,6 +31,8 @@ export const BOOTSTRAP_KEY = Symbol('BOOTSTRAP_KEY');
 @Injectable()
 export class ProvisionService {
   private readonly log = new Logger(ProvisionService.name);
+  /** Batch keys (project, type, network, release, L1) a job of this process is gathering for. */
+  private readonly gathering = new Set<string>();
 
   constructor(
     private readonly repos: Repositories,
@@ -77,17 +79,59 @@ export class ProvisionService {
       if (
         v &&
         !v.hostId &&
-        (v.state === 'provisioning' || (v.state === 'pending' && v.identityId))
+        (v.state === 'provisioning' || (v.state === 'pending' && v.identityId)) &&
+        // Already in a batch (or launched alone): that launch is its own, to finish or record now.
+        !(await this.repos.hosts.liveForValidator(v.id)).some((h) => h.generation === v.generation)
       ) {
-        // While the project's other new validators are still getting their identities, wait for
-        // them too (a burst of a thousand): at most ten rounds.
-        for (let round = 0; round < 10; round++) {
-          await new Promise((r) => setTimeout(r, this.config.launch.batchWaitMs));
-          if (!(await this.repos.validators.awaitingIdentity(v.projectId, v.instanceType))) break;
+        const key = [
+          v.projectId,
+          v.instanceType,
+          v.network,
+          v.avalanchegoVersion ?? '',
+          v.subnetId ?? '',
+        ].join('/');
+        // One job of a burst gathers; the others leave their validators to its batch and free
+        // their slots (a lost one is re-derived by the reconciler, as any lost job is).
+        if (this.gathering.has(key)) return;
+        this.gathering.add(key);
+        try {
+          await this.gather(v);
+          await this.provisionLocked(validatorId);
+        } finally {
+          this.gathering.delete(key);
         }
+        return;
       }
     }
-    await this.repos.validatorLocks.withLock(
+    await this.provisionLocked(validatorId);
+  }
+
+  /**
+   * Waits in rounds of LAUNCH_BATCH_WAIT_MS while validators to launch with `v` are still on their
+   * way — requests still arriving (more ready each round) or identities still being generated (a
+   * burst of a thousand takes a while, the more so on a busy machine) — until a full call per zone
+   * is ready or LAUNCH_BATCH_MAX_WAIT_MS has passed: each round of a trickle launched on its own
+   * would cost a few RunInstances calls more. A validator asked for alone waits one round.
+   */
+  private async gather(v: ValidatorEntity): Promise<void> {
+    const { batchWaitMs, batchMaxWaitMs, batchMax } = this.config.launch;
+    const deadline = Date.now() + batchMaxWaitMs;
+    const full = batchMax * this.config.cloud.zones.length;
+    let ready = (await this.repos.validators.batchGathering(v)).ready;
+    // Requests of a burst arrive unevenly on a busy API: a round without one is not yet the end.
+    for (let idle = 0; ;) {
+      await new Promise((r) => setTimeout(r, batchWaitMs));
+      if (Date.now() >= deadline) return;
+      const g = await this.repos.validators.batchGathering(v);
+      if (g.ready >= full) return;
+      idle = g.awaitingIdentity || g.ready > ready ? 0 : idle + 1;
+      if (idle >= (ready > 1 ? 3 : 1)) return;
+      ready = g.ready;
+    }
+  }
+
+  private provisionLocked(validatorId: string): Promise<void> {
+    return this.repos.validatorLocks.withLock(
       validatorId,
       () => this.provision(validatorId),
       this.config.dbStuckSessionSeconds * 1000,
@@ -286,7 +330,13 @@ export class ProvisionService {
       // `v` first, waiting for a job that may be batching it right now; then, under that lock,
       // is it still waiting? (If another job put it in a batch, that batch is its launch.)
       if (!(await this.repos.validators.lockIfWaitingForBatch(v.id, tx))) return 'taken';
-      const members = await this.repos.validators.takeWaitingForBatch(v, max * 10, tx);
+      // One full call per zone at most: more would leave a remainder call per zone (101 → 100 + 1)
+      // that the next gathering fills instead.
+      const members = await this.repos.validators.takeWaitingForBatch(
+        v,
+        max * this.config.cloud.zones.length,
+        tx,
+      );
       if (!members.some((m) => m.id === v.id) || members.length < 2) return null;
       // Members whose identity was attached but whose own job has not run yet start placing now.
       const pending = members.filter((m) => m.state === 'pending');
@@ -493,11 +543,15 @@ export class ProvisionService {
     const members = await this.repos.validators.findByIds(
       hosts.map((h) => h.validatorId).filter((id): id is string => !!id),
     );
+    // Every member is recorded even if one fails (that one's job, or the reconciler, retries it).
+    let failed: unknown = null;
     for (const h of hosts) {
       const v = members.find((m) => m.id === h.validatorId);
       const instanceId = instanceIds[h.batchIndex!];
-      if (v && instanceId && v.hostId !== h.id) await this.recordLaunch(v, h, instanceId);
+      if (v && instanceId && v.hostId !== h.id)
+        await this.recordLaunch(v, h, instanceId).catch((err: unknown) => (failed ??= err));
     }
+    if (failed) throw failed;
   }
 
   private async newHost(v: ValidatorEntity, zone: string): Promise<HostEntity> {
