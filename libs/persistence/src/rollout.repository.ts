@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { managerOf, type Tx } from './tx';
-import type { ValidatorState } from '@snowline/domain';
+import type { PoolValidator, ValidatorState } from '@snowline/domain';
 
 /** A live validator as the rollout judges it: what its spec asks for, what its host runs. */
 export interface RolloutValidatorRow {
@@ -58,15 +58,6 @@ export class RolloutRepository {
     );
   }
 
-  /** Resume: the version may be rolled to again. False when it was not halted. */
-  async resume(network: string, version: string): Promise<boolean> {
-    const [, n] = (await this.ds.query(
-      `DELETE FROM rollout_halts WHERE network = $1 AND version = $2`,
-      [network, version],
-    )) as [unknown, number];
-    return n > 0;
-  }
-
   /** Every live validator with a version, its host's running version, whether a move is under way. */
   validators(): Promise<RolloutValidatorRow[]> {
     return this.ds.query(
@@ -79,6 +70,20 @@ export class RolloutRepository {
         WHERE v.avalanchego_version IS NOT NULL
           AND v.state NOT IN ('retiring', 'retired', 'failed')
         ORDER BY v.id`,
+    );
+  }
+
+  /**
+   * What the standby pools must hold: each distinct (network, L1, desired version, running version)
+   * among live validators with a version. The refill runs every sweep; this is its one query.
+   */
+  poolDemand(): Promise<PoolValidator[]> {
+    return this.ds.query(
+      `SELECT DISTINCT v.network, v.subnet_id AS "subnetId",
+              v.avalanchego_version AS "desiredVersion", h.running_version AS "runningVersion"
+         FROM validators v LEFT JOIN hosts h ON h.id = v.host_id AND h.deleted_at IS NULL
+        WHERE v.avalanchego_version IS NOT NULL
+          AND v.state NOT IN ('retiring', 'retired', 'failed')`,
     );
   }
 

@@ -56,7 +56,7 @@ export class StandbyPoolService {
    * moves), else the network's fleet default.
    */
   private async pools(networks: string[]): Promise<StandbyPoolTarget[]> {
-    const vs = await this.repos.rollouts.validators();
+    const vs = await this.repos.rollouts.poolDemand();
     return standbyPoolTargets(
       networks,
       vs,

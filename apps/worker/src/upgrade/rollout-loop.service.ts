@@ -62,7 +62,8 @@ export class RolloutLoop extends LeaderLoop<RolloutStats> {
       });
       moves.push(...plan.moves);
       stats.waiting += plan.waiting.length;
-      stats.halted += plan.waiting.filter((w) => w.reason.includes('halted')).length;
+      const halted = halts.filter((h) => h.network === network).map((h) => h.version);
+      stats.halted += plan.waiting.filter((w) => halted.includes(w.version)).length;
       // planRollout counted these zones' slots for this network; the next network sees them taken.
       for (const m of plan.moves) inFlight[m.fromZone] = (inFlight[m.fromZone] ?? 0) + 1;
     }
@@ -88,8 +89,19 @@ export class RolloutLoop extends LeaderLoop<RolloutStats> {
    */
   async schedule(now: number): Promise<number> {
     const av = this.config.avalanchego;
+    const leadMs = av.autoDays * 86_400_000;
+    // Only networks with an activation within the lead time can have anything to schedule: most
+    // rounds read nothing.
+    const due = [
+      ...new Set(
+        av.calendar
+          .filter((u) => u.activatesAt > now && u.activatesAt - now <= leadMs)
+          .map((u) => u.network),
+      ),
+    ];
+    if (!due.length) return 0;
     let n = 0;
-    for (const v of await this.repos.versions.fleet()) {
+    for (const v of await this.repos.versions.fleet(due)) {
       if (v.upgradePolicy !== 'before-deadline') continue;
       const desired = v.desiredVersion ?? av.defaultVersion[v.network];
       const verdict = judgeAutoUpgrade({
@@ -99,7 +111,7 @@ export class RolloutLoop extends LeaderLoop<RolloutStats> {
         calendar: av.calendar,
         releases: Object.keys(av.releases),
         defaultVersion: av.defaultVersion[v.network] ?? null,
-        leadMs: av.autoDays * 86_400_000,
+        leadMs,
         window: av.window,
         now,
       });
