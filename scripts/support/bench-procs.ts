@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -90,9 +90,14 @@ export function spawnApp(
     stdio: ['ignore', (opts.keepStdout ?? true) ? 'pipe' : 'ignore', 'pipe'],
   });
   const c: Child = { name, child, tail: [], stopping: false };
+  // BENCH_LOG_DIR: every line of every process, to <dir>/<name>.log (to see why a run went wrong).
+  const file = process.env.BENCH_LOG_DIR
+    ? createWriteStream(join(process.env.BENCH_LOG_DIR, `${name}.log`), { flags: 'a' })
+    : null;
   const keep = (line: string) => {
     c.tail.push(line);
     if (c.tail.length > 50) c.tail.shift();
+    file?.write(`${line}\n`);
     opts.onLine?.(line);
   };
   if (child.stdout) createInterface({ input: child.stdout }).on('line', keep);
