@@ -8,6 +8,9 @@ import {
 /** The API's response and request bodies, as its OpenAPI document declares them (libs/api-client). */
 type Schemas = components['schemas'];
 
+/** The fleet's order by staking risk, shared with the CLI (`snowline status`). */
+export { compareStakingRisk } from '../../../libs/api-client/src';
+
 export type Validator = Schemas['ValidatorDto'];
 export type ValidatorState = Validator['state'];
 export const VALIDATOR_STATES: ValidatorState[] = [

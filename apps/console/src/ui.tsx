@@ -55,6 +55,12 @@ const STATE_TONE: Record<string, string> = {
   starting: 'info',
   replaced: 'warn',
   ended: 'muted',
+  // staking (unknown above)
+  ok: 'good',
+  at_risk: 'warn',
+  lost: 'bad',
+  not_registered: 'muted',
+  registered: 'info',
 };
 
 export function Badge({

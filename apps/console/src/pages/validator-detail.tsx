@@ -6,6 +6,7 @@ import { Ago, Badge, Copyable, Empty, ErrorBox, Loading, Unknown } from '../ui';
 import { EventList } from './overview';
 import { HealthChecks, HostHistory } from './validator-hosts';
 import { HealthCell, Uptime } from './validators';
+import { StakingCard } from './validator-staking';
 import { until, utcMinute } from '../upgrade-banner';
 
 async function loadTimeline(id: string, signal: AbortSignal): Promise<SnowEvent[]> {
@@ -287,6 +288,7 @@ export function ValidatorDetail({ id }: { id: string }) {
         </section>
       </div>
 
+      <StakingCard s={d.staking} now={now} />
       <HealthChecks v={d} hosts={hosts} now={now} />
       <HostHistory v={d} hosts={hosts} now={now} />
 

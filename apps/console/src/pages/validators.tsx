@@ -2,6 +2,7 @@ import { useState } from 'react';
 import {
   allPages,
   client,
+  compareStakingRisk,
   NETWORKS,
   read,
   VALIDATOR_STATES,
@@ -23,6 +24,7 @@ import {
   secondsSince,
   Unknown,
 } from '../ui';
+import { StakingRiskCell } from './validator-staking';
 
 /**
  * The last health verdict the control plane recorded for a validator's host, read from the event
@@ -116,6 +118,7 @@ export function Validators() {
   const state = query.get('state') ?? '';
   const zone = query.get('zone') ?? '';
   const network = query.get('network') ?? '';
+  const sort = query.get('sort') === 'risk' ? 'risk' : '';
   const [search, setSearch] = useState('');
   const zones = useResource((signal) => read(client.GET('/v1/zones', { signal })), []);
   const list = useResource(
@@ -141,12 +144,19 @@ export function Validators() {
     navigate(`/validators${q.size ? `?${q}` : ''}`, true);
   };
   const needle = search.trim().toLowerCase();
-  const rows = (list.data?.items ?? []).filter(
+  const matching = (list.data?.items ?? []).filter(
     (v) =>
       !needle ||
       v.name.toLowerCase().includes(needle) ||
       (v.nodeId ?? '').toLowerCase().includes(needle),
   );
+  // By risk: least downtime budget left first (lost before all), unknown apart — the CLI's order.
+  const rows =
+    sort === 'risk'
+      ? [...matching].sort(
+          (a, b) => compareStakingRisk(a.staking, b.staking) || a.name.localeCompare(b.name),
+        )
+      : matching;
 
   return (
     <section>
@@ -199,6 +209,13 @@ export function Validators() {
             ))}
           </select>
         </div>
+        <div className="field">
+          <label htmlFor="f-sort">Sort</label>
+          <select id="f-sort" value={sort} onChange={(e) => setFilter('sort', e.target.value)}>
+            <option value="">newest first</option>
+            <option value="risk">by staking risk (most at risk first)</option>
+          </select>
+        </div>
         <div className="field grow">
           <label htmlFor="f-search">Name or NodeID</label>
           <input
@@ -228,9 +245,19 @@ export function Validators() {
             <caption id="validators-caption">
               {rows.length} validator{rows.length === 1 ? '' : 's'}
               {list.data.truncated ? ' (first 2,000 only)' : ''}
+              {sort === 'risk' ? ', most at risk first' : ''}
             </caption>
             <HeaderRow
-              columns={['Name', 'State', 'Zone', 'NodeID', 'Health', 'Uptime', 'Created']}
+              columns={[
+                'Name',
+                'State',
+                'Zone',
+                'NodeID',
+                'Health',
+                'Staking risk',
+                'Uptime',
+                'Created',
+              ]}
             />
             <tbody role="rowgroup">
               {rows.map((v) => (
@@ -259,6 +286,9 @@ export function Validators() {
                   </td>
                   <td role="cell" data-label="Health">
                     <HealthCell v={v} events={feed.events} now={now} />
+                  </td>
+                  <td role="cell" data-label="Staking risk">
+                    <StakingRiskCell s={v.staking} now={now} />
                   </td>
                   <td role="cell" data-label="Uptime">
                     <Uptime v={v} now={now} />
