@@ -1,15 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
+import { launchBrowser, type Browser } from '../support/browser';
 import { AvalancheNodeClient } from '@snowline/avalanche';
 import { FAST_CLOCKS, getValidator, injectFault } from '../support/e2e';
 import { startStack, waitFor, type Stack } from '../support/stack';
 
 jest.setTimeout(240_000);
 
-// Debian's Chromium (never a downloaded browser), as .ci/run installs it.
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(__dirname, '..', '..', 'test-results', 'console');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 /** Fuji since Helicon: the shortest stake, 12 h; at 90 % it may be down 1.2 h. */
@@ -32,9 +30,8 @@ interface AxeViolation {
  */
 describe('Web console: staking', () => {
   let stack: Stack;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  let profile: string;
   const browserErrors: string[] = [];
   const a11y: Record<string, AxeViolation[]> = {};
   const ids: Record<string, string> = {};
@@ -101,6 +98,16 @@ describe('Web console: staking', () => {
       timeoutMs,
       300,
     );
+  /** The validators table as shown, top to bottom: each row's name and staking status. */
+  const rowsByStatus = (table: Locator) =>
+    table
+      .locator('tbody tr[data-validator]')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [
+          tr.querySelector('th a')?.textContent ?? '',
+          tr.querySelector('[data-staking-status]')?.getAttribute('data-staking-status') ?? '',
+        ]),
+      );
   const detail = async (name: string) => {
     await page.goto(`${stack.apiUrl}/validators/${ids[name]}`);
     await page.getByRole('heading', { name, level: 1 }).waitFor();
@@ -117,23 +124,8 @@ describe('Web console: staking', () => {
       STAKING_REPORT_SECONDS: '1',
       STAKING_AT_RISK_BUDGET_PERCENT: '50',
     });
-    profile = mkdtempSync(join(tmpdir(), 'snowline-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchBrowser();
+    page = browser.page;
     page.on('console', (m) => {
       if (m.type() === 'error') browserErrors.push(`${m.text()} (${m.location().url})`);
     });
@@ -141,8 +133,7 @@ describe('Web console: staking', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await stack?.stop();
   }, 60_000);
 
@@ -208,14 +199,7 @@ describe('Web console: staking', () => {
     await page.locator('caption', { hasText: 'most at risk first' }).waitFor();
     const table = page.getByRole('table');
     await table.locator('tr[data-validator] [data-staking-status="lost"]').waitFor();
-    const order = await table
-      .locator('tbody tr[data-validator]')
-      .evaluateAll((trs) =>
-        trs.map((tr) => [
-          tr.querySelector('th a')?.textContent ?? '',
-          tr.querySelector('[data-staking-status]')?.getAttribute('data-staking-status') ?? '',
-        ]),
-      );
+    const order = await rowsByStatus(table);
     expect(order).toEqual([
       ['pinned', 'lost'],
       ['steady', 'ok'],
@@ -271,14 +255,7 @@ describe('Web console: staking', () => {
     const table = page.getByRole('table');
     await table.locator('tr[data-validator]').first().waitFor();
     // Every view is stale now: all unknown, none shown as a 0 budget; by the last budget they had.
-    const cells = await table
-      .locator('tbody tr[data-validator]')
-      .evaluateAll((trs) =>
-        trs.map((tr) => [
-          tr.querySelector('th a')?.textContent ?? '',
-          tr.querySelector('[data-staking-status]')?.getAttribute('data-staking-status') ?? '',
-        ]),
-      );
+    const cells = await rowsByStatus(table);
     expect(cells).toEqual([
       ['pinned', 'unknown'],
       ['steady', 'unknown'],

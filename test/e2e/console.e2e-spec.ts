@@ -1,11 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchBrowser, type Browser } from '../support/browser';
 import { startStack, waitFor, type Stack } from '../support/stack';
 
-// Debian's Chromium (never a downloaded browser), as .ci/run installs it.
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(__dirname, '..', '..', 'test-results', 'console');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -26,9 +24,8 @@ interface AxeViolation {
 
 describe('Web console', () => {
   let stack: Stack;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  let profile: string;
   const browserErrors: string[] = [];
   // The deliberate wrong-key sign-in makes Chromium log its 401; that one is expected.
   let expect401 = false;
@@ -109,24 +106,8 @@ describe('Web console', () => {
       // A test network upgrade 20 days out (inside UPGRADE_WARNING_DAYS) that 1.15.3 survives.
       NETWORK_UPGRADES: `fuji/Testicon/${new Date(Date.now() + 20 * 86_400_000).toISOString()}/1.15.3`,
     });
-    profile = mkdtempSync(join(tmpdir(), 'snowline-chromium-'));
-    // A fresh profile per run: launchPersistentContext is Playwright's way to pass --user-data-dir.
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchBrowser();
+    page = browser.page;
     page.on('console', (m) => {
       if (expect401 && /status of 401/.test(m.text())) return;
       if (m.type() === 'error') browserErrors.push(`${m.text()} (${m.location().url})`);
@@ -135,8 +116,7 @@ describe('Web console', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await stack?.stop();
   }, 60_000);
 

@@ -82,30 +82,28 @@ describe('batch launches in the worker', () => {
     await sim?.close();
   });
 
+  /** A staking identity row (placeholder keys) for the validator `name`. */
+  const identityFor = (projectId: string, name: string) =>
+    repos.identities.insert({
+      projectId,
+      nodeId: `NodeID-${name}`,
+      blsPublicKey: '0x00',
+      proofOfPossession: '0x00',
+      wrappedDataKey: Buffer.from('w'),
+      sealedKeys: Buffer.from('s'),
+      masterKeyId: 'k',
+      imported: false,
+    });
   /**
    * `n` validators waiting for their first launch, all in one zone (so one batch takes them), in a
    * project of their own (so no other test's validators join their batch).
    */
-  async function waiting(
-    n: number,
-    zone = TEST_ZONES[0]!,
-    project?: string,
-  ): Promise<ValidatorEntity[]> {
+  async function waiting(n: number, zone = TEST_ZONES[0]!): Promise<ValidatorEntity[]> {
     const out: ValidatorEntity[] = [];
-    const projectId =
-      project ?? (await repos.projects.create(`p-${randomBytes(4).toString('hex')}`)).id;
+    const projectId = (await repos.projects.create(`p-${randomBytes(4).toString('hex')}`)).id;
     for (let i = 0; i < n; i++) {
       const name = `b-${randomBytes(4).toString('hex')}`;
-      const identity = await repos.identities.insert({
-        projectId,
-        nodeId: `NodeID-${name}`,
-        blsPublicKey: '0x00',
-        proofOfPossession: '0x00',
-        wrappedDataKey: Buffer.from('w'),
-        sealedKeys: Buffer.from('s'),
-        masterKeyId: 'k',
-        imported: false,
-      });
+      const identity = await identityFor(projectId, name);
       out.push(
         await repos.validators.insert({
           projectId,
@@ -191,16 +189,7 @@ describe('batch launches in the worker', () => {
         );
       for (const v of later) {
         await new Promise((r) => setTimeout(r, 150));
-        const identity = await repos.identities.insert({
-          projectId,
-          nodeId: `NodeID-${v.name}`,
-          blsPublicKey: '0x00',
-          proofOfPossession: '0x00',
-          wrappedDataKey: Buffer.from('w'),
-          sealedKeys: Buffer.from('s'),
-          masterKeyId: 'k',
-          imported: false,
-        });
+        const identity = await identityFor(projectId, v.name);
         await repos.validators.update(v.id, { identityId: identity.id, nodeId: identity.nodeId });
       }
       await gatherer;

@@ -193,7 +193,6 @@ export class ValidatorRepository extends Repo {
     )) as unknown[];
     return rows.length > 0;
   }
-  /** Whether a validator of this project and type created in the last minute still waits for its identity. */
   /**
    * A batch launch gathering for `v`: how many validators launched with it (same project, instance
    * type, network, release, L1) still wait for their identity (asked for in the last ten minutes: one
