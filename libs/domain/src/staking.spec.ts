@@ -454,6 +454,53 @@ describe(assignStakingObservers.name, () => {
     expect(Math.min(...loads)).toBeGreaterThan(30);
   });
 
+  it('should move only the validators that an observer leaving looked at', () => {
+    const zones = ['b', 'c', 'd'];
+    const subjects = Array.from({ length: 300 }, (_, i) => subject(`N${i}`, zones[i % 3]!));
+    const observers = Array.from({ length: 30 }, (_, i) =>
+      observer(`o${i}`, zones[i % 3]!, i % 2 ? 'assigned' : 'standby'),
+    );
+    const opts = { perSubject: 2, maxPerObserver: 1_000 };
+    const lookers = (m: Map<string, string[]>) => {
+      const by = new Map<string, string[]>();
+      for (const [host, ids] of m) for (const id of ids) by.set(id, [...(by.get(id) ?? []), host]);
+      return by;
+    };
+    const before = lookers(assignStakingObservers(subjects, observers, opts));
+    const after = lookers(assignStakingObservers(subjects, observers.slice(1), opts));
+    const moved = subjects.filter(
+      (s) => before.get(s.nodeId)!.sort().join() !== after.get(s.nodeId)!.sort().join(),
+    );
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.every((s) => before.get(s.nodeId)!.includes('o0'))).toBe(true);
+  });
+
+  it('should give every validator of a large fleet its observers, in other zones', () => {
+    const zones = ['b', 'c', 'd'];
+    const subjects = Array.from({ length: 3_000 }, (_, i) =>
+      subject(`N${i}`, zones[i % 3]!, `v${i}`),
+    );
+    const observers = [
+      ...subjects.map((s) => observer(s.hostId, s.zone, 'assigned')),
+      ...zones.map((z) => observer(`s-${z}`, z)),
+    ];
+    const out = assignStakingObservers(subjects, observers, { perSubject: 2, maxPerObserver: 200 });
+    const zoneOf = new Map(observers.map((o) => [o.hostId, o.zone]));
+    const count = new Map<string, number>();
+    for (const [host, ids] of out) {
+      expect(ids.length).toBeLessThanOrEqual(200);
+      for (const id of ids) {
+        count.set(id, (count.get(id) ?? 0) + 1);
+        const s = subjects[Number(id.slice(1))]!;
+        expect(host).not.toBe(s.hostId);
+        expect(zoneOf.get(host)).not.toBe(s.zone);
+      }
+    }
+    expect(subjects.every((s) => count.get(s.nodeId) === 2)).toBe(true);
+    // Each standby fills to the cap first; the rest spread over the validators' hosts.
+    for (const z of zones) expect(out.get(`s-${z}`)).toHaveLength(200);
+  });
+
   it('should be stable: the same input gives the same answer', () => {
     const subjects = [subject('A', 'b'), subject('B', 'c')];
     const observers = [observer('1', 'b'), observer('2', 'c'), observer('3', 'd')];
