@@ -9,7 +9,7 @@ import {
   signRequest,
   type HostKeys,
 } from '@snowline/agent';
-import { HostEntity, Repositories, ValidatorEntity } from '@snowline/persistence';
+import { HostEntity, Repositories, ValidatorEntity, type FastRenewal } from '@snowline/persistence';
 import { AgentService } from '../../apps/api/src/agent/agent.service';
 import { startApiApp, type ApiApp } from '../support/api-app';
 import { migratedDatabase } from '../support/db';
@@ -102,126 +102,202 @@ describe('the fast lease renewal agrees with decideLease', () => {
         })
         .map((over) => ({ ...f, ...over })),
     );
+    type Facts = ReturnType<(typeof facts | typeof nearlyPlain)['generate']>['value'];
+    /** One host (and validator) in the database as `f` says, and the renewal its agent sends. */
+    const arrange = async (f: Facts) => {
+      const nodeId = `NodeID-${randomUUID().slice(0, 8)}`;
+      const identity = await repos.identities.insert({
+        projectId,
+        nodeId,
+        blsPublicKey: '0x00',
+        proofOfPossession: '0x00',
+        wrappedDataKey: Buffer.from('w'),
+        sealedKeys: Buffer.from('s'),
+        masterKeyId: 'k',
+        imported: false,
+      });
+      const v = f.hasValidator
+        ? await repos.validators.insert({
+            projectId,
+            name: `v-${randomUUID().slice(0, 8)}`,
+            identityId: identity.id,
+            nodeId,
+            network: 'fuji',
+            instanceType: 'ecs.g7.2xlarge',
+            state: f.state,
+            generation: f.validatorGeneration,
+          })
+        : null;
+      const leaseExpiresAt =
+        f.lease === 'none' ? null : new Date(Date.now() + (f.lease === 'live' ? 30_000 : -30_000));
+      const host = await ds.manager.save(
+        HostEntity,
+        ds.manager.create(HostEntity, {
+          role: f.role,
+          zone: 'cn-hongkong-b',
+          network: 'fuji',
+          instanceType: 'ecs.g7.2xlarge',
+          clientToken: randomUUID(),
+          instanceId: `i-${randomUUID().slice(0, 12)}`,
+          validatorId: v?.id ?? null,
+          projectId,
+          generation: f.role === 'standby' ? null : f.hostGeneration,
+          fenced: f.fenced,
+          deletedAt: f.deleted ? new Date() : null,
+          stopConfirmedAt: f.stopConfirmed ? new Date() : null,
+          leaseExpiresAt,
+          agentProtocol: 2,
+          agentSigningKey: KEY,
+        } as Partial<HostEntity>),
+      );
+      if (v && f.holder !== 'none')
+        await repos.validators.update(v.id, {
+          hostId: f.holder === 'this' ? host.id : randomUUID(),
+        });
+      const report = {
+        running: f.running,
+        nodeId: f.reportsItsNodeId ? nodeId : 'NodeID-someone-else',
+        healthy: f.ready,
+        bootstrapped: f.ready,
+        observedAt: new Date().toISOString(),
+      };
+      return { f, nodeId, v, leaseExpiresAt, host, report, key: f.keyMatches ? KEY : OTHER_KEY };
+    };
+    /** The property, for one arranged renewal and what the fast path answered. */
+    const check = async (
+      { f, nodeId, v, leaseExpiresAt, host, report }: Awaited<ReturnType<typeof arrange>>,
+      got: FastRenewal | null,
+    ) => {
+      const after = (await repos.hosts.findById(host.id))!;
+      const now = Date.now();
+      const decision = decideLease({
+        hostId: host.id,
+        host: {
+          exists: true,
+          deleted: f.deleted,
+          fenced: f.fenced,
+          role: f.role,
+          validatorId: v?.id ?? null,
+          generation: host.generation,
+          leaseExpiresAt: leaseExpiresAt?.getTime() ?? null,
+          keysFetchedGeneration: null,
+        },
+        validator: v
+          ? {
+              state: f.state,
+              hostId: f.holder === 'this' ? host.id : f.holder === 'other' ? 'x' : null,
+              generation: f.validatorGeneration,
+            }
+          : null,
+        requestGeneration: f.requestGeneration,
+        now,
+      });
+      if (!got) {
+        expect(after.leaseExpiresAt?.getTime() ?? null).toBe(leaseExpiresAt?.getTime() ?? null);
+        expect(after.lastReportAt).toBeNull();
+        return false;
+      }
+      expect(f.keyMatches).toBe(true);
+      expect(f.stopConfirmed).toBe(false); // the full path would have to clear it
+      if (decision.kind === 'standby') {
+        expect(got.validatorId).toBeNull();
+      } else {
+        expect(decision).toEqual({ kind: 'renew', rearm: false, expiredForMs: 0 });
+        // The full path's observeNode would move no state on this report.
+        const ready = f.running && f.ready;
+        if (ready) expect(f.state === 'active' && f.reportsItsNodeId).toBe(true);
+        else expect(f.state).not.toBe('provisioning');
+        expect(got).toMatchObject({
+          validatorId: v!.id,
+          generation: f.validatorGeneration,
+          nodeId,
+        });
+      }
+      expect(after.leaseExpiresAt!.getTime()).toBeGreaterThan(now + 40_000);
+      expect(after.lastReport).toEqual(report);
+      return true;
+    };
     let renewedSome = 0;
     await fc.assert(
       fc.asyncProperty(fc.oneof(facts, nearlyPlain), async (f) => {
-        const nodeId = `NodeID-${randomUUID().slice(0, 8)}`;
-        const identity = await repos.identities.insert({
-          projectId,
-          nodeId,
-          blsPublicKey: '0x00',
-          proofOfPossession: '0x00',
-          wrappedDataKey: Buffer.from('w'),
-          sealedKeys: Buffer.from('s'),
-          masterKeyId: 'k',
-          imported: false,
-        });
-        const v = f.hasValidator
-          ? await repos.validators.insert({
-              projectId,
-              name: `v-${randomUUID().slice(0, 8)}`,
-              identityId: identity.id,
-              nodeId,
-              network: 'fuji',
-              instanceType: 'ecs.g7.2xlarge',
-              state: f.state,
-              generation: f.validatorGeneration,
-            })
-          : null;
-        const leaseExpiresAt =
-          f.lease === 'none'
-            ? null
-            : new Date(Date.now() + (f.lease === 'live' ? 30_000 : -30_000));
-        const host = await ds.manager.save(
-          HostEntity,
-          ds.manager.create(HostEntity, {
-            role: f.role,
-            zone: 'cn-hongkong-b',
-            network: 'fuji',
-            instanceType: 'ecs.g7.2xlarge',
-            clientToken: randomUUID(),
-            instanceId: `i-${randomUUID().slice(0, 12)}`,
-            validatorId: v?.id ?? null,
-            projectId,
-            generation: f.role === 'standby' ? null : f.hostGeneration,
-            fenced: f.fenced,
-            deletedAt: f.deleted ? new Date() : null,
-            stopConfirmedAt: f.stopConfirmed ? new Date() : null,
-            leaseExpiresAt,
-            agentProtocol: 2,
-            agentSigningKey: KEY,
-          } as Partial<HostEntity>),
-        );
-        if (v && f.holder !== 'none')
-          await repos.validators.update(v.id, {
-            hostId: f.holder === 'this' ? host.id : randomUUID(),
-          });
-        const report = {
-          running: f.running,
-          nodeId: f.reportsItsNodeId ? nodeId : 'NodeID-someone-else',
-          healthy: f.ready,
-          bootstrapped: f.ready,
-          observedAt: new Date().toISOString(),
-        };
+        const a = await arrange(f);
         const got = await repos.hosts.renewLeaseFast(
-          host.id,
-          f.keyMatches ? KEY : OTHER_KEY,
+          a.host.id,
+          a.key,
           f.requestGeneration,
-          report,
+          a.report,
           45,
         );
-        const after = (await repos.hosts.findById(host.id))!;
-        const now = Date.now();
-        const decision = decideLease({
-          hostId: host.id,
-          host: {
-            exists: true,
-            deleted: f.deleted,
-            fenced: f.fenced,
-            role: f.role,
-            validatorId: v?.id ?? null,
-            generation: host.generation,
-            leaseExpiresAt: leaseExpiresAt?.getTime() ?? null,
-            keysFetchedGeneration: null,
-          },
-          validator: v
-            ? {
-                state: f.state,
-                hostId: f.holder === 'this' ? host.id : f.holder === 'other' ? 'x' : null,
-                generation: f.validatorGeneration,
-              }
-            : null,
-          requestGeneration: f.requestGeneration,
-          now,
-        });
-        if (!got) {
-          expect(after.leaseExpiresAt?.getTime() ?? null).toBe(leaseExpiresAt?.getTime() ?? null);
-          expect(after.lastReportAt).toBeNull();
-          return;
-        }
-        renewedSome++;
-        expect(f.keyMatches).toBe(true);
-        expect(f.stopConfirmed).toBe(false); // the full path would have to clear it
-        if (decision.kind === 'standby') {
-          expect(got.validatorId).toBeNull();
-        } else {
-          expect(decision).toEqual({ kind: 'renew', rearm: false, expiredForMs: 0 });
-          // The full path's observeNode would move no state on this report.
-          const ready = f.running && f.ready;
-          if (ready) expect(f.state === 'active' && f.reportsItsNodeId).toBe(true);
-          else expect(f.state).not.toBe('provisioning');
-          expect(got).toMatchObject({
-            validatorId: v!.id,
-            generation: f.validatorGeneration,
-            nodeId,
-          });
-        }
-        expect(after.leaseExpiresAt!.getTime()).toBeGreaterThan(now + 40_000);
-        expect(after.lastReport).toEqual(report);
+        if (await check(a, got)) renewedSome++;
       }),
       { numRuns: 300, seed: 20261202 },
     );
     expect(renewedSome).toBeGreaterThan(20); // the property says something about renewals too
+
+    // The same rule for each renewal of a group commit: many hosts in one statement, each judged
+    // on its own facts; a host twice in one batch renews once (the second goes to the full path).
+    let batchedRenewals = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(facts, nearlyPlain), { minLength: 2, maxLength: 12 }),
+        async (fs) => {
+          const arranged = await Promise.all(fs.map(arrange));
+          const items = arranged.map((a) => ({
+            hostId: a.host.id,
+            signingKey: a.key,
+            generation: a.f.requestGeneration,
+            report: a.report,
+          }));
+          const got = await repos.hosts.renewLeasesFast([...items, items[0]!], 45);
+          expect(got).toHaveLength(items.length + 1);
+          expect(got[items.length]).toBeNull();
+          for (const [i, a] of arranged.entries()) if (await check(a, got[i]!)) batchedRenewals++;
+        },
+      ),
+      { numRuns: 60, seed: 20261204 },
+    );
+    expect(batchedRenewals).toBeGreaterThan(20);
+  });
+
+  it('should hand a renewal whose rows another transaction holds to the full path, not wait', async () => {
+    const keyed = async () =>
+      ds.manager.save(
+        HostEntity,
+        ds.manager.create(HostEntity, {
+          role: 'standby',
+          zone: 'cn-hongkong-b',
+          network: 'fuji',
+          instanceType: 'ecs.g7.2xlarge',
+          clientToken: randomUUID(),
+          instanceId: `i-${randomUUID().slice(0, 12)}`,
+          projectId,
+          agentProtocol: 2,
+          agentSigningKey: KEY,
+        } as Partial<HostEntity>),
+      );
+    const [held, free] = [await keyed(), await keyed()];
+    const report = {
+      running: true,
+      healthy: true,
+      bootstrapped: true,
+      observedAt: new Date().toISOString(),
+    };
+    const item = (hostId: string) => ({ hostId, signingKey: KEY, generation: null, report });
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      // A move or a key grant holding the host's row, as the full path and the worker lock it.
+      await runner.query(`SELECT id FROM hosts WHERE id = $1 FOR UPDATE`, [held.id]);
+      const got = await repos.hosts.renewLeasesFast([item(held.id), item(free.id)], 45);
+      expect(got[0]).toBeNull();
+      expect(got[1]).toMatchObject({ validatorId: null });
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+    expect((await repos.hosts.findById(held.id))!.lastReportAt).toBeNull();
+    expect((await repos.hosts.findById(free.id))!.lastReportAt).not.toBeNull();
   });
 });
 

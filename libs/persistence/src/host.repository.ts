@@ -15,6 +15,23 @@ import { Repo, resealTokenColumn } from './repo';
  */
 const STANDBY_VERSION = 'coalesce(running_version, avalanchego_version)';
 
+/** One lease renewal for the fast path (HostRepository.renewLeasesFast). */
+export interface FastRenewalItem {
+  hostId: string;
+  /** Must still be the host's bound signing key (SPKI base64). */
+  signingKey: string;
+  generation: number | null;
+  report: Record<string, unknown>;
+}
+
+/** A renewal the fast path made: the new lease, and the assignment it renewed (null: a standby). */
+export interface FastRenewal {
+  leaseExpiresAt: Date;
+  validatorId: string | null;
+  generation: number | null;
+  nodeId: string | null;
+}
+
 export class HostRepository extends Repo {
   findById(id: string, tx?: Tx) {
     return this.em(tx).findOneBy(HostEntity, { id });
@@ -59,55 +76,86 @@ export class HostRepository extends Repo {
     generation: number | null,
     report: Record<string, unknown>,
     ttlSeconds: number,
-  ): Promise<{
-    leaseExpiresAt: Date;
-    validatorId: string | null;
-    generation: number | null;
-    nodeId: string | null;
-  } | null> {
-    const ready =
-      report.running === true && report.healthy === true && report.bootstrapped === true;
-    // The agent's word for its version, canonical; absent or unreadable = unknown (null).
-    const running = reportedVersion(report.version as string | null | undefined);
+  ): Promise<FastRenewal | null> {
+    const [r] = await this.renewLeasesFast(
+      [{ hostId, signingKey, generation, report }],
+      ttlSeconds,
+    );
+    return r ?? null;
+  }
+
+  /**
+   * Many renewals of `renewLeaseFast` in one statement, one commit (a group commit: the API gathers
+   * the renewals that arrive while the previous statement runs). Each item gets exactly the rule
+   * of the one-host statement, in the result at its own index (null: not the plain case, take the
+   * full path). Rows are locked in id order, hosts before validators as everywhere, and with SKIP
+   * LOCKED: a renewal whose host or validator another transaction holds (a move, a key grant) is
+   * not waited for here but handed back (null) to the full path, which waits for it properly — so a
+   * batch never waits on, or deadlocks with, anything. A host twice in one batch: the second null.
+   */
+  async renewLeasesFast(
+    items: readonly FastRenewalItem[],
+    ttlSeconds: number,
+  ): Promise<(FastRenewal | null)[]> {
+    const seen = new Set<string>();
+    const first = items.map((it) => {
+      if (seen.has(it.hostId)) return false;
+      seen.add(it.hostId);
+      return true;
+    });
+    const batch = items.filter((_, i) => first[i]);
+    if (!batch.length) return items.map(() => null);
     const rows = (await this.ds.query(
-      generation === null
-        ? `UPDATE hosts SET lease_expires_at = clock_timestamp() + make_interval(secs => $3),
-                  last_report = $4::jsonb, last_report_at = clock_timestamp(), running_version = $5
-            WHERE id = $1 AND agent_signing_key = $2 AND role = 'standby' AND NOT fenced
-              AND deleted_at IS NULL AND stop_confirmed_at IS NULL
-            RETURNING lease_expires_at, NULL::uuid AS validator_id, NULL::int AS generation, NULL::text AS node_id`
-        : `WITH h0 AS (
-             SELECT id, validator_id FROM hosts
-              WHERE id = $1 AND agent_signing_key = $2 AND role = 'assigned' AND NOT fenced
-                AND deleted_at IS NULL AND stop_confirmed_at IS NULL
-                AND generation = $5 AND lease_expires_at > clock_timestamp()
-              FOR UPDATE
-           ), v AS (
-             SELECT id, state, generation, node_id FROM validators
-              WHERE id = (SELECT validator_id FROM h0) AND host_id = $1 AND generation = $5
-                AND node_id IS NOT NULL
-                AND state NOT IN ('retiring', 'retired', 'failed', 'provisioning')
-                AND (CASE WHEN $6 THEN state = 'active' AND node_id = $7 ELSE true END)
-              FOR UPDATE
-           )
-           UPDATE hosts h SET lease_expires_at = clock_timestamp() + make_interval(secs => $3),
-                  last_report = $4::jsonb, last_report_at = clock_timestamp(), running_version = $8
-             FROM v WHERE h.id = (SELECT id FROM h0)
-           RETURNING h.lease_expires_at, v.id AS validator_id, v.generation, v.node_id`,
-      generation === null
-        ? [hostId, signingKey, ttlSeconds, JSON.stringify(report), running]
-        : [
-            hostId,
-            signingKey,
-            ttlSeconds,
-            JSON.stringify(report),
-            generation,
-            ready,
-            report.nodeId ?? null,
-            running,
-          ],
+      `WITH r AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::jsonb[], $5::bool[], $6::text[], $7::text[])
+           AS r(id, signing_key, generation, report, ready, node_id, running)
+       ), hs AS (
+         SELECT h.id, h.validator_id, r.generation, r.report, r.ready, r.node_id, r.running
+           FROM hosts h JOIN r ON h.id = r.id
+          WHERE h.agent_signing_key = r.signing_key AND NOT h.fenced
+            AND h.deleted_at IS NULL AND h.stop_confirmed_at IS NULL
+            AND CASE WHEN r.generation IS NULL THEN h.role = 'standby'
+                     ELSE h.role = 'assigned' AND h.generation = r.generation
+                          AND h.lease_expires_at > clock_timestamp() END
+          ORDER BY h.id
+            FOR UPDATE OF h SKIP LOCKED
+       ), vs AS (
+         SELECT v.id, v.generation, v.node_id, hs.id AS host_id
+           FROM validators v JOIN hs ON v.id = hs.validator_id
+          WHERE hs.generation IS NOT NULL AND v.host_id = hs.id AND v.generation = hs.generation
+            AND v.node_id IS NOT NULL
+            AND v.state NOT IN ('retiring', 'retired', 'failed', 'provisioning')
+            AND (CASE WHEN hs.ready THEN v.state = 'active' AND v.node_id = hs.node_id ELSE true END)
+          ORDER BY v.id
+            FOR UPDATE OF v SKIP LOCKED
+       ), ok AS (
+         SELECT hs.id, hs.report, hs.running, vs.id AS vid, vs.generation AS vgen, vs.node_id AS vnode
+           FROM hs LEFT JOIN vs ON vs.host_id = hs.id
+          WHERE hs.generation IS NULL OR vs.id IS NOT NULL
+       )
+       UPDATE hosts h SET lease_expires_at = clock_timestamp() + make_interval(secs => $8),
+              last_report = ok.report, last_report_at = clock_timestamp(), running_version = ok.running
+         FROM ok WHERE h.id = ok.id
+       RETURNING h.id, h.lease_expires_at, ok.vid AS validator_id, ok.vgen AS generation, ok.vnode AS node_id`,
+      [
+        batch.map((it) => it.hostId),
+        batch.map((it) => it.signingKey),
+        batch.map((it) => it.generation),
+        batch.map((it) => JSON.stringify(it.report)),
+        batch.map(
+          (it) =>
+            it.report.running === true &&
+            it.report.healthy === true &&
+            it.report.bootstrapped === true,
+        ),
+        batch.map((it) => (typeof it.report.nodeId === 'string' ? it.report.nodeId : null)),
+        // The agent's word for its version, canonical; absent or unreadable = unknown (null).
+        batch.map((it) => reportedVersion(it.report.version as string | null | undefined)),
+        ttlSeconds,
+      ],
     )) as [
       {
+        id: string;
         lease_expires_at: Date;
         validator_id: string | null;
         generation: number | null;
@@ -115,15 +163,18 @@ export class HostRepository extends Repo {
       }[],
       number,
     ];
-    const row = rows[0]?.[0];
-    return row
-      ? {
-          leaseExpiresAt: row.lease_expires_at,
-          validatorId: row.validator_id,
-          generation: row.generation,
-          nodeId: row.node_id,
-        }
-      : null;
+    const byId = new Map(rows[0].map((row) => [row.id, row]));
+    return items.map((it, i) => {
+      const row = first[i] ? byId.get(it.hostId) : undefined;
+      return row
+        ? {
+            leaseExpiresAt: row.lease_expires_at,
+            validatorId: row.validator_id,
+            generation: row.generation,
+            nodeId: row.node_id,
+          }
+        : null;
+    });
   }
 
   /** A protocol-2 host's bound signing key (SPKI base64), or null. */
