@@ -29,12 +29,15 @@ import {
   Repositories,
   sha256Hex,
   ValidatorEntity,
+  type FastRenewal,
+  type FastRenewalItem,
   type Tx,
 } from '@snowline/persistence';
 import { TokenBuckets } from '../auth/token-bucket';
 import { Problem } from '../common/problem';
 import { IdentityService } from '../identities/identity.service';
 import { HealthMetrics } from '../zones/health-metrics';
+import { GroupCommit } from './group-commit';
 import { InstanceIdentityVerifier } from './instance-identity.verifier';
 
 /** One agent request as it arrived: what authenticates it. */
@@ -74,6 +77,15 @@ export class AgentService {
 
   /** Failed authentications by client address (see `authenticate`). */
   private readonly authFailures: TokenBuckets;
+
+  /**
+   * Fast-path renewals, written in groups: those that arrive while a statement runs go together in
+   * the next one (GroupCommit; HostRepository.renewLeasesFast), each answered after its commit.
+   */
+  readonly renewals = new GroupCommit<FastRenewalItem, FastRenewal | null>(
+    (items) => this.repos.hosts.renewLeasesFast(items, this.config.agent.leaseTtlSeconds),
+    { maxBatch: 200, maxInFlight: 2 },
+  );
 
   private readonly keyCache = new Map<string, { spki: string; key: KeyObject }>();
 
@@ -473,9 +485,10 @@ export class AgentService {
   /**
    * The renewal most calls are (issue 20): a signed request from a host whose key this replica has
    * seen, verified in memory, then one statement that renews only in the plain case
-   * (Repositories.hosts.renewLeaseFast — it also checks the key is still the bound one). Null means
-   * "take the full path", which decides everything again from scratch (and answers any 401/409).
-   * The answer is sent only after that statement committed: an acknowledged renewal is durable.
+   * (Repositories.hosts.renewLeasesFast — it also checks the key is still the bound one), shared
+   * with the renewals that arrive meanwhile (`renewals`, a group commit). Null means "take the full
+   * path", which decides everything again from scratch (and answers any 401/409). The answer is
+   * sent only after that statement committed: an acknowledged renewal is durable.
    */
   async leaseFast(call: AgentCall, req: LeaseRequest): Promise<LeaseResponse | null> {
     const signed = parseSignatureHeader(call.header);
@@ -494,13 +507,12 @@ export class AgentService {
     if (!verifyRequestSignature(cached.key, signed, { method: 'POST', path: call.path, body }))
       return null;
     const ttl = this.config.agent.leaseTtlSeconds;
-    const r = await this.repos.hosts.renewLeaseFast(
-      req.hostId,
-      cached.spki,
-      req.generation,
-      { ...req.node },
-      ttl,
-    );
+    const r = await this.renewals.submit({
+      hostId: req.hostId,
+      signingKey: cached.spki,
+      generation: req.generation,
+      report: { ...req.node },
+    });
     if (!r) return null;
     return {
       role: r.validatorId ? 'assigned' : 'standby',
