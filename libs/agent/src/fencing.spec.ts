@@ -220,7 +220,7 @@ describe('fencing model (property)', () => {
       { numRuns: 20_000, seed: 11 },
     );
     expect(r.failed).toBe(true);
-  });
+  }, 30_000);
 
   it('should find a double run with a stop budget but no margin for drift', () => {
     // 5 % drift: an agent's slow clock ends its lease up to 2.25 s after the control plane's.
@@ -258,7 +258,7 @@ describe('fencing model (property)', () => {
       { numRuns: 20_000, seed: 42 },
     );
     expect(r.failed).toBe(true);
-  });
+  }, 30_000);
 
   it('should hand over in the plain case: holder dies, cloud confirms, standby starts', () => {
     const r = runFencingModel(
