@@ -137,7 +137,7 @@ export interface AppConfig {
     allowPrivateTargets: boolean;
   };
   metrics: {
-    /** One `snowline_validator_state` series per validator; off by default (cardinality). */
+    /** Per-validator series (state, staking budget and uptime); off by default (cardinality). */
     perValidator: boolean;
   };
   /** AvalancheGo versions, how they reach a host, and the network-upgrade calendar. */

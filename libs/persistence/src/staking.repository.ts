@@ -64,6 +64,41 @@ export interface StoredStakingView {
   conditions: StakingConditions;
 }
 
+/** Tracked validators of one network in one staking status (as of now), for the metrics scrape. */
+export interface StakingStatusCount {
+  network: Network;
+  status: StakingStatus;
+  n: number;
+  /** The least budget left among them (ms); null when none has one (or the status is unknown). */
+  minBudgetLeftMs: number | null;
+  /** The least measured uptime (0–1) among them; null likewise. */
+  minUptime: number | null;
+}
+
+/** One validator's current staking figures (per-validator metrics, when turned on). */
+export interface StakingFigures {
+  validatorId: string;
+  network: Network;
+  status: StakingStatus;
+  budgetLeftMs: number | null;
+  uptime: number | null;
+}
+
+/**
+ * Tracked validators (a NodeID, not retired: the staking loop's subjects) with their stored status
+ * judged again as of now, as stakingViewAsOf does (libs/domain staking-read.ts): never evaluated,
+ * never observed, or observed longer than $1 ms ago by the database's clock → `unknown`.
+ */
+const JUDGED = `
+  SELECT v.id AS validator_id, v.network,
+         CASE WHEN s.status IS NULL OR s.observed_at IS NULL
+                OR clock_timestamp() - s.observed_at > $1::float8 * interval '1 millisecond'
+              THEN 'unknown' ELSE s.status END AS status,
+         s.budget_left_ms, s.uptime_percent
+    FROM validators v
+    LEFT JOIN validator_staking s ON s.validator_id = v.id
+   WHERE v.node_id IS NOT NULL AND v.state <> 'retired'`;
+
 type ObservationRow = {
   nodeId: string;
   kind: 'self' | 'peer';
@@ -334,6 +369,33 @@ export class StakingRepository extends Repo {
       [validatorIds],
     )) as Record<string, unknown>[];
     return new Map(rows.map((r) => [r.validatorId as string, storedView(r)]));
+  }
+
+  /**
+   * Tracked validators by network and staking status as of now, in one grouped read (a handful of
+   * rows at any fleet size). An unknown view's last figures stay out of its minimums.
+   */
+  async statusCounts(staleAfterMs: number): Promise<StakingStatusCount[]> {
+    return (await this.ds.query(
+      `SELECT network, status, count(*)::int AS n,
+              min(budget_left_ms) FILTER (WHERE status <> 'unknown')::float8 AS "minBudgetLeftMs",
+              (min(uptime_percent) FILTER (WHERE status <> 'unknown') / 100)::float8 AS "minUptime"
+         FROM (${JUDGED}) j
+        GROUP BY network, status`,
+      [staleAfterMs],
+    )) as StakingStatusCount[];
+  }
+
+  /** The current figures of every tracked validator whose view is current and has any. */
+  async figuresForMetrics(staleAfterMs: number): Promise<StakingFigures[]> {
+    return (await this.ds.query(
+      `SELECT validator_id AS "validatorId", network, status,
+              budget_left_ms::float8 AS "budgetLeftMs", (uptime_percent / 100)::float8 AS uptime
+         FROM (${JUDGED}) j
+        WHERE status <> 'unknown' AND (budget_left_ms IS NOT NULL OR uptime_percent IS NOT NULL)
+        ORDER BY validator_id`,
+      [staleAfterMs],
+    )) as StakingFigures[];
   }
 
   /** The last known budget of these validators, for the failover order. */

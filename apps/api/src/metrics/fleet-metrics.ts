@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { VALIDATOR_STATES, type ValidatorState } from '@snowline/domain';
 import { Repositories } from '@snowline/persistence';
 import { MetricsService } from './metrics.service';
+import { registerStakingGauges, type StakingSnapshot } from './staking-metrics';
 
 /** How long one read of the fleet serves scrapes (several Prometheus replicas, one query each). */
 export const FLEET_SNAPSHOT_TTL_MS = 5_000;
@@ -17,13 +18,15 @@ interface FleetSnapshot {
   targets: Map<string, Map<string, number>>;
   incidents: { kind: string; n: number }[];
   perValidator: { id: string; state: ValidatorState; zone: string | null }[] | null;
+  staking: StakingSnapshot;
 }
 
 /**
- * What an operator alerts on: validators by state, zones by status, standby pools against their
- * target, open incidents. Read from Postgres at scrape time (any API replica serves them) with one
- * grouped query each, shared by every gauge and kept a few seconds. No per-validator label unless
- * METRICS_PER_VALIDATOR is on. A failed read leaves the series out (unknown), never a made-up 0.
+ * What an operator alerts on: validators by state and by staking status, zones by status, standby
+ * pools against their target, open incidents. Read from Postgres at scrape time (any API replica
+ * serves them) with one grouped query each, shared by every gauge and kept a few seconds. No
+ * per-validator label unless METRICS_PER_VALIDATOR is on. A failed read leaves the series out
+ * (unknown), never a made-up 0.
  */
 @Injectable()
 export class FleetMetrics implements OnModuleInit {
@@ -50,14 +53,19 @@ export class FleetMetrics implements OnModuleInit {
 
   private async read(): Promise<FleetSnapshot> {
     const zones = this.config.cloud.zones;
-    const [validators, statuses, standbys, targets, incidents, perValidator] = await Promise.all([
-      this.repos.validators.countByState(),
-      this.repos.zones.statuses(),
-      this.repos.hosts.standbyLevels(),
-      this.repos.standbyPools.effective(this.config.standbyPool, zones),
-      this.repos.incidents.openCounts(),
-      this.config.metrics.perValidator ? this.repos.validators.statesForMetrics() : null,
-    ]);
+    const perValidatorOn = this.config.metrics.perValidator;
+    const staleAfterMs = this.config.staking.staleAfterSeconds * 1000;
+    const [validators, statuses, standbys, targets, incidents, perValidator, staking, figures] =
+      await Promise.all([
+        this.repos.validators.countByState(),
+        this.repos.zones.statuses(),
+        this.repos.hosts.standbyLevels(),
+        this.repos.standbyPools.effective(this.config.standbyPool, zones),
+        this.repos.incidents.openCounts(),
+        perValidatorOn ? this.repos.validators.statesForMetrics() : null,
+        this.repos.staking.statusCounts(staleAfterMs),
+        perValidatorOn ? this.repos.staking.figuresForMetrics(staleAfterMs) : null,
+      ]);
     const incidentsByKind = new Map<string, number>();
     for (const i of incidents)
       incidentsByKind.set(i.kind, (incidentsByKind.get(i.kind) ?? 0) + i.n);
@@ -69,6 +77,7 @@ export class FleetMetrics implements OnModuleInit {
       targets,
       incidents: [...incidentsByKind].map(([kind, n]) => ({ kind, n })),
       perValidator,
+      staking: { counts: staking, perValidator: figures },
     };
   }
 
@@ -178,6 +187,11 @@ export class FleetMetrics implements OnModuleInit {
         for (const i of s.incidents) this.set({ kind: i.kind }, i.n);
       },
     });
+    registerStakingGauges(
+      registers,
+      async () => (await snapshot())?.staking ?? null,
+      this.config.metrics.perValidator,
+    );
     if (this.config.metrics.perValidator)
       new Gauge({
         name: 'snowline_validator_state',
