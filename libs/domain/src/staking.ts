@@ -492,7 +492,8 @@ class ObserverRing {
   constructor(private readonly perObserver: number) {}
 
   add(o: StakingObserver): void {
-    for (let i = 0; i < this.perObserver; i++) this.pts.push({ h: ringHash(`${o.hostId}#${i}`), o });
+    for (let i = 0; i < this.perObserver; i++)
+      this.pts.push({ h: ringHash(`${o.hostId}#${i}`), o });
     this.open.set(o.zone, (this.open.get(o.zone) ?? 0) + 1);
     this.openTotal++;
   }
