@@ -117,6 +117,8 @@ export interface AppConfig {
     atRiskFraction: number;
     periodEndingHours: number;
     observersPerValidator: number;
+    /** An L1 validator's balance is low below this many days of fee (`l1.balance_low`). */
+    l1BalanceLowDays: number;
   };
 
   publicApi: {
@@ -429,6 +431,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       atRiskFraction: e.STAKING_AT_RISK_BUDGET_PERCENT / 100,
       periodEndingHours: e.STAKING_PERIOD_ENDING_HOURS,
       observersPerValidator: e.STAKING_OBSERVERS,
+      l1BalanceLowDays: e.L1_BALANCE_LOW_DAYS,
     },
     publicApi: {
       bodyLimitKb: e.API_BODY_LIMIT_KB,

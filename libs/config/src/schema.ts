@@ -143,6 +143,11 @@ export const envSchema = z.object({
   /** How many other nodes on its network look each validator up on their P-chain. */
   STAKING_OBSERVERS: z.coerce.number().int().min(0).max(10).default(2),
   /**
+   * `l1.balance_low` once an L1 validator's balance pays fewer than this many days of its continuous
+   * fee at the P-chain's current price (14 d at 512 nAVAX/s ≈ 0.62 AVAX).
+   */
+  L1_BALANCE_LOW_DAYS: z.coerce.number().positive().default(14),
+  /**
    * Simulator: multiply every lifecycle delay by this factor (0.1 = ten times faster); the simulated
    * P-chain's clock runs 1/factor as fast as the wall clock.
    */
