@@ -2,6 +2,7 @@ import {
   generateIdentity,
   getCurrentValidatorsResultSchema,
   getL1ValidatorResultSchema,
+  getValidatorFeeStateResultSchema,
   type GeneratedIdentity,
   PermissionlessValidator,
   uptimeResultSchema,
@@ -190,6 +191,20 @@ describe(NetworkView.name, () => {
       wall += 2 * HOUR;
       expect(view.getL1Validator({ validationID: tx.validationID }).balance).toBe('0');
       expect(view.getCurrentValidators({ subnetID: subnetId }).validators).toHaveLength(1);
+    });
+
+    it('should answer platform.getValidatorFeeState with the fee rate, as numbers', () => {
+      const res = handleNetworkRpc(view, '/ext/bc/P', id.nodeId, {
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'platform.getValidatorFeeState',
+      }) as { result: unknown };
+      expect(res.result).toEqual({
+        excess: 0,
+        price: Number(L1_MIN_FEE_NAVAX_PER_SECOND),
+        timestamp: new Date(view.pchainNow()).toISOString(),
+      });
+      expect(getValidatorFeeStateResultSchema.parse(res.result).price).toBe('512');
     });
 
     it('should refuse an L1 validator without a balance', () => {

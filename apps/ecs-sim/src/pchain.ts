@@ -7,6 +7,7 @@ import {
   GetL1ValidatorResult,
   getL1ValidatorParamsSchema,
   GetTimestampResult,
+  GetValidatorFeeStateReply,
   isNodeId,
   JSON_RPC_CODES,
   jsonRpcRequestSchema,
@@ -312,6 +313,15 @@ export class NetworkView {
     return { timestamp: new Date(this.pchainNow()).toISOString() };
   }
 
+  /** platform.getValidatorFeeState: no excess modelled, so the price is the configured rate. */
+  getValidatorFeeState(): GetValidatorFeeStateReply {
+    return {
+      excess: 0,
+      price: Number(this.feeRate),
+      timestamp: new Date(this.pchainNow()).toISOString(),
+    };
+  }
+
   /**
    * info.uptime on the node running `nodeId` (network/network.go NodeUptime): its own stake counts
    * 100 % and as rewarding; each connected peer validator — the others registered here plus the
@@ -419,6 +429,8 @@ function call(
       return view.getL1Validator(params);
     case 'platform.getTimestamp':
       return view.getTimestamp();
+    case 'platform.getValidatorFeeState':
+      return view.getValidatorFeeState();
     default:
       return undefined;
   }

@@ -6,6 +6,8 @@ import {
   GetL1ValidatorResult,
   getL1ValidatorResultSchema,
   getTimestampResultSchema,
+  GetValidatorFeeStateResult,
+  getValidatorFeeStateResultSchema,
   UptimeResult,
   uptimeResultSchema,
   GetNodeIdResult,
@@ -131,6 +133,16 @@ export class AvalancheNodeClient {
       'platform.getL1Validator',
       { validationID },
       getL1ValidatorResultSchema,
+    );
+  }
+
+  /** The L1 validators' continuous fee now: `price` nAVAX per second (ACP-77). */
+  getValidatorFeeState(): Promise<GetValidatorFeeStateResult> {
+    return this.rpc(
+      NODE_PATHS.platform,
+      'platform.getValidatorFeeState',
+      {},
+      getValidatorFeeStateResultSchema,
     );
   }
 

@@ -206,6 +206,28 @@ export const getL1ValidatorResultSchema = l1ValidatorSchema.extend({
 });
 export type GetL1ValidatorResult = z.infer<typeof getL1ValidatorResultSchema>;
 
+/**
+ * platform.getValidatorFeeState (vms/platformvm/service.go GetValidatorFeeStateReply): the L1
+ * validators' fee excess and the price (nAVAX per second per active L1 validator) it gives now.
+ * gas.Gas / gas.Price are bare uint64s (JSON numbers); a quoted decimal is accepted too.
+ */
+const uint64Schema = z.union([
+  jsonUint64Schema,
+  z
+    .number()
+    .int()
+    .nonnegative()
+    .transform((n) => String(n)),
+]);
+export const getValidatorFeeStateResultSchema = z.object({
+  excess: uint64Schema,
+  price: uint64Schema,
+  timestamp: z.iso.datetime({ offset: true }),
+});
+export type GetValidatorFeeStateResult = z.infer<typeof getValidatorFeeStateResultSchema>;
+/** As AvalancheGo writes it (numbers), for the simulated node. */
+export type GetValidatorFeeStateReply = z.input<typeof getValidatorFeeStateResultSchema>;
+
 /** platform.getTimestamp: the P-chain's clock (Go time.Time, RFC 3339). */
 export const getTimestampResultSchema = z.object({
   timestamp: z.iso.datetime({ offset: true }),
@@ -229,6 +251,7 @@ export const stakingMethods = {
   'platform.getCurrentValidators': getCurrentValidatorsResultSchema,
   'platform.getL1Validator': getL1ValidatorResultSchema,
   'platform.getTimestamp': getTimestampResultSchema,
+  'platform.getValidatorFeeState': getValidatorFeeStateResultSchema,
 } as const;
 export type StakingMethod = keyof typeof stakingMethods;
 
