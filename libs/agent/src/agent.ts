@@ -558,6 +558,7 @@ export class Agent {
         nodeId: node.nodeId,
         ownNodeId: own ? node.nodeId : null,
         lookup: this.stakingLookup,
+        l1s: node.trackedSubnets ?? [],
       });
       const res = await this.post(AGENT_PATHS.staking, report);
       if (!this.running || !res) return;

@@ -5,6 +5,9 @@ import {
   type GeneratedIdentity,
   type GetCurrentValidatorsParams,
   type GetCurrentValidatorsResult,
+  type GetL1ValidatorResult,
+  type GetValidatorFeeStateResult,
+  type L1Validator,
   type PermissionlessValidator,
 } from '@snowline/avalanche';
 import { Agent } from './agent';
@@ -56,10 +59,32 @@ class FakeNode implements StakingNode {
     this.uptimeCalls++;
     return this.uptimeAnswer();
   }
+  /** By subnet id: the L1's current validators. */
+  l1Validators = new Map<string, L1Validator[]>();
+  l1Records = new Map<string, GetL1ValidatorResult>();
+  l1Asked: string[] = [];
+  feeState: () => Promise<GetValidatorFeeStateResult> = () =>
+    Promise.resolve({ excess: '0', price: '600', timestamp: PCHAIN.toISOString() });
   getCurrentValidators(p: GetCurrentValidatorsParams) {
     this.asked.push(p);
     const wanted = new Set(p.nodeIDs ?? []);
+    if (p.subnetID) {
+      const l1 = this.l1Validators.get(p.subnetID);
+      if (!l1)
+        return Promise.reject(new NodeRpcError('platform.getCurrentValidators', -32000, 'x'));
+      return Promise.resolve({ validators: l1.filter((v) => wanted.has(v.nodeID)) });
+    }
     return Promise.resolve({ validators: this.validators.filter((v) => wanted.has(v.nodeID)) });
+  }
+  getL1Validator(validationID: string) {
+    this.l1Asked.push(validationID);
+    const r = this.l1Records.get(validationID);
+    return r
+      ? Promise.resolve(r)
+      : Promise.reject(new NodeRpcError('platform.getL1Validator', -32000, 'not found'));
+  }
+  getValidatorFeeState() {
+    return this.feeState();
   }
 }
 
@@ -119,6 +144,83 @@ describe(readStakingReport.name, () => {
   });
 });
 
+describe('readStakingReport, L1 validators', () => {
+  const L1 = '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r';
+  const OTHER_L1 = '2JHTv6kDDw6Yg3Xb8PXwkRszQbiRJvd1TuVuoJx7a3gDxLWvY8';
+  const VID = '29sdTmk9ez2Asy7Jso3q3eqZnY2YgkFZsXbtUYaGzmYVn6dgnE';
+  const q = { hostId: HOST, generation: 3, nodeId: A, ownNodeId: A, lookup: [], l1s: [L1] };
+  const listed: L1Validator = {
+    nodeID: A,
+    weight: '20',
+    startTime: '1796000000',
+    validationID: VID,
+    balance: '999',
+  };
+  const record = (balance: string): GetL1ValidatorResult => ({
+    ...listed,
+    balance,
+    subnetID: L1,
+    height: '77',
+  });
+
+  it('should read its own L1 validator: the balance from getL1Validator, the price from the fee state', async () => {
+    const node = new FakeNode();
+    node.l1Validators.set(L1, [listed, { ...listed, nodeID: B, validationID: OTHER_L1 }]);
+    node.l1Records.set(VID, record('619315200000'));
+    const r = await readStakingReport(node, q);
+    expect(stakingReportRequestSchema.parse(r)).toEqual(r);
+    expect(r.l1).toEqual([
+      {
+        subnetId: L1,
+        nodeId: A,
+        registered: true,
+        validationId: VID,
+        balance: '619315200000',
+        weight: '20',
+        startTime: 1796000000,
+        feePrice: '600',
+      },
+    ]);
+    expect(node.asked).toContainEqual({ subnetID: L1, nodeIDs: [A] });
+    expect(node.l1Asked).toEqual([VID]);
+  });
+
+  it('should say not registered when the L1 does not list it, and leave out an L1 it cannot read', async () => {
+    const node = new FakeNode();
+    node.l1Validators.set(L1, []);
+    node.feeState = () =>
+      Promise.reject(new NodeRpcError('platform.getValidatorFeeState', -32601, 'no such method'));
+    const r = await readStakingReport(node, { ...q, l1s: [L1, OTHER_L1] });
+    expect(r.l1).toEqual([
+      {
+        subnetId: L1,
+        nodeId: A,
+        registered: false,
+        validationId: null,
+        balance: null,
+        weight: null,
+        startTime: null,
+        feePrice: null,
+      },
+    ]);
+  });
+
+  it('should read no L1 for a standby, nor when the node tracks none', async () => {
+    const node = new FakeNode();
+    node.l1Validators.set(L1, [listed]);
+    expect((await readStakingReport(node, { ...q, ownNodeId: null })).l1).toBeUndefined();
+    expect((await readStakingReport(node, { ...q, l1s: [] })).l1).toBeUndefined();
+    expect(node.l1Asked).toEqual([]);
+  });
+
+  it('should send nothing when the node cannot answer an L1 call', async () => {
+    const node = new FakeNode();
+    node.l1Validators.set(L1, [listed]);
+    node.getL1Validator = () => Promise.reject(new NodeUnreachable('http://node', 'timeout'));
+    await expect(readStakingReport(node, q)).rejects.toThrow(NodeUnreachable);
+  });
+});
+
 /** Manual clock + timers (as agent.spec.ts). */
 class FakeClock {
   t = 0;
@@ -170,7 +272,7 @@ describe('Agent staking reports', () => {
     id = await generateIdentity();
   });
 
-  const start = (stakingReportSeconds?: number) => {
+  const start = (stakingReportSeconds?: number, trackSubnets?: string[]) => {
     clock = new FakeClock();
     node = new FakeNode();
     calls = [];
@@ -205,7 +307,7 @@ describe('Agent staking reports', () => {
       }
       return new Response(JSON.stringify(reply), { status: 200 });
     }) as unknown as typeof fetch;
-    const driver = new SimulatedNodeDriver({ bootstrapMs: 0, now: clock.now });
+    const driver = new SimulatedNodeDriver({ bootstrapMs: 0, now: clock.now, trackSubnets });
     const agent = new Agent({
       userData,
       instanceId: 'i-abc',
@@ -260,6 +362,41 @@ describe('Agent staking reports', () => {
       self: { weightedAveragePercentage: 99.9 },
     });
     expect(node.uptimeCalls).toBeGreaterThan(0);
+  });
+
+  it('should read its own L1 validator in the L1 its node tracks', async () => {
+    const L1 = '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r';
+    const VID = '29sdTmk9ez2Asy7Jso3q3eqZnY2YgkFZsXbtUYaGzmYVn6dgnE';
+    const agent = start(60, [L1]);
+    const listed = { nodeID: id.nodeId, weight: '20', startTime: '1796000000', validationID: VID };
+    node.l1Validators.set(L1, [listed]);
+    node.l1Records.set(VID, { ...listed, balance: '5120', subnetID: L1, height: '1' });
+    lease = () => ({
+      role: 'assigned',
+      assignment: { validatorId: HOST, generation: 1, nodeId: id.nodeId },
+      leaseExpiresAt: new Date().toISOString(),
+      leaseTtlSeconds: 45,
+    });
+    keysFor = () => ({
+      generation: 1,
+      stakerCrt: id.stakerCrt,
+      stakerKey: id.stakerKey,
+      signerKey: id.signerKey.toString('base64'),
+    });
+    await clock.advance(75_000);
+    await agent.stop();
+    expect(reports().at(-1)?.l1).toEqual([
+      {
+        subnetId: L1,
+        nodeId: id.nodeId,
+        registered: true,
+        validationId: VID,
+        balance: '5120',
+        weight: '20',
+        startTime: 1796000000,
+        feePrice: '600',
+      },
+    ]);
   });
 
   it('should look a new NodeID up at the next renewal, not a whole interval later', async () => {

@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import {
+  cb58IdSchema,
+  jsonUint64Schema,
   NodeRpcError,
   type GetCurrentValidatorsParams,
   type GetCurrentValidatorsResult,
+  type GetL1ValidatorResult,
+  type GetValidatorFeeStateResult,
   type UptimeResult,
 } from '@snowline/avalanche';
 
@@ -38,6 +42,32 @@ export const stakedValidatorSchema = z.object({
 });
 export type StakedValidator = z.infer<typeof stakedValidatorSchema>;
 
+/** Most L1s one node reports its own validator in (`track-subnets` takes at most 16). */
+export const STAKING_L1_MAX = 16;
+
+/** uint64 as AvalancheGo's JSON has it: at most 20 digits. */
+const uint64 = jsonUint64Schema.max(20);
+
+/**
+ * The node's own L1 validator (ACP-77) in one L1 it tracks, as its P-chain has it:
+ * platform.getCurrentValidators {subnetID, nodeIDs: [own]} and platform.getL1Validator.
+ */
+export const l1SelfReportSchema = z.object({
+  subnetId: cb58IdSchema,
+  nodeId: nodeIdSchema,
+  /** The L1 lists the NodeID among its current validators. */
+  registered: z.boolean(),
+  validationId: cb58IdSchema.nullable(),
+  /** nAVAX left for the continuous fee (getL1Validator `balance`); 0 once deactivated. */
+  balance: uint64.nullable(),
+  weight: uint64.nullable(),
+  /** Unix seconds, P-chain time. */
+  startTime: z.number().int().nonnegative().nullable(),
+  /** platform.getValidatorFeeState `price`, nAVAX per second; null: the node did not say. */
+  feePrice: uint64.nullable(),
+});
+export type L1SelfReport = z.infer<typeof l1SelfReportSchema>;
+
 export const stakingReportRequestSchema = z.object({
   hostId: z.string().uuid(),
   /** The generation whose identity the node runs; null for a standby. */
@@ -56,6 +86,8 @@ export const stakingReportRequestSchema = z.object({
   /** Every NodeID looked up; one missing from `validators` is not a current validator. */
   asked: z.array(nodeIdSchema).max(STAKING_LOOKUP_MAX + 1),
   validators: z.array(stakedValidatorSchema).max(STAKING_LOOKUP_MAX + 1),
+  /** The node's own L1 validators, one per L1 it tracks; absent (an older agent, or none). */
+  l1: z.array(l1SelfReportSchema).max(STAKING_L1_MAX).optional(),
 });
 export type StakingReportRequest = z.infer<typeof stakingReportRequestSchema>;
 
@@ -71,6 +103,8 @@ export interface StakingNode {
   getTimestamp(): Promise<Date>;
   uptime(): Promise<UptimeResult>;
   getCurrentValidators(params: GetCurrentValidatorsParams): Promise<GetCurrentValidatorsResult>;
+  getL1Validator(validationID: string): Promise<GetL1ValidatorResult>;
+  getValidatorFeeState(): Promise<GetValidatorFeeStateResult>;
 }
 
 const pct = (s: string): number => Math.min(100, Math.max(0, Number(s)));
@@ -89,6 +123,8 @@ export async function readStakingReport(
     nodeId: string | null;
     ownNodeId: string | null;
     lookup: readonly string[];
+    /** The L1s the node tracks (its node report's trackedSubnets): its own validator is read in each. */
+    l1s?: readonly string[];
   },
 ): Promise<StakingReportRequest> {
   const asked = [...new Set([...(q.ownNodeId ? [q.ownNodeId] : []), ...q.lookup])].slice(
@@ -127,6 +163,7 @@ export async function readStakingReport(
       });
     }
   }
+  const l1 = q.ownNodeId && q.l1s?.length ? await readOwnL1s(node, q.ownNodeId, q.l1s) : undefined;
   return {
     hostId: q.hostId,
     generation: q.generation,
@@ -135,5 +172,64 @@ export async function readStakingReport(
     self,
     asked,
     validators,
+    ...(l1 ? { l1 } : {}),
   };
+}
+
+const NOT_LISTED = { validationId: null, balance: null, weight: null, startTime: null } as const;
+
+/** A JSON-RPC error (an older node, an L1 it does not know): that answer is unknown, not "no". */
+async function unlessRpcError<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof NodeRpcError) return null;
+    throw err;
+  }
+}
+
+/**
+ * The node's own validator in each L1 it tracks. Listed by getCurrentValidators: its validationID,
+ * then getL1Validator for the balance (0 once deactivated: vms/platformvm/service.go
+ * convertL1ValidatorToAPI); not listed: not registered. The fee price once for all
+ * (getValidatorFeeState). An L1 the node answers with an RPC error is left out: unknown.
+ */
+async function readOwnL1s(
+  node: StakingNode,
+  nodeId: string,
+  subnets: readonly string[],
+): Promise<L1SelfReport[]> {
+  const feePrice = (await unlessRpcError(node.getValidatorFeeState()))?.price ?? null;
+  const out: L1SelfReport[] = [];
+  for (const subnetId of [...new Set(subnets)].slice(0, STAKING_L1_MAX)) {
+    if (!cb58IdSchema.safeParse(subnetId).success) continue;
+    const listed = await unlessRpcError(
+      node.getCurrentValidators({ subnetID: subnetId, nodeIDs: [nodeId] }),
+    );
+    if (!listed) continue;
+    const v = listed.validators.find((x) => x.nodeID === nodeId);
+    const validationId = v && 'validationID' in v ? (v.validationID ?? null) : null;
+    if (!v || !validationId) {
+      // A permissioned subnet's validator has no validationID: not an L1 validation either.
+      out.push({ ...NOT_LISTED, subnetId, nodeId, registered: false, feePrice });
+      continue;
+    }
+    const got = await unlessRpcError(node.getL1Validator(validationId));
+    // The validation's own record, unless it was removed between the two calls.
+    const r = got && got.subnetID === subnetId && got.nodeID === nodeId ? got : null;
+    const balance = r?.balance ?? ('balance' in v ? (v.balance ?? null) : null);
+    // Listed, but no balance said: unknown rather than a guess.
+    if (balance === null) continue;
+    out.push({
+      subnetId,
+      nodeId,
+      registered: true,
+      validationId,
+      balance,
+      weight: r?.weight ?? v.weight,
+      startTime: Number(r?.startTime ?? v.startTime),
+      feePrice,
+    });
+  }
+  return out;
 }
