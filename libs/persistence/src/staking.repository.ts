@@ -1,5 +1,7 @@
 import type { Tx } from './tx';
 import type {
+  L1Balance,
+  L1Observation,
   Network,
   StakingConditions,
   StakingEventType,
@@ -20,6 +22,15 @@ export interface NewStakingObservation extends Omit<StakingObservation, 'observe
   /** The validator's own node: info.uptime. */
   rewardingStakePercent: number | null;
   weightedAveragePercent: number | null;
+  /** An L1 validator's row (subnetId set): what getL1Validator and the fee state said. */
+  l1?: {
+    validationId: string | null;
+    /** nAVAX, decimal. */
+    balance: string | null;
+    weight: string | null;
+    startMs: number | null;
+    feePrice: string | null;
+  };
 }
 
 /** What the staking channel needs to know of the host that reports. */
@@ -31,6 +42,8 @@ export interface StakingReporter {
   /** The NodeID of the validator it holds now (its current generation's), or null. */
   ownNodeId: string | null;
   ownGeneration: number | null;
+  /** The L1 the validator it holds validates (null: the primary network, or none held). */
+  ownSubnetId: string | null;
   /** What the worker asked it to look up. */
   lookup: string[];
 }
@@ -42,6 +55,8 @@ export interface StakingSubjectRow {
   name: string;
   network: Network;
   nodeId: string;
+  /** The L1 it validates; null: the primary network. */
+  subnetId: string | null;
   state: ValidatorState;
   zone: string | null;
   hostId: string | null;
@@ -131,6 +146,7 @@ export class StakingRepository extends Repo {
               CASE WHEN h.role = 'assigned' AND v.host_id = h.id AND v.generation = h.generation
                    THEN v.node_id END AS "ownNodeId",
               CASE WHEN h.role = 'assigned' AND v.host_id = h.id THEN h.generation END AS "ownGeneration",
+              CASE WHEN h.role = 'assigned' AND v.host_id = h.id THEN v.subnet_id END AS "ownSubnetId",
               coalesce(l.node_ids, '{}') AS lookup
          FROM hosts h
          LEFT JOIN validators v ON v.id = h.validator_id
@@ -155,10 +171,11 @@ export class StakingRepository extends Repo {
         `INSERT INTO staking_observations
            (observer_host_id, network, node_id, subnet_id, kind, registered, tx_id, start_time,
             end_time, weight, uptime_percent, connected, auto_renew, rewarding_stake_percent,
-            weighted_average_percent, pchain_time)
+            weighted_average_percent, pchain_time, validation_id, balance, fee_price)
          SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[],
            $8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::float8[], $12::boolean[],
-           $13::boolean[], $14::float8[], $15::float8[], $16::timestamptz[])`,
+           $13::boolean[], $14::float8[], $15::float8[], $16::timestamptz[], $17::text[],
+           $18::numeric[], $19::numeric[])`,
         [
           hostId,
           network,
@@ -167,15 +184,18 @@ export class StakingRepository extends Repo {
           col((r) => r.kind),
           col((r) => r.registered),
           col((r) => r.stake?.txId ?? null),
-          col((r) => date(r.stake?.startMs)),
+          col((r) => date(r.stake?.startMs ?? r.l1?.startMs)),
           col((r) => date(r.stake?.endMs)),
-          col((r) => r.stake?.weight ?? null),
+          col((r) => r.stake?.weight ?? r.l1?.weight ?? null),
           col((r) => (r.uptime === null ? null : r.uptime * 100)),
           col((r) => r.connected),
           col((r) => r.stake?.autoRenew ?? null),
           col((r) => r.rewardingStakePercent),
           col((r) => r.weightedAveragePercent),
           col((r) => new Date(r.pchainTime)),
+          col((r) => r.l1?.validationId ?? null),
+          col((r) => r.l1?.balance ?? null),
+          col((r) => r.l1?.feePrice ?? null),
         ],
       );
     });
@@ -188,7 +208,8 @@ export class StakingRepository extends Repo {
   async subjects(): Promise<StakingSubjectRow[]> {
     const rows = (await this.ds.query(
       `SELECT v.id AS "validatorId", v.project_id AS "projectId", v.name, v.network,
-              v.node_id AS "nodeId", v.state, v.zone, v.host_id AS "hostId",
+              v.node_id AS "nodeId", v.subnet_id AS "subnetId", v.state, v.zone,
+              v.host_id AS "hostId",
               s.period_key AS "periodKey", coalesce(s.raised, '{}') AS raised, s.status
          FROM validators v
          LEFT JOIN validator_staking s ON s.validator_id = v.id
@@ -252,6 +273,57 @@ export class StakingRepository extends Repo {
     return out;
   }
 
+  /**
+   * The latest observations of these L1 validators (NodeID in its L1), by `l1Key`. Only the
+   * validator's own node reports them (the API stores no other).
+   */
+  async l1ObservationsOf(
+    subjects: { nodeId: string; subnetId: string }[],
+  ): Promise<Map<string, L1Observation[]>> {
+    const out = new Map<string, L1Observation[]>();
+    if (!subjects.length) return out;
+    const rows = (await this.ds.query(
+      `SELECT o.node_id AS "nodeId", o.subnet_id AS "subnetId", o.kind,
+              o.observed_at AS "observedAt", o.pchain_time AS "pchainTime", o.registered,
+              o.validation_id AS "validationId", o.balance::text AS balance,
+              o.weight::text AS weight, o.start_time AS "startTime", o.fee_price::text AS "feePrice"
+         FROM staking_observations o
+         JOIN unnest($1::text[], $2::text[]) AS s(node_id, subnet_id)
+           ON s.node_id = o.node_id AND s.subnet_id = o.subnet_id`,
+      [subjects.map((s) => s.nodeId), subjects.map((s) => s.subnetId)],
+    )) as {
+      nodeId: string;
+      subnetId: string;
+      kind: 'self' | 'peer';
+      observedAt: Date;
+      pchainTime: Date;
+      registered: boolean;
+      validationId: string | null;
+      balance: string | null;
+      weight: string | null;
+      startTime: Date | null;
+      feePrice: string | null;
+    }[];
+    for (const r of rows) {
+      const key = l1Key(r.nodeId, r.subnetId);
+      out.set(key, [
+        ...(out.get(key) ?? []),
+        {
+          kind: r.kind,
+          observedAt: r.observedAt.getTime(),
+          pchainTime: r.pchainTime.getTime(),
+          registered: r.registered,
+          validationId: r.validationId,
+          balance: r.balance,
+          weight: r.weight,
+          startMs: ms(r.startTime),
+          feePrice: r.feePrice,
+        },
+      ]);
+    }
+    return out;
+  }
+
   /** What each host looks up now. */
   async lookups(): Promise<Map<string, string[]>> {
     const rows = (await this.ds.query(
@@ -289,16 +361,20 @@ export class StakingRepository extends Repo {
          (validator_id, project_id, network, node_id, subnet_id, status, last_status, registered,
           tx_id, start_time, end_time, weight, auto_renew, balance, uptime_requirement,
           uptime_percent, uptime_source, observers, budget_ms, downtime_ms, budget_left_ms,
-          period_ending, pchain_time, observed_at, period_key, raised, evaluated_at)
+          period_ending, pchain_time, observed_at, period_key, raised, validation_id, fee_price,
+          fee_source, fee_days_left, l1_active, balance_low, evaluated_at)
        SELECT v, p, net, node, sub, st, last, reg, tx, st_t, en_t, w, ar, bal, req, up, src, obs,
-              b, dt, bl, pe, pt, oa, pk, coalesce(string_to_array(nullif(rs, ''), ','), '{}'), now()
+              b, dt, bl, pe, pt, oa, pk, coalesce(string_to_array(nullif(rs, ''), ','), '{}'),
+              vid, fp, fs, fd, act, low, now()
          FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
                      $7::text[], $8::boolean[], $9::text[], $10::timestamptz[], $11::timestamptz[],
                      $12::numeric[], $13::boolean[], $14::numeric[], $15::float8[], $16::float8[],
                      $17::text[], $18::int[], $19::bigint[], $20::bigint[], $21::bigint[],
-                     $22::boolean[], $23::timestamptz[], $24::timestamptz[], $25::text[], $26::text[])
+                     $22::boolean[], $23::timestamptz[], $24::timestamptz[], $25::text[], $26::text[],
+                     $27::text[], $28::numeric[], $29::text[], $30::float8[], $31::boolean[],
+                     $32::boolean[])
               AS u(v, p, net, node, sub, st, last, reg, tx, st_t, en_t, w, ar, bal, req, up, src,
-                   obs, b, dt, bl, pe, pt, oa, pk, rs)
+                   obs, b, dt, bl, pe, pt, oa, pk, rs, vid, fp, fs, fd, act, low)
        ON CONFLICT (validator_id) DO UPDATE SET
          status = EXCLUDED.status, last_status = EXCLUDED.last_status,
          registered = EXCLUDED.registered, tx_id = EXCLUDED.tx_id,
@@ -310,7 +386,11 @@ export class StakingRepository extends Repo {
          downtime_ms = EXCLUDED.downtime_ms, budget_left_ms = EXCLUDED.budget_left_ms,
          period_ending = EXCLUDED.period_ending, pchain_time = EXCLUDED.pchain_time,
          observed_at = EXCLUDED.observed_at, period_key = EXCLUDED.period_key,
-         raised = EXCLUDED.raised, evaluated_at = now(), node_id = EXCLUDED.node_id`,
+         raised = EXCLUDED.raised, evaluated_at = now(), node_id = EXCLUDED.node_id,
+         subnet_id = EXCLUDED.subnet_id, validation_id = EXCLUDED.validation_id,
+         fee_price = EXCLUDED.fee_price, fee_source = EXCLUDED.fee_source,
+         fee_days_left = EXCLUDED.fee_days_left, l1_active = EXCLUDED.l1_active,
+         balance_low = EXCLUDED.balance_low`,
       [
         col((r) => r.validatorId),
         col((r) => r.projectId),
@@ -321,11 +401,11 @@ export class StakingRepository extends Repo {
         col((r) => r.view.lastStatus),
         col((r) => r.view.registered),
         col((r) => r.view.stake?.txId ?? null),
-        col((r) => date(r.view.stake?.startMs)),
+        col((r) => date(r.view.stake?.startMs ?? r.view.l1?.startMs)),
         col((r) => date(r.view.stake?.endMs)),
-        col((r) => r.view.stake?.weight ?? null),
+        col((r) => r.view.stake?.weight ?? r.view.l1?.weight ?? null),
         col((r) => r.view.stake?.autoRenew ?? null),
-        col((r) => r.balance),
+        col((r) => r.view.l1?.balance ?? r.balance),
         col((r) => r.view.requirement),
         col((r) => (r.view.uptime === null ? null : r.view.uptime * 100)),
         col((r) => r.view.uptimeSource),
@@ -339,6 +419,13 @@ export class StakingRepository extends Repo {
         col((r) => r.conditions.periodKey),
         // Event types hold no comma: one text per row, split back into text[].
         col((r) => r.conditions.raised.join(',')),
+        col((r) => r.view.l1?.validationId ?? null),
+        col((r) => r.view.l1?.feePrice ?? null),
+        col((r) => r.view.l1?.feeSource ?? null),
+        // No fee (a price of 0) pays forever: not a figure a column or JSON holds.
+        col((r) => (r.view.l1 && Number.isFinite(r.view.l1.daysLeft) ? r.view.l1.daysLeft : null)),
+        col((r) => r.view.l1?.active ?? null),
+        col((r) => r.view.l1?.low ?? null),
       ],
     );
   }
@@ -364,6 +451,9 @@ export class StakingRepository extends Repo {
               downtime_ms::float8 AS "downtimeMs", budget_left_ms::float8 AS "budgetLeftMs",
               period_ending AS "periodEnding", pchain_time AS "pchainTime",
               observed_at AS "observedAt", period_key AS "periodKey", raised,
+              validation_id AS "validationId", fee_price::text AS "feePrice",
+              fee_source AS "feeSource", fee_days_left AS "feeDaysLeft", l1_active AS "l1Active",
+              balance_low AS "balanceLow",
               (extract(epoch FROM clock_timestamp() - observed_at) * 1000)::float8 AS "ageMs"
          FROM validator_staking WHERE validator_id = ANY($1::uuid[])`,
       [validatorIds],
@@ -464,6 +554,28 @@ function storedView(r: Record<string, unknown>): StoredStakingView {
               lost: n('budgetLeftMs')! < 0,
             },
       periodEnding: r.periodEnding as boolean,
+      l1: storedL1(r),
     },
   };
 }
+
+/** An L1 validator's stored balance view: only with a subnet, a balance and its price. */
+function storedL1(r: Record<string, unknown>): L1Balance | null {
+  if (!r.subnetId || r.balance === null || r.feePrice === null || r.feeSource === null) return null;
+  const days = r.feeDaysLeft as number | null;
+  return {
+    subnetId: r.subnetId as string,
+    validationId: r.validationId as string | null,
+    weight: r.weight as string | null,
+    startMs: ms(r.startTime as Date | null),
+    balance: r.balance as string,
+    feePrice: r.feePrice as string,
+    feeSource: r.feeSource as L1Balance['feeSource'],
+    daysLeft: days ?? Infinity,
+    active: (r.l1Active as boolean | null) ?? BigInt(r.balance as string) > 0n,
+    low: (r.balanceLow as boolean | null) ?? false,
+  };
+}
+
+/** The key of one L1 validator's observations: its NodeID in its L1. */
+export const l1Key = (nodeId: string, subnetId: string): string => `${nodeId}@${subnetId}`;

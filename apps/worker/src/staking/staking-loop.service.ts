@@ -2,17 +2,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import {
   assignStakingObservers,
+  evaluateL1Staking,
   evaluateStaking,
+  l1Events,
+  type L1EventType,
+  type L1Observation,
+  type L1Settings,
   stakingEvents,
   stakingRulesFor,
   type Network,
   type NetworkStakingRules,
   type StakingEventType,
+  type StakingObservation,
   type StakingSettings,
   type StakingView,
 } from '@snowline/domain';
 import { STAKING_LOOKUP_MAX } from '@snowline/agent';
 import {
+  l1Key,
   Repositories,
   type NewEvent,
   type StakingSubjectRow,
@@ -40,6 +47,19 @@ export function humanDuration(ms: number): string {
   return `${Math.round(ms / 1000)} s`;
 }
 
+/** nAVAX as AVAX with up to 4 decimals: `0.6193`. */
+const avaxOf = (navax: string): string => {
+  const n = BigInt(navax);
+  const frac = ((n % NAVAX_PER_AVAX) / 100_000n).toString().padStart(4, '0').replace(/0+$/, '');
+  return `${n / NAVAX_PER_AVAX}${frac ? `.${frac}` : ''}`;
+};
+
+type L1Subject = StakingSubjectRow & { subnetId: string };
+type Judged = {
+  events: (StakingEventType | L1EventType)[];
+  next: StakingSubjectRow['conditions'];
+};
+
 const pct = (f: number) => `${+(f * 100).toFixed(2)} %`;
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -57,6 +77,7 @@ const iso = (t: number) => new Date(t).toISOString();
 export class StakingLoop extends LeaderLoop<StakingRoundStats> {
   private readonly rules: Record<Network, NetworkStakingRules>;
   private readonly settings: StakingSettings;
+  private readonly l1Settings: L1Settings;
 
   constructor(
     private readonly repos: Repositories,
@@ -69,6 +90,10 @@ export class StakingLoop extends LeaderLoop<StakingRoundStats> {
       atRiskFraction: config.staking.atRiskFraction,
       periodEndingMs: config.staking.periodEndingHours * 3_600_000,
     };
+    this.l1Settings = {
+      staleAfterMs: this.settings.staleAfterMs,
+      balanceLowDays: config.staking.l1BalanceLowDays,
+    };
   }
 
   protected intervalMs(): number {
@@ -78,17 +103,22 @@ export class StakingLoop extends LeaderLoop<StakingRoundStats> {
   protected async round(): Promise<StakingRoundStats> {
     const subjects = await this.repos.staking.subjects();
     const observers = await this.repos.staking.observers();
-    const lookupsChanged = await this.assignLookups(subjects, observers);
-    const seen = await this.repos.staking.observationsOf(subjects.map((s) => s.nodeId));
+    const primary = subjects.filter((s) => s.subnetId === null);
+    const l1s = subjects.filter((s): s is L1Subject => s.subnetId !== null);
+    const lookupsChanged = await this.assignLookups(primary, observers);
+    const seen = await this.repos.staking.observationsOf(primary.map((s) => s.nodeId));
+    const seenL1 = await this.repos.staking.l1ObservationsOf(l1s);
     const now = (await this.repos.clock()).getTime();
     const views: StoredStakingView[] = [];
     const events: NewEvent[] = [];
     const byStatus: Record<string, number> = {};
     for (const s of subjects) {
-      const observations = seen.get(s.nodeId) ?? [];
-      const view = evaluateStaking(s.network, observations, now, this.settings, this.rules);
+      // An L1 validator is judged by its balance, a primary-network one by its stake and uptime.
+      const { view, raised, observations } =
+        s.subnetId === null
+          ? this.judgePrimary(s, seen.get(s.nodeId) ?? [], now)
+          : this.judgeL1(s as L1Subject, seenL1.get(l1Key(s.nodeId, s.subnetId)) ?? [], now);
       byStatus[view.status] = (byStatus[view.status] ?? 0) + 1;
-      const raised = stakingEvents(s.conditions, view);
       // Still unknown: the stored row keeps the last good figures and their time; nothing to write.
       if (view.status === 'unknown' && s.status === 'unknown' && !raised.events.length) continue;
       const newest = observations.length
@@ -99,13 +129,16 @@ export class StakingLoop extends LeaderLoop<StakingRoundStats> {
         projectId: s.projectId,
         network: s.network,
         nodeId: s.nodeId,
-        subnetId: null,
+        subnetId: s.subnetId,
         view,
         observedAt: newest === null ? null : new Date(newest),
         balance: null,
         conditions: raised.next,
       });
-      for (const type of raised.events) events.push(this.event(type, s, view));
+      for (const type of raised.events)
+        events.push(
+          type === 'l1.balance_low' ? this.l1Event(type, s, view) : this.event(type, s, view),
+        );
     }
     await this.repos.transaction(async (tx) => {
       await this.repos.staking.saveViews(views, tx);
@@ -120,6 +153,19 @@ export class StakingLoop extends LeaderLoop<StakingRoundStats> {
       byStatus,
       events: events.length,
     };
+  }
+
+  private judgePrimary(s: StakingSubjectRow, observations: StakingObservation[], now: number) {
+    const view = evaluateStaking(s.network, observations, now, this.settings, this.rules);
+    const raised: Judged = stakingEvents(s.conditions, view);
+    return { view, raised, observations };
+  }
+
+  /** l1.balance_low once per condition (l1Events), from the validator's own node's reports. */
+  private judgeL1(s: L1Subject, observations: L1Observation[], now: number) {
+    const view = evaluateL1Staking(s.network, s.subnetId, observations, now, this.l1Settings);
+    const raised: Judged = l1Events(s.conditions, view);
+    return { view, raised, observations };
   }
 
   /** Writes the lookups that changed; returns how many hosts' lists did. */
@@ -147,6 +193,38 @@ export class StakingLoop extends LeaderLoop<StakingRoundStats> {
     for (const hostId of current.keys()) if (!wanted.has(hostId)) changed.set(hostId, []);
     await this.repos.staking.setLookups(changed);
     return changed.size;
+  }
+
+  private l1Event(type: L1EventType, s: StakingSubjectRow, v: StakingView): NewEvent {
+    const l1 = v.l1!;
+    // Floored, never rounded up: 13.999 days is not "14", the setting it is below.
+    const days = Number.isFinite(l1.daysLeft) ? Math.floor(l1.daysLeft * 100) / 100 : null;
+    const data = {
+      nodeId: s.nodeId,
+      network: s.network,
+      subnetId: l1.subnetId,
+      validationId: l1.validationId,
+      balance: l1.balance,
+      feePrice: l1.feePrice,
+      feeSource: l1.feeSource,
+      daysLeft: days,
+      active: l1.active,
+      balanceLowDays: this.l1Settings.balanceLowDays,
+      pchainTime: v.pchainTime === null ? null : iso(v.pchainTime),
+    };
+    const price = `${l1.feePrice} nAVAX/s${l1.feeSource === 'minimum' ? ' (the minimum; no node said)' : ''}`;
+    const message = l1.active
+      ? `${s.name} (${s.nodeId}) on L1 ${l1.subnetId}: ${avaxOf(l1.balance)} AVAX left pays ${humanDuration(l1.daysLeft * 86_400_000)} of its continuous fee at ${price}, under ${this.l1Settings.balanceLowDays} d: top it up (IncreaseL1ValidatorBalanceTx) before it runs out and the P-chain deactivates it`
+      : `${s.name} (${s.nodeId}) on L1 ${l1.subnetId}: its balance is spent; the P-chain deactivated it until a top-up (IncreaseL1ValidatorBalanceTx)`;
+    return {
+      type,
+      message,
+      projectId: s.projectId,
+      validatorId: s.validatorId,
+      hostId: s.hostId,
+      zone: s.zone,
+      data,
+    };
   }
 
   private event(type: StakingEventType, s: StakingSubjectRow, v: StakingView): NewEvent {
