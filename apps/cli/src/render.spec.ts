@@ -354,6 +354,7 @@ describe(renderStaking.name, () => {
     autoRenew: false,
     requirement: { value: 0.9, basis: 'helicon', heliconActivatesAt: null, reason: '90 %' },
     periodEnding: false,
+    l1: null,
   } as const;
   const block = (
     status: Block['status'],

@@ -104,7 +104,7 @@ export interface paths {
     };
     /**
      * A validator’s staking: the network’s view of it, and its registration inputs
-     * @description `staking` is the block of `GET /v1/validators/:id`: registration (start, end, weight in nAVAX, ACP-236 auto-renew), the uptime requirement and why (80 % for a stake started before its network’s Helicon activation, 90 % at or after, ACP-267), the uptime as its peers measure it (`source: peer`; `self` when only its own node answered), the downtime budget (total, used, left; below 0 the reward is lost) and the view’s age. A view older than `staleAfterSeconds`, or never made, is `unknown`: its figures are null and `lastKnown` holds the last ones. `registration` is what the staking transaction needs: the NodeID, BLS public key and proof of possession, and the network’s minimum and maximum stake duration and stake for a stake starting now (AvalancheGo genesis StakingConfig).
+     * @description `staking` is the block of `GET /v1/validators/:id`: registration (start, end, weight in nAVAX, ACP-236 auto-renew), the uptime requirement and why (80 % for a stake started before its network’s Helicon activation, 90 % at or after, ACP-267), the uptime as its peers measure it (`source: peer`; `self` when only its own node answered), the downtime budget (total, used, left; below 0 the reward is lost) and the view’s age. An L1 validator (ACP-77) has no stake window or uptime budget; its `l1` figures are its balance, the P-chain’s fee price, the days of fee the balance pays at that price and whether that is below L1_BALANCE_LOW_DAYS (`l1.balance_low`). A view older than `staleAfterSeconds`, or never made, is `unknown`: its figures are null and `lastKnown` holds the last ones. `registration` is what the staking transaction needs: the NodeID, BLS public key and proof of possession, and the network’s minimum and maximum stake duration and stake for a stake starting now (AvalancheGo genesis StakingConfig).
      */
     get: operations['ValidatorStakingController_get'];
     put?: never;
@@ -633,6 +633,41 @@ export interface components {
        */
       leftFraction: number | null;
     };
+    StakingL1Dto: {
+      /** @example 2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r */
+      subnetId: string;
+      /** @description the ACP-77 validation id */
+      validationId: string | null;
+      /**
+       * @description nAVAX left for the continuous fee (platform.getL1Validator `balance`), as of `pchainTime`; 0 once deactivated
+       * @example 619315200000
+       */
+      balance: string;
+      /**
+       * @description nAVAX per second the days are counted at
+       * @example 512
+       */
+      feePrice: string;
+      /**
+       * @description `node`: the P-chain’s current price as the node read it (platform.getValidatorFeeState); `minimum`: no node said, the network’s MinPrice assumed
+       * @enum {string}
+       */
+      feeSource: 'node' | 'minimum';
+      /**
+       * @description days of fee the balance pays at `feePrice` (balance ÷ price, in whole seconds); a higher price later shortens it; null: no fee is charged
+       * @example 14
+       */
+      daysLeft: number | null;
+      /** @description false once the balance is spent: the P-chain deactivated it */
+      active: boolean;
+      /** @description fewer than `lowBelowDays` days left (`l1.balance_low`) */
+      low: boolean;
+      /**
+       * @description L1_BALANCE_LOW_DAYS
+       * @example 14
+       */
+      lowBelowDays: number;
+    };
     StakingFiguresDto: {
       /** @enum {string} */
       status: 'not_registered' | 'registered' | 'ok' | 'at_risk' | 'lost';
@@ -666,6 +701,8 @@ export interface components {
       reward: 'on_track' | 'at_risk' | 'lost' | null;
       /** @description less than STAKING_PERIOD_ENDING_HOURS left (at most a quarter of the period) */
       periodEnding: boolean | null;
+      /** @description an L1 validator’s balance and days of fee left; null otherwise */
+      l1: components['schemas']['StakingL1Dto'] | null;
     };
     StakingDto: {
       /**
@@ -699,6 +736,8 @@ export interface components {
       /** @enum {string|null} */
       reward: 'on_track' | 'at_risk' | 'lost' | null;
       periodEnding: boolean | null;
+      /** @description an L1 validator’s balance, fee price and days of fee left; null for the primary network, and when `unknown` (then in `lastKnown`, beside `ageSeconds`) */
+      l1: components['schemas']['StakingL1Dto'] | null;
       /** @description when `unknown`: what the last view said, as of `observedAt`; else null */
       lastKnown: components['schemas']['StakingFiguresDto'] | null;
     };
@@ -944,7 +983,7 @@ export interface components {
     };
     StakingRegistrationDto: {
       /**
-       * @description the P-chain transaction that registers it (ACP-236: AddAutoRenewedValidatorTx)
+       * @description the P-chain transaction that registers it (ACP-236: AddAutoRenewedValidatorTx; an L1 validator: RegisterL1ValidatorTx, ACP-77)
        * @example AddPermissionlessValidatorTx
        */
       transaction: string;
@@ -2357,6 +2396,7 @@ export interface operations {
            *         },
            *         "reward": "at_risk",
            *         "periodEnding": false,
+           *         "l1": null,
            *         "lastKnown": null
            *       },
            *       "registration": {

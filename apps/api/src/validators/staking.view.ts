@@ -13,10 +13,14 @@ export interface StakingReadContext {
   /** Older than this a view is `unknown` (3 × STAKING_REPORT_SECONDS, as the worker judges). */
   staleAfterMs: number;
   rules: Readonly<Record<Network, NetworkStakingRules>>;
+  /** L1_BALANCE_LOW_DAYS: an L1 balance is low below this many days of fee. */
+  l1BalanceLowDays: number;
 }
 
 const iso = (t: number | null) => (t === null ? null : isoTime(new Date(t)));
 const seconds = (ms: number) => Math.round(ms / 1000);
+/** Floored to 2 decimals: a balance just under the setting never reads as the setting. */
+const floor2 = (n: number) => Math.floor(n * 100) / 100;
 
 const REWARD = { ok: 'on_track', at_risk: 'at_risk', lost: 'lost' } as const;
 
@@ -26,6 +30,7 @@ function figures(
   status: Exclude<StakingView['status'], 'unknown'>,
   network: Network,
   rules: StakingReadContext['rules'],
+  lowBelowDays: number,
 ) {
   const basis = v.stake ? requirementBasis(network, v.stake.startMs, rules) : null;
   return {
@@ -61,6 +66,20 @@ function figures(
       : null,
     reward: status === 'ok' || status === 'at_risk' || status === 'lost' ? REWARD[status] : null,
     periodEnding: v.stake ? v.periodEnding : null,
+    l1: v.l1
+      ? {
+          subnetId: v.l1.subnetId,
+          validationId: v.l1.validationId,
+          balance: v.l1.balance,
+          feePrice: v.l1.feePrice,
+          feeSource: v.l1.feeSource,
+          // Infinity (no fee charged) is no JSON number: null, beside `active`.
+          daysLeft: Number.isFinite(v.l1.daysLeft) ? floor2(v.l1.daysLeft) : null,
+          active: v.l1.active,
+          low: v.l1.low,
+          lowBelowDays,
+        }
+      : null,
   };
 }
 export type StakingFigures = ReturnType<typeof figures>;
@@ -78,6 +97,7 @@ const NOTHING = {
   budget: null,
   reward: null,
   periodEnding: null,
+  l1: null,
 } as const;
 
 /**
@@ -102,10 +122,12 @@ export function stakingBlock(
       status: 'unknown' as const,
       ...base,
       ...NOTHING,
-      lastKnown: v?.lastStatus ? figures(v, v.lastStatus, network, ctx.rules) : null,
+      lastKnown: v?.lastStatus
+        ? figures(v, v.lastStatus, network, ctx.rules, ctx.l1BalanceLowDays)
+        : null,
     };
   }
-  const { status, ...current } = figures(v, v.status, network, ctx.rules);
+  const { status, ...current } = figures(v, v.status, network, ctx.rules, ctx.l1BalanceLowDays);
   return { status, ...base, ...current, lastKnown: null };
 }
 export type StakingBlock = ReturnType<typeof stakingBlock>;

@@ -38,6 +38,7 @@ const EXAMPLE = {
     budget: { totalSeconds: 4320, usedSeconds: 2583, leftSeconds: 1737, leftFraction: 0.4021 },
     reward: 'at_risk',
     periodEnding: false,
+    l1: null,
     lastKnown: null,
   },
   registration: {
@@ -70,7 +71,7 @@ export class ValidatorStakingController {
   @ApiOperation({
     summary: 'A validator’s staking: the network’s view of it, and its registration inputs',
     description:
-      '`staking` is the block of `GET /v1/validators/:id`: registration (start, end, weight in nAVAX, ACP-236 auto-renew), the uptime requirement and why (80 % for a stake started before its network’s Helicon activation, 90 % at or after, ACP-267), the uptime as its peers measure it (`source: peer`; `self` when only its own node answered), the downtime budget (total, used, left; below 0 the reward is lost) and the view’s age. A view older than `staleAfterSeconds`, or never made, is `unknown`: its figures are null and `lastKnown` holds the last ones. ' +
+      '`staking` is the block of `GET /v1/validators/:id`: registration (start, end, weight in nAVAX, ACP-236 auto-renew), the uptime requirement and why (80 % for a stake started before its network’s Helicon activation, 90 % at or after, ACP-267), the uptime as its peers measure it (`source: peer`; `self` when only its own node answered), the downtime budget (total, used, left; below 0 the reward is lost) and the view’s age. An L1 validator (ACP-77) has no stake window or uptime budget; its `l1` figures are its balance, the P-chain’s fee price, the days of fee the balance pays at that price and whether that is below L1_BALANCE_LOW_DAYS (`l1.balance_low`). A view older than `staleAfterSeconds`, or never made, is `unknown`: its figures are null and `lastKnown` holds the last ones. ' +
       '`registration` is what the staking transaction needs: the NodeID, BLS public key and proof of possession, and the network’s minimum and maximum stake duration and stake for a stake starting now (AvalancheGo genesis StakingConfig).',
   })
   @ApiOkResponse({

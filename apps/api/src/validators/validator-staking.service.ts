@@ -26,6 +26,7 @@ export class ValidatorStakingService {
       staleAfterMs: config.staking.staleAfterSeconds * 1000,
       // The worker judges by the same calendar: one Helicon date for both.
       rules: stakingRulesFor(config.avalanchego.calendar),
+      l1BalanceLowDays: config.staking.l1BalanceLowDays,
     };
   }
 
@@ -55,7 +56,8 @@ export class ValidatorStakingService {
       checkedAt: isoTime(new Date(now)),
       staking,
       registration: {
-        transaction: 'AddPermissionlessValidatorTx',
+        // ACP-77: an L1's validator is registered by RegisterL1ValidatorTx, with a fee balance.
+        transaction: v.subnetId ? 'RegisterL1ValidatorTx' : 'AddPermissionlessValidatorTx',
         network: v.network,
         nodeId: v.nodeId,
         blsPublicKey: v.identity?.blsPublicKey ?? null,

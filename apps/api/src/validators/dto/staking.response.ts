@@ -63,6 +63,41 @@ export class StakingBudgetDto {
   leftFraction!: number | null;
 }
 
+export class StakingL1Dto {
+  @ApiProperty({ example: '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r' })
+  subnetId!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'the ACP-77 validation id' })
+  validationId!: string | null;
+  @ApiProperty({
+    example: '619315200000',
+    description:
+      'nAVAX left for the continuous fee (platform.getL1Validator `balance`), as of `pchainTime`; 0 once deactivated',
+  })
+  balance!: string;
+  @ApiProperty({ example: '512', description: 'nAVAX per second the days are counted at' })
+  feePrice!: string;
+  @ApiProperty({
+    enum: ['node', 'minimum'],
+    description:
+      '`node`: the P-chain’s current price as the node read it (platform.getValidatorFeeState); `minimum`: no node said, the network’s MinPrice assumed',
+  })
+  feeSource!: 'node' | 'minimum';
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 14,
+    description:
+      'days of fee the balance pays at `feePrice` (balance ÷ price, in whole seconds); a higher price later shortens it; null: no fee is charged',
+  })
+  daysLeft!: number | null;
+  @ApiProperty({ description: 'false once the balance is spent: the P-chain deactivated it' })
+  active!: boolean;
+  @ApiProperty({ description: 'fewer than `lowBelowDays` days left (`l1.balance_low`)' })
+  low!: boolean;
+  @ApiProperty({ example: 14, description: 'L1_BALANCE_LOW_DAYS' })
+  lowBelowDays!: number;
+}
+
 /** What one view says: current (on the block) or the last known (in `lastKnown`). */
 export class StakingFiguresDto {
   @ApiProperty({ enum: KNOWN_STATUSES }) status!: (typeof KNOWN_STATUSES)[number];
@@ -109,6 +144,12 @@ export class StakingFiguresDto {
     description: 'less than STAKING_PERIOD_ENDING_HOURS left (at most a quarter of the period)',
   })
   periodEnding!: boolean | null;
+  @ApiProperty({
+    type: StakingL1Dto,
+    nullable: true,
+    description: 'an L1 validator’s balance and days of fee left; null otherwise',
+  })
+  l1!: StakingL1Dto | null;
 }
 
 export class StakingDto {
@@ -144,6 +185,13 @@ export class StakingDto {
   reward!: 'on_track' | 'at_risk' | 'lost' | null;
   @ApiProperty({ type: Boolean, nullable: true }) periodEnding!: boolean | null;
   @ApiProperty({
+    type: StakingL1Dto,
+    nullable: true,
+    description:
+      'an L1 validator’s balance, fee price and days of fee left; null for the primary network, and when `unknown` (then in `lastKnown`, beside `ageSeconds`)',
+  })
+  l1!: StakingL1Dto | null;
+  @ApiProperty({
     type: StakingFiguresDto,
     nullable: true,
     description: 'when `unknown`: what the last view said, as of `observedAt`; else null',
@@ -154,7 +202,8 @@ export class StakingDto {
 export class StakingRegistrationDto {
   @ApiProperty({
     example: 'AddPermissionlessValidatorTx',
-    description: 'the P-chain transaction that registers it (ACP-236: AddAutoRenewedValidatorTx)',
+    description:
+      'the P-chain transaction that registers it (ACP-236: AddAutoRenewedValidatorTx; an L1 validator: RegisterL1ValidatorTx, ACP-77)',
   })
   transaction!: string;
   @ApiProperty({ enum: NETWORKS }) network!: string;
