@@ -148,6 +148,30 @@ export function StakingCard({ s, now }: { s: Staking; now: number }) {
               )}
             </dd>
           </div>
+          {s.l1 ? (
+            <div className="span-2">
+              <dt>L1 fee balance</dt>
+              <dd data-fact="l1-balance" data-low={s.l1.low}>
+                {navax(s.l1.balance)}
+                {s.l1.daysLeft === null
+                  ? ' — no fee charged'
+                  : ` — ${+s.l1.daysLeft.toFixed(1)} days of fee`}
+                {!s.l1.active ? (
+                  <span className="block bad-text">spent: the P-chain deactivated it</span>
+                ) : s.l1.low ? (
+                  <span className="block warn-text">
+                    low: under {s.l1.lowBelowDays} days; top it up (IncreaseL1ValidatorBalanceTx)
+                  </span>
+                ) : null}
+                <span className="block muted-text">
+                  at {s.l1.feePrice} nAVAX/s
+                  {s.l1.feeSource === 'node'
+                    ? ', the P-chain’s price now'
+                    : ', the minimum (no node said)'}
+                </span>
+              </dd>
+            </div>
+          ) : null}
           <div>
             <dt>Stake</dt>
             <dd data-fact="stake">
