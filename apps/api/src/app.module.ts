@@ -46,6 +46,8 @@ import { WebhooksService } from './webhooks/webhooks.service';
 // Declarative plans (issue 8)
 import { PlansController } from './plans/plans.controller';
 import { PlansService } from './plans/plans.service';
+import { RolloutsController } from './rollouts/rollouts.controller';
+import { RolloutsService } from './rollouts/rollouts.service';
 import { StandbyPoolsController } from './standby-pools/standby-pools.controller';
 import { StandbyPoolsService } from './standby-pools/standby-pools.service';
 import { NetworkUpgradesController } from './versions/network-upgrades.controller';
@@ -66,6 +68,7 @@ export const CONTROLLERS = [
   ZonesController,
   PlansController,
   StandbyPoolsController,
+  RolloutsController,
   WhoamiController,
   NetworkUpgradesController,
 ];
@@ -128,6 +131,7 @@ export class AppModule implements OnApplicationShutdown {
         WebhookDeliveryService,
         PlansService,
         StandbyPoolsService,
+        RolloutsService,
         VersionsService,
       ],
     };

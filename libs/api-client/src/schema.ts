@@ -448,6 +448,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/rollouts/halts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Halted rollouts: versions the worker moves no validator onto, per network, since a canary rolled back (operator admin key) */
+    get: operations['RolloutsController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/rollouts/halts/{network}/{version}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Lift a halt (operator admin key): the worker resumes the rollout to that version on its next round; a rollout.resumed event records who and why it had halted. 404 when none is halted. */
+    delete: operations['RolloutsController_resume'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/whoami': {
     parameters: {
       query?: never;
@@ -3631,6 +3665,64 @@ export interface operations {
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+    };
+  };
+  RolloutsController_list: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Correlation id, echoed back (generated when absent). */
+        'X-Request-Id'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+    };
+  };
+  RolloutsController_resume: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Correlation id, echoed back (generated when absent). */
+        'X-Request-Id'?: string;
+      };
+      path: {
+        network: string;
+        version: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
       429: components['responses']['Problem429'];
       500: components['responses']['Problem500'];
     };

@@ -51,6 +51,19 @@ export class RolloutRepository {
     );
   }
 
+  /**
+   * Lift a halt: the rollout loop moves validators onto `version` again from its next round. Null
+   * when no rollout to it is halted on `network`.
+   */
+  async resume(network: string, version: string): Promise<RolloutHalt | null> {
+    const [rows] = (await this.ds.query(
+      `DELETE FROM rollout_halts WHERE network = $1 AND version = $2
+       RETURNING network, version, reason, validator_id AS "validatorId", halted_at AS "haltedAt"`,
+      [network, version],
+    )) as [RolloutHalt[], number];
+    return rows[0] ?? null;
+  }
+
   halted(): Promise<RolloutHalt[]> {
     return this.ds.query(
       `SELECT network, version, reason, validator_id AS "validatorId", halted_at AS "haltedAt"
