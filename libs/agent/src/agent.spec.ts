@@ -762,3 +762,20 @@ describe('Agent release install', () => {
     });
   });
 });
+
+describe('errText', () => {
+  it('should name what a failed fetch failed on, not only "fetch failed"', async () => {
+    const { errText } = await import('./agent');
+    const { createServer } = await import('node:net');
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const { port } = srv.address() as { port: number };
+    await new Promise((r) => srv.close(r)); // nothing listens there now
+    const err = await fetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
+    expect(errText(err)).toMatch(
+      new RegExp(`^TypeError: fetch failed \\(ECONNREFUSED: .*127\\.0\\.0\\.1:${port}`),
+    );
+    expect(errText(new Error('plain'))).toBe('Error: plain');
+    expect(errText('a string')).toBe('Error: a string');
+  });
+});

@@ -765,7 +765,17 @@ export class Agent {
   }
 }
 
-function errText(err: unknown): string {
-  const e = err as { name?: unknown; message?: unknown } | null;
-  return `${String(e?.name ?? 'Error')}: ${String(e?.message ?? err)}`.slice(0, 200);
+export function errText(err: unknown): string {
+  const e = err as { name?: unknown; message?: unknown; cause?: unknown } | null;
+  // fetch() says only "fetch failed"; what failed (ECONNREFUSED, ECONNRESET, "other side closed")
+  // is its cause, which is what an operator reading the agent's log needs.
+  const c = e?.cause as { code?: unknown; message?: unknown } | null | undefined;
+  const cause =
+    c && typeof c === 'object'
+      ? ` (${[c.code, c.message].filter((x) => typeof x === 'string' && x).join(': ')})`
+      : '';
+  return `${String(e?.name ?? 'Error')}: ${String(e?.message ?? err)}${cause === ' ()' ? '' : cause}`.slice(
+    0,
+    300,
+  );
 }
