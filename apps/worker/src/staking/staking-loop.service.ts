@@ -216,15 +216,7 @@ export class StakingLoop extends LeaderLoop<StakingRoundStats> {
     const message = l1.active
       ? `${s.name} (${s.nodeId}) on L1 ${l1.subnetId}: ${avaxOf(l1.balance)} AVAX left pays ${humanDuration(l1.daysLeft * 86_400_000)} of its continuous fee at ${price}, under ${this.l1Settings.balanceLowDays} d: top it up (IncreaseL1ValidatorBalanceTx) before it runs out and the P-chain deactivates it`
       : `${s.name} (${s.nodeId}) on L1 ${l1.subnetId}: its balance is spent; the P-chain deactivated it until a top-up (IncreaseL1ValidatorBalanceTx)`;
-    return {
-      type,
-      message,
-      projectId: s.projectId,
-      validatorId: s.validatorId,
-      hostId: s.hostId,
-      zone: s.zone,
-      data,
-    };
+    return subjectEvent(type, message, s, data);
   }
 
   private event(type: StakingEventType, s: StakingSubjectRow, v: StakingView): NewEvent {
@@ -263,14 +255,24 @@ export class StakingLoop extends LeaderLoop<StakingRoundStats> {
         : `${s.name}: this period's reward is lost`,
       'staking.period_ending': `${s.name}'s stake ends ${data.endTime}${v.pchainTime !== null ? ` (in ${humanDuration(stake.endMs - v.pchainTime)})` : ''}${stake.autoRenew ? '; it renews automatically (ACP-236)' : ': stake again to keep validating'}`,
     }[type];
-    return {
-      type,
-      message,
-      projectId: s.projectId,
-      validatorId: s.validatorId,
-      hostId: s.hostId,
-      zone: s.zone,
-      data,
-    };
+    return subjectEvent(type, message, s, data);
   }
+}
+
+/** A staking or L1 event about one validator, with where its node runs now. */
+function subjectEvent(
+  type: string,
+  message: string,
+  s: StakingSubjectRow,
+  data: Record<string, unknown>,
+): NewEvent {
+  return {
+    type,
+    message,
+    projectId: s.projectId,
+    validatorId: s.validatorId,
+    hostId: s.hostId,
+    zone: s.zone,
+    data,
+  };
 }
