@@ -18,6 +18,8 @@ import {
 import { run, webhookSecrets, type Io } from './cli';
 import { loadFile, whereInFile } from './load';
 import {
+  avax,
+  feeDays,
   human,
   renderPlan,
   renderResults,
@@ -431,6 +433,108 @@ describe(renderStaking.name, () => {
   it('should print nothing without validators', () => {
     expect(renderStaking([], noColour)).toBe('');
   });
+
+  const SUBNET = '2bRCr6B4MiEfSjidDwxDpdCyviwnfUVqB2HGwhm947w9YYqb7r';
+  type L1 = NonNullable<Block['l1']>;
+  const fee = (over: Partial<L1>): L1 => ({
+    subnetId: SUBNET,
+    validationId: 'val-1',
+    balance: '2500000000',
+    feePrice: '512',
+    feeSource: 'node',
+    daysLeft: 56.51,
+    active: true,
+    low: false,
+    lowBelowDays: 14,
+    ...over,
+  });
+  const l1Block = (l1: L1): Block =>
+    block('registered', null, null, {
+      ...NOTHING,
+      pchainTime: FIGURES.pchainTime,
+      registered: true,
+      l1,
+    });
+  const l1Rows: StakingRow[] = [
+    { name: 'fuji-ok', staking: block('ok', 0.9975, 4212) },
+    { name: 'l1-healthy', subnetId: SUBNET, staking: l1Block(fee({})) },
+    {
+      name: 'l1-low',
+      subnetId: SUBNET,
+      // 13.99 days of fee at 512 nAVAX/s: under 14, and never shown as 14.
+      staking: l1Block(fee({ balance: '618872832', daysLeft: 13.99, low: true })),
+    },
+    {
+      name: 'l1-spent',
+      subnetId: SUBNET,
+      staking: l1Block(fee({ balance: '0', daysLeft: 0, active: false, low: true })),
+    },
+    {
+      name: 'l1-free',
+      subnetId: SUBNET,
+      staking: l1Block(fee({ balance: '5000000000', feePrice: '0', daysLeft: null })),
+    },
+    {
+      name: 'l1-stale',
+      subnetId: SUBNET,
+      staking: block('unknown', null, null, {
+        ...NOTHING,
+        ageSeconds: 725,
+        lastKnown: {
+          ...l1Block(fee({ balance: '618872832', daysLeft: 13.99, low: true })),
+          status: 'registered',
+        } as Block['lastKnown'],
+      }),
+    },
+    {
+      name: 'l1-new',
+      subnetId: SUBNET,
+      staking: block('unknown', null, null, { ...NOTHING, ageSeconds: null, observedAt: null }),
+    },
+  ];
+
+  it("should show an L1 validator's fee balance, LOW, inactive, and unknown never as 0 (golden)", () => {
+    const text = renderStaking(l1Rows, noColour);
+    golden('status-staking-l1.txt', text);
+    const line = (name: string) => text.split('\n').find((l) => l.includes(`${name} `))!;
+    expect(line('l1-low')).toContain('0.6188 AVAX, 13.9 d LOW');
+    expect(line('l1-stale')).toContain('unknown (last 12 min ago)');
+    expect(line('l1-stale')).not.toMatch(/AVAX|\b0 d/);
+    expect(line('fuji-ok')).toMatch(/ - +12 s ago$/);
+  });
+
+  it('should add no L1 column to a primary-network fleet', () => {
+    expect(renderStaking(rows, noColour)).not.toContain('L1 BALANCE');
+  });
+
+  it('should keep the L1 column aligned when coloured, LOW in yellow', () => {
+    const coloured = renderStaking(l1Rows, makeStyle(true));
+    expect(coloured).toContain('\u001b[33m0.6188 AVAX, 13.9 d LOW');
+    const plain = coloured.replace(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g'), '');
+    expect(plain).toBe(renderStaking(l1Rows, noColour));
+  });
+
+  it.each([
+    ['0', '0 AVAX'],
+    ['1', '< 0.0001 AVAX'],
+    ['99999', '< 0.0001 AVAX'],
+    ['100000', '0.0001 AVAX'],
+    ['619315200', '0.6193 AVAX'],
+    ['999999999', '0.9999 AVAX'],
+    ['2500000000', '2.5 AVAX'],
+    ['1000000000000', '1000 AVAX'],
+    // Past 2^53: a float would print …012.3457 (rounded up) or lose the last digits.
+    ['123456789012345678901', '123456789012.3456 AVAX'],
+  ])('should write %s nAVAX as %s', (n, text) => expect(avax(n)).toBe(text));
+
+  it.each([
+    [13.99, '13.9 d'],
+    [13.9, '13.9 d'],
+    [14, '14 d'],
+    [0.09, '0 d'],
+    [0, '0 d'],
+    [365.25, '365.2 d'],
+  ])('should write %s days of fee as %s, rounded down', (d, text) => expect(feeDays(d)).toBe(text));
 
   it.each([
     [50, '50 s'],

@@ -265,13 +265,70 @@ const pct = (f: number) => `${+(f * 100).toFixed(2)} %`;
 /** A validator as `snowline status` shows its staking (`staking` is absent from older APIs). */
 export interface StakingRow {
   name: string;
+  /** The L1 it validates; null or absent: the primary network. */
+  subnetId?: string | null;
   staking?: StakingBlock | null;
+}
+
+const NAVAX_PER_AVAX = 1_000_000_000n;
+const AVAX_DECIMALS = 4;
+
+/**
+ * nAVAX (a decimal string) as AVAX, truncated to 4 decimals in BigInt — never rounded up, and a
+ * positive balance under the last decimal never reads as 0.
+ */
+export function avax(navax: string): string {
+  if (!/^\d+$/.test(navax)) return `${navax} nAVAX`;
+  const n = BigInt(navax);
+  const unit = NAVAX_PER_AVAX / 10n ** BigInt(AVAX_DECIMALS);
+  if (n > 0n && n < unit) return `< 0.${'0'.repeat(AVAX_DECIMALS - 1)}1 AVAX`;
+  const whole = n / NAVAX_PER_AVAX;
+  const frac = ((n % NAVAX_PER_AVAX) / unit)
+    .toString()
+    .padStart(AVAX_DECIMALS, '0')
+    .replace(/0+$/, '');
+  return `${whole}${frac ? `.${frac}` : ''} AVAX`;
+}
+
+/** Days of fee, rounded down to a tenth: 13.99 is `13.9 d`, never `14 d` (the low mark). */
+export function feeDays(days: number): string {
+  // The epsilon only absorbs binary noise (the API sends 2 decimals: 13.9 may arrive as 13.8999…).
+  return `${Math.floor(days * 10 + 1e-9) / 10} d`;
+}
+
+const isL1 = (r: StakingRow) => !!(r.subnetId || r.staking?.l1 || r.staking?.lastKnown?.l1);
+
+type L1Tone = 'low' | 'inactive' | 'unknown' | null;
+
+/**
+ * The L1 BALANCE cell: balance, days of fee at the price, LOW under L1_BALANCE_LOW_DAYS,
+ * `inactive` once spent. Stale or never seen: `unknown` with the age — never a 0 balance.
+ */
+function l1Cell(r: StakingRow): [string, L1Tone] {
+  const k = r.staking;
+  if (!isL1(r)) return ['-', null];
+  if (!k) return ['unknown', 'unknown'];
+  if (k.status === 'unknown')
+    return [
+      k.ageSeconds === null
+        ? 'unknown (never observed)'
+        : `unknown (last ${human(k.ageSeconds)} ago)`,
+      'unknown',
+    ];
+  const l1 = k.l1;
+  // Current but not listed by the L1 (not registered): no balance to show.
+  if (!l1) return ['-', null];
+  const money = avax(l1.balance);
+  if (!l1.active) return [`${money}, inactive`, 'inactive'];
+  const days = l1.daysLeft === null ? 'no fee charged' : feeDays(l1.daysLeft);
+  return l1.low ? [`${money}, ${days} LOW`, 'low'] : [`${money}, ${days}`, null];
 }
 
 /**
  * `snowline status`'s staking table, least downtime budget left first, unknown apart: its status,
- * uptime as the network sees it (and whose), budget left, and the view's age. An unknown view says
- * so with its age and what it last said — no figure of it is shown as current.
+ * uptime as the network sees it (and whose), budget left, an L1 validator's fee balance (the column
+ * only when the fleet has one), and the view's age. An unknown view says so with its age and what it
+ * last said — no figure of it is shown as current.
  */
 export function renderStaking(rows: StakingRow[], s: Style): string {
   if (!rows.length) return '';
@@ -315,15 +372,32 @@ export function renderStaking(rows: StakingRow[], s: Style): string {
       age ?? '-',
     ];
   });
-  const all = [['NAME', 'STAKING', 'UPTIME', 'BUDGET LEFT', 'AS OF'], ...cells];
+  const l1 = sorted.map(l1Cell);
+  const withL1 = sorted.some(isL1);
+  const L1_COL = 4;
+  const head = ['NAME', 'STAKING', 'UPTIME', 'BUDGET LEFT', 'AS OF'];
+  if (withL1) {
+    head.splice(L1_COL, 0, 'L1 BALANCE');
+    cells.forEach((c, i) => c.splice(L1_COL, 0, l1[i]![0]));
+  }
+  const l1Paint: Record<Exclude<L1Tone, null>, (x: string) => string> = {
+    low: s.yellow,
+    inactive: s.red,
+    unknown: s.dim,
+  };
+  const all = [head, ...cells];
   const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   const lines = all.map((r, row) =>
     r
       .map((c, i) => {
         const padded = c.padEnd(widths[i]!);
-        const status = row ? (sorted[row - 1]!.staking?.status ?? 'unknown') : '';
         // Colour after padding, so escapes do not skew the columns.
-        return i === 1 && paint[status] ? paint[status]!(padded) : padded;
+        if (!row) return padded;
+        const status = sorted[row - 1]!.staking?.status ?? 'unknown';
+        if (i === 1 && paint[status]) return paint[status]!(padded);
+        const tone = l1[row - 1]![1];
+        if (withL1 && i === L1_COL && tone) return l1Paint[tone](padded);
+        return padded;
       })
       .join('  ')
       .trimEnd(),
