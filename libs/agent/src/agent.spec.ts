@@ -51,7 +51,7 @@ const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
-type Reply = { status: number; body: unknown } | 'network-error';
+type Reply = { status: number; body: unknown } | 'network-error' | 'connection-reset';
 
 /** A scripted control plane behind an injected fetch. */
 class FakeControlPlane {
@@ -78,6 +78,10 @@ class FakeControlPlane {
             : this.keys;
     const r = (handler as (b: unknown) => Reply)(body);
     if (r === 'network-error') throw new TypeError('fetch failed');
+    if (r === 'connection-reset')
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      });
     return new Response(r.status === 204 ? null : JSON.stringify(r.body), { status: r.status });
   }) as unknown as typeof fetch;
 
@@ -181,6 +185,31 @@ describe(Agent.name, () => {
       auth: `Bearer ${userData.bootstrapToken}`,
     });
     expect(cp.count('/v1/agent/lease')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('should retry a renewal once on a reset connection, and only once', async () => {
+    let resets = 1;
+    cp.lease = () => (resets-- > 0 ? 'connection-reset' : { status: 200, body: standby() });
+    agent.start();
+    await clock.advance(0);
+    await settle();
+    expect(cp.count('/v1/agent/lease')).toBe(2); // the reset one, then one on a new connection
+    expect(agent.state().lastRenewalAt).toBe(0); // counted from the first attempt's start
+    expect(logs.map((l) => l.msg)).toContain('control plane connection reset, retrying once');
+    const auths = cp.calls.filter((c) => c.path === '/v1/agent/lease').map((c) => c.auth);
+    expect(auths[0]).not.toBeNull();
+
+    // Reset twice in a row: one retry, then the round gives up (the next round tries again).
+    cp.lease = () => 'connection-reset';
+    await clock.advance(10_000);
+    await settle();
+    expect(cp.count('/v1/agent/lease')).toBe(4);
+    expect(logs.at(-1)?.msg).toBe('control plane unreachable');
+    // A refused connection (nothing listening) is not retried at once.
+    cp.lease = () => 'network-error';
+    await clock.advance(10_000);
+    await settle();
+    expect(cp.count('/v1/agent/lease')).toBe(5);
   });
 
   it('should renew every renewIntervalSeconds with its generation and node report', async () => {

@@ -317,33 +317,49 @@ export class Agent {
     auth: 'token' | 'signed' | 'none' = this.protocol === 2 ? 'signed' : 'token',
   ): Promise<Http | null> {
     const timeoutMs = Math.min(this.opts.requestTimeoutMs ?? 5_000, this.renewIntervalMs);
+    const deadline = this.now() + timeoutMs;
     const text = JSON.stringify(body);
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (auth === 'token') headers.authorization = `Bearer ${this.opts.userData.bootstrapToken}`;
-    if (auth === 'signed' && this.hostKeys) {
-      headers.authorization = signRequest(this.hostKeys, {
-        method: 'POST',
-        path,
-        hostId: this.hostId!,
-        body: text,
-      });
-    }
-    try {
-      const res = await this.fetchImpl(
-        this.opts.userData.controlPlaneUrl.replace(/\/+$/, '') + path,
-        { method: 'POST', headers, body: text, signal: AbortSignal.timeout(timeoutMs) },
-      );
-      const answer = await res.text();
-      let parsed: unknown = null;
-      try {
-        parsed = answer ? JSON.parse(answer) : null;
-      } catch {
-        parsed = null;
+    for (let attempt = 1; ; attempt++) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (auth === 'token') headers.authorization = `Bearer ${this.opts.userData.bootstrapToken}`;
+      if (auth === 'signed' && this.hostKeys) {
+        // Signed afresh on a retry: its own timestamp, as any request.
+        headers.authorization = signRequest(this.hostKeys, {
+          method: 'POST',
+          path,
+          hostId: this.hostId!,
+          body: text,
+        });
       }
-      return { status: res.status, body: parsed };
-    } catch (err) {
-      this.log('control plane unreachable', { path, error: errText(err) });
-      return null;
+      try {
+        const res = await this.fetchImpl(
+          this.opts.userData.controlPlaneUrl.replace(/\/+$/, '') + path,
+          {
+            method: 'POST',
+            headers,
+            body: text,
+            signal: AbortSignal.timeout(Math.max(1, deadline - this.now())),
+          },
+        );
+        const answer = await res.text();
+        let parsed: unknown = null;
+        try {
+          parsed = answer ? JSON.parse(answer) : null;
+        } catch {
+          parsed = null;
+        }
+        return { status: res.status, body: parsed };
+      } catch (err) {
+        // A connection the server (or a proxy) closed as it was reused: once more, on a new one.
+        // Every agent call is safe to repeat (a renewal renews again; the lease is still counted
+        // from the first attempt's start, the earlier and so the safer moment).
+        if (attempt === 1 && connectionReset(err) && deadline - this.now() > 0) {
+          this.log('control plane connection reset, retrying once', { path, error: errText(err) });
+          continue;
+        }
+        this.log('control plane unreachable', { path, error: errText(err) });
+        return null;
+      }
     }
   }
 
@@ -763,6 +779,15 @@ export class Agent {
     this.driverOp = next.catch(() => undefined);
     return next;
   }
+}
+
+/** A request that failed because its connection was reset or closed under it (not a timeout). */
+export function connectionReset(err: unknown): boolean {
+  const c = (err as { cause?: { code?: unknown } } | null)?.cause;
+  return (
+    typeof c?.code === 'string' &&
+    ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(c.code)
+  );
 }
 
 export function errText(err: unknown): string {
