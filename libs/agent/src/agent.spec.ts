@@ -187,6 +187,29 @@ describe(Agent.name, () => {
     expect(cp.count('/v1/agent/lease')).toBeGreaterThanOrEqual(1);
   });
 
+  it('should register on a clock with fractions of a millisecond, as the real one has', async () => {
+    let drift = 0; // every reading a little later, by a fraction: performance.now() does that
+    const fractional = new Agent({
+      userData,
+      instanceId: 'i-frac',
+      driver,
+      fetch: cp.fetch,
+      now: () => clock.now() + (drift += 0.375),
+      timers: clock.timers,
+      log: (msg, fields) => logs.push({ msg, fields }),
+      random: () => 0.5,
+    });
+    fractional.start();
+    try {
+      await clock.advance(0);
+      await settle();
+      expect(fractional.state().registered).toBe(true);
+      expect(logs.map((l) => l.msg)).not.toContain('control plane unreachable');
+    } finally {
+      await fractional.stop();
+    }
+  });
+
   it('should retry a renewal once on a reset connection, and only once', async () => {
     let resets = 1;
     cp.lease = () => (resets-- > 0 ? 'connection-reset' : { status: 200, body: standby() });

@@ -338,7 +338,8 @@ export class Agent {
             method: 'POST',
             headers,
             body: text,
-            signal: AbortSignal.timeout(Math.max(1, deadline - this.now())),
+            // A whole number of ms: AbortSignal.timeout throws on a fraction (the clock has them).
+            signal: AbortSignal.timeout(Math.max(1, Math.ceil(deadline - this.now()))),
           },
         );
         const answer = await res.text();
