@@ -1,4 +1,5 @@
 import { compareStakingRisk, type components, type StakingBlock } from '@snowline/api-client';
+import { formatAvax } from '@snowline/domain';
 import type { Style } from './style';
 
 // The plan as the API returns it: the types its OpenAPI document declares (libs/api-client).
@@ -270,25 +271,8 @@ export interface StakingRow {
   staking?: StakingBlock | null;
 }
 
-const NAVAX_PER_AVAX = 1_000_000_000n;
-const AVAX_DECIMALS = 4;
-
-/**
- * nAVAX (a decimal string) as AVAX, truncated to 4 decimals in BigInt — never rounded up, and a
- * positive balance under the last decimal never reads as 0.
- */
-export function avax(navax: string): string {
-  if (!/^\d+$/.test(navax)) return `${navax} nAVAX`;
-  const n = BigInt(navax);
-  const unit = NAVAX_PER_AVAX / 10n ** BigInt(AVAX_DECIMALS);
-  if (n > 0n && n < unit) return `< 0.${'0'.repeat(AVAX_DECIMALS - 1)}1 AVAX`;
-  const whole = n / NAVAX_PER_AVAX;
-  const frac = ((n % NAVAX_PER_AVAX) / unit)
-    .toString()
-    .padStart(AVAX_DECIMALS, '0')
-    .replace(/0+$/, '');
-  return `${whole}${frac ? `.${frac}` : ''} AVAX`;
-}
+/** nAVAX as AVAX, truncated to 4 decimals (libs/domain `formatAvax`). */
+export const avax = formatAvax;
 
 /** Days of fee, rounded down to a tenth: 13.99 is `13.9 d`, never `14 d` (the low mark). */
 export function feeDays(days: number): string {

@@ -81,6 +81,26 @@ export const L1_MIN_FEE_PRICE: Readonly<Record<Network, bigint>> = {
   local: 1n,
 };
 
+const NAVAX_PER_AVAX = 1_000_000_000n;
+const AVAX_DECIMALS = 4;
+
+/**
+ * nAVAX (a decimal string) as AVAX, truncated to 4 decimals in BigInt — never rounded up, and a
+ * positive balance under the last decimal never reads as 0. Not digits: said as it came, in nAVAX.
+ */
+export function formatAvax(navax: string): string {
+  if (!/^\d+$/.test(navax)) return `${navax} nAVAX`;
+  const n = BigInt(navax);
+  const unit = NAVAX_PER_AVAX / 10n ** BigInt(AVAX_DECIMALS);
+  if (n > 0n && n < unit) return `< 0.${'0'.repeat(AVAX_DECIMALS - 1)}1 AVAX`;
+  const whole = n / NAVAX_PER_AVAX;
+  const frac = ((n % NAVAX_PER_AVAX) / unit)
+    .toString()
+    .padStart(AVAX_DECIMALS, '0')
+    .replace(/0+$/, '');
+  return `${whole}${frac ? `.${frac}` : ''} AVAX`;
+}
+
 const DAY_S = 86_400;
 
 /**

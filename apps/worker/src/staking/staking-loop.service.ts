@@ -4,6 +4,7 @@ import {
   assignStakingObservers,
   evaluateL1Staking,
   evaluateStaking,
+  formatAvax,
   l1Events,
   type L1EventType,
   type L1Observation,
@@ -46,13 +47,6 @@ export function humanDuration(ms: number): string {
   if (a >= 60_000) return `${Math.round(ms / 60_000)} min`;
   return `${Math.round(ms / 1000)} s`;
 }
-
-/** nAVAX as AVAX with up to 4 decimals: `0.6193`. */
-const avaxOf = (navax: string): string => {
-  const n = BigInt(navax);
-  const frac = ((n % NAVAX_PER_AVAX) / 100_000n).toString().padStart(4, '0').replace(/0+$/, '');
-  return `${n / NAVAX_PER_AVAX}${frac ? `.${frac}` : ''}`;
-};
 
 type L1Subject = StakingSubjectRow & { subnetId: string };
 type Judged = {
@@ -214,7 +208,7 @@ export class StakingLoop extends LeaderLoop<StakingRoundStats> {
     };
     const price = `${l1.feePrice} nAVAX/s${l1.feeSource === 'minimum' ? ' (the minimum; no node said)' : ''}`;
     const message = l1.active
-      ? `${s.name} (${s.nodeId}) on L1 ${l1.subnetId}: ${avaxOf(l1.balance)} AVAX left pays ${humanDuration(l1.daysLeft * 86_400_000)} of its continuous fee at ${price}, under ${this.l1Settings.balanceLowDays} d: top it up (IncreaseL1ValidatorBalanceTx) before it runs out and the P-chain deactivates it`
+      ? `${s.name} (${s.nodeId}) on L1 ${l1.subnetId}: ${formatAvax(l1.balance)} left pays ${humanDuration(l1.daysLeft * 86_400_000)} of its continuous fee at ${price}, under ${this.l1Settings.balanceLowDays} d: top it up (IncreaseL1ValidatorBalanceTx) before it runs out and the P-chain deactivates it`
       : `${s.name} (${s.nodeId}) on L1 ${l1.subnetId}: its balance is spent; the P-chain deactivated it until a top-up (IncreaseL1ValidatorBalanceTx)`;
     return subjectEvent(type, message, s, data);
   }
