@@ -20,3 +20,15 @@ export const conflict = (detail: string, extra?: Record<string, unknown>) =>
   new Problem(409, 'Conflict', detail, extra);
 export const badRequest = (detail: string, extra?: Record<string, unknown>) =>
   new Problem(400, 'Bad Request', detail, extra);
+
+/**
+ * 403 for what only the operator may do — an admin key of the default project — because it is the
+ * whole deployment's, not one project's: `what` needs it, `because` says why.
+ */
+export const operatorOnly = (what: string, because: string) =>
+  new Problem(
+    403,
+    'Forbidden',
+    `${what} needs an admin key of the operator (default) project: ${because}.`,
+    { requiredScope: 'admin', operatorOnly: true },
+  );

@@ -2,17 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { canonicalVersion, NETWORKS } from '@snowline/domain';
 import { Repositories, type RolloutHalt } from '@snowline/persistence';
 import type { Principal } from '../auth/principal';
-import { badRequest, Problem } from '../common/problem';
+import { badRequest, operatorOnly, Problem } from '../common/problem';
 import { ProjectsService } from '../projects/projects.service';
 
 /** 403: a halt stops a rollout for every tenant on the network, so only the operator lifts it. */
-const operatorOnly = (what: string) =>
-  new Problem(
-    403,
-    'Forbidden',
-    `${what} needs an admin key of the operator (default) project: a rollout halt applies to the whole deployment.`,
-    { requiredScope: 'admin', operatorOnly: true },
-  );
+const adminNeeded = (what: string) =>
+  operatorOnly(what, 'a rollout halt applies to the whole deployment');
 
 export interface RolloutHaltView {
   network: string;
@@ -42,7 +37,7 @@ export class RolloutsService {
   ) {}
 
   async halts(p: Principal): Promise<{ items: RolloutHaltView[] }> {
-    if (!(await this.projects.isOperator(p))) throw operatorOnly('Reading rollout halts');
+    if (!(await this.projects.isOperator(p))) throw adminNeeded('Reading rollout halts');
     return { items: (await this.repos.rollouts.halted()).map(view) };
   }
 
@@ -57,7 +52,7 @@ export class RolloutsService {
       throw badRequest(
         `version: ${JSON.stringify(version)} is not an AvalancheGo version (e.g. 1.15.0, v1.15.0, 1.15.0-fuji).`,
       );
-    if (!(await this.projects.isOperator(p))) throw operatorOnly('Lifting a rollout halt');
+    if (!(await this.projects.isOperator(p))) throw adminNeeded('Lifting a rollout halt');
     const lifted = await this.repos.rollouts.resume(network, canonical);
     if (!lifted)
       throw new Problem(

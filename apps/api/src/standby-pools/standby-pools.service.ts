@@ -9,17 +9,12 @@ import {
 } from '@snowline/domain';
 import { Repositories, StandbyPoolRepository } from '@snowline/persistence';
 import type { Principal } from '../auth/principal';
-import { badRequest, Problem } from '../common/problem';
+import { badRequest, operatorOnly } from '../common/problem';
 import { ProjectsService } from '../projects/projects.service';
 
 /** 403: pools are the deployment's, not a project's, so only the operator sets them. */
 export const adminNeeded = (what: string) =>
-  new Problem(
-    403,
-    'Forbidden',
-    `${what} needs an admin key of the operator (default) project: standby pools are shared by the whole deployment.`,
-    { requiredScope: 'admin', operatorOnly: true },
-  );
+  operatorOnly(what, 'standby pools are shared by the whole deployment');
 
 /**
  * Standby pool sizes (network × zone → warm standbys): the operator's setting, stored in Postgres; the
