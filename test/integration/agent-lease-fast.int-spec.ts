@@ -408,5 +408,13 @@ describe('lease renewals through the API', () => {
     expect(await fenced.json()).toMatchObject({ fenced: true });
     expect(slow).toHaveBeenCalledTimes(2);
     expect((await h.repos.hosts.findById(hostId))!.fenced).toBe(true);
+
+    // The group commit's figures on /metrics: renewals sent one at a time go one per statement, and
+    // at least the five steady ones and the fenced one went through it.
+    const metrics = await (await h.api('/metrics', { key: null })).text();
+    const figure = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1]);
+    const batches = figure('snowline_agent_lease_batches_total');
+    expect(batches).toBeGreaterThanOrEqual(6);
+    expect(figure('snowline_agent_lease_batched_renewals_total')).toBe(batches);
   });
 });

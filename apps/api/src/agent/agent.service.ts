@@ -3,6 +3,7 @@ import { InstanceIdentityError } from '@snowline/cloud';
 import { APP_CONFIG, type AppConfig } from '@snowline/config';
 import { reportedVersion } from '@snowline/domain';
 import type { KeyObject } from 'node:crypto';
+import { Counter } from 'prom-client';
 import {
   acknowledgesStop,
   canGrantKeys,
@@ -37,6 +38,7 @@ import { TokenBuckets } from '../auth/token-bucket';
 import { Problem } from '../common/problem';
 import { IdentityService } from '../identities/identity.service';
 import { HealthMetrics } from '../zones/health-metrics';
+import { MetricsService } from '../metrics/metrics.service';
 import { GroupCommit } from './group-commit';
 import { InstanceIdentityVerifier } from './instance-identity.verifier';
 
@@ -70,9 +72,32 @@ export class AgentService {
     private readonly healthMetrics: HealthMetrics,
     private readonly identity: InstanceIdentityVerifier,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    metrics: MetricsService,
   ) {
     const perMinute = config.publicApi.agentAuthFailuresPerMinute;
     this.authFailures = new TokenBuckets(perMinute / 60, perMinute);
+    // The group commit's own figures, read at scrape time: renewals ÷ batches is the mean batch.
+    const renewals = this.renewals;
+    const total = (name: string, help: string, value: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [metrics.registry],
+        collect() {
+          this.reset();
+          this.inc(value());
+        },
+      });
+    total(
+      'snowline_agent_lease_batches_total',
+      'Statements the fast lease path wrote, each renewing a group of hosts in one commit',
+      () => renewals.batches,
+    );
+    total(
+      'snowline_agent_lease_batched_renewals_total',
+      'Renewals the fast lease path sent in those statements (renewed or handed to the full path)',
+      () => renewals.items,
+    );
   }
 
   /** Failed authentications by client address (see `authenticate`). */
