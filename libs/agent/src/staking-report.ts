@@ -132,18 +132,13 @@ export async function readStakingReport(
     STAKING_LOOKUP_MAX + 1,
   );
   const pchainTime = await node.getTimestamp();
-  let self: StakingReportRequest['self'] = null;
-  if (q.ownNodeId) {
-    try {
-      const u = await node.uptime();
-      self = {
+  const u = q.ownNodeId ? await unlessRpcError(node.uptime()) : null;
+  const self: StakingReportRequest['self'] = u
+    ? {
         rewardingStakePercentage: pct(u.rewardingStakePercentage),
         weightedAveragePercentage: pct(u.weightedAveragePercentage),
-      };
-    } catch (err) {
-      if (!(err instanceof NodeRpcError)) throw err;
-    }
-  }
+      }
+    : null;
   const wanted = new Set(asked);
   const validators: StakedValidator[] = [];
   if (asked.length) {
